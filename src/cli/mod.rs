@@ -1,0 +1,47 @@
+//! The command line. `main.rs` calls [`main`]; each subcommand lives in its
+//! own file and only renders what the library computes.
+
+mod pythons;
+mod table;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// gilscope — see what really happens when Python code runs in parallel.
+#[derive(Debug, Parser)]
+#[command(name = "gilscope", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find, inspect and install Python interpreters.
+    #[command(subcommand)]
+    Pythons(pythons::PythonsCommand),
+}
+
+/// Exit code for errors in what the user asked (bad arguments, unknown names).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Parses the arguments and runs the command; errors are printed once, here.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Pythons(cmd)) => pythons::run(cmd),
+        None => {
+            // The desktop app will open here; until it exists, show the help.
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

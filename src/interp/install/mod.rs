@@ -1,0 +1,403 @@
+//! Building CPython (default and free-threaded) from source into gilscope's
+//! managed directory.
+//!
+//! The whole job runs on the caller's thread and reports through a channel of
+//! [`InstallEvent`]s, so the CLI can draw progress bars and the GUI can show
+//! the same progress without any terminal.
+
+mod build;
+mod source;
+
+use super::Build;
+use super::probe::probe;
+use crate::paths;
+use crossbeam_channel::Sender;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub use build::{BuildDeps, check_build_deps};
+pub use source::{KNOWN_RELEASES, KnownRelease, sha256_file};
+
+/// Name of the file that marks a finished, verified managed install.
+pub const MARKER_FILE: &str = "gilscope-install.json";
+/// Time the post-install probe may take.
+const VERIFY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What to install.
+#[derive(Debug, Clone)]
+pub struct InstallRequest {
+    /// `3.13` (newest known patch release) or an exact `3.13.5`.
+    pub version: String,
+    /// Which builds; both by default.
+    pub builds: Vec<Build>,
+    /// Build from this tarball instead of downloading.
+    pub source_tarball: Option<PathBuf>,
+    /// `make -j` jobs.
+    pub jobs: usize,
+    /// Rebuild even when a good build exists.
+    pub force: bool,
+}
+
+impl InstallRequest {
+    pub fn new(version: &str) -> Self {
+        Self {
+            version: version.to_string(),
+            builds: vec![Build::Default, Build::FreeThreaded],
+            source_tarball: None,
+            jobs: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            force: false,
+        }
+    }
+}
+
+/// A step of the install, for progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Fetch,
+    Configure,
+    Compile,
+    Install,
+    Verify,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Fetch => "fetch",
+            Phase::Configure => "configure",
+            Phase::Compile => "compile",
+            Phase::Install => "install",
+            Phase::Verify => "verify",
+        }
+    }
+}
+
+/// What the install reports while it works.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum InstallEvent {
+    /// The full log goes to this file.
+    Log { path: PathBuf },
+    /// A phase began (`build` is `None` for the shared fetch).
+    PhaseStarted { build: Option<Build>, phase: Phase },
+    /// Progress within a phase; `total` is an estimate for build steps.
+    Progress {
+        build: Option<Build>,
+        phase: Phase,
+        done: u64,
+        total: u64,
+    },
+    /// A phase ended.
+    PhaseDone {
+        build: Option<Build>,
+        phase: Phase,
+        secs: f64,
+    },
+    /// Something the user should read (a fallback taken, a warning).
+    Note { text: String },
+    /// A good build already exists and was kept.
+    Kept { build: Build, python: PathBuf },
+    /// A build was installed and verified.
+    Installed {
+        build: Build,
+        python: PathBuf,
+        secs: f64,
+    },
+}
+
+/// Why an install failed. Each message says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("gilscope knows no CPython release matching '{0}' (known: {known}); pass --source-tarball FILE to build another version", known = source::known_versions())]
+    UnknownVersion(String),
+    #[error("missing build dependencies: {}\n  install them with: apt-get install {}", .headers.join(", "), .packages.join(" "))]
+    MissingDeps {
+        headers: Vec<String>,
+        packages: Vec<String>,
+    },
+    #[error("could not get the CPython {version} source:\n{}\n  fix: pass --source-tarball FILE (a Python-{version}.tar.xz from python.org)", .attempts.iter().map(|a| format!("  - {a}")).collect::<Vec<_>>().join("\n"))]
+    Fetch {
+        version: String,
+        attempts: Vec<String>,
+    },
+    #[error(
+        "checksum mismatch for {file}: expected sha256 {expected}, got {actual}; the file is not the official release — delete it and try again"
+    )]
+    Checksum {
+        file: PathBuf,
+        expected: String,
+        actual: String,
+    },
+    #[error(
+        "{step} of the {build} build failed ({status}); last lines:\n{tail}\n  full log: {log}"
+    )]
+    Step {
+        step: &'static str,
+        build: Build,
+        status: String,
+        tail: String,
+        log: PathBuf,
+    },
+    #[error("the new {build} interpreter at {python} does not work: {reason}\n  full log: {log}")]
+    Verify {
+        build: Build,
+        python: PathBuf,
+        reason: String,
+        log: PathBuf,
+    },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+pub(crate) fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> InstallError {
+    let what = what.into();
+    move |source| InstallError::Io { what, source }
+}
+
+/// One finished install, as recorded in its marker file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallMarker {
+    pub version: String,
+    pub build: Build,
+    pub source_sha256: String,
+    pub source: String,
+    pub configure_args: Vec<String>,
+    pub installed_at_unix: u64,
+}
+
+/// Directory of a managed install: `cpython-3.13.5` or `cpython-3.13.5t`.
+pub fn prefix_for(version: &str, build: Build) -> PathBuf {
+    let t = if build == Build::FreeThreaded {
+        "t"
+    } else {
+        ""
+    };
+    paths::managed_pythons_dir().join(format!("cpython-{version}{t}"))
+}
+
+/// The interpreter binary inside a managed prefix.
+pub fn python_in(prefix: &Path, version: &str, build: Build) -> PathBuf {
+    let minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let t = if build == Build::FreeThreaded {
+        "t"
+    } else {
+        ""
+    };
+    prefix.join("bin").join(format!("python{minor}{t}"))
+}
+
+/// Whether `version` (`3.13.5`) is what `wanted` (`3.13` or `3.13.5`) asks for.
+pub fn version_matches(wanted: &str, version: &str) -> bool {
+    version == wanted
+        || version
+            .strip_prefix(wanted)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// A verified managed install of `build` matching `wanted`, newest first.
+pub fn find_good_install(wanted: &str, build: Build) -> Option<(InstallMarker, PathBuf)> {
+    let mut found: Vec<(InstallMarker, PathBuf)> = std::fs::read_dir(paths::managed_pythons_dir())
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let marker: InstallMarker =
+                serde_json::from_slice(&std::fs::read(e.path().join(MARKER_FILE)).ok()?).ok()?;
+            let python = python_in(&e.path(), &marker.version, marker.build);
+            (marker.build == build && version_matches(wanted, &marker.version) && python.is_file())
+                .then_some((marker, python))
+        })
+        .collect();
+    found.sort_by_key(|(marker, _)| std::cmp::Reverse(source::version_key(&marker.version)));
+    found.into_iter().next()
+}
+
+/// Checks that an installed interpreter runs and is the build it claims.
+fn verify(python: &Path, version: &str, build: Build) -> Result<(), String> {
+    let info = probe(python, VERIFY_TIMEOUT)?;
+    if info.version != version {
+        return Err(format!(
+            "it reports version {}, expected {version}",
+            info.version
+        ));
+    }
+    if info.build() != build {
+        return Err(format!("it is a {} build, expected {build}", info.build()));
+    }
+    Ok(())
+}
+
+/// Installs what `req` asks for, keeping good builds. Blocks until done.
+pub fn install(
+    req: &InstallRequest,
+    events: &Sender<InstallEvent>,
+) -> Result<Vec<PathBuf>, InstallError> {
+    let send = |ev: InstallEvent| {
+        // A receiver that went away only means nobody is watching.
+        let _ = events.send(ev);
+    };
+    // Fast path: everything asked for is already there and still runs.
+    let mut pythons = Vec::new();
+    let mut missing = Vec::new();
+    if !req.force && req.source_tarball.is_none() {
+        for &build in &req.builds {
+            match find_good_install(&req.version, build) {
+                Some((marker, python)) if verify(&python, &marker.version, build).is_ok() => {
+                    send(InstallEvent::Kept {
+                        build,
+                        python: python.clone(),
+                    });
+                    pythons.push(python);
+                }
+                _ => missing.push(build),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(pythons);
+        }
+    } else {
+        missing = req.builds.clone();
+    }
+
+    let log_path = new_log_path(&req.version)?;
+    let mut log = File::create(&log_path)
+        .map_err(io_err(format!("cannot create log {}", log_path.display())))?;
+    send(InstallEvent::Log {
+        path: log_path.clone(),
+    });
+
+    let deps = check_build_deps();
+    let _ = writeln!(log, "build dependencies: {deps:?}");
+    if !deps.missing_required.is_empty() {
+        return Err(InstallError::MissingDeps {
+            headers: deps
+                .missing_required
+                .iter()
+                .map(|d| d.what.to_string())
+                .collect(),
+            packages: deps
+                .missing_required
+                .iter()
+                .map(|d| d.package.to_string())
+                .collect(),
+        });
+    }
+    if !deps.missing_optional.is_empty() {
+        let names: Vec<&str> = deps.missing_optional.iter().map(|d| d.package).collect();
+        send(InstallEvent::Note {
+            text: format!(
+                "optional modules will be missing (install {} for them); continuing",
+                names.join(" ")
+            ),
+        });
+    }
+
+    let fetched = source::fetch(req, &mut log, &send)?;
+    let src_dir = build::extract(&fetched.tarball, &fetched.version, &mut log)?;
+    for build in missing {
+        if !req.force
+            && let Some((marker, python)) = find_good_install(&fetched.version, build)
+            && verify(&python, &marker.version, build).is_ok()
+        {
+            send(InstallEvent::Kept {
+                build,
+                python: python.clone(),
+            });
+            pythons.push(python);
+            continue;
+        }
+        let started = Instant::now();
+        let prefix = prefix_for(&fetched.version, build);
+        let configure_args = build::build_one(
+            &src_dir, &prefix, build, req.jobs, &mut log, &log_path, &send,
+        )?;
+        let python = python_in(&prefix, &fetched.version, build);
+        send(InstallEvent::PhaseStarted {
+            build: Some(build),
+            phase: Phase::Verify,
+        });
+        verify(&python, &fetched.version, build).map_err(|reason| InstallError::Verify {
+            build,
+            python: python.clone(),
+            reason,
+            log: log_path.clone(),
+        })?;
+        let marker = InstallMarker {
+            version: fetched.version.clone(),
+            build,
+            source_sha256: fetched.sha256.clone(),
+            source: fetched.origin.clone(),
+            configure_args,
+            installed_at_unix: unix_now(),
+        };
+        let json = serde_json::to_vec_pretty(&marker).map_err(|e| InstallError::Io {
+            what: "cannot encode the install marker".into(),
+            source: std::io::Error::other(e),
+        })?;
+        std::fs::write(prefix.join(MARKER_FILE), json).map_err(io_err(format!(
+            "cannot write {}",
+            prefix.join(MARKER_FILE).display()
+        )))?;
+        send(InstallEvent::PhaseDone {
+            build: Some(build),
+            phase: Phase::Verify,
+            secs: 0.0,
+        });
+        send(InstallEvent::Installed {
+            build,
+            python: python.clone(),
+            secs: started.elapsed().as_secs_f64(),
+        });
+        pythons.push(python);
+    }
+    // The source tree is only needed while building.
+    let _ = std::fs::remove_dir_all(&src_dir);
+    Ok(pythons)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn new_log_path(version: &str) -> Result<PathBuf, InstallError> {
+    let dir = paths::logs_dir();
+    std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
+    Ok(dir.join(format!("install-cpython-{version}-{}.log", unix_now())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_match_by_component() {
+        assert!(version_matches("3.13", "3.13.5"));
+        assert!(version_matches("3.13.5", "3.13.5"));
+        assert!(!version_matches("3.1", "3.13.5"));
+        assert!(!version_matches("3.13.5", "3.13.50"));
+    }
+
+    #[test]
+    fn managed_layout() {
+        let p = Path::new("/x/cpython-3.13.5t");
+        assert_eq!(
+            python_in(p, "3.13.5", Build::FreeThreaded),
+            Path::new("/x/cpython-3.13.5t/bin/python3.13t")
+        );
+        assert_eq!(
+            python_in(p, "3.13.5", Build::Default),
+            Path::new("/x/cpython-3.13.5t/bin/python3.13")
+        );
+    }
+}

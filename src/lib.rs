@@ -1,0 +1,7 @@
+//! gilscope: run the same Python workload under the GIL, free-threaded,
+//! in subinterpreters and in processes, and measure what really happens.
+
+pub mod child;
+pub mod cli;
+pub mod interp;
+pub mod paths;

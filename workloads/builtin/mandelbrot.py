@@ -1,0 +1,59 @@
+"""Mandelbrot set escape counts (pure-Python float arithmetic)."""
+
+import hashlib
+import struct
+
+DESCRIPTION = "Mandelbrot escape-time counts, rows as chunks (float heavy)"
+ITEM_UNIT = "pixels"
+PARAMS = {"width": 320, "height": 240, "max_iter": 200, "rows": 2}
+
+X_MIN, X_MAX = -2.2, 1.0
+Y_MIN, Y_MAX = -1.2, 1.2
+
+
+def prepare(params):
+    """One chunk per band of ``rows`` rows: (first row, row count)."""
+    height, rows = params["height"], max(1, params["rows"])
+    return [(y, min(rows, height - y)) for y in range(0, height, rows)]
+
+
+def items_total(params, chunks):
+    return params["width"] * params["height"]
+
+
+def escape_count(cr, ci, max_iter):
+    """Iterations until |z| > 2 (at most ``max_iter``)."""
+    zr = zi = 0.0
+    n = 0
+    while n < max_iter:
+        zr2 = zr * zr
+        zi2 = zi * zi
+        if zr2 + zi2 > 4.0:
+            break
+        zi = 2.0 * zr * zi + ci
+        zr = zr2 - zi2 + cr
+        n += 1
+    return n
+
+
+def run_chunk(state, chunk):
+    """Escape counts of the band's pixels, packed big-endian (2 bytes)."""
+    first, count = chunk
+    width, height = state["width"], state["height"]
+    max_iter = min(state["max_iter"], 65535)
+    dx = (X_MAX - X_MIN) / max(1, width - 1)
+    dy = (Y_MAX - Y_MIN) / max(1, height - 1)
+    counts = []
+    for y in range(first, first + count):
+        ci = Y_MIN + dy * y
+        for x in range(width):
+            counts.append(escape_count(X_MIN + dx * x, ci, max_iter))
+    return len(counts), struct.pack(">%dH" % len(counts), *counts)
+
+
+def finish(params, partials):
+    """SHA-256 of all escape counts (integers: no float formatting)."""
+    digest = hashlib.sha256()
+    for part in partials:
+        digest.update(part)
+    return "sha256:" + digest.hexdigest()

@@ -1,0 +1,16 @@
+"""gilscope harness: runs one workload in one concurrency mode and reports
+what happens as JSON-lines events (see ../PROTOCOL.md).
+
+The package is pure standard library.  ``worker``, ``wire``, ``loader``,
+``errors`` and ``gilwatch`` are also imported inside subinterpreters and
+worker processes, so they must stay importable in an isolated
+subinterpreter (no single-phase-init extension modules).
+"""
+
+PROTOCOL_VERSION = 1
+
+MODES = ("gil", "ft", "ft-gil", "subinterp", "process")
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_WORKLOAD_ERROR = 3

@@ -1,0 +1,62 @@
+"""Modes gil / ft / ft-gil: N threads in this interpreter.
+
+Workers share the already-imported workload module and take
+``(index, chunk)`` tasks from one ``queue.Queue``; their messages go to
+another ``queue.Queue`` that the main thread blocks on.
+"""
+
+import queue
+import threading
+
+from . import worker
+
+
+class ThreadBackend:
+    """N worker threads in the main interpreter."""
+
+    def __init__(self, workers, module, path, params, gil_watch):
+        self.workers = workers
+        self._module = module
+        self._path = path
+        self._params = params
+        self._gil_watch = gil_watch
+        self._tasks = queue.Queue()
+        self._inbox = queue.Queue()
+        self._threads = []
+
+    def start(self):
+        """Start every worker thread (they init, then wait for tasks)."""
+        for index in range(self.workers):
+            thread = threading.Thread(
+                target=worker.serve, name="gilscope-worker-%d" % index,
+                args=(index, self._get_module, self._params,
+                      self._tasks.get, self._inbox.put, self._gil_watch),
+                daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _get_module(self):
+        return self._module, self._path
+
+    def interp_id(self, index):
+        """Threads have no interpreter of their own."""
+        return None
+
+    def next_message(self):
+        """Block until a worker has something to say."""
+        return self._inbox.get()
+
+    def release(self, chunks):
+        """Hand out every chunk, then one stop marker per worker."""
+        for index, chunk in enumerate(chunks):
+            self._tasks.put((index, chunk))
+        for _ in range(self.workers):
+            self._tasks.put(None)
+
+    def finish(self):
+        """Wait for the workers after they all reported done."""
+        for thread in self._threads:
+            thread.join()
+
+    def abort(self):
+        """Nothing to do: the harness exits and daemon threads die."""

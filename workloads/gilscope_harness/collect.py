@@ -1,0 +1,126 @@
+"""Turn worker messages into protocol events, gate the start, collect the
+partial results in chunk order, and abort the run on the first error."""
+
+import os
+import sys
+import time
+
+from . import EXIT_WORKLOAD_ERROR, errors
+from .worker import flush_std_streams
+
+
+class Collector:
+    """Drive one backend from the main thread (always blocking, never
+    polling) and keep the bookkeeping for ``result``."""
+
+    def __init__(self, run, backend, chunk_count):
+        self.emit = run.emitter.emit
+        self.backend = backend
+        self.workers = backend.workers
+        self.partials = [None] * chunk_count
+        self.received = 0
+        self.state = ["new"] * self.workers
+        self.t_started = [None] * self.workers
+        self.t_ready = [None] * self.workers
+        self.items = [0] * self.workers
+        self.chunks = [0] * self.workers
+        self.t_start = None
+        self.t_last = None
+
+    def run(self, chunks):
+        """Start the workers, wait until all are ready, release the chunks
+        and collect until every worker is done.  Returns the partials."""
+        self.backend.start()
+        while self.state.count("ready") < self.workers:
+            self.handle(self.backend.next_message())
+        self.t_start = time.monotonic_ns()
+        self.emit("start", t_ns=self.t_start, init_s=[
+            (r - s) / 1e9 for r, s in zip(self.t_ready, self.t_started)])
+        self.backend.release(chunks)
+        while self.state.count("done") < self.workers:
+            self.handle(self.backend.next_message())
+        self.backend.finish()
+        if self.received != len(self.partials):
+            self.abort(errors.plain(
+                "HarnessError", "only %d of %d chunks came back"
+                % (self.received, len(self.partials)), "chunk"))
+        return self.partials
+
+    def handle(self, message):
+        """Dispatch one worker message."""
+        getattr(self, "_on_" + message[0])(*message[1:])
+
+    def _on_started(self, worker, native_id, pid, t_ns):
+        self.state[worker] = "started"
+        self.t_started[worker] = t_ns
+        self.emit("worker_started", t_ns=t_ns, worker=worker,
+                  native_id=native_id, interp_id=self.backend.interp_id(
+                      worker), pid=pid)
+
+    def _on_ready(self, worker, t_ns):
+        self.state[worker] = "ready"
+        self.t_ready[worker] = t_ns
+
+    def _on_chunk(self, worker, index, items, partial, t_begin, t_end):
+        self.partials[index] = partial
+        self.received += 1
+        self.items[worker] += items
+        self.chunks[worker] += 1
+        if self.t_last is None or t_end > self.t_last:
+            self.t_last = t_end
+        self.emit("chunk_done", t_ns=t_end, worker=worker, chunk=index,
+                  items=items, start_ns=t_begin)
+
+    def _on_gil(self, worker, enabled, module, warning, t_ns):
+        self.emit("gil_changed", t_ns=t_ns, enabled=enabled, module=module,
+                  warning=warning, worker=worker)
+
+    def _on_done(self, worker, chunks, items, t_ns):
+        self.state[worker] = "done"
+        self.emit("worker_done", t_ns=t_ns, worker=worker, chunks=chunks,
+                  items=items)
+
+    def _on_error(self, worker, info):
+        self.abort(info)
+
+    def _on_exited(self, worker, exitcode, chunk, text):
+        """A worker's process/interpreter ended; fine only after done."""
+        if self.state[worker] == "done" and not text:
+            return
+        if self.state[worker] == "done":
+            print("gilscope harness: worker %d: %s" % (worker, text),
+                  file=sys.stderr)
+            return
+        phase = "chunk" if self.state[worker] == "ready" else "init"
+        message = (text or "worker %d ended early" % worker).strip()
+        kind = "WorkerDied" if exitcode is not None else "SubinterpreterError"
+        info = errors.plain(kind, message.splitlines()[-1], phase,
+                            worker=worker, chunk=chunk, exitcode=exitcode)
+        if "\n" in message:
+            info["traceback"] = message + "\n"
+            info["message"] = message
+        self.abort(info)
+
+    def abort(self, info):
+        """Report the error, stop the workers and leave (exit code 3)."""
+        self.emit("error", **info)
+        try:
+            self.backend.abort()
+        finally:
+            flush_std_streams()
+            os._exit(EXIT_WORKLOAD_ERROR)
+
+    def summary(self, checksum, gil_enabled, t_setup):
+        """The ``result`` event's fields."""
+        last = self.t_last if self.t_last is not None else self.t_start
+        return {
+            "items": sum(self.items),
+            "chunks": self.received,
+            "elapsed_s": (last - self.t_start) / 1e9,
+            "wall_s": (last - t_setup) / 1e9,
+            "checksum": checksum,
+            "gil_enabled": gil_enabled,
+            "workers": self.workers,
+            "worker_items": list(self.items),
+            "worker_chunks": list(self.chunks),
+        }

@@ -1,0 +1,89 @@
+"""The event channel: one JSON object per line, flushed after every event.
+
+Events go to the file descriptor named by ``GILSCOPE_EVENT_FD``; without it
+they go to stderr, each line prefixed with ``@gilscope `` so that the
+harness can be used by hand.  Events are never written to stdout.
+"""
+
+import json
+import math
+import os
+import threading
+import time
+
+from . import PROTOCOL_VERSION
+
+ENV_FD = "GILSCOPE_EVENT_FD"
+STDERR_PREFIX = "@gilscope "
+
+
+def _jsonable(value):
+    """Return ``value`` with non-finite floats (invalid JSON) made strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value
+
+
+class Emitter:
+    """Thread-safe writer of protocol events.
+
+    Every event gets ``event``, ``v`` and ``t_ns`` (``time.monotonic_ns()``,
+    CLOCK_MONOTONIC) unless the caller supplies its own ``t_ns``.
+    If the reader has gone away (broken pipe), further events are dropped.
+    """
+
+    def __init__(self, fd, prefix):
+        self._fd = fd
+        self._prefix = prefix
+        self._lock = threading.Lock()
+        self._broken = False
+
+    @classmethod
+    def from_environment(cls):
+        """Open the channel named by ``GILSCOPE_EVENT_FD``, else stderr."""
+        raw = os.environ.get(ENV_FD)
+        if raw is None or raw.strip() == "":
+            return cls(2, STDERR_PREFIX)
+        try:
+            fd = int(raw)
+            os.fstat(fd)
+        except (ValueError, OSError) as exc:
+            raise SystemExit(
+                "gilscope harness: %s=%r is not an open file descriptor (%s)"
+                % (ENV_FD, raw, exc))
+        try:
+            # Our children (worker processes, the workload's subprocesses)
+            # must not keep the runner's pipe open.
+            os.set_inheritable(fd, False)
+        except OSError:
+            pass
+        return cls(fd, "")
+
+    def emit(self, event, t_ns=None, **fields):
+        """Write one event line; ``t_ns`` defaults to now."""
+        record = {"event": event, "v": PROTOCOL_VERSION,
+                  "t_ns": time.monotonic_ns() if t_ns is None else t_ns}
+        record.update(fields)
+        text = json.dumps(_jsonable(record), separators=(",", ":"),
+                          allow_nan=False)
+        data = (self._prefix + text + "\n").encode("utf-8")
+        with self._lock:
+            if self._broken:
+                return
+            try:
+                self._write_all(data)
+            except (BrokenPipeError, OSError):
+                self._broken = True
+
+    def _write_all(self, data):
+        """``os.write`` until every byte is out (pipes may write short)."""
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]

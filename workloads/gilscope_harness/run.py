@@ -1,0 +1,236 @@
+"""The harness's main thread: set up, start the workers, turn their
+messages into events, and finish."""
+
+import os
+import platform
+import sys
+import sysconfig
+import time
+
+from . import (EXIT_OK, EXIT_USAGE, EXIT_WORKLOAD_ERROR, MODES, cli, errors,
+               loader, subinterp_api)
+from .events import Emitter
+from .gilwatch import GilWatch, gil_enabled
+
+
+class HarnessExit(Exception):
+    """Stop the run with this exit code (the events are already out)."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def ft_build():
+    """True on a free-threaded (Py_GIL_DISABLED) build."""
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def interpreter_facts():
+    """Fields shared by ``hello`` and ``probe``."""
+    return {
+        "pid": os.getpid(),
+        "python": platform.python_version(),
+        "python_full": sys.version,
+        "implementation": sys.implementation.name,
+        "executable": sys.executable,
+        "ft_build": ft_build(),
+        "gil_enabled": gil_enabled(),
+    }
+
+
+def supported_modes(api_name):
+    """The modes this interpreter can run."""
+    modes = ["gil", "process"]
+    if ft_build():
+        modes[1:1] = ["ft", "ft-gil"]
+    if api_name is not None:
+        modes.insert(-1, "subinterp")
+    return [m for m in MODES if m in modes]
+
+
+def probe(emitter):
+    """``--probe``: capabilities and the built-in workloads."""
+    api_name = subinterp_api.detect_name()
+    workloads = []
+    for name in loader.builtin_names():
+        entry = {"name": name}
+        try:
+            entry.update(loader.describe(loader.load(
+                loader.resolve_path(name))))
+        except BaseException as exc:
+            entry["error"] = "%s: %s" % (type(exc).__name__, exc)
+        workloads.append(entry)
+    facts = interpreter_facts()
+    facts.update(subinterp_api=api_name, modes=supported_modes(api_name),
+                 workloads=workloads, protocol=1)
+    emitter.emit("probe", **facts)
+    return EXIT_OK
+
+
+def main(argv=None):
+    """Run the harness; returns the process exit code."""
+    emitter = Emitter.from_environment()
+    try:
+        args = cli.parse(sys.argv[1:] if argv is None else argv)
+    except loader.UsageError as exc:
+        emitter.emit("error", **errors.plain("UsageError", str(exc), "usage"))
+        return EXIT_USAGE
+    if args.probe:
+        return probe(emitter)
+    run = Run(emitter, args)
+    try:
+        return run.execute()
+    except HarnessExit as stop:
+        return stop.code
+
+
+class Run:
+    """One run of one workload in one mode."""
+
+    def __init__(self, emitter, args):
+        self.emitter = emitter
+        self.args = args
+        self.mode = args.mode
+        self.workers = args.workers
+        self.path = None
+        self.module = None
+        self.params = None
+        self.api = None
+        self.hello_sent = False
+        self.early_gil_events = []
+        self.watch = GilWatch(self._gil_report)
+        self.t_setup = None
+
+    # -- events ---------------------------------------------------------
+
+    def _gil_report(self, enabled, module, warning):
+        """Main-interpreter GIL change (held back until hello is out)."""
+        fields = dict(t_ns=time.monotonic_ns(), enabled=enabled,
+                      module=module, warning=warning, worker=None)
+        if self.hello_sent:
+            self.emitter.emit("gil_changed", **fields)
+        else:
+            self.early_gil_events.append(fields)
+
+    def fail(self, info, code):
+        """Emit ``error`` and stop with ``code``."""
+        self.emitter.emit("error", **info)
+        raise HarnessExit(code)
+
+    def hello(self, start_gil, description):
+        """Emit ``hello`` (then any GIL change seen during the import)."""
+        facts = interpreter_facts()
+        facts["gil_enabled"] = start_gil
+        facts.update(
+            mode=self.mode, workers=self.workers,
+            workload=self.args.workload, workload_path=self.path,
+            params=self.params, subinterp_api=(
+                self.api.name if self.api is not None else None),
+            **description)
+        self.emitter.emit("hello", **facts)
+        self.hello_sent = True
+        for fields in self.early_gil_events:
+            self.emitter.emit("gil_changed", **fields)
+
+    # -- phases ---------------------------------------------------------
+
+    def execute(self):
+        """Every phase in order; returns the exit code."""
+        start_gil = gil_enabled()
+        self.watch.install_warning_hook()
+        self.load(start_gil)
+        chunks = self.prepare()
+        from .collect import Collector
+        backend = self.make_backend()
+        collector = Collector(self, backend, len(chunks))
+        partials = collector.run(chunks)
+        self.finish(partials, collector)
+        return EXIT_OK
+
+    def load(self, start_gil):
+        """Locate and import the workload, resolve params, say hello."""
+        empty = {"description": None, "item_unit": None}
+        try:
+            self.path = loader.resolve_path(self.args.workload)
+        except loader.UsageError as exc:
+            self.hello(start_gil, empty)
+            self.fail(errors.plain("UsageError", str(exc), "usage"),
+                      EXIT_USAGE)
+        try:
+            self.module = loader.load(self.path)
+        except BaseException as exc:
+            self.hello(start_gil, empty)
+            self.fail(errors.describe(exc, "import", self.path),
+                      EXIT_WORKLOAD_ERROR)
+        description = loader.describe(self.module)
+        del description["params"]
+        try:
+            self.params = loader.resolve_params(self.module, self.args.param)
+            self.check_mode()
+        except loader.UsageError as exc:
+            self.hello(start_gil, description)
+            self.fail(errors.plain("UsageError", str(exc), "usage"),
+                      EXIT_USAGE)
+        self.hello(start_gil, description)
+
+    def check_mode(self):
+        """Refuse modes this interpreter cannot run (exit code 2)."""
+        if self.mode in ("ft", "ft-gil") and not ft_build():
+            raise loader.UsageError(
+                "mode %s needs a free-threaded build (Py_GIL_DISABLED); "
+                "%s is not one" % (self.mode, sys.executable))
+        if self.mode == "subinterp":
+            try:
+                self.api = subinterp_api.detect()
+            except ImportError as exc:
+                raise loader.UsageError(str(exc))
+            if self.api is None:
+                raise loader.UsageError(
+                    "mode subinterp needs CPython 3.12+ (subinterpreters "
+                    "with their own GIL); this is %s"
+                    % platform.python_version())
+
+    def prepare(self):
+        """``prepare(params)`` in the main interpreter, then setup_done."""
+        try:
+            chunks = loader.check_prepared(
+                self.module, self.path, self.module.prepare(self.params))
+            total = loader.items_total(self.module, self.params, chunks)
+        except BaseException as exc:
+            self.fail(errors.describe(exc, "prepare", self.path),
+                      EXIT_WORKLOAD_ERROR)
+        self.watch.check()
+        self.t_setup = time.monotonic_ns()
+        self.emitter.emit("setup_done", t_ns=self.t_setup,
+                          chunks=len(chunks), items_total=total)
+        return chunks
+
+    def make_backend(self):
+        """The backend for this mode."""
+        if self.mode == "process":
+            from .backend_process import ProcessBackend
+            return ProcessBackend(self.workers, self.path, self.params)
+        if self.mode == "subinterp":
+            from .backend_subinterp import SubinterpBackend
+            return SubinterpBackend(self.workers, self.path, self.params,
+                                    self.api)
+        from .backend_threads import ThreadBackend
+        return ThreadBackend(self.workers, self.module, self.path,
+                             self.params, self.watch)
+
+    def finish(self, partials, collector):
+        """``finish(params, partials)``, then the ``result`` event."""
+        try:
+            checksum = self.module.finish(self.params, partials)
+            if not isinstance(checksum, str):
+                raise errors.WorkloadError(
+                    "finish() must return the checksum as a str, not %s"
+                    % type(checksum).__name__, self.path,
+                    loader.def_line(self.module.finish))
+        except BaseException as exc:
+            self.fail(errors.describe(exc, "finish", self.path),
+                      EXIT_WORKLOAD_ERROR)
+        self.watch.check()
+        self.emitter.emit("result", **collector.summary(
+            checksum, gil_enabled(), self.t_setup))
