@@ -101,7 +101,7 @@ fn render_list(interps: &[Interpreter]) -> String {
     let rows: Vec<Vec<String>> = interps
         .iter()
         .map(|i| match &i.status {
-            Status::Ok { info, modes } => vec![
+            Status::Ok { info, modes, .. } => vec![
                 i.name.clone(),
                 info.version.clone(),
                 info.build().to_string(),
@@ -253,9 +253,10 @@ impl InstallView {
     }
 
     fn println(&self, text: &str) {
+        // A hidden bar (output is not a terminal) would drop the line.
         match &self.bar {
-            Some(bar) => bar.println(text),
-            None => println!("{text}"),
+            Some(bar) if !bar.is_hidden() => bar.println(text),
+            _ => println!("{text}"),
         }
     }
 

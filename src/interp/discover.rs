@@ -95,12 +95,17 @@ fn assemble(results: Vec<(Candidate, Result<ProbeInfo, String>)>) -> Vec<Interpr
                     Some(interp) => merge_alias(interp, cand),
                     None => {
                         let modes = supported_modes(&info);
+                        let build = info.build();
                         interps.push(Interpreter {
                             name: String::new(),
                             path: cand.path,
                             aliases: Vec::new(),
                             source: cand.source,
-                            status: Status::Ok { info, modes },
+                            status: Status::Ok {
+                                info: Box::new(info),
+                                build,
+                                modes,
+                            },
                         });
                     }
                 }
@@ -138,15 +143,15 @@ fn merge_alias(interp: &mut Interpreter, cand: Candidate) {
 }
 
 /// Working interpreters first, newest version first, default before FT builds.
-fn sort_key(
-    i: &Interpreter,
-) -> (
+type SortKey = (
     u8,
     std::cmp::Reverse<(u32, u32, u32)>,
     bool,
     Source,
     PathBuf,
-) {
+);
+
+fn sort_key(i: &Interpreter) -> SortKey {
     match i.info() {
         Some(info) => {
             let mut parts = info

@@ -143,7 +143,9 @@ pub struct Interpreter {
 pub enum Status {
     Ok {
         #[serde(flatten)]
-        info: ProbeInfo,
+        info: Box<ProbeInfo>,
+        /// Derived from `info.free_threaded`; stored for readers of the JSON.
+        build: Build,
         /// The modes gilscope can run with it.
         modes: Vec<Mode>,
     },

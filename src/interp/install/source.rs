@@ -167,6 +167,7 @@ fn fetch_inner(
                 });
             }
             Err(e) => {
+                let _ = writeln!(log, "python.org failed: {e}");
                 send(InstallEvent::Note {
                     text: format!("python.org: {e}; trying Debian's source package"),
                 });
