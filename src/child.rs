@@ -16,11 +16,36 @@ use std::time::{Duration, Instant};
 /// How often [`ChildGuard::wait_timeout`] polls.
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
 
+/// What the kernel accounted to a child and its reaped descendants.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    pub user_secs: f64,
+    pub system_secs: f64,
+    /// Largest resident set of the child or any reaped descendant.
+    pub max_rss_bytes: u64,
+}
+
+impl Usage {
+    fn from_rusage(ru: &libc::rusage) -> Self {
+        let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+        Self {
+            user_secs: secs(ru.ru_utime),
+            system_secs: secs(ru.ru_stime),
+            // Linux reports ru_maxrss in KiB.
+            max_rss_bytes: u64::try_from(ru.ru_maxrss).unwrap_or(0) * 1024,
+        }
+    }
+
+    pub fn cpu_secs(&self) -> f64 {
+        self.user_secs + self.system_secs
+    }
+}
+
 /// A running child process that is killed, with its process group, on drop.
 #[derive(Debug)]
 pub struct ChildGuard {
     child: Child,
-    status: Option<ExitStatus>,
+    exit: Option<(ExitStatus, Usage)>,
 }
 
 impl ChildGuard {
@@ -48,10 +73,7 @@ impl ChildGuard {
             });
         }
         let child = cmd.spawn()?;
-        Ok(Self {
-            child,
-            status: None,
-        })
+        Ok(Self { child, exit: None })
     }
 
     /// The child's pid (also its process group id).
@@ -59,17 +81,57 @@ impl ChildGuard {
         self.child.id()
     }
 
-    /// The underlying child, e.g. to take its pipes.
+    /// The underlying child, e.g. to take its pipes. Do not wait on it
+    /// directly: the guard reaps the child itself (to get its rusage).
     pub fn child_mut(&mut self) -> &mut Child {
         &mut self.child
     }
 
+    /// Reaps the child with `wait4`, keeping its status and resource usage.
+    fn reap(&mut self, block: bool) -> io::Result<Option<(ExitStatus, Usage)>> {
+        if let Some(exit) = self.exit {
+            return Ok(Some(exit));
+        }
+        let pid = libc::pid_t::try_from(self.child.id()).map_err(io::Error::other)?;
+        let mut status: libc::c_int = 0;
+        // SAFETY: rusage is plain data; zero is a valid value.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        let flags = if block { 0 } else { libc::WNOHANG };
+        loop {
+            // SAFETY: pointers to live locals.
+            let r = unsafe { libc::wait4(pid, &mut status, flags, &mut ru) };
+            if r == 0 {
+                return Ok(None);
+            }
+            if r == pid {
+                break;
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+        let exit = (ExitStatus::from_raw(status), Usage::from_rusage(&ru));
+        self.exit = Some(exit);
+        Ok(Some(exit))
+    }
+
     /// Non-blocking check whether the child has exited.
     pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
-        if self.status.is_none() {
-            self.status = self.child.try_wait()?;
+        Ok(self.reap(false)?.map(|(status, _)| status))
+    }
+
+    /// Blocks until the child exits.
+    pub fn wait(&mut self) -> io::Result<ExitStatus> {
+        match self.reap(true)? {
+            Some((status, _)) => Ok(status),
+            None => Err(io::Error::other("wait4 returned without a status")),
         }
-        Ok(self.status)
+    }
+
+    /// The child's resource usage, once it has been reaped.
+    pub fn usage(&self) -> Option<Usage> {
+        self.exit.map(|(_, usage)| usage)
     }
 
     /// Waits up to `timeout` for the child to exit; `None` if it is still running.
@@ -100,12 +162,7 @@ impl ChildGuard {
     /// Kills the whole process group and reaps the child.
     pub fn kill(&mut self) -> io::Result<ExitStatus> {
         self.signal_group(libc::SIGKILL);
-        if let Some(status) = self.status {
-            return Ok(status);
-        }
-        let status = self.child.wait()?;
-        self.status = Some(status);
-        Ok(status)
+        self.wait()
     }
 }
 
@@ -209,6 +266,18 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(describe_status(status), "exited with status 0");
+    }
+
+    #[test]
+    fn usage_counts_the_childs_cpu_time() {
+        let mut guard = ChildGuard::spawn(
+            Command::new("sh").args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"]),
+        )
+        .unwrap();
+        guard.wait().unwrap();
+        let usage = guard.usage().unwrap();
+        assert!(usage.cpu_secs() > 0.05, "{usage:?}");
+        assert!(usage.max_rss_bytes > 100 * 1024, "{usage:?}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! gilscope: run the same Python workload under the GIL, free-threaded,
 //! in subinterpreters and in processes, and measure what really happens.
 
+pub mod blur;
 pub mod child;
 pub mod cli;
 pub mod interp;
 pub mod paths;
+pub mod run;

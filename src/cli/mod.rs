@@ -2,6 +2,7 @@
 //! own file and only renders what the library computes.
 
 mod pythons;
+mod run;
 mod table;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,8 @@ pub enum Command {
     /// Find, inspect and install Python interpreters.
     #[command(subcommand)]
     Pythons(pythons::PythonsCommand),
+    /// Run one workload in one mode with N workers and print a summary.
+    Run(run::RunArgs),
 }
 
 /// Exit code for errors in what the user asked (bad arguments, unknown names).
@@ -30,6 +33,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Pythons(cmd)) => pythons::run(cmd),
+        Some(Command::Run(args)) => run::run(&args),
         None => {
             // The desktop app will open here; until it exists, show the help.
             use clap::CommandFactory;

@@ -1,0 +1,164 @@
+//! Runs: one workload, in one mode, with N workers, in a child process of
+//! the interpreter under test.
+//!
+//! [`runner::start`] spawns the harness and streams [`RunMessage`]s: the
+//! harness's protocol events, the workload's own output lines, and finally a
+//! [`RunOutcome`]. Dropping the handle stops the run.
+
+pub mod embedded;
+pub mod protocol;
+pub mod runner;
+
+use crate::child::Usage;
+use crate::interp::{Build, Interpreter, Mode};
+use protocol::{Event, RunResult, WorkloadError};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use runner::{RunHandle, start};
+
+/// Everything needed to start a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// The interpreter binary.
+    pub python: PathBuf,
+    /// Its name in `gilscope pythons list`, for display.
+    pub interp_name: String,
+    pub mode: Mode,
+    pub workers: usize,
+    /// A built-in workload name or a path to a workload file.
+    pub workload: String,
+    /// `key=value` parameters, passed through to the workload.
+    pub params: Vec<(String, String)>,
+    /// Kill the run after this long.
+    pub timeout: Option<Duration>,
+}
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// What a running run reports.
+#[derive(Debug, Clone)]
+pub enum RunMessage {
+    /// A protocol event, with the time gilscope received it.
+    Event { event: Event, received: Instant },
+    /// A line the workload printed.
+    Output { stream: Stream, line: String },
+    /// A line on the event pipe that was not a valid event.
+    ProtocolProblem(String),
+    /// The run is over; always the last message.
+    Finished(Box<RunOutcome>),
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "end", rename_all = "kebab-case")]
+pub enum RunEnd {
+    /// The workload finished and reported its result.
+    Completed { result: RunResult },
+    /// The workload raised (at import, in prepare, in a chunk, …).
+    WorkloadFailed { error: WorkloadError },
+    /// The interpreter died (signal) or exited without a result.
+    Crashed { reason: String },
+    /// Killed after the timeout.
+    TimedOut { after_secs: f64 },
+    /// Stopped by the user.
+    Stopped,
+}
+
+/// The end of a run, with what the kernel accounted for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    pub end: RunEnd,
+    /// From spawn to exit, as seen by gilscope.
+    pub wall_secs: f64,
+    /// CPU time and peak RSS of the child and its reaped descendants.
+    pub usage: Option<Usage>,
+    /// "exited with status 0", "killed by signal 11 (SIGSEGV)", ….
+    pub exit: String,
+    /// The last lines the workload wrote to stderr.
+    pub stderr_tail: Vec<String>,
+}
+
+impl RunOutcome {
+    /// A one-line description of how the run ended.
+    pub fn headline(&self) -> String {
+        match &self.end {
+            RunEnd::Completed { result } => format!(
+                "completed: {} items in {:.3} s",
+                result.items, result.elapsed_s
+            ),
+            RunEnd::WorkloadFailed { error } => format!("workload error: {}", error.headline()),
+            RunEnd::Crashed { reason } => format!("crashed: {reason}"),
+            RunEnd::TimedOut { after_secs } => {
+                format!("timed out after {after_secs:.1} s and was killed")
+            }
+            RunEnd::Stopped => "stopped".to_string(),
+        }
+    }
+}
+
+/// Why `interp` cannot run `mode`, if it cannot.
+pub fn check_mode(interp: &Interpreter, mode: Mode) -> Result<(), String> {
+    if interp.supports(mode) {
+        return Ok(());
+    }
+    let Some(info) = interp.info() else {
+        return Err(format!("{} is broken", interp.name));
+    };
+    let what = format!("{} ({}, {} build)", interp.name, info.version, info.build());
+    Err(match mode {
+        Mode::Ft | Mode::FtGil => {
+            format!("mode '{mode}' needs a free-threaded build (3.13t or newer); {what} is not one")
+        }
+        Mode::Gil if info.build() == Build::FreeThreaded => {
+            format!(
+                "mode 'gil' needs a default build; {what} is free-threaded — use mode 'ft-gil' for its GIL-forced variant"
+            )
+        }
+        Mode::Subinterp => match &info.own_gil_error {
+            Some(err) => format!(
+                "mode 'subinterp' needs own-GIL subinterpreters; on {what} they failed: {err}"
+            ),
+            None => format!(
+                "mode 'subinterp' needs CPython 3.12+ with own-GIL subinterpreters; {what} has none"
+            ),
+        },
+        _ if info.version_tuple() < (3, 9) => {
+            format!("{what} is too old: gilscope's harness needs Python 3.9+")
+        }
+        _ => format!("{what} cannot run mode '{mode}'"),
+    })
+}
+
+/// The interpreter gilscope picks for `mode` when none is named: the newest
+/// working one, gilscope's own builds first, a default build unless the mode
+/// needs a free-threaded one.
+pub fn pick_interpreter(interps: &[Interpreter], mode: Mode) -> Option<&Interpreter> {
+    let wants_ft = matches!(mode, Mode::Ft | Mode::FtGil);
+    interps.iter().filter(|i| i.supports(mode)).min_by_key(|i| {
+        let info = i.info();
+        let build_penalty = info.is_some_and(|x| x.free_threaded != wants_ft);
+        let (major, minor) = info.map(|x| x.version_tuple()).unwrap_or((0, 0));
+        (
+            build_penalty,
+            std::cmp::Reverse((major, minor)),
+            i.source != crate::interp::Source::Managed,
+        )
+    })
+}
+
+/// Names of interpreters that can run `mode`, for error messages.
+pub fn interpreters_for(interps: &[Interpreter], mode: Mode) -> Vec<String> {
+    interps
+        .iter()
+        .filter(|i| i.supports(mode))
+        .map(|i| i.name.clone())
+        .collect()
+}

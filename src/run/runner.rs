@@ -1,0 +1,345 @@
+//! Spawning the harness and watching it until it ends.
+//!
+//! One owner thread per run spawns the child (so `PR_SET_PDEATHSIG` stays
+//! armed for the whole run), waits for it against the timeout and the stop
+//! signal, and sends the outcome last. Reader threads forward the event pipe
+//! and the workload's stdout/stderr.
+
+use super::embedded;
+use super::protocol::{self, Event, RunResult, WorkloadError};
+use super::{RunEnd, RunMessage, RunOutcome, RunSpec, Stream};
+use crate::child::{ChildGuard, describe_status};
+use crate::interp::Mode;
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Environment variable naming the event pipe's fd in the child.
+pub const EVENT_FD_ENV: &str = "GILSCOPE_EVENT_FD";
+/// How often the owner checks whether the child has exited.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// stderr lines kept for the outcome.
+const STDERR_TAIL_LINES: usize = 40;
+
+/// A run in progress. Dropping it stops the run and waits for the owner.
+pub struct RunHandle {
+    messages: Receiver<RunMessage>,
+    stop: Sender<()>,
+    pid: u32,
+    started: Instant,
+    owner: Option<JoinHandle<()>>,
+}
+
+impl RunHandle {
+    /// Everything the run reports; ends with [`RunMessage::Finished`].
+    pub fn messages(&self) -> &Receiver<RunMessage> {
+        &self.messages
+    }
+
+    /// Asks the run to stop (kills its process group). Idempotent.
+    pub fn stop(&self) {
+        let _ = self.stop.try_send(());
+    }
+
+    /// The harness process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// When the child was spawned.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+}
+
+impl Drop for RunHandle {
+    fn drop(&mut self) {
+        self.stop();
+        if let Some(owner) = self.owner.take() {
+            let _ = owner.join();
+        }
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot set up the harness: {0}")]
+    Runtime(String),
+    #[error("cannot create the event pipe: {0}")]
+    Pipe(std::io::Error),
+    #[error("cannot start {python}: {source}")]
+    Spawn {
+        python: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// The harness's command line for `spec`.
+fn command(spec: &RunSpec) -> Result<Command, StartError> {
+    let rt = embedded::runtime().map_err(StartError::Runtime)?;
+    if spec.workers == 0 {
+        return Err(StartError::Usage("--workers must be at least 1".into()));
+    }
+    let mut cmd = Command::new(&spec.python);
+    cmd.arg(rt.harness()).args([
+        "--mode",
+        spec.mode.as_str(),
+        "--workers",
+        &spec.workers.to_string(),
+        "--workload",
+        &spec.workload,
+    ]);
+    let mut params = spec.params.clone();
+    if spec.workload == "blur" && !params.iter().any(|(k, _)| k == "image") {
+        params.push((
+            "image".into(),
+            rt.asset("astronaut.png").display().to_string(),
+        ));
+    }
+    for (key, value) in &params {
+        cmd.arg("--param").arg(format!("{key}={value}"));
+    }
+    cmd.env("PYTHONUNBUFFERED", "1").env_remove("PYTHONSTARTUP");
+    match spec.mode {
+        Mode::Ft => cmd.env("PYTHON_GIL", "0"),
+        Mode::FtGil => cmd.env("PYTHON_GIL", "1"),
+        _ => cmd.env_remove("PYTHON_GIL"),
+    };
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    Ok(cmd)
+}
+
+/// Starts a run. Returns once the child is spawned.
+pub fn start(spec: &RunSpec) -> Result<RunHandle, StartError> {
+    let mut cmd = command(spec)?;
+    let (tx, rx) = unbounded();
+    let (stop_tx, stop_rx) = bounded(1);
+    let (spawned_tx, spawned_rx) = bounded(1);
+    let spec = spec.clone();
+    let owner = std::thread::Builder::new()
+        .name("gilscope-run".into())
+        .spawn(move || {
+            let (reader, writer) = match std::io::pipe() {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = spawned_tx.send(Err(StartError::Pipe(e)));
+                    return;
+                }
+            };
+            let fd = writer.as_raw_fd();
+            cmd.env(EVENT_FD_ENV, fd.to_string());
+            // SAFETY: fcntl is async-signal-safe; it only clears FD_CLOEXEC
+            // on the pipe's write end so the child inherits it.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+            let spawned = ChildGuard::spawn(&mut cmd);
+            // Our copies of the write end must go, or EOF never arrives.
+            drop(cmd);
+            drop(writer);
+            let mut child = match spawned {
+                Ok(child) => child,
+                Err(source) => {
+                    let python = spec.python.display().to_string();
+                    let _ = spawned_tx.send(Err(StartError::Spawn { python, source }));
+                    return;
+                }
+            };
+            let started = Instant::now();
+            let _ = spawned_tx.send(Ok((child.pid(), started)));
+            watch(&mut child, reader, &spec, started, &tx, &stop_rx);
+        })
+        .map_err(|e| StartError::Runtime(format!("cannot start a thread: {e}")))?;
+    match spawned_rx.recv() {
+        Ok(Ok((pid, started))) => Ok(RunHandle {
+            messages: rx,
+            stop: stop_tx,
+            pid,
+            started,
+            owner: Some(owner),
+        }),
+        Ok(Err(e)) => {
+            let _ = owner.join();
+            Err(e)
+        }
+        Err(_) => {
+            let _ = owner.join();
+            Err(StartError::Runtime(
+                "the run thread ended before starting the child".into(),
+            ))
+        }
+    }
+}
+
+/// What the event reader saw that decides the outcome.
+#[derive(Default)]
+struct Seen {
+    result: Option<RunResult>,
+    error: Option<WorkloadError>,
+}
+
+fn spawn_event_reader(pipe: std::io::PipeReader, tx: Sender<RunMessage>) -> JoinHandle<Seen> {
+    std::thread::spawn(move || {
+        let mut seen = Seen::default();
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if line.trim().is_empty() {
+                continue;
+            }
+            match protocol::parse_line(&line) {
+                Ok(event) => {
+                    match &event {
+                        Event::Result(r) => seen.result = Some(r.clone()),
+                        Event::Error(e) if seen.error.is_none() => seen.error = Some(e.clone()),
+                        _ => {}
+                    }
+                    let _ = tx.send(RunMessage::Event {
+                        event,
+                        received: Instant::now(),
+                    });
+                }
+                Err(problem) => {
+                    let _ = tx.send(RunMessage::ProtocolProblem(format!("{problem}: {line}")));
+                }
+            }
+        }
+        seen
+    })
+}
+
+fn spawn_output_reader(
+    pipe: Option<impl Read + Send + 'static>,
+    stream: Stream,
+    tx: Sender<RunMessage>,
+) -> JoinHandle<VecDeque<String>> {
+    std::thread::spawn(move || {
+        let mut tail = VecDeque::new();
+        let Some(pipe) = pipe else { return tail };
+        let mut reader = BufReader::new(pipe);
+        let mut buf = Vec::new();
+        // Lines may not be UTF-8; read bytes and convert lossily.
+        while reader.read_until(b'\n', &mut buf).is_ok_and(|n| n > 0) {
+            let line = String::from_utf8_lossy(&buf)
+                .trim_end_matches(['\n', '\r'])
+                .to_string();
+            buf.clear();
+            if stream == Stream::Stderr {
+                if tail.len() == STDERR_TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(line.clone());
+            }
+            let _ = tx.send(RunMessage::Output { stream, line });
+        }
+        tail
+    })
+}
+
+/// Runs until the child exits, times out or is stopped; sends the outcome.
+fn watch(
+    child: &mut ChildGuard,
+    events: std::io::PipeReader,
+    spec: &RunSpec,
+    started: Instant,
+    tx: &Sender<RunMessage>,
+    stop: &Receiver<()>,
+) {
+    let event_reader = spawn_event_reader(events, tx.clone());
+    let stdout = spawn_output_reader(child.child_mut().stdout.take(), Stream::Stdout, tx.clone());
+    let stderr = spawn_output_reader(child.child_mut().stderr.take(), Stream::Stderr, tx.clone());
+    let deadline = spec.timeout.map(|t| started + t);
+    let mut forced: Option<RunEnd> = None;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) => {}
+            Err(_) => break None,
+        }
+        let now = Instant::now();
+        if let Some(deadline) = deadline
+            && now >= deadline
+        {
+            forced = Some(RunEnd::TimedOut {
+                after_secs: spec.timeout.map_or(0.0, |t| t.as_secs_f64()),
+            });
+            break child.kill().ok();
+        }
+        let wait = deadline.map_or(POLL_INTERVAL, |d| POLL_INTERVAL.min(d - now));
+        match stop.recv_timeout(wait) {
+            Ok(()) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                forced = Some(RunEnd::Stopped);
+                break child.kill().ok();
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+        }
+    };
+    let wall_secs = started.elapsed().as_secs_f64();
+    // The child is gone; kill leftovers of its group (worker processes) so
+    // the pipes close and the readers finish.
+    child.signal_group(libc::SIGKILL);
+    let seen = event_reader.join().unwrap_or_default();
+    let _ = stdout.join();
+    let stderr_tail: Vec<String> = stderr.join().unwrap_or_default().into();
+    let exit = status.map_or_else(
+        || "unknown (could not wait for it)".to_string(),
+        describe_status,
+    );
+    let end = forced.unwrap_or_else(|| classify(status, seen, &stderr_tail));
+    let outcome = RunOutcome {
+        end,
+        wall_secs,
+        usage: child.usage(),
+        exit,
+        stderr_tail,
+    };
+    let _ = tx.send(RunMessage::Finished(Box::new(outcome)));
+}
+
+/// Decides how a run that ended on its own went.
+fn classify(
+    status: Option<std::process::ExitStatus>,
+    seen: Seen,
+    stderr_tail: &[String],
+) -> RunEnd {
+    if let Some(error) = seen.error {
+        return RunEnd::WorkloadFailed { error };
+    }
+    let Some(status) = status else {
+        return RunEnd::Crashed {
+            reason: "could not wait for the interpreter".into(),
+        };
+    };
+    if let Some(result) = seen.result
+        && status.success()
+    {
+        return RunEnd::Completed { result };
+    }
+    let last = stderr_tail.iter().rev().find(|l| !l.trim().is_empty());
+    let reason = match (status.signal(), last) {
+        (Some(_), _) => format!("the interpreter was {}", describe_status(status)),
+        (None, Some(line)) => format!(
+            "the interpreter {} without a result; last stderr line: {line}",
+            describe_status(status)
+        ),
+        (None, None) => format!(
+            "the interpreter {} without a result",
+            describe_status(status)
+        ),
+    };
+    RunEnd::Crashed { reason }
+}

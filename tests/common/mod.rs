@@ -1,0 +1,154 @@
+//! Shared helpers for integration tests that run real interpreters.
+#![allow(clippy::unwrap_used, dead_code)] // test helpers: a failed unwrap is a failed test
+
+use gilscope::interp::Mode;
+use gilscope::interp::{DiscoverOptions, Interpreter, Source, discover};
+use gilscope::run::protocol::Event;
+use gilscope::run::{RunMessage, RunOutcome, RunSpec, Stream};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// gilscope's managed CPython 3.13 builds: (default, free-threaded).
+pub fn managed_313() -> &'static (Interpreter, Interpreter) {
+    static CELL: OnceLock<(Interpreter, Interpreter)> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let interps = discover(&DiscoverOptions::default());
+        let find = |ft: bool| {
+            interps
+                .iter()
+                .find(|i| {
+                    i.source == Source::Managed
+                        && i.info().is_some_and(|x| x.version.starts_with("3.13.") && x.free_threaded == ft)
+                })
+                .cloned()
+                .unwrap_or_else(|| panic!("no managed CPython 3.13{} build: run `gilscope pythons install` (scripts/test does)", if ft { "t" } else { "" }))
+        };
+        (find(false), find(true))
+    })
+}
+
+/// The interpreter a mode is tested with: 3.13t for ft modes, else 3.13.
+pub fn interp_for(mode: Mode) -> &'static Interpreter {
+    let (default, ft) = managed_313();
+    match mode {
+        Mode::Ft | Mode::FtGil => ft,
+        _ => default,
+    }
+}
+
+pub fn spec(mode: Mode, workers: usize, workload: &str, params: &[(&str, &str)]) -> RunSpec {
+    let interp = interp_for(mode);
+    RunSpec {
+        python: interp.path.clone(),
+        interp_name: interp.name.clone(),
+        mode,
+        workers,
+        workload: workload.to_string(),
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        timeout: Some(Duration::from_secs(120)),
+    }
+}
+
+/// Everything a finished run produced.
+pub struct Finished {
+    pub events: Vec<Event>,
+    pub stdout: Vec<String>,
+    pub stderr: Vec<String>,
+    pub problems: Vec<String>,
+    pub outcome: RunOutcome,
+    pub pid: u32,
+}
+
+impl Finished {
+    pub fn checksum(&self) -> String {
+        match &self.outcome.end {
+            gilscope::run::RunEnd::Completed { result } => result.checksum.clone(),
+            other => panic!("run did not complete: {other:?}\nstderr: {:?}", self.stderr),
+        }
+    }
+}
+
+pub fn run_to_end(spec: &RunSpec) -> Finished {
+    let handle = gilscope::run::start(spec).unwrap();
+    let pid = handle.pid();
+    let mut fin = Finished {
+        events: vec![],
+        stdout: vec![],
+        stderr: vec![],
+        problems: vec![],
+        outcome: placeholder(),
+        pid,
+    };
+    loop {
+        match handle
+            .messages()
+            .recv_timeout(Duration::from_secs(300))
+            .unwrap()
+        {
+            RunMessage::Event { event, .. } => fin.events.push(event),
+            RunMessage::Output {
+                stream: Stream::Stdout,
+                line,
+            } => fin.stdout.push(line),
+            RunMessage::Output {
+                stream: Stream::Stderr,
+                line,
+            } => fin.stderr.push(line),
+            RunMessage::ProtocolProblem(p) => fin.problems.push(p),
+            RunMessage::Finished(outcome) => {
+                fin.outcome = *outcome;
+                break;
+            }
+        }
+    }
+    fin
+}
+
+fn placeholder() -> RunOutcome {
+    RunOutcome {
+        end: gilscope::run::RunEnd::Stopped,
+        wall_secs: 0.0,
+        usage: None,
+        exit: String::new(),
+        stderr_tail: vec![],
+    }
+}
+
+/// Live (non-zombie) processes in process group `pgid`.
+pub fn live_in_group(pgid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(after) = stat.rsplit_once(')').map(|(_, a)| a.to_string()) else {
+            continue;
+        };
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        // fields[0] = state, [1] = ppid, [2] = pgrp
+        if fields.len() > 2 && fields[2] == pgid.to_string() && fields[0] != "Z" {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Waits up to `limit` for process group `pgid` to be empty.
+pub fn group_gone_within(pgid: u32, limit: Duration) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if live_in_group(pgid).is_empty() {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
