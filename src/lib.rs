@@ -7,3 +7,4 @@ pub mod cli;
 pub mod interp;
 pub mod paths;
 pub mod run;
+pub mod sampler;

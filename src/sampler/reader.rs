@@ -1,0 +1,175 @@
+//! [`TaskReader`]: one thread's `stat` and `schedstat` kept open and re-read
+//! with `pread(fd, buf, 0)`: two syscalls per thread per sample instead of
+//! open + read + read-to-EOF + close for each file.
+
+use super::error::ProcError;
+use super::file::ProcFile;
+use super::task::{
+    Pid, SchedStat, TaskStat, parse_comm, parse_schedstat, parse_task_stat, schedstat_supported,
+    task_path,
+};
+
+/// Identifies a thread: its process and its own id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId {
+    pub pid: Pid,
+    pub tid: Pid,
+}
+
+/// One reading of one thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskSample {
+    pub id: TaskId,
+    pub stat: TaskStat,
+    /// `None` on a kernel without per-task schedstat.
+    pub schedstat: Option<SchedStat>,
+}
+
+/// A thread's files, opened once.
+#[derive(Debug)]
+pub struct TaskReader {
+    id: TaskId,
+    stat: ProcFile,
+    schedstat: Option<ProcFile>,
+    name: String,
+}
+
+impl TaskReader {
+    /// Opens the thread's `stat` and `schedstat` and reads its name.
+    /// [`ProcError::Gone`] if the thread exited in the meantime.
+    pub fn open(pid: Pid, tid: Pid) -> Result<Self, ProcError> {
+        let stat = ProcFile::open(task_path(pid, tid, "stat"))?;
+        let schedstat = match ProcFile::open(task_path(pid, tid, "schedstat")) {
+            Ok(f) => Some(f),
+            Err(e) if e.is_gone() && !schedstat_supported() => None,
+            Err(e) => return Err(e),
+        };
+        let mut reader = Self {
+            id: TaskId { pid, tid },
+            stat,
+            schedstat,
+            name: String::new(),
+        };
+        reader.reload_name()?;
+        Ok(reader)
+    }
+
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The thread name (`comm`) as of [`open`](Self::open) or the last
+    /// [`reload_name`](Self::reload_name).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Re-reads the thread name (threads are often named after they start).
+    pub fn reload_name(&mut self) -> Result<(), ProcError> {
+        let path = task_path(self.id.pid, self.id.tid, "comm");
+        let content = super::file::read_once(&path)?;
+        self.name = parse_comm(&content);
+        Ok(())
+    }
+
+    /// A fresh reading. `buf` is scratch space reused across calls and
+    /// threads. [`ProcError::Gone`] once the thread has exited (the kept fds
+    /// stay bound to this thread even if its id is reused).
+    pub fn sample(&self, buf: &mut Vec<u8>) -> Result<TaskSample, ProcError> {
+        let schedstat = match &self.schedstat {
+            Some(f) => {
+                let content = f.read(buf)?;
+                parse_schedstat(content).map_err(|e| ProcError::malformed(f.path(), e))?
+            }
+            None => None,
+        };
+        let content = self.stat.read(buf)?;
+        let stat =
+            parse_task_stat(content).map_err(|e| ProcError::malformed(self.stat.path(), e))?;
+        Ok(TaskSample {
+            id: self.id,
+            stat,
+            schedstat,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampler::test_support::{BusyThread, gettid};
+    use std::time::Duration;
+
+    #[test]
+    fn pread_on_the_same_fd_sees_a_busy_thread_run() {
+        let busy = BusyThread::spawn();
+        let reader = TaskReader::open(std::process::id(), busy.tid).unwrap();
+        let mut buf = Vec::new();
+        let a = reader.sample(&mut buf).unwrap();
+        busy.burn_cpu(Duration::from_millis(100));
+        let b = reader.sample(&mut buf).unwrap();
+        let (sa, sb) = (a.schedstat.unwrap(), b.schedstat.unwrap());
+        // The thread measured 100 ms of its own CPU time; schedstat may lag
+        // by at most one scheduler tick.
+        assert!(
+            sb.on_cpu_ns >= sa.on_cpu_ns + 60_000_000,
+            "on-CPU ns {} → {}",
+            sa.on_cpu_ns,
+            sb.on_cpu_ns
+        );
+        assert!(sb.timeslices >= sa.timeslices);
+        let ticks = |s: &TaskSample| s.stat.utime_ticks + s.stat.stime_ticks;
+        assert!(
+            ticks(&b) > ticks(&a),
+            "utime+stime did not move: {a:?} {b:?}"
+        );
+    }
+
+    #[test]
+    fn exited_thread_reads_as_gone_on_kept_fds() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let h = std::thread::Builder::new()
+            .name("short-lived".into())
+            .spawn(move || tx.send(gettid()).unwrap())
+            .unwrap();
+        let tid = rx.recv().unwrap();
+        // Open while it may still be alive; if it already exited, open says gone.
+        let opened = TaskReader::open(std::process::id(), tid);
+        h.join().unwrap();
+        match opened {
+            Ok(reader) => {
+                // Non-leader threads are reaped at exit; give the kernel a moment.
+                let gone = crate::sampler::test_support::wait_until(|| {
+                    reader.sample(&mut Vec::new()).err().filter(|e| e.is_gone())
+                });
+                assert!(gone.is_some(), "kept fd of an exited thread still readable");
+            }
+            Err(e) => assert!(e.is_gone(), "{e}"),
+        }
+    }
+
+    #[test]
+    fn reads_own_thread_name() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let h = std::thread::Builder::new()
+            .name("worker 3".into())
+            .spawn(move || {
+                tx.send(gettid()).unwrap();
+                let _ = done_rx.recv();
+            })
+            .unwrap();
+        let tid = rx.recv().unwrap();
+        let r = TaskReader::open(std::process::id(), tid).unwrap();
+        assert_eq!(r.name(), "worker 3");
+        assert_eq!(
+            r.id(),
+            TaskId {
+                pid: std::process::id(),
+                tid
+            }
+        );
+        drop(done_tx);
+        h.join().unwrap();
+    }
+}

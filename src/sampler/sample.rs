@@ -1,0 +1,89 @@
+//! The plain data the sampler thread sends: one [`Sample`] per tick.
+//!
+//! Cumulative counters are kept as read (so a consumer can difference any
+//! two samples); per-interval fractions are derived against the previous
+//! sample of the same thread. A value that could not be read is `None`,
+//! never 0.
+
+use serde::{Deserialize, Serialize};
+
+/// One tick of the sampler.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// CLOCK_MONOTONIC ns when the sample was taken (the clock of Python's
+    /// `time.monotonic_ns()`, so it lines up with protocol events).
+    pub t_ns: u64,
+    /// How far behind its deadline this sample started (0 when on time).
+    pub late_ns: u64,
+    /// How long taking the sample took.
+    pub cost_ns: u64,
+    /// Ticks skipped because the sampler fell behind (deadlines missed by
+    /// more than one interval since the previous sample).
+    pub missed: u32,
+    /// Per-core utilisation since the previous sample, by CPU number; `None`
+    /// for a core where no tick elapsed (at 10 ms ticks and 50 Hz this is
+    /// common: see `cores_window`).
+    pub cores: Vec<CoreSample>,
+    /// Every thread of the run's process tree.
+    pub threads: Vec<ThreadSample>,
+    /// Memory of the whole process tree; `None` when it could not be read.
+    pub memory: Option<MemorySample>,
+}
+
+/// One core over the interval since the previous sample.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CoreSample {
+    pub cpu: u32,
+    /// Fractions of the interval; `None` when no tick elapsed.
+    pub busy: Option<CoreBusy>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CoreBusy {
+    pub user: f32,
+    pub system: f32,
+    pub idle: f32,
+    pub iowait: f32,
+}
+
+/// One thread at sample time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSample {
+    /// Process id (the harness, or a worker process in `process` mode).
+    pub pid: u32,
+    /// OS thread id (what Python's `threading.get_native_id()` returns).
+    pub tid: u32,
+    /// Thread name (`comm`).
+    pub name: String,
+    /// Kernel state letter (R, S, D, …).
+    pub state: char,
+    /// Last CPU the thread ran on.
+    pub last_cpu: u32,
+    /// Cumulative user and system time in ns (10 ms tick resolution).
+    pub utime_ns: u64,
+    pub stime_ns: u64,
+    /// Cumulative on-CPU and run-queue-wait ns from schedstat; `None` on a
+    /// kernel without schedstat.
+    pub on_cpu_ns: Option<u64>,
+    pub runqueue_ns: Option<u64>,
+    /// Fractions of the interval since this thread's previous sample
+    /// (`None` for its first sample or without schedstat): running on a
+    /// core, runnable but waiting for a core, and neither (sleeping or
+    /// blocked — a GIL waiter sleeps in a futex).
+    pub running: Option<f32>,
+    pub waiting: Option<f32>,
+    pub blocked: Option<f32>,
+}
+
+/// Memory of the process tree, summed over its processes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MemorySample {
+    /// RSS from statm, every sample.
+    pub rss_bytes: u64,
+    /// PSS and USS from smaps_rollup, at a lower rate: `None` in samples
+    /// where they were not read.
+    pub pss_bytes: Option<u64>,
+    pub uss_bytes: Option<u64>,
+    /// Number of processes in the tree.
+    pub processes: u32,
+}
