@@ -290,6 +290,7 @@ impl Report {
                 }
             }
             RunMessage::ProtocolProblem(p) => self.protocol_problems.push(p),
+            RunMessage::Sample(_) => {}
             RunMessage::Finished(_) => {}
         }
     }

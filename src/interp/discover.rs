@@ -87,9 +87,11 @@ fn assemble(results: Vec<(Candidate, Result<ProbeInfo, String>)>) -> Vec<Interpr
     for (cand, result) in results {
         match result {
             Ok(info) => {
-                let key = info.executable.clone().unwrap_or_else(|| cand.path.clone());
+                let key = identity(info.executable.as_deref().unwrap_or(&cand.path));
                 let existing = interps.iter_mut().find(|i| {
-                    i.info().and_then(|x| x.executable.as_ref()) == Some(&key) || i.path == key
+                    i.info()
+                        .and_then(|x| x.executable.as_deref())
+                        .is_some_and(|exe| identity(exe) == key)
                 });
                 match existing {
                     Some(interp) => merge_alias(interp, cand),
@@ -181,7 +183,7 @@ fn sort_key(i: &Interpreter) -> SortKey {
     }
 }
 
-/// Gives each interpreter the shortest unique name: `3.13t`, then
+/// Gives each interpreter the shortest name not yet taken: `3.13t`, then
 /// `3.13.5t`, then `3.13.5t-pyenv`, then a numbered suffix.
 fn assign_names(interps: &mut [Interpreter]) {
     let levels: Vec<[String; 3]> = interps
@@ -207,19 +209,18 @@ fn assign_names(interps: &mut [Interpreter]) {
             }
         })
         .collect();
-    let mut names: Vec<String> = vec![String::new(); interps.len()];
+    // Greedy in sorted order: the newest (managed first) interpreter of a
+    // minor version gets the short name `3.13`; later ones a longer one.
+    let mut taken = std::collections::HashSet::new();
+    let mut names: Vec<String> = Vec::with_capacity(interps.len());
     for (idx, level) in levels.iter().enumerate() {
-        let chosen = level
+        let name = level
             .iter()
-            .find(|candidate| {
-                let depth = level.iter().position(|l| l == *candidate).unwrap_or(0);
-                levels
-                    .iter()
-                    .enumerate()
-                    .all(|(j, other)| j == idx || other[depth] != **candidate)
-            })
-            .cloned();
-        names[idx] = chosen.unwrap_or_else(|| format!("{}-{}", level[2], idx + 1));
+            .find(|candidate| !taken.contains(*candidate))
+            .cloned()
+            .unwrap_or_else(|| format!("{}-{}", level[2], idx + 1));
+        taken.insert(name.clone());
+        names.push(name);
     }
     for (interp, name) in interps.iter_mut().zip(names) {
         interp.name = name;
@@ -301,7 +302,9 @@ fn interpreter_files(dir: &Path) -> Vec<PathBuf> {
             std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
         .collect();
-    files.sort();
+    // Most specific name first (`python3.13t` before `python3`), so that is
+    // the path kept when several name the same file.
+    files.sort_by(|a, b| b.as_os_str().len().cmp(&a.as_os_str().len()).then(a.cmp(b)));
     files
 }
 
@@ -329,8 +332,19 @@ fn dedup_by_real_path(cands: Vec<Candidate>) -> Vec<Candidate> {
     let mut seen = std::collections::HashSet::new();
     cands
         .into_iter()
-        .filter(|c| seen.insert(canonical(&c.path)))
+        .filter(|c| seen.insert(identity(&c.path)))
         .collect()
+}
+
+/// What makes two paths the same file: device and inode (hard links, as
+/// `make install` creates for `python3.13` / `python3.13t`), else the
+/// canonical path.
+fn identity(path: &Path) -> (u64, u64, PathBuf) {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(meta) => (meta.dev(), meta.ino(), PathBuf::new()),
+        Err(_) => (0, 0, canonical(path)),
+    }
 }
 
 /// Probe results keyed by path, valid while the file's mtime and size hold.
@@ -503,7 +517,7 @@ mod tests {
         ];
         let interps = assemble(results);
         let names: Vec<&str> = interps.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["3.13.5", "3.13t", "3.13.1", "python3.98-broken"]);
+        assert_eq!(names, ["3.13", "3.13t", "3.13.1", "python3.98-broken"]);
         let pyenv = &interps[2];
         assert_eq!(pyenv.path, PathBuf::from("/p/3.13.1/bin/python3.13"));
         assert_eq!(pyenv.aliases, [PathBuf::from("/shims/python3")]);

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-pub use runner::{RunHandle, start};
+pub use runner::{RunHandle, start, start_sampled};
 
 /// Everything needed to start a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +52,8 @@ pub enum RunMessage {
     Output { stream: Stream, line: String },
     /// A line on the event pipe that was not a valid event.
     ProtocolProblem(String),
+    /// One tick of the sampler (when the run is sampled).
+    Sample(Box<crate::sampler::Sample>),
     /// The run is over; always the last message.
     Finished(Box<RunOutcome>),
 }
@@ -84,6 +86,9 @@ pub struct RunOutcome {
     pub exit: String,
     /// The last lines the workload wrote to stderr.
     pub stderr_tail: Vec<String>,
+    /// How the sampler kept up (`None` when the run was not sampled).
+    #[serde(default)]
+    pub sampler: Option<crate::sampler::SamplerStats>,
 }
 
 impl RunOutcome {

@@ -10,6 +10,7 @@ use super::protocol::{self, Event, RunResult, WorkloadError};
 use super::{RunEnd, RunMessage, RunOutcome, RunSpec, Stream};
 use crate::child::{ChildGuard, describe_status};
 use crate::interp::Mode;
+use crate::sampler::{Sampler, SamplerConfig};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
@@ -119,8 +120,18 @@ fn command(spec: &RunSpec) -> Result<Command, StartError> {
     Ok(cmd)
 }
 
-/// Starts a run. Returns once the child is spawned.
+/// Starts a run without sampling. Returns once the child is spawned.
 pub fn start(spec: &RunSpec) -> Result<RunHandle, StartError> {
+    start_sampled(spec, None)
+}
+
+/// Starts a run; with `sampling`, a sampler thread watches its process tree
+/// and its samples arrive as [`RunMessage::Sample`]. Returns once the child
+/// is spawned.
+pub fn start_sampled(
+    spec: &RunSpec,
+    sampling: Option<SamplerConfig>,
+) -> Result<RunHandle, StartError> {
     let mut cmd = command(spec)?;
     let (tx, rx) = unbounded();
     let (stop_tx, stop_rx) = bounded(1);
@@ -162,7 +173,14 @@ pub fn start(spec: &RunSpec) -> Result<RunHandle, StartError> {
             };
             let started = Instant::now();
             let _ = spawned_tx.send(Ok((child.pid(), started)));
-            watch(&mut child, reader, &spec, started, &tx, &stop_rx);
+            let sampler = sampling.and_then(|config| {
+                let tx = tx.clone();
+                let sink = move |sample| tx.send(RunMessage::Sample(Box::new(sample))).is_ok();
+                // A sampler that cannot start leaves the run unsampled: the
+                // outcome then says so (`sampler: None`).
+                Sampler::start_with(child.pid(), config, sink).ok()
+            });
+            watch(&mut child, reader, &spec, started, &tx, &stop_rx, sampler);
         })
         .map_err(|e| StartError::Runtime(format!("cannot start a thread: {e}")))?;
     match spawned_rx.recv() {
@@ -193,7 +211,11 @@ struct Seen {
     error: Option<WorkloadError>,
 }
 
-fn spawn_event_reader(pipe: std::io::PipeReader, tx: Sender<RunMessage>) -> JoinHandle<Seen> {
+fn spawn_event_reader(
+    pipe: std::io::PipeReader,
+    tx: Sender<RunMessage>,
+    poke: Option<Sender<()>>,
+) -> JoinHandle<Seen> {
     std::thread::spawn(move || {
         let mut seen = Seen::default();
         for line in BufReader::new(pipe).lines() {
@@ -204,6 +226,12 @@ fn spawn_event_reader(pipe: std::io::PipeReader, tx: Sender<RunMessage>) -> Join
             match protocol::parse_line(&line) {
                 Ok(event) => {
                     match &event {
+                        // The memory baseline: sample now, before workers start.
+                        Event::SetupDone(_) => {
+                            if let Some(poke) = &poke {
+                                let _ = poke.try_send(());
+                            }
+                        }
                         Event::Result(r) => seen.result = Some(r.clone()),
                         Event::Error(e) if seen.error.is_none() => seen.error = Some(e.clone()),
                         _ => {}
@@ -258,8 +286,9 @@ fn watch(
     started: Instant,
     tx: &Sender<RunMessage>,
     stop: &Receiver<()>,
+    sampler: Option<Sampler>,
 ) {
-    let event_reader = spawn_event_reader(events, tx.clone());
+    let event_reader = spawn_event_reader(events, tx.clone(), sampler.as_ref().map(Sampler::poker));
     let stdout = spawn_output_reader(child.child_mut().stdout.take(), Stream::Stdout, tx.clone());
     let stderr = spawn_output_reader(child.child_mut().stderr.take(), Stream::Stderr, tx.clone());
     let deadline = spec.timeout.map(|t| started + t);
@@ -289,6 +318,8 @@ fn watch(
         }
     };
     let wall_secs = started.elapsed().as_secs_f64();
+    // Samples come before the outcome, which is always the last message.
+    let sampler = sampler.map(Sampler::stop);
     // The child is gone; kill leftovers of its group (worker processes) so
     // the pipes close and the readers finish.
     child.signal_group(libc::SIGKILL);
@@ -306,6 +337,7 @@ fn watch(
         usage: child.usage(),
         exit,
         stderr_tail,
+        sampler,
     };
     let _ = tx.send(RunMessage::Finished(Box::new(outcome)));
 }

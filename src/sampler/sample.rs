@@ -20,6 +20,9 @@ pub struct Sample {
     /// Ticks skipped because the sampler fell behind (deadlines missed by
     /// more than one interval since the previous sample).
     pub missed: u32,
+    /// Taken out of schedule when the harness reported `setup_done`: the
+    /// memory baseline before workers start.
+    pub baseline: bool,
     /// Per-core utilisation since the previous sample, by CPU number; `None`
     /// for a core where no tick elapsed (at 10 ms ticks and 50 Hz this is
     /// common: see `cores_window`).

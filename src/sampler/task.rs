@@ -60,6 +60,22 @@ impl TaskState {
             other => Self::Other(char::from(other)),
         }
     }
+
+    /// The kernel's letter for this state.
+    pub fn letter(self) -> char {
+        match self {
+            Self::Running => 'R',
+            Self::Sleeping => 'S',
+            Self::DiskSleep => 'D',
+            Self::Stopped => 'T',
+            Self::TracingStop => 't',
+            Self::Zombie => 'Z',
+            Self::Dead => 'X',
+            Self::Idle => 'I',
+            Self::Parked => 'P',
+            Self::Other(c) => c,
+        }
+    }
 }
 
 /// The fields of `/proc/PID/task/TID/stat` the sampler uses.

@@ -58,6 +58,7 @@ pub struct Finished {
     pub stdout: Vec<String>,
     pub stderr: Vec<String>,
     pub problems: Vec<String>,
+    pub samples: Vec<gilscope::sampler::Sample>,
     pub outcome: RunOutcome,
     pub pid: u32,
 }
@@ -79,6 +80,7 @@ pub fn run_to_end(spec: &RunSpec) -> Finished {
         stdout: vec![],
         stderr: vec![],
         problems: vec![],
+        samples: vec![],
         outcome: placeholder(),
         pid,
     };
@@ -98,6 +100,7 @@ pub fn run_to_end(spec: &RunSpec) -> Finished {
                 line,
             } => fin.stderr.push(line),
             RunMessage::ProtocolProblem(p) => fin.problems.push(p),
+            RunMessage::Sample(s) => fin.samples.push(*s),
             RunMessage::Finished(outcome) => {
                 fin.outcome = *outcome;
                 break;
@@ -114,6 +117,7 @@ fn placeholder() -> RunOutcome {
         usage: None,
         exit: String::new(),
         stderr_tail: vec![],
+        sampler: None,
     }
 }
 

@@ -1,0 +1,487 @@
+//! The sampler thread: samples a run's process tree against a deadline
+//! schedule (not `sleep(interval)`), records how late each sample was and
+//! how many ticks it missed, and sends owned [`Sample`]s on a channel.
+
+use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
+use super::{
+    CpuStat, CpuStatReader, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet, core_fractions,
+    read_smaps_rollup, ticks_to_ns,
+};
+use crossbeam_channel::{Receiver, Sender, bounded, select};
+use std::collections::HashMap;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Lowest and highest sampling rates offered.
+pub const MIN_RATE_HZ: f64 = 10.0;
+pub const MAX_RATE_HZ: f64 = 500.0;
+
+/// How the sampler runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SamplerConfig {
+    /// Samples per second (10–500).
+    pub rate_hz: f64,
+    /// Read PSS/USS (smaps_rollup, slower) every this many samples.
+    pub smaps_every: u32,
+    /// Walk the whole process tree for new processes every this many
+    /// samples (new threads of known processes are found every sample).
+    pub tree_every: u32,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        Self {
+            rate_hz: 50.0,
+            smaps_every: 10,
+            tree_every: 5,
+        }
+    }
+}
+
+impl SamplerConfig {
+    pub fn interval(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.rate_hz.clamp(MIN_RATE_HZ, MAX_RATE_HZ))
+    }
+}
+
+/// What the sampler thread reports when it ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SamplerStats {
+    pub samples: u64,
+    /// Ticks skipped because a sample overran its slot.
+    pub missed: u64,
+    pub max_late_ns: u64,
+    /// CPU time the sampler thread itself used.
+    pub cpu_ns: u64,
+    pub wall_ns: u64,
+}
+
+/// A running sampler; dropping it stops and joins the thread.
+pub struct Sampler {
+    stop: Sender<()>,
+    poke: Sender<()>,
+    thread: Option<JoinHandle<SamplerStats>>,
+}
+
+impl Sampler {
+    /// Starts sampling the tree rooted at `root`, sending to `out`.
+    pub fn start(root: Pid, config: SamplerConfig, out: Sender<Sample>) -> std::io::Result<Self> {
+        Self::start_with(root, config, move |sample| out.send(sample).is_ok())
+    }
+
+    /// Like [`Sampler::start`], handing each sample to `sink`, which returns
+    /// false once nobody listens any more.
+    pub fn start_with<F>(root: Pid, config: SamplerConfig, sink: F) -> std::io::Result<Self>
+    where
+        F: FnMut(Sample) -> bool + Send + 'static,
+    {
+        raise_fd_limit();
+        let (stop, stop_rx) = bounded(1);
+        let (poke, poke_rx) = bounded(4);
+        let thread = std::thread::Builder::new()
+            .name("gilscope-sampler".into())
+            .spawn(move || run(root, config, sink, &stop_rx, &poke_rx))?;
+        Ok(Self {
+            stop,
+            poke,
+            thread: Some(thread),
+        })
+    }
+
+    /// Takes one extra sample now, outside the schedule (e.g. the memory
+    /// baseline at `setup_done`). Cheap to call from any thread.
+    pub fn poker(&self) -> Sender<()> {
+        self.poke.clone()
+    }
+
+    /// Stops the thread and returns its statistics.
+    pub fn stop(mut self) -> SamplerStats {
+        self.finish()
+    }
+
+    fn finish(&mut self) -> SamplerStats {
+        let _ = self.stop.try_send(());
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Each thread uses two descriptors: let a run with hundreds of threads fit.
+fn raise_fd_limit() {
+    // SAFETY: plain syscalls on a local struct.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// CLOCK_MONOTONIC in ns (Python's `time.monotonic_ns()` clock).
+pub fn monotonic_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    // SAFETY: clock_gettime writes into a local timespec.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::clock_gettime(clock, &mut ts);
+    }
+    u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(ts.tv_nsec).unwrap_or(0)
+}
+
+/// Cumulative counters of a thread at its previous sample.
+#[derive(Clone, Copy)]
+struct Prev {
+    t_ns: u64,
+    on_cpu_ns: u64,
+    runqueue_ns: u64,
+}
+
+/// The sampler's state between ticks.
+struct State {
+    set: ThreadSet,
+    cpu: Option<CpuStatReader>,
+    cpu_prev: Option<CpuStat>,
+    cpu_cur: CpuStat,
+    threads: ThreadPass,
+    memory: MemoryPass,
+    prev: HashMap<TaskId, Prev>,
+    n: u64,
+}
+
+impl State {
+    fn new(root: Pid) -> Self {
+        Self {
+            set: ThreadSet::new(root),
+            cpu: CpuStatReader::open().ok(),
+            cpu_prev: None,
+            cpu_cur: CpuStat::default(),
+            threads: ThreadPass::default(),
+            memory: MemoryPass::default(),
+            prev: HashMap::new(),
+            n: 0,
+        }
+    }
+
+    /// Takes one sample; `None` once the root process is gone.
+    fn sample(&mut self, config: &SamplerConfig, with_smaps: bool) -> Option<Sample> {
+        let full_walk = self.n.is_multiple_of(u64::from(config.tree_every.max(1)));
+        self.n += 1;
+        if full_walk {
+            if let Err(e) = self.set.refresh()
+                && e.is_gone()
+            {
+                return None;
+            }
+        } else {
+            self.set.refresh_threads();
+        }
+        let t_ns = monotonic_ns();
+        self.threads.clear();
+        self.set.sample_threads(&mut self.threads);
+        for gone in &self.threads.gone {
+            self.prev.remove(gone);
+        }
+        let threads = self.thread_samples(t_ns);
+        let cores = self.core_samples();
+        let memory = self.memory_sample(with_smaps);
+        if threads.is_empty() && memory.is_none() {
+            return None;
+        }
+        Some(Sample {
+            t_ns,
+            late_ns: 0,
+            cost_ns: 0,
+            missed: 0,
+            baseline: false,
+            cores,
+            threads,
+            memory,
+        })
+    }
+
+    fn thread_samples(&mut self, t_ns: u64) -> Vec<ThreadSample> {
+        let mut out = Vec::with_capacity(self.threads.threads.len());
+        for ts in &self.threads.threads {
+            let (on_cpu_ns, runqueue_ns) = match ts.schedstat {
+                Some(s) => (Some(s.on_cpu_ns), Some(s.runqueue_wait_ns)),
+                None => (None, None),
+            };
+            let (mut running, mut waiting, mut blocked) = (None, None, None);
+            if let (Some(on), Some(rq)) = (on_cpu_ns, runqueue_ns) {
+                if let Some(p) = self.prev.get(&ts.id)
+                    && t_ns > p.t_ns
+                {
+                    let dt = (t_ns - p.t_ns) as f64;
+                    let run = (on.saturating_sub(p.on_cpu_ns) as f64 / dt).clamp(0.0, 1.0);
+                    let wait = (rq.saturating_sub(p.runqueue_ns) as f64 / dt).clamp(0.0, 1.0 - run);
+                    running = Some(run as f32);
+                    waiting = Some(wait as f32);
+                    blocked = Some((1.0 - run - wait).max(0.0) as f32);
+                }
+                self.prev.insert(
+                    ts.id,
+                    Prev {
+                        t_ns,
+                        on_cpu_ns: on,
+                        runqueue_ns: rq,
+                    },
+                );
+            }
+            out.push(ThreadSample {
+                pid: ts.id.pid,
+                tid: ts.id.tid,
+                name: self.set.name(ts.id).unwrap_or("").to_string(),
+                state: ts.stat.state.letter(),
+                last_cpu: ts.stat.processor,
+                utime_ns: ticks_to_ns(ts.stat.utime_ticks),
+                stime_ns: ticks_to_ns(ts.stat.stime_ticks),
+                on_cpu_ns,
+                runqueue_ns,
+                running,
+                waiting,
+                blocked,
+            });
+        }
+        out
+    }
+
+    fn core_samples(&mut self) -> Vec<CoreSample> {
+        let Some(reader) = &mut self.cpu else {
+            return Vec::new();
+        };
+        if reader.read_into(&mut self.cpu_cur).is_err() {
+            return Vec::new();
+        }
+        let cores = match &self.cpu_prev {
+            Some(prev) => core_fractions(prev, &self.cpu_cur)
+                .into_iter()
+                .map(|c| CoreSample {
+                    cpu: c.cpu,
+                    busy: c.fractions.map(|f| CoreBusy {
+                        user: f.user as f32,
+                        system: f.system as f32,
+                        idle: f.idle as f32,
+                        iowait: f.iowait as f32,
+                    }),
+                })
+                .collect(),
+            None => self
+                .cpu_cur
+                .cores
+                .iter()
+                .map(|c| CoreSample {
+                    cpu: c.cpu,
+                    busy: None,
+                })
+                .collect(),
+        };
+        self.cpu_prev = Some(self.cpu_cur.clone());
+        cores
+    }
+
+    fn memory_sample(&mut self, with_smaps: bool) -> Option<MemorySample> {
+        self.memory.processes.clear();
+        self.memory.gone.clear();
+        self.memory.errors.clear();
+        self.set.sample_memory(&mut self.memory);
+        if self.memory.processes.is_empty() {
+            return None;
+        }
+        let rss_bytes = self
+            .memory
+            .processes
+            .iter()
+            .map(|p| p.statm.rss_bytes)
+            .sum();
+        let (mut pss_bytes, mut uss_bytes) = (None, None);
+        if with_smaps {
+            let mut pss = 0u64;
+            let mut uss = 0u64;
+            let mut complete = true;
+            for p in &self.memory.processes {
+                match read_smaps_rollup(p.pid) {
+                    Ok(r) => {
+                        pss += r.pss_bytes;
+                        uss += r.uss_bytes;
+                    }
+                    Err(_) => complete = false,
+                }
+            }
+            // A partial sum would understate: report it as not measured.
+            if complete {
+                pss_bytes = Some(pss);
+                uss_bytes = Some(uss);
+            }
+        }
+        Some(MemorySample {
+            rss_bytes,
+            pss_bytes,
+            uss_bytes,
+            processes: u32::try_from(self.memory.processes.len()).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+/// The sampler thread's body.
+fn run(
+    root: Pid,
+    config: SamplerConfig,
+    mut sink: impl FnMut(Sample) -> bool,
+    stop: &Receiver<()>,
+    poke: &Receiver<()>,
+) -> SamplerStats {
+    let cpu_start = clock_ns(libc::CLOCK_THREAD_CPUTIME_ID);
+    let interval = config.interval();
+    let start = Instant::now();
+    let mut stats = SamplerStats::default();
+    let mut state = State::new(root);
+    let mut tick: u64 = 0;
+    let mut extra = false;
+    loop {
+        let deadline = start + interval * u32::try_from(tick).unwrap_or(u32::MAX);
+        let began = Instant::now();
+        let late_ns = if extra {
+            0
+        } else {
+            began.saturating_duration_since(deadline).as_nanos() as u64
+        };
+        let with_smaps = extra || tick.is_multiple_of(u64::from(config.smaps_every.max(1)));
+        let Some(mut sample) = state.sample(&config, with_smaps) else {
+            break;
+        };
+        // Skip the ticks whose slots have already passed.
+        let mut missed = 0u32;
+        if !extra {
+            let behind =
+                began.saturating_duration_since(deadline).as_nanos() / interval.as_nanos().max(1);
+            missed = u32::try_from(behind).unwrap_or(u32::MAX);
+            tick += 1 + u64::from(missed);
+        }
+        sample.late_ns = late_ns;
+        sample.missed = missed;
+        sample.baseline = extra;
+        sample.cost_ns = began.elapsed().as_nanos() as u64;
+        stats.samples += 1;
+        stats.missed += u64::from(missed);
+        stats.max_late_ns = stats.max_late_ns.max(late_ns);
+        if !sink(sample) {
+            break;
+        }
+        let next = start + interval * u32::try_from(tick).unwrap_or(u32::MAX);
+        let wait = next.saturating_duration_since(Instant::now());
+        extra = false;
+        select! {
+            recv(stop) -> _ => break,
+            recv(poke) -> msg => { if msg.is_ok() { extra = true; } else { std::thread::sleep(wait); } },
+            default(wait) => {},
+        }
+    }
+    stats.cpu_ns = clock_ns(libc::CLOCK_THREAD_CPUTIME_ID).saturating_sub(cpu_start);
+    stats.wall_ns = start.elapsed().as_nanos() as u64;
+    stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    #[test]
+    fn samples_a_busy_child_on_schedule() {
+        let mut child = Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .unwrap();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let sampler = Sampler::start(
+            child.id(),
+            SamplerConfig {
+                rate_hz: 100.0,
+                ..Default::default()
+            },
+            tx,
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(600));
+        let stats = sampler.stop();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let samples: Vec<Sample> = rx.try_iter().collect();
+        assert!(
+            samples.len() >= 30,
+            "{} samples in 0.6 s at 100 Hz",
+            samples.len()
+        );
+        assert_eq!(stats.samples as usize, samples.len());
+        // Monotonic times, about 10 ms apart on average.
+        assert!(samples.windows(2).all(|w| w[1].t_ns > w[0].t_ns));
+        let thread = &samples.last().unwrap().threads[0];
+        assert_eq!(thread.tid, child.id());
+        // The busy loop runs (or waits for a core) nearly all the time.
+        let busy: Vec<f32> = samples
+            .iter()
+            .skip(1)
+            .filter_map(|s| s.threads[0].running.zip(s.threads[0].waiting))
+            .map(|(r, w)| r + w)
+            .collect();
+        let mean = busy.iter().sum::<f32>() / busy.len() as f32;
+        assert!(mean > 0.8, "busy child read as {mean}");
+        assert!(samples.last().unwrap().memory.unwrap().rss_bytes > 0);
+        assert!(
+            samples
+                .iter()
+                .any(|s| s.memory.unwrap().pss_bytes.is_some())
+        );
+        assert!(!samples.last().unwrap().cores.is_empty());
+    }
+
+    #[test]
+    fn stops_by_itself_when_the_root_exits() {
+        let mut child = Command::new("sleep").arg("0.2").spawn().unwrap();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let sampler = Sampler::start(child.id(), SamplerConfig::default(), tx).unwrap();
+        child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        // The thread ended (the zombie was reaped): the channel is closed.
+        let stats = sampler.stop();
+        assert!(stats.samples >= 5);
+        assert!(rx.try_iter().count() as u64 == stats.samples);
+    }
+
+    #[test]
+    fn a_poke_takes_an_extra_baseline_sample() {
+        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let sampler = Sampler::start(
+            child.id(),
+            SamplerConfig {
+                rate_hz: 10.0,
+                ..Default::default()
+            },
+            tx,
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        sampler.poker().send(()).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        drop(sampler);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let samples: Vec<Sample> = rx.try_iter().collect();
+        let baseline: Vec<&Sample> = samples.iter().filter(|s| s.baseline).collect();
+        assert_eq!(baseline.len(), 1, "{samples:?}");
+        assert!(baseline[0].memory.unwrap().pss_bytes.is_some());
+    }
+}
