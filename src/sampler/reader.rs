@@ -32,6 +32,9 @@ pub struct TaskReader {
     stat: ProcFile,
     schedstat: Option<ProcFile>,
     name: String,
+    /// The last `stat` reading, reused by [`sample_with`](Self::sample_with)
+    /// when it skips the (costlier) stat read.
+    last_stat: Option<TaskStat>,
 }
 
 impl TaskReader {
@@ -49,6 +52,7 @@ impl TaskReader {
             stat,
             schedstat,
             name: String::new(),
+            last_stat: None,
         };
         reader.reload_name()?;
         Ok(reader)
@@ -91,6 +95,36 @@ impl TaskReader {
             stat,
             schedstat,
         })
+    }
+}
+
+impl TaskReader {
+    /// Like [`sample`](Self::sample), but reads `stat` only when `read_stat`
+    /// (or when there is no earlier reading, or no schedstat); otherwise the
+    /// state letter, last CPU and utime/stime are those of the last stat
+    /// read. schedstat (on-CPU and run-queue ns) is always fresh.
+    pub fn sample_with(
+        &mut self,
+        buf: &mut Vec<u8>,
+        read_stat: bool,
+    ) -> Result<TaskSample, ProcError> {
+        match (&self.schedstat, self.last_stat) {
+            (Some(f), Some(stat)) if !read_stat => {
+                let content = f.read(buf)?;
+                let schedstat =
+                    parse_schedstat(content).map_err(|e| ProcError::malformed(f.path(), e))?;
+                Ok(TaskSample {
+                    id: self.id,
+                    stat,
+                    schedstat,
+                })
+            }
+            _ => {
+                let sample = self.sample(buf)?;
+                self.last_stat = Some(sample.stat);
+                Ok(sample)
+            }
+        }
     }
 }
 

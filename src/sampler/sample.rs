@@ -58,7 +58,10 @@ pub struct ThreadSample {
     pub tid: u32,
     /// Thread name (`comm`).
     pub name: String,
-    /// Kernel state letter (R, S, D, …).
+    /// Kernel state letter (R, S, D, …). This, `last_cpu`, `utime_ns` and
+    /// `stime_ns` come from the thread's `stat`, read every
+    /// `SamplerConfig::stat_every` samples (they may be that much older than
+    /// `t_ns`); the schedstat fields are fresh every sample.
     pub state: char,
     /// Last CPU the thread ran on.
     pub last_cpu: u32,

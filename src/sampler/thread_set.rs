@@ -219,23 +219,32 @@ impl ThreadSet {
     /// Reads stat and schedstat of every tracked thread into `out` (cleared
     /// first). Exited threads go to `out.gone` and are dropped from the set.
     pub fn sample_threads(&mut self, out: &mut ThreadPass) {
+        self.sample_threads_with(out, true);
+    }
+
+    /// Like [`sample_threads`](Self::sample_threads), reading `stat` only
+    /// when `read_stat` (schedstat is always read; see
+    /// [`TaskReader::sample_with`]).
+    pub fn sample_threads_with(&mut self, out: &mut ThreadPass, read_stat: bool) {
         out.clear();
         let buf = &mut self.buf;
         for entry in self.processes.values_mut() {
-            entry.tasks.retain(|_, reader| match reader.sample(buf) {
-                Ok(s) => {
-                    out.threads.push(s);
-                    true
-                }
-                Err(e) if e.is_gone() => {
-                    out.gone.push(reader.id());
-                    false
-                }
-                Err(e) => {
-                    out.errors.push(e);
-                    true
-                }
-            });
+            entry
+                .tasks
+                .retain(|_, reader| match reader.sample_with(buf, read_stat) {
+                    Ok(s) => {
+                        out.threads.push(s);
+                        true
+                    }
+                    Err(e) if e.is_gone() => {
+                        out.gone.push(reader.id());
+                        false
+                    }
+                    Err(e) => {
+                        out.errors.push(e);
+                        true
+                    }
+                });
         }
         self.processes.retain(|_, p| !p.tasks.is_empty());
     }
