@@ -8,3 +8,4 @@ pub mod interp;
 pub mod paths;
 pub mod run;
 pub mod sampler;
+pub mod store;

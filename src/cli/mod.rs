@@ -1,6 +1,7 @@
 //! The command line. `main.rs` calls [`main`]; each subcommand lives in its
 //! own file and only renders what the library computes.
 
+mod bench;
 mod pythons;
 mod run;
 mod table;
@@ -23,6 +24,9 @@ pub enum Command {
     Pythons(pythons::PythonsCommand),
     /// Run one workload in one mode with N workers and print a summary.
     Run(run::RunArgs),
+    /// Benchmarks that print numbers: scaling per mode, the sampler's cost.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Exit code for errors in what the user asked (bad arguments, unknown names).
@@ -34,6 +38,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Pythons(cmd)) => pythons::run(cmd),
         Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Bench(cmd)) => bench::run(cmd),
         None => {
             // The desktop app will open here; until it exists, show the help.
             use clap::CommandFactory;

@@ -56,7 +56,7 @@ fn parse_mode(s: &str) -> Result<Mode, String> {
     })
 }
 
-fn parse_param(s: &str) -> Result<(String, String), String> {
+pub(super) fn parse_param(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
         _ => Err(format!("'{s}' is not KEY=VALUE")),
@@ -277,7 +277,7 @@ impl Report {
                     }
                     self.gil_changes.push(g);
                 }
-                Event::WorkerDone(_) | Event::Result(_) | Event::Error(_) => {}
+                Event::WorkerDone(_) | Event::Result(_) | Event::Error(_) | Event::Other => {}
             },
             RunMessage::Output { stream, line } => {
                 if !quiet {

@@ -27,7 +27,7 @@ def _default_image():
     return path if os.path.isfile(path) else ""
 
 
-PARAMS = {"image": _default_image(), "size": 0, "radius": 3, "rows": 8,
+PARAMS = {"image": _default_image(), "size": 0, "radius": 4, "rows": 8,
           "out": ""}
 
 _CACHE = {}

@@ -4,7 +4,7 @@ import hashlib
 
 DESCRIPTION = "recursive fib(k), many times (function-call overhead)"
 ITEM_UNIT = "calls"
-PARAMS = {"k": 20, "count": 120}
+PARAMS = {"k": 25, "count": 100}
 
 
 def prepare(params):

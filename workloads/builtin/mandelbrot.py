@@ -5,7 +5,7 @@ import struct
 
 DESCRIPTION = "Mandelbrot escape-time counts, rows as chunks (float heavy)"
 ITEM_UNIT = "pixels"
-PARAMS = {"width": 320, "height": 240, "max_iter": 200, "rows": 2}
+PARAMS = {"width": 400, "height": 300, "max_iter": 200, "rows": 2}
 
 X_MIN, X_MAX = -2.2, 1.0
 Y_MIN, Y_MAX = -1.2, 1.2

@@ -14,3 +14,11 @@ MODES = ("gil", "ft", "ft-gil", "subinterp", "process")
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_WORKLOAD_ERROR = 3
+
+
+class HarnessExit(Exception):
+    """Stop the run with this exit code (the events are already out)."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code

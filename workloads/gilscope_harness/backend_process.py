@@ -11,6 +11,7 @@ death can be blamed on the right chunk.
 import collections
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 
 from . import loader, worker
@@ -18,8 +19,25 @@ from . import loader, worker
 _IDLE = -1
 
 
-def _child_main(index, path, params, tasks, conn, inflight):
+def _die_with_parent(parent_pid):
+    """Linux: have the kernel kill this worker when the harness dies, so a
+    killed harness (or a killed gilscope) never leaves orphans behind."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (ImportError, OSError, AttributeError):
+        return
+    # The harness may have died before prctl took effect.
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _child_main(index, path, params, tasks, conn, inflight, parent_pid):
     """Entry point of a worker process."""
+    _die_with_parent(parent_pid)
     send = conn.send
 
     def next_task():
@@ -57,6 +75,8 @@ def describe_exit(code):
 class ProcessBackend:
     """N spawned worker processes."""
 
+    clean_abort = True
+
     def __init__(self, workers, path, params):
         self.workers = workers
         ctx = multiprocessing.get_context("spawn")
@@ -69,9 +89,9 @@ class ProcessBackend:
         for index in range(workers):
             reader, writer = ctx.Pipe(duplex=False)
             proc = ctx.Process(
-                target=_child_main, name="gilscope-worker-%d" % index,
+                target=_child_main, name="gs-worker-%d" % index,
                 args=(index, path, params, self._tasks, writer,
-                      self._inflight),
+                      self._inflight, os.getpid()),
                 daemon=True)
             self._conns[index] = (reader, writer)
             self._procs.append(proc)

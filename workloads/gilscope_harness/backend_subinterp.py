@@ -9,8 +9,9 @@ Per worker there are two threads in the main interpreter:
 * the *feeder thread* pulls ``(index, chunk)`` tasks from the shared
   ``queue.Queue`` and writes them to the subinterpreter's request pipe,
   and forwards the worker's messages from the response pipe to the inbox
-  the main thread blocks on.  It keeps one task queued ahead so that the
-  worker never waits for the main interpreter between chunks.
+  the main thread blocks on.  While many tasks are left it keeps one
+  queued ahead, so the worker does not wait for the main interpreter
+  between chunks.
 
 Pipes + ``marshal`` (see ``wire``) work identically on 3.12, 3.13, 3.13t
 and 3.14, so only create/run/destroy differ between versions.
@@ -22,8 +23,6 @@ import threading
 
 from . import wire
 from .loader import WORKLOADS_DIR
-
-_PREFETCH = 2
 
 _BOOTSTRAP = """\
 import sys
@@ -49,6 +48,8 @@ class _Slot:
 class SubinterpBackend:
     """N subinterpreters driven by N threads."""
 
+    clean_abort = False
+
     def __init__(self, workers, path, params, api):
         self.workers = workers
         self._path = path
@@ -64,10 +65,10 @@ class SubinterpBackend:
         for slot in self._slots:
             slot.feeder = threading.Thread(
                 target=self._feed, args=(slot,), daemon=True,
-                name="gilscope-feeder-%d" % slot.index)
+                name="gs-feeder-%d" % slot.index)
             slot.exec_thread = threading.Thread(
                 target=self._exec, args=(slot,), daemon=True,
-                name="gilscope-interp-%d" % slot.index)
+                name="gs-interp-%d" % slot.index)
             slot.feeder.start()
             slot.exec_thread.start()
         # interp ids must be known before worker_started is emitted
@@ -106,33 +107,46 @@ class SubinterpBackend:
         self._inbox.put(("exited", slot.index, None, None, error))
 
     def _feed(self, slot):
-        """Feeder thread: tasks in, messages out, one task ahead."""
+        """Feeder thread: tasks in, messages out.
+
+        While the shared queue is long, one task waits in the pipe behind
+        the running one, so the worker never idles for a round trip; near
+        the end it gets one task at a time, so that no chunk sits behind a
+        busy worker while another worker is idle.
+        """
+        outstanding = 0
         stopped = False
-
-        def push():
-            task = self._tasks.get()
-            wire.write_frame(slot.req_w, task)
-            return task is None
-
         try:
             wire.write_frame(slot.req_w, (self._path, self._params))
             while True:
                 message = wire.read_frame(slot.resp_r)
-                self._inbox.put(message)
                 kind = message[0]
-                if kind == "ready":
-                    for _ in range(_PREFETCH):
-                        if not stopped:
-                            stopped = push()
-                elif kind == "chunk" and not stopped:
-                    stopped = push()
-                elif kind in ("done", "error"):
+                if kind != "chunk":
+                    # "ready" must reach the main thread before we block
+                    # on the task queue: it releases the tasks after all
+                    # workers are ready
+                    self._inbox.put(message)
+                if kind in ("done", "error"):
                     break
+                if kind == "chunk":
+                    outstanding -= 1
+                if kind in ("ready", "chunk"):
+                    while not stopped and outstanding < self._depth():
+                        task = self._tasks.get()
+                        wire.write_frame(slot.req_w, task)
+                        stopped = task is None
+                        outstanding += 0 if stopped else 1
+                if kind == "chunk":
+                    self._inbox.put(message)
         except (EOFError, OSError):
             pass
         finally:
             os.close(slot.resp_r)
             os.close(slot.req_w)
+
+    def _depth(self):
+        """Tasks to keep per worker: 2 while plenty are left, else 1."""
+        return 2 if self._tasks.qsize() > 2 * self.workers else 1
 
     def next_message(self):
         """Block until a worker (or an exec thread) reports."""

@@ -14,6 +14,8 @@ from . import worker
 class ThreadBackend:
     """N worker threads in the main interpreter."""
 
+    clean_abort = False
+
     def __init__(self, workers, module, path, params, gil_watch):
         self.workers = workers
         self._module = module
@@ -28,7 +30,7 @@ class ThreadBackend:
         """Start every worker thread (they init, then wait for tasks)."""
         for index in range(self.workers):
             thread = threading.Thread(
-                target=worker.serve, name="gilscope-worker-%d" % index,
+                target=worker.serve, name="gs-worker-%d" % index,
                 args=(index, self._get_module, self._params,
                       self._tasks.get, self._inbox.put, self._gil_watch),
                 daemon=True)

@@ -5,7 +5,7 @@ import os
 import sys
 import time
 
-from . import EXIT_WORKLOAD_ERROR, errors
+from . import EXIT_WORKLOAD_ERROR, HarnessExit, errors
 from .worker import flush_std_streams
 
 
@@ -33,9 +33,9 @@ class Collector:
         self.backend.start()
         while self.state.count("ready") < self.workers:
             self.handle(self.backend.next_message())
+        # the start gate: every worker is initialised; elapsed_s counts
+        # from here (reported in result as start_ns)
         self.t_start = time.monotonic_ns()
-        self.emit("start", t_ns=self.t_start, init_s=[
-            (r - s) / 1e9 for r, s in zip(self.t_ready, self.t_started)])
         self.backend.release(chunks)
         while self.state.count("done") < self.workers:
             self.handle(self.backend.next_message())
@@ -85,11 +85,10 @@ class Collector:
 
     def _on_exited(self, worker, exitcode, chunk, text):
         """A worker's process/interpreter ended; fine only after done."""
-        if self.state[worker] == "done" and not text:
-            return
         if self.state[worker] == "done":
-            print("gilscope harness: worker %d: %s" % (worker, text),
-                  file=sys.stderr)
+            if exitcode not in (0, None) or (exitcode is None and text):
+                print("gilscope harness: after finishing, worker %d: %s"
+                      % (worker, text), file=sys.stderr)
             return
         phase = "chunk" if self.state[worker] == "ready" else "init"
         message = (text or "worker %d ended early" % worker).strip()
@@ -98,17 +97,23 @@ class Collector:
                             worker=worker, chunk=chunk, exitcode=exitcode)
         if "\n" in message:
             info["traceback"] = message + "\n"
-            info["message"] = message
         self.abort(info)
 
     def abort(self, info):
-        """Report the error, stop the workers and leave (exit code 3)."""
+        """Report the error, stop the workers and leave (exit code 3).
+
+        Backends whose workers can be stopped (processes) unwind normally;
+        threads and subinterpreters cannot be interrupted mid-chunk, so the
+        harness leaves with ``os._exit`` after flushing stdout/stderr.
+        """
         self.emit("error", **info)
         try:
             self.backend.abort()
         finally:
             flush_std_streams()
-            os._exit(EXIT_WORKLOAD_ERROR)
+            if not self.backend.clean_abort:
+                os._exit(EXIT_WORKLOAD_ERROR)
+        raise HarnessExit(EXIT_WORKLOAD_ERROR)
 
     def summary(self, checksum, gil_enabled, t_setup):
         """The ``result`` event's fields."""
@@ -118,6 +123,9 @@ class Collector:
             "chunks": self.received,
             "elapsed_s": (last - self.t_start) / 1e9,
             "wall_s": (last - t_setup) / 1e9,
+            "start_ns": self.t_start,
+            "init_s": [(r - s) / 1e9
+                       for r, s in zip(self.t_ready, self.t_started)],
             "checksum": checksum,
             "gil_enabled": gil_enabled,
             "workers": self.workers,

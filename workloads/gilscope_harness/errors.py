@@ -31,12 +31,13 @@ def _is_harness_file(filename):
     return os.path.dirname(os.path.abspath(filename)) == HARNESS_DIR
 
 
-def _trim_harness_frames(tb):
-    """Skip leading harness frames, keeping at least one frame."""
+def _trim_harness_frames(tb, keep_one=True):
+    """Skip leading harness frames; if nothing else is left, keep them all
+    (a harness bug) unless ``keep_one`` is false."""
     first = tb
     while tb is not None and _is_harness_file(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
-    return tb if tb is not None else first
+    return tb if tb is not None or not keep_one else first
 
 
 def _frames(tb):
@@ -71,7 +72,7 @@ def _pick_location(frames, workload_path):
 def _type_name(exc):
     """``ValueError`` for builtins, ``module.Qualname`` otherwise."""
     cls = type(exc)
-    if cls.__module__ in ("builtins", "__main__"):
+    if cls.__module__ in ("builtins", "__main__", __name__):
         return cls.__qualname__
     return "%s.%s" % (cls.__module__, cls.__qualname__)
 
@@ -79,8 +80,11 @@ def _type_name(exc):
 def describe(exc, phase, workload_path=None, **extra):
     """The ``error`` event fields for ``exc`` raised in ``phase``."""
     tb = exc.__traceback__
-    if tb is not None:
-        tb = _trim_harness_frames(tb)
+    if isinstance(exc, WorkloadError):
+        tb = None  # only harness frames: the message says it all
+    elif tb is not None:
+        # a SyntaxError shows its file, line and caret without any frames
+        tb = _trim_harness_frames(tb, not isinstance(exc, SyntaxError))
     text = "".join(traceback.format_exception(type(exc), exc, tb))
     if isinstance(exc, SyntaxError) and exc.filename:
         filename, lineno = exc.filename, exc.lineno

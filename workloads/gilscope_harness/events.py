@@ -17,6 +17,10 @@ ENV_FD = "GILSCOPE_EVENT_FD"
 STDERR_PREFIX = "@gilscope "
 
 
+class BadEventFd(Exception):
+    """GILSCOPE_EVENT_FD does not name an open file descriptor."""
+
+
 def _jsonable(value):
     """Return ``value`` with non-finite floats (invalid JSON) made strings."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -54,9 +58,8 @@ class Emitter:
             fd = int(raw)
             os.fstat(fd)
         except (ValueError, OSError) as exc:
-            raise SystemExit(
-                "gilscope harness: %s=%r is not an open file descriptor (%s)"
-                % (ENV_FD, raw, exc))
+            raise BadEventFd("gilscope harness: %s=%r is not an open file "
+                             "descriptor (%s)" % (ENV_FD, raw, exc))
         try:
             # Our children (worker processes, the workload's subprocesses)
             # must not keep the runner's pipe open.
@@ -70,8 +73,11 @@ class Emitter:
         record = {"event": event, "v": PROTOCOL_VERSION,
                   "t_ns": time.monotonic_ns() if t_ns is None else t_ns}
         record.update(fields)
-        text = json.dumps(_jsonable(record), separators=(",", ":"),
-                          allow_nan=False)
+        try:
+            text = json.dumps(record, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError):  # NaN/inf, bytes, tuples as keys...
+            text = json.dumps(_jsonable(record), separators=(",", ":"),
+                              allow_nan=False, default=repr)
         data = (self._prefix + text + "\n").encode("utf-8")
         with self._lock:
             if self._broken:

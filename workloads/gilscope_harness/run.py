@@ -7,18 +7,11 @@ import sys
 import sysconfig
 import time
 
-from . import (EXIT_OK, EXIT_USAGE, EXIT_WORKLOAD_ERROR, MODES, cli, errors,
-               loader, subinterp_api)
-from .events import Emitter
+from . import (EXIT_OK, EXIT_USAGE, EXIT_WORKLOAD_ERROR, MODES, HarnessExit,
+               cli, errors, loader, subinterp_api)
+from .collect import Collector
+from .events import BadEventFd, Emitter
 from .gilwatch import GilWatch, gil_enabled
-
-
-class HarnessExit(Exception):
-    """Stop the run with this exit code (the events are already out)."""
-
-    def __init__(self, code):
-        super().__init__(code)
-        self.code = code
 
 
 def ft_build():
@@ -70,7 +63,11 @@ def probe(emitter):
 
 def main(argv=None):
     """Run the harness; returns the process exit code."""
-    emitter = Emitter.from_environment()
+    try:
+        emitter = Emitter.from_environment()
+    except BadEventFd as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     try:
         args = cli.parse(sys.argv[1:] if argv is None else argv)
     except loader.UsageError as exc:
@@ -125,7 +122,8 @@ class Run:
         facts.update(
             mode=self.mode, workers=self.workers,
             workload=self.args.workload, workload_path=self.path,
-            params=self.params, subinterp_api=(
+            params=self.params if self.params is not None else {},
+            subinterp_api=(
                 self.api.name if self.api is not None else None),
             **description)
         self.emitter.emit("hello", **facts)
@@ -141,7 +139,6 @@ class Run:
         self.watch.install_warning_hook()
         self.load(start_gil)
         chunks = self.prepare()
-        from .collect import Collector
         backend = self.make_backend()
         collector = Collector(self, backend, len(chunks))
         partials = collector.run(chunks)

@@ -18,6 +18,15 @@ import sys
 ENV_OVERRIDE = "GILSCOPE_SUBINTERP_API"
 
 
+def _excinfo_text(info):
+    """The traceback text of a 3.13+ excinfo (None if there is none)."""
+    for attr in ("errdisplay", "formatted", "msg"):
+        text = getattr(info, attr, None)
+        if text:
+            return str(text)
+    return None
+
+
 class HighLevel:
     """``concurrent.interpreters`` (3.14+) or ``test.support.interpreters``
     (3.13): ``create()`` gives an isolated Interpreter object."""
@@ -36,8 +45,7 @@ class HighLevel:
         try:
             handle.exec(code)
         except self._mod.ExecutionFailed as exc:
-            info = getattr(exc, "excinfo", None)
-            return getattr(info, "formatted", None) or str(exc)
+            return _excinfo_text(getattr(exc, "excinfo", None)) or str(exc)
         return None
 
     def destroy(self, handle):
@@ -62,8 +70,7 @@ class LowLevel313:
         excinfo = self._mod.exec(handle, code)
         if excinfo is None:
             return None
-        return (getattr(excinfo, "formatted", None)
-                or getattr(excinfo, "msg", None) or repr(excinfo))
+        return _excinfo_text(excinfo) or repr(excinfo)
 
     def destroy(self, handle):
         self._mod.destroy(handle)

@@ -1,0 +1,313 @@
+//! `gilscope bench …`: benchmarks that print numbers (medians and ratios
+//! from one run), never assertions.
+
+use super::table;
+use crate::interp::{DiscoverOptions, Interpreter, Mode, discover};
+use crate::run::{self, RunEnd, RunMessage, RunSpec};
+use crate::sampler::{Sampler, SamplerConfig};
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Duration;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Speedup of N workers over 1 in each mode (default: primes, 1 vs 2 workers).
+    Scaling(ScalingArgs),
+    /// The sampler's own cost and its effect on a workload.
+    Sampler(SamplerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScalingArgs {
+    /// Workload to run.
+    #[arg(long, short = 'w', default_value = "primes")]
+    pub workload: String,
+    /// Modes to compare, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "gil,ft,subinterp,process"
+    )]
+    pub modes: Vec<String>,
+    /// Worker counts, comma-separated; the first is the baseline.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub workers: Vec<usize>,
+    /// Runs per point; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// Workload parameter, repeatable.
+    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = super::run::parse_param)]
+    pub params: Vec<(String, String)>,
+}
+
+#[derive(Debug, Args)]
+pub struct SamplerArgs {
+    /// Seconds to sample each target.
+    #[arg(long, default_value_t = 5.0)]
+    pub secs: f64,
+    /// Sampling rate.
+    #[arg(long, default_value_t = 50.0)]
+    pub rate: f64,
+    /// Thread counts of the target process.
+    #[arg(long, value_delimiter = ',', default_value = "8,64,256")]
+    pub threads: Vec<usize>,
+    /// Back-to-back pairs (unsampled, sampled) for the observer effect.
+    #[arg(long, default_value_t = 5)]
+    pub pairs: usize,
+    /// Read thread stat every this many samples (default: the sampler's).
+    #[arg(long)]
+    pub stat_every: Option<u32>,
+    /// Read smaps_rollup every this many samples (default: the sampler's).
+    #[arg(long)]
+    pub smaps_every: Option<u32>,
+    /// Walk the process tree every this many samples (default: the sampler's).
+    #[arg(long)]
+    pub tree_every: Option<u32>,
+}
+
+pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BenchCommand::Scaling(args) => scaling(&args),
+        BenchCommand::Sampler(args) => sampler(&args),
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((values.len() - 1) as f64 * p).round() as usize;
+    values[idx.min(values.len() - 1)]
+}
+
+/// Runs one spec to the end (optionally sampled); returns (elapsed_s, items, checksum).
+fn run_once(spec: &RunSpec, sampling: Option<SamplerConfig>) -> anyhow::Result<(f64, u64, String)> {
+    let handle = run::start_sampled(spec, sampling)?;
+    loop {
+        match handle.messages().recv() {
+            Ok(RunMessage::Finished(outcome)) => {
+                return match outcome.end {
+                    RunEnd::Completed { result } => {
+                        Ok((result.elapsed_s, result.items, result.checksum))
+                    }
+                    _ => bail!(
+                        "{} {} ×{}: {}",
+                        spec.workload,
+                        spec.mode,
+                        spec.workers,
+                        outcome.headline()
+                    ),
+                };
+            }
+            Ok(_) => {}
+            Err(_) => bail!("the run ended without an outcome"),
+        }
+    }
+}
+
+fn spec_for(
+    interp: &Interpreter,
+    mode: Mode,
+    workers: usize,
+    workload: &str,
+    params: &[(String, String)],
+) -> RunSpec {
+    RunSpec {
+        python: interp.path.clone(),
+        interp_name: interp.name.clone(),
+        mode,
+        workers,
+        workload: workload.to_string(),
+        params: params.to_vec(),
+        timeout: Some(Duration::from_secs(600)),
+    }
+}
+
+fn scaling(args: &ScalingArgs) -> anyhow::Result<ExitCode> {
+    if args.workers.is_empty() || args.workers.contains(&0) || args.repeat == 0 {
+        bail!("--workers needs counts ≥ 1 and --repeat ≥ 1");
+    }
+    let interps = discover(&DiscoverOptions::default());
+    let mut rows = Vec::new();
+    println!(
+        "bench scaling: {} {:?}, workers {:?}, {} repeats, median of each; {} cores",
+        args.workload,
+        args.params,
+        args.workers,
+        args.repeat,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    for name in &args.modes {
+        let mode = Mode::parse(name).with_context(|| format!("unknown mode '{name}'"))?;
+        let Some(interp) = run::pick_interpreter(&interps, mode) else {
+            println!("{mode}: no interpreter can run it (skipped)");
+            continue;
+        };
+        let mut times: Vec<Vec<f64>> = vec![Vec::new(); args.workers.len()];
+        let mut checksums = Vec::new();
+        let mut items = 0;
+        // Interleave worker counts so drift on a shared machine hits all alike.
+        for _ in 0..args.repeat {
+            for (i, &w) in args.workers.iter().enumerate() {
+                let (secs, n, sum) = run_once(
+                    &spec_for(interp, mode, w, &args.workload, &args.params),
+                    None,
+                )?;
+                times[i].push(secs);
+                checksums.push(sum);
+                items = n;
+            }
+        }
+        checksums.dedup();
+        let base = median(&mut times[0].clone());
+        for (i, &w) in args.workers.iter().enumerate() {
+            let m = median(&mut times[i]);
+            rows.push(vec![
+                mode.to_string(),
+                interp.name.clone(),
+                w.to_string(),
+                format!("{m:.3}"),
+                format!("{:.0}", items as f64 / m),
+                format!("{:.2}x", base / m),
+                format!(
+                    "{:.0}%",
+                    100.0 * base / m / w as f64 * args.workers[0] as f64
+                ),
+                if checksums.len() == 1 {
+                    "same".into()
+                } else {
+                    format!("DIFFERENT: {checksums:?}")
+                },
+            ]);
+        }
+    }
+    print!(
+        "{}",
+        table::render(
+            &[
+                "MODE",
+                "INTERP",
+                "WORKERS",
+                "MEDIAN S",
+                "ITEMS/S",
+                "SPEEDUP",
+                "EFFICIENCY",
+                "CHECKSUM"
+            ],
+            &rows
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A python process with `n` threads that only sleep.
+fn thread_target(n: usize) -> anyhow::Result<crate::child::ChildGuard> {
+    let code = format!(
+        "import threading, time\nfor _ in range({}):\n    threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\nprint('ready', flush=True)\ntime.sleep(3600)\n",
+        n.saturating_sub(1)
+    );
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", &code])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child =
+        crate::child::ChildGuard::spawn(&mut cmd).context("cannot start python3 for the target")?;
+    let out = child.child_mut().stdout.take().context("no stdout")?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line)?;
+    if line.trim() != "ready" {
+        bail!("the target process did not start");
+    }
+    Ok(child)
+}
+
+fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
+    let config = SamplerConfig {
+        rate_hz: args.rate,
+        ..SamplerConfig::default()
+    };
+    println!(
+        "bench sampler: {:.0} Hz for {:.1} s per target (stat every {} samples, smaps every {}, tree walk every {})",
+        config.rate_hz, args.secs, config.stat_every, config.smaps_every, config.tree_every
+    );
+    let mut rows = Vec::new();
+    for &n in &args.threads {
+        let target = thread_target(n)?;
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let sampler = Sampler::start(target.pid(), config, tx)?;
+        std::thread::sleep(Duration::from_secs_f64(args.secs));
+        let stats = sampler.stop();
+        drop(target);
+        let samples: Vec<_> = rx.try_iter().collect();
+        let threads_seen = samples.last().map_or(0, |s| s.threads.len());
+        let mut costs: Vec<f64> = samples.iter().map(|s| s.cost_ns as f64 / 1000.0).collect();
+        let share = if stats.wall_ns > 0 {
+            stats.cpu_ns as f64 / stats.wall_ns as f64
+        } else {
+            f64::NAN
+        };
+        rows.push(vec![
+            n.to_string(),
+            threads_seen.to_string(),
+            stats.samples.to_string(),
+            format!("{:.0}", median(&mut costs)),
+            format!("{:.0}", percentile(&mut costs, 0.99)),
+            format!("{:.2}%", share * 100.0),
+            format!("{:.2}", stats.max_late_ns as f64 / 1e6),
+            stats.missed.to_string(),
+        ]);
+    }
+    print!(
+        "{}",
+        table::render(
+            &[
+                "THREADS",
+                "SEEN",
+                "SAMPLES",
+                "COST µs (MEDIAN)",
+                "COST µs (P99)",
+                "CPU OF ONE CORE",
+                "MAX LATE ms",
+                "MISSED"
+            ],
+            &rows
+        )
+    );
+
+    // Observer effect: the same run back to back, without and with sampling.
+    let interps = discover(&DiscoverOptions::default());
+    let mode = Mode::Gil;
+    let interp = run::pick_interpreter(&interps, mode).context("no interpreter for mode gil")?;
+    let spec = spec_for(interp, mode, 1, "primes", &[]);
+    let (mut off, mut on) = (Vec::new(), Vec::new());
+    for _ in 0..args.pairs {
+        let (s, n, _) = run_once(&spec, None)?;
+        off.push(n as f64 / s);
+        let (s, n, _) = run_once(&spec, Some(config))?;
+        on.push(n as f64 / s);
+    }
+    let (m_off, m_on) = (median(&mut off), median(&mut on));
+    println!(
+        "\nobserver effect: primes, gil, 1 worker on {} — {} pairs, median items/s without sampler {:.0}, with {:.0} Hz sampler {:.0}: {:+.2}%",
+        interp.name,
+        args.pairs,
+        m_off,
+        config.rate_hz,
+        m_on,
+        (m_on / m_off - 1.0) * 100.0
+    );
+    Ok(ExitCode::SUCCESS)
+}
