@@ -1,0 +1,163 @@
+//! Comparing runs: speedup and parallel efficiency against a baseline —
+//! the 1-worker run of the same workload and params on the same
+//! interpreter, or on the GIL build.
+
+use super::metrics::items_per_sec;
+use super::record::RunRecord;
+use crate::interp::{Build, Mode};
+
+/// Which baseline to compare a run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BaselineKind {
+    /// 1 worker, same interpreter (same mode preferred).
+    SameInterpreter,
+    /// 1 worker, mode `gil` on a default (GIL) build (same Python version
+    /// preferred): what the code would do without any of this.
+    GilBuild,
+}
+
+/// A run against one baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Versus {
+    /// Index of the baseline in the slice given to [`compare`].
+    pub baseline_index: usize,
+    pub speedup: Option<f64>,
+    pub efficiency: Option<f64>,
+    /// Whether both runs computed the same result (`None` if either has none).
+    pub checksum_matches: Option<bool>,
+}
+
+/// A run against both baselines.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    pub same_interpreter: Option<Versus>,
+    pub gil_build: Option<Versus>,
+}
+
+/// How many times faster `run` did the work than `baseline`: the ratio of
+/// their elapsed times when they did the same number of items, else of
+/// their items/s. `None` unless both completed with a result.
+pub fn speedup(run: &RunRecord, baseline: &RunRecord) -> Option<f64> {
+    let (r, b) = (run.result()?, baseline.result()?);
+    if r.items == b.items {
+        return (r.elapsed_s > 0.0 && b.elapsed_s > 0.0).then(|| b.elapsed_s / r.elapsed_s);
+    }
+    let (r, b) = (items_per_sec(run)?, items_per_sec(baseline)?);
+    (b > 0.0).then(|| r / b)
+}
+
+/// Speedup per added worker: speedup / (workers / baseline's workers).
+/// 1.0 is perfect scaling.
+pub fn parallel_efficiency(run: &RunRecord, baseline: &RunRecord) -> Option<f64> {
+    let ratio = run.spec().workers as f64 / baseline.spec().workers.max(1) as f64;
+    speedup(run, baseline)
+        .filter(|_| ratio > 0.0)
+        .map(|s| s / ratio)
+}
+
+/// Whether two runs computed the same checksum.
+pub fn checksum_matches(a: &RunRecord, b: &RunRecord) -> Option<bool> {
+    Some(a.result()?.checksum == b.result()?.checksum)
+}
+
+/// Same workload and the same parameters (as resolved by the harness when
+/// both runs reported them, else as given).
+pub fn same_workload(a: &RunRecord, b: &RunRecord) -> bool {
+    if a.spec().workload != b.spec().workload {
+        return false;
+    }
+    let resolved = |r: &RunRecord| {
+        r.hello()
+            .map(|h| h.params.clone())
+            .filter(|p| !p.is_empty())
+    };
+    if let (Some(pa), Some(pb)) = (resolved(a), resolved(b)) {
+        return pa == pb;
+    }
+    let given = |r: &RunRecord| {
+        let mut p = r.spec().params.clone();
+        p.sort();
+        p
+    };
+    given(a) == given(b)
+}
+
+/// Same interpreter binary and version.
+pub fn same_interpreter(a: &RunRecord, b: &RunRecord) -> bool {
+    let version = |r: &RunRecord| r.interpreter().info().map(|i| i.version_string.clone());
+    a.interpreter().path == b.interpreter().path && version(a) == version(b)
+}
+
+/// The baseline of kind `kind` for `run` among `runs` (which may include
+/// `run` itself); the most recent one when several fit equally.
+pub fn find_baseline<'a>(
+    run: &RunRecord,
+    runs: &'a [RunRecord],
+    kind: BaselineKind,
+) -> Option<&'a RunRecord> {
+    baseline_index(run, runs, kind).and_then(|i| runs.get(i))
+}
+
+/// [`speedup`] and [`parallel_efficiency`] against both baselines.
+pub fn compare(run: &RunRecord, runs: &[RunRecord]) -> Comparison {
+    let versus = |kind| {
+        let index = baseline_index(run, runs, kind)?;
+        let baseline = runs.get(index)?;
+        Some(Versus {
+            baseline_index: index,
+            speedup: speedup(run, baseline),
+            efficiency: parallel_efficiency(run, baseline),
+            checksum_matches: checksum_matches(run, baseline),
+        })
+    };
+    Comparison {
+        same_interpreter: versus(BaselineKind::SameInterpreter),
+        gil_build: versus(BaselineKind::GilBuild),
+    }
+}
+
+fn baseline_index(run: &RunRecord, runs: &[RunRecord], kind: BaselineKind) -> Option<usize> {
+    let version = |r: &RunRecord| r.interpreter().info().map(|i| i.version_tuple());
+    let build = |r: &RunRecord| r.interpreter().info().map(|i| i.build());
+    let rank = |c: &RunRecord| -> Option<u8> {
+        match kind {
+            BaselineKind::SameInterpreter => {
+                if !same_interpreter(run, c) {
+                    return None;
+                }
+                let plain = match build(c) {
+                    Some(Build::FreeThreaded) => Mode::Ft,
+                    _ => Mode::Gil,
+                };
+                Some(if c.spec().mode == run.spec().mode {
+                    0
+                } else if c.spec().mode == plain {
+                    1
+                } else {
+                    2
+                })
+            }
+            BaselineKind::GilBuild => {
+                if build(c) != Some(Build::Default) || c.spec().mode != Mode::Gil {
+                    return None;
+                }
+                Some(if version(c) == version(run) { 0 } else { 1 })
+            }
+        }
+    };
+    runs.iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.spec().workers == 1
+                && c.result().is_some()
+                && items_per_sec(c).is_some()
+                && same_workload(run, c)
+        })
+        .filter_map(|(i, c)| rank(c).map(|r| (r, i)))
+        // Best rank first, then the latest.
+        .min_by_key(|&(r, i)| (r, std::cmp::Reverse(i)))
+        .map(|(_, i)| i)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,309 @@
+//! Metrics derived from one [`RunRecord`]: throughput, CPU use, memory
+//! overhead, where each worker's time went, and how the sampler kept up.
+//!
+//! Every metric that could not be measured is `None`, never 0.
+//! Fractions from samples are weighted by the length of the interval they
+//! cover: row `i` covers `(t[i-1], t[i]]`.
+
+use super::memory::{MemoryBaseline, MemoryPeaks};
+use super::record::RunRecord;
+use super::series::{ColumnId, TimeSeries};
+use crate::sampler::SamplerStats;
+use std::ops::Range;
+
+/// At most this many buckets in a [`Throughput`]; longer runs get wider ones.
+pub const MAX_THROUGHPUT_BUCKETS: usize = 100_000;
+
+/// Items per second over time, from `chunk_done` events (a chunk's items
+/// count in the bucket where it completed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Throughput {
+    /// Start of the first bucket.
+    pub t0_ns: u64,
+    pub bucket_ns: u64,
+    /// Items/s of all workers, per bucket.
+    pub total: Vec<f64>,
+    /// Items/s per worker (index = worker), per bucket.
+    pub per_worker: Vec<Vec<f64>>,
+}
+
+/// Throughput in buckets of `bucket_ns` from the start of the work (or the
+/// first chunk); `None` before the first chunk.
+pub fn throughput(run: &RunRecord, bucket_ns: u64) -> Option<Throughput> {
+    let first = run.chunks().map(|c| c.t_ns).min()?;
+    let last = run.chunks().map(|c| c.t_ns).max()?;
+    let t0_ns = run
+        .work_window_ns()
+        .map_or(first, |(start, _)| start.min(first));
+    let span = last - t0_ns + 1;
+    let bucket_ns = bucket_ns
+        .max(1)
+        .max(span.div_ceil(MAX_THROUGHPUT_BUCKETS as u64));
+    let buckets = usize::try_from(span.div_ceil(bucket_ns)).ok()?;
+    let mut per_worker = vec![vec![0.0; buckets]; run.worker_count()];
+    let per_item = 1e9 / bucket_ns as f64;
+    for chunk in run.chunks() {
+        let b = ((chunk.t_ns - t0_ns) / bucket_ns) as usize;
+        if let Some(slot) = per_worker
+            .get_mut(chunk.worker)
+            .and_then(|worker| worker.get_mut(b))
+        {
+            *slot += chunk.items as f64 * per_item;
+        }
+    }
+    let total = (0..buckets)
+        .map(|b| per_worker.iter().map(|w| w[b]).sum())
+        .collect();
+    Some(Throughput {
+        t0_ns,
+        bucket_ns,
+        total,
+        per_worker,
+    })
+}
+
+/// Items per second of the whole run: the result's items over its
+/// `elapsed_s`; before a result, the items of the chunks done so far over
+/// the time since work started.
+pub fn items_per_sec(run: &RunRecord) -> Option<f64> {
+    if let Some(result) = run.result() {
+        return (result.elapsed_s > 0.0).then(|| result.items as f64 / result.elapsed_s);
+    }
+    let items: u64 = run.worker_totals().values().map(|w| w.items).sum();
+    let (start, _) = run.work_window_ns()?;
+    let last = run.chunks().map(|c| c.t_ns).max()?;
+    (last > start).then(|| items as f64 / ((last - start) as f64 / 1e9))
+}
+
+/// How many cores were busy, three ways.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CpuUse {
+    /// Mean over the work window of the sum of every core's busy fraction
+    /// (/proc/stat: counts every process on the machine, 10 ms ticks).
+    pub mean_busy_cores: Option<f64>,
+    /// The run's own threads: sum of their running fractions (schedstat).
+    pub thread_cores: Option<f64>,
+    /// The run's CPU time over its wall time (rusage of the child tree).
+    pub rusage_cores: Option<f64>,
+}
+
+pub fn cpu_use(run: &RunRecord) -> CpuUse {
+    let series = run.series();
+    let rows = run.work_window_ns().map_or(0..0, |(start, end)| {
+        series.rows_between(start.saturating_add(1), end)
+    });
+    let window_ns = interval_sum_ns(series, rows.clone());
+    let cores: Vec<f64> = run
+        .cores()
+        .values()
+        .filter_map(|c| weighted_mean(series, c.busy, rows.clone()))
+        .collect();
+    let thread_ns: Vec<f64> = run
+        .thread_tracks()
+        .values()
+        .filter_map(|t| weighted_sum(series, t.columns.running, rows.clone()).map(|(v, _)| v))
+        .collect();
+    let rusage_cores = run.outcome().and_then(|o| {
+        let usage = o.usage?;
+        (o.wall_secs > 0.0).then(|| usage.cpu_secs() / o.wall_secs)
+    });
+    CpuUse {
+        mean_busy_cores: (!cores.is_empty()).then(|| cores.iter().sum()),
+        thread_cores: (!thread_ns.is_empty() && window_ns > 0)
+            .then(|| thread_ns.iter().sum::<f64>() / window_ns as f64),
+        rusage_cores,
+    }
+}
+
+/// Memory at its peak against the baseline before the workers started.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryUse {
+    pub baseline: Option<MemoryBaseline>,
+    pub peaks: MemoryPeaks,
+    /// The kernel's peak RSS of the child or any one reaped descendant
+    /// (not a sum over processes).
+    pub rusage_max_rss_bytes: Option<u64>,
+    /// Peak − baseline (negative when memory was given back).
+    pub overhead_rss_bytes: Option<i64>,
+    pub overhead_pss_bytes: Option<i64>,
+    pub overhead_uss_bytes: Option<i64>,
+    /// Overhead divided by the number of workers.
+    pub overhead_rss_per_worker_bytes: Option<f64>,
+    pub overhead_pss_per_worker_bytes: Option<f64>,
+}
+
+pub fn memory_use(run: &RunRecord) -> MemoryUse {
+    let baseline = run.memory_baseline();
+    let peaks = run.memory_peaks();
+    let over = |peak: Option<u64>, base: Option<u64>| -> Option<i64> {
+        Some(i64::try_from(peak?).ok()? - i64::try_from(base?).ok()?)
+    };
+    let overhead_rss_bytes = over(peaks.rss_bytes, baseline.map(|b| b.rss_bytes));
+    let overhead_pss_bytes = over(peaks.pss_bytes, baseline.and_then(|b| b.pss_bytes));
+    let workers = run.worker_count().max(1) as f64;
+    MemoryUse {
+        baseline,
+        peaks,
+        rusage_max_rss_bytes: run.outcome().and_then(|o| o.usage).map(|u| u.max_rss_bytes),
+        overhead_rss_bytes,
+        overhead_pss_bytes,
+        overhead_uss_bytes: over(peaks.uss_bytes, baseline.and_then(|b| b.uss_bytes)),
+        overhead_rss_per_worker_bytes: overhead_rss_bytes.map(|o| o as f64 / workers),
+        overhead_pss_per_worker_bytes: overhead_pss_bytes.map(|o| o as f64 / workers),
+    }
+}
+
+/// Where a thread's time went over an interval (fractions sum to ~1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeSplit {
+    /// On a core.
+    pub running: f64,
+    /// Runnable, waiting for a core.
+    pub waiting: f64,
+    /// Neither: sleeping or blocked (a GIL waiter sleeps in a futex).
+    pub blocked: f64,
+    /// How much time the fractions cover.
+    pub measured_ns: u64,
+}
+
+/// One worker's thread between its `worker_started` and `worker_done`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorkerTime {
+    pub worker: usize,
+    /// Its thread (its process's main thread in `process` mode).
+    pub tid: Option<u32>,
+    /// `None` before it was sampled or without schedstat.
+    pub split: Option<TimeSplit>,
+}
+
+/// [`WorkerTime`] for every worker of the run.
+pub fn worker_times(run: &RunRecord) -> Vec<WorkerTime> {
+    let series = run.series();
+    let window_end = run.work_window_ns().map(|(_, end)| end);
+    (0..run.worker_count())
+        .map(|worker| {
+            let thread = run.worker_thread(worker);
+            let split = thread.and_then(|t| {
+                let start = run.worker_started(worker)?.t_ns;
+                let end = run.worker_done(worker).map(|d| d.t_ns).or(window_end)?;
+                let rows = series.rows_between(start.saturating_add(1), end);
+                time_split(
+                    series,
+                    t.columns.running,
+                    t.columns.waiting,
+                    t.columns.blocked,
+                    rows,
+                )
+            });
+            WorkerTime {
+                worker,
+                tid: thread.map(|t| t.tid),
+                split,
+            }
+        })
+        .collect()
+}
+
+fn time_split(
+    series: &TimeSeries,
+    running: ColumnId,
+    waiting: ColumnId,
+    blocked: ColumnId,
+    rows: Range<usize>,
+) -> Option<TimeSplit> {
+    let (run_ns, measured) = weighted_sum(series, running, rows.clone())?;
+    let (wait_ns, _) = weighted_sum(series, waiting, rows.clone()).unwrap_or((0.0, 0));
+    let (block_ns, _) = weighted_sum(series, blocked, rows).unwrap_or((0.0, 0));
+    (measured > 0).then(|| TimeSplit {
+        running: run_ns / measured as f64,
+        waiting: wait_ns / measured as f64,
+        blocked: block_ns / measured as f64,
+        measured_ns: measured,
+    })
+}
+
+/// Sum over every thread seen of its last cumulative on-CPU time
+/// (schedstat), i.e. its CPU time since it started; `None` without
+/// schedstat. A thread that ended between two samples loses its last
+/// interval.
+pub fn threads_on_cpu_ns(run: &RunRecord) -> Option<u64> {
+    run.thread_tracks()
+        .values()
+        .filter_map(|t| t.last_on_cpu_ns)
+        .fold(None, |sum, ns| Some(sum.unwrap_or(0) + ns))
+}
+
+/// The same from utime + stime (10 ms tick resolution).
+pub fn threads_cpu_time_ns(run: &RunRecord) -> u64 {
+    run.thread_tracks()
+        .values()
+        .map(|t| t.last_cpu_time_ns)
+        .sum()
+}
+
+/// How the sampler kept up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SamplerUse {
+    pub samples: u64,
+    pub missed_ticks: u64,
+    pub max_late_ns: u64,
+    pub mean_late_ns: Option<f64>,
+    pub max_cost_ns: u64,
+    pub mean_cost_ns: Option<f64>,
+    /// Samples refused because they were older than the newest one.
+    pub out_of_order: u64,
+    /// What the sampler thread itself reported at the end, if it did.
+    pub reported: Option<SamplerStats>,
+}
+
+pub fn sampler_use(run: &RunRecord) -> SamplerUse {
+    let s = run.sample_stats();
+    let mean = |total: u64| (s.samples > 0).then(|| total as f64 / s.samples as f64);
+    SamplerUse {
+        samples: s.samples,
+        missed_ticks: s.missed_ticks,
+        max_late_ns: s.max_late_ns,
+        mean_late_ns: mean(s.total_late_ns),
+        max_cost_ns: s.max_cost_ns,
+        mean_cost_ns: mean(s.total_cost_ns),
+        out_of_order: s.out_of_order,
+        reported: run.outcome().and_then(|o| o.sampler),
+    }
+}
+
+/// Σ value·dt and Σ dt (ns) over the rows where `col` has a reading.
+/// `None` when it has none.
+fn weighted_sum(series: &TimeSeries, col: ColumnId, rows: Range<usize>) -> Option<(f64, u64)> {
+    let times = series.times_ns();
+    let mut sum = 0.0;
+    let mut weight = 0u64;
+    let mut any = false;
+    for row in rows.start.max(1)..rows.end.min(times.len()) {
+        if let Some(v) = series.value(col, row) {
+            let dt = times[row] - times[row - 1];
+            sum += f64::from(v) * dt as f64;
+            weight += dt;
+            any = true;
+        }
+    }
+    any.then_some((sum, weight))
+}
+
+fn weighted_mean(series: &TimeSeries, col: ColumnId, rows: Range<usize>) -> Option<f64> {
+    let (sum, weight) = weighted_sum(series, col, rows)?;
+    (weight > 0).then(|| sum / weight as f64)
+}
+
+/// Σ dt over `rows` (each row's interval since the previous row).
+fn interval_sum_ns(series: &TimeSeries, rows: Range<usize>) -> u64 {
+    let times = series.times_ns();
+    let start = rows.start.max(1);
+    let end = rows.end.min(times.len());
+    if start >= end {
+        return 0;
+    }
+    times[end - 1] - times[start - 1]
+}
+
+#[cfg(test)]
+mod tests;

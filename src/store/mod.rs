@@ -1,0 +1,40 @@
+//! The run store: everything gilscope keeps about runs. The UI thread owns
+//! it; background threads only send (`RunMessage`s, samples).
+//!
+//! * [`series`]: bounded columns of readings beside one time axis, with a
+//!   min/max level for decimated plots.
+//! * [`record`]: [`RunRecord`], one run: spec, interpreter, events, output,
+//!   samples as columns, outcome, summary.
+//! * [`labels`]: "main", "worker 3", "interp 3", … for OS threads.
+//! * [`memory`]: exact memory peaks and the baseline before workers start.
+//! * [`output`]: the workload's output lines, bounded.
+//! * [`file`](mod@file): run files (versioned JSON, optionally gzip).
+//! * [`metrics`]: throughput, CPU use, memory overhead, per-worker time.
+//! * [`compare`](mod@compare): speedup and efficiency against a baseline run.
+//! * [`summary`]: a run in one flat struct.
+//!
+//! Column names in a record's series: `core/{cpu}/{busy,user,system}`,
+//! `thread/{tid}/{running,waiting,blocked,state}`,
+//! `memory/{rss,pss,uss}_bytes`, `memory/processes`,
+//! `sampler/{late,cost}_ms`.
+
+pub mod compare;
+pub mod file;
+pub mod labels;
+pub mod memory;
+pub mod metrics;
+pub mod output;
+pub mod record;
+pub mod series;
+pub mod summary;
+
+#[cfg(test)]
+mod fixtures;
+
+pub use compare::{BaselineKind, Comparison, Versus, compare, find_baseline, speedup};
+pub use file::{RUN_FILE_FORMAT, RUN_FILE_VERSION, RunFileError};
+pub use labels::ThreadLabel;
+pub use memory::{MemoryBaseline, MemoryPeaks};
+pub use record::{RecordLimits, RunRecord, ThreadTrack};
+pub use series::{Bucket, ColumnId, SeriesLimits, TimeSeries};
+pub use summary::RunSummary;

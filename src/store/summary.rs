@@ -1,0 +1,86 @@
+//! A run in one flat struct: what a table row, a CLI line or a reader of
+//! the run file wants without recomputing anything.
+
+use super::metrics::{cpu_use, items_per_sec, memory_use, sampler_use};
+use super::record::RunRecord;
+use crate::interp::Mode;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub workload: String,
+    pub mode: Mode,
+    pub workers: usize,
+    /// The interpreter's name (`3.13t`).
+    pub interpreter: String,
+    pub python_version: Option<String>,
+    pub free_threaded: Option<bool>,
+    /// How the run ended, in one line ("running" before it has).
+    pub headline: String,
+    pub completed: bool,
+    pub items: Option<u64>,
+    pub elapsed_secs: Option<f64>,
+    pub items_per_sec: Option<f64>,
+    pub checksum: Option<String>,
+    /// The GIL's state at the end (from the result, else the last change,
+    /// else at start-up).
+    pub gil_enabled_at_end: Option<bool>,
+    pub gil_changes: usize,
+    pub wall_secs: Option<f64>,
+    pub cpu_secs: Option<f64>,
+    pub mean_busy_cores: Option<f64>,
+    pub thread_cores: Option<f64>,
+    pub rusage_cores: Option<f64>,
+    pub baseline_rss_bytes: Option<u64>,
+    pub peak_rss_bytes: Option<u64>,
+    pub overhead_rss_bytes: Option<i64>,
+    pub peak_pss_bytes: Option<u64>,
+    pub overhead_pss_bytes: Option<i64>,
+    pub samples: u64,
+    pub missed_ticks: u64,
+    pub max_late_ns: u64,
+}
+
+/// The summary of `run` as it stands.
+pub fn summarize(run: &RunRecord) -> RunSummary {
+    let spec = run.spec();
+    let info = run.interpreter().info();
+    let result = run.result();
+    let outcome = run.outcome();
+    let cpu = cpu_use(run);
+    let memory = memory_use(run);
+    let sampler = sampler_use(run);
+    let gil_enabled_at_end = result
+        .and_then(|r| r.gil_enabled)
+        .or(run.gil_changes().last().map(|g| g.enabled))
+        .or(run.hello().map(|h| h.gil_enabled));
+    RunSummary {
+        workload: spec.workload.clone(),
+        mode: spec.mode,
+        workers: spec.workers,
+        interpreter: run.interpreter().name.clone(),
+        python_version: info.map(|i| i.version.clone()),
+        free_threaded: info.map(|i| i.free_threaded),
+        headline: outcome.map_or_else(|| "running".to_string(), |o| o.headline()),
+        completed: result.is_some(),
+        items: result.map(|r| r.items),
+        elapsed_secs: result.map(|r| r.elapsed_s),
+        items_per_sec: items_per_sec(run),
+        checksum: result.map(|r| r.checksum.clone()),
+        gil_enabled_at_end,
+        gil_changes: run.gil_changes().count(),
+        wall_secs: outcome.map(|o| o.wall_secs),
+        cpu_secs: outcome.and_then(|o| o.usage).map(|u| u.cpu_secs()),
+        mean_busy_cores: cpu.mean_busy_cores,
+        thread_cores: cpu.thread_cores,
+        rusage_cores: cpu.rusage_cores,
+        baseline_rss_bytes: memory.baseline.map(|b| b.rss_bytes),
+        peak_rss_bytes: memory.peaks.rss_bytes,
+        overhead_rss_bytes: memory.overhead_rss_bytes,
+        peak_pss_bytes: memory.peaks.pss_bytes,
+        overhead_pss_bytes: memory.overhead_pss_bytes,
+        samples: sampler.samples,
+        missed_ticks: sampler.missed_ticks,
+        max_late_ns: sampler.max_late_ns,
+    }
+}
