@@ -3,6 +3,7 @@
 
 mod bench;
 mod pythons;
+mod report;
 mod run;
 mod table;
 

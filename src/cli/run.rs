@@ -1,16 +1,18 @@
 //! `gilscope run`: one workload, one mode, N workers, with a live progress
 //! line and a summary.
 
-use super::{EXIT_USAGE, table};
+use super::{EXIT_USAGE, report};
 use crate::interp::probe::probe;
 use crate::interp::{
     DiscoverOptions, Interpreter, Mode, Source, Status, discover, supported_modes,
 };
 use crate::run::protocol::Event;
-use crate::run::{self, RunEnd, RunMessage, RunOutcome, RunSpec, Stream, embedded};
+use crate::run::{self, RunEnd, RunMessage, RunSpec, Stream, embedded};
+use crate::sampler::SamplerConfig;
+use crate::sampler::live::{MAX_RATE_HZ, MIN_RATE_HZ};
+use crate::store::{RunRecord, summarize};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -47,6 +49,16 @@ pub struct RunArgs {
     /// Print one JSON document with the result instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Samples per second of the /proc sampler (10–500).
+    #[arg(long, value_name = "HZ", default_value_t = 50.0)]
+    pub rate: f64,
+    /// Do not sample the run (no per-thread split, no memory baseline).
+    #[arg(long)]
+    pub no_sample: bool,
+    /// Save the whole run (events, samples, outcome) to this run file
+    /// (`.json`, or `.json.gz` compressed).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -153,6 +165,24 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Some(t) => Some(Duration::from_secs_f64(t)),
         None => None,
     };
+    if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&args.rate) {
+        return usage(format!(
+            "--rate must be between {MIN_RATE_HZ} and {MAX_RATE_HZ} Hz, got {}",
+            args.rate
+        ));
+    }
+    if let Some(dir) = args
+        .record
+        .as_deref()
+        .and_then(|p| p.parent())
+        .filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return usage(format!(
+            "--record: directory {} does not exist",
+            dir.display()
+        ));
+    }
     if let Err(msg) = check_workload(&args.workload) {
         return usage(msg);
     }
@@ -180,7 +210,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let _ = ctrlc::set_handler(move || {
         let _ = ctrlc_tx.try_send(());
     });
-    let handle = run::start(&spec)?;
+    let sampling = (!args.no_sample).then(|| SamplerConfig {
+        rate_hz: args.rate,
+        ..SamplerConfig::default()
+    });
+    let handle = run::start_sampled(&spec, sampling)?;
     if !args.json {
         eprintln!(
             "{} · {} · {} worker{} · {} ({})",
@@ -192,29 +226,54 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             interp.path.display()
         );
     }
-    let mut report = Report::default();
+    let mut record = RunRecord::new(spec.clone(), interp.clone());
     let bar = if args.json {
         ProgressBar::hidden()
     } else {
         new_bar()
     };
-    let outcome = loop {
+    loop {
         crossbeam_channel::select! {
             recv(handle.messages()) -> msg => match msg {
-                Ok(RunMessage::Finished(outcome)) => break *outcome,
-                Ok(msg) => report.take(msg, &bar, args.json),
+                Ok(msg) => {
+                    let finished = matches!(msg, RunMessage::Finished(_));
+                    show_live(&msg, &bar, args.json);
+                    record.eat_message(msg);
+                    if finished {
+                        break;
+                    }
+                }
                 Err(_) => anyhow::bail!("the run ended without an outcome"),
             },
             recv(ctrlc_rx) -> _ => handle.stop(),
         }
-    };
+    }
     bar.finish_and_clear();
+    let saved = args
+        .record
+        .as_ref()
+        .map(|path| record.save(path).map(|()| path.clone()));
     if args.json {
-        let doc = report.json(&spec, &interp, &outcome);
+        let doc = serde_json::json!({
+            "version": 1,
+            "summary": summarize(&record),
+            "workers": report::worker_rows_json(&record),
+            "outcome": record.outcome(),
+            "hello": record.hello(),
+            "record": saved.as_ref().map(|r| r.as_ref().map(|p| p.display().to_string()).map_err(|e| e.to_string())),
+        });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        print!("{}", report.summary(&outcome));
+        print!("{}", report::summary_text(&record));
+        match &saved {
+            Some(Ok(path)) => println!("  run file    {}", path.display()),
+            Some(Err(e)) => eprintln!("error: the run was not saved: {e}"),
+            None => {}
+        }
     }
+    let Some(outcome) = record.outcome() else {
+        anyhow::bail!("the run ended without an outcome");
+    };
     Ok(ExitCode::from(match &outcome.end {
         RunEnd::Completed { .. } => 0,
         RunEnd::WorkloadFailed { .. } => EXIT_WORKLOAD_ERROR,
@@ -235,219 +294,38 @@ fn new_bar() -> ProgressBar {
     bar
 }
 
-/// What the terminal report collects from the messages.
-#[derive(Default)]
-struct Report {
-    hello: Option<crate::run::protocol::Hello>,
-    /// worker → (chunks, items)
-    workers: BTreeMap<usize, (u64, u64)>,
-    native_ids: BTreeMap<usize, u64>,
-    gil_changes: Vec<crate::run::protocol::GilChanged>,
-    protocol_problems: Vec<String>,
-}
-
-impl Report {
-    fn take(&mut self, msg: RunMessage, bar: &ProgressBar, quiet: bool) {
-        match msg {
-            RunMessage::Event { event, .. } => match event {
-                Event::Hello(h) => self.hello = Some(h),
-                Event::SetupDone(s) => bar.set_length(s.items_total.unwrap_or(s.chunks)),
-                Event::WorkerStarted(w) => {
-                    self.native_ids.insert(w.worker, w.native_id);
-                    self.workers.entry(w.worker).or_default();
-                }
-                Event::ChunkDone(c) => {
-                    let entry = self.workers.entry(c.worker).or_default();
-                    entry.0 += 1;
-                    entry.1 += c.items;
-                    bar.inc(c.items);
-                }
-                Event::GilChanged(g) => {
-                    if !quiet {
-                        bar.suspend(|| {
-                            eprintln!(
-                                "GIL {} during the run{}",
-                                if g.enabled { "re-enabled" } else { "disabled" },
-                                g.module
-                                    .as_ref()
-                                    .map(|m| format!(" by importing {m}"))
-                                    .unwrap_or_default()
-                            )
-                        });
-                    }
-                    self.gil_changes.push(g);
-                }
-                Event::WorkerDone(_) | Event::Result(_) | Event::Error(_) | Event::Other => {}
-            },
-            RunMessage::Output { stream, line } => {
-                if !quiet {
-                    let mark = if stream == Stream::Stderr {
-                        "│!"
-                    } else {
-                        "│ "
-                    };
-                    bar.suspend(|| eprintln!("{mark} {line}"));
-                }
-            }
-            RunMessage::ProtocolProblem(p) => self.protocol_problems.push(p),
-            RunMessage::Sample(_) => {}
-            RunMessage::Finished(_) => {}
-        }
-    }
-
-    fn summary(&self, outcome: &RunOutcome) -> String {
-        let mut rows: Vec<Vec<String>> = Vec::new();
-        let mut row = |k: &str, v: String| rows.push(vec![k.to_string(), v]);
-        row("result", outcome.headline());
-        if let RunEnd::Completed { result } = &outcome.end {
-            row(
-                "wall time",
-                format!(
-                    "{:.3} s in the workers, {:.3} s in all",
-                    result.elapsed_s, outcome.wall_secs
-                ),
-            );
-            if result.elapsed_s > 0.0 {
-                row(
-                    "throughput",
-                    format!("{} items/s", human(result.items as f64 / result.elapsed_s)),
-                );
-            }
-            row("checksum", result.checksum.clone());
-        } else {
-            row("wall time", format!("{:.3} s", outcome.wall_secs));
-        }
-        match &outcome.usage {
-            Some(u) => {
-                let cores = if outcome.wall_secs > 0.0 {
-                    u.cpu_secs() / outcome.wall_secs
-                } else {
-                    0.0
-                };
-                row(
-                    "CPU time",
-                    format!(
-                        "{:.3} s user + {:.3} s system ({cores:.2} cores busy on average)",
-                        u.user_secs, u.system_secs
-                    ),
-                );
-                row(
-                    "peak RSS",
-                    format!(
-                        "{:.1} MiB (largest single process)",
-                        u.max_rss_bytes as f64 / 1048576.0
-                    ),
-                );
-            }
-            None => row("CPU time", "not measured".into()),
-        }
-        if let Some(h) = &self.hello {
-            let end = match &outcome.end {
-                RunEnd::Completed { result } => result
-                    .gil_enabled
-                    .map(|g| if g { "on" } else { "off" })
-                    .unwrap_or("not reported"),
-                _ => "not reported",
+/// Progress and the workload's own output while the run goes.
+fn show_live(msg: &RunMessage, bar: &ProgressBar, quiet: bool) {
+    match msg {
+        RunMessage::Event {
+            event: Event::SetupDone(s),
+            ..
+        } => bar.set_length(s.items_total.unwrap_or(s.chunks)),
+        RunMessage::Event {
+            event: Event::ChunkDone(c),
+            ..
+        } => bar.inc(c.items),
+        RunMessage::Event {
+            event: Event::GilChanged(g),
+            ..
+        } if !quiet => bar.suspend(|| {
+            eprintln!(
+                "GIL {} during the run{}",
+                if g.enabled { "re-enabled" } else { "disabled" },
+                g.module
+                    .as_ref()
+                    .map(|m| format!(" by importing {m}"))
+                    .unwrap_or_default()
+            )
+        }),
+        RunMessage::Output { stream, line } if !quiet => {
+            let mark = if *stream == Stream::Stderr {
+                "│!"
+            } else {
+                "│ "
             };
-            row(
-                "GIL",
-                format!(
-                    "{} at start, {end} at end ({} build)",
-                    if h.gil_enabled { "on" } else { "off" },
-                    if h.ft_build {
-                        "free-threaded"
-                    } else {
-                        "default"
-                    }
-                ),
-            );
+            bar.suspend(|| eprintln!("{mark} {line}"));
         }
-        for g in &self.gil_changes {
-            row(
-                "GIL change",
-                format!(
-                    "{}{}",
-                    if g.enabled { "re-enabled" } else { "disabled" },
-                    g.warning
-                        .as_ref()
-                        .map(|w| format!(": {w}"))
-                        .unwrap_or_default()
-                ),
-            );
-        }
-        for (w, (chunks, items)) in &self.workers {
-            let tid = self
-                .native_ids
-                .get(w)
-                .map(|t| format!(", thread {t}"))
-                .unwrap_or_default();
-            row(
-                &format!("worker {w}"),
-                format!("{chunks} chunks, {items} items{tid}"),
-            );
-        }
-        if !self.protocol_problems.is_empty() {
-            row(
-                "protocol",
-                format!(
-                    "{} bad lines on the event pipe, first: {}",
-                    self.protocol_problems.len(),
-                    self.protocol_problems[0]
-                ),
-            );
-        }
-        let mut out = table::render(&["", ""], &rows)
-            .lines()
-            .skip(1)
-            .map(|l| format!("  {l}\n"))
-            .collect::<String>();
-        match &outcome.end {
-            RunEnd::WorkloadFailed { error } if !error.traceback.is_empty() => {
-                out.push('\n');
-                out.push_str(error.traceback.trim_end());
-                out.push('\n');
-            }
-            RunEnd::Crashed { .. } if !outcome.stderr_tail.is_empty() => {
-                out.push_str("\nlast lines on stderr:\n");
-                for l in &outcome.stderr_tail {
-                    out.push_str(&format!("  {l}\n"));
-                }
-            }
-            _ => {}
-        }
-        out
-    }
-
-    fn json(
-        &self,
-        spec: &RunSpec,
-        interp: &Interpreter,
-        outcome: &RunOutcome,
-    ) -> serde_json::Value {
-        let workers: Vec<serde_json::Value> = self
-            .workers
-            .iter()
-            .map(|(w, (chunks, items))| serde_json::json!({"worker": w, "chunks": chunks, "items": items, "native_id": self.native_ids.get(w)}))
-            .collect();
-        serde_json::json!({
-            "version": 1,
-            "spec": spec,
-            "interpreter": interp,
-            "hello": self.hello,
-            "outcome": outcome,
-            "workers": workers,
-            "gil_changes": self.gil_changes,
-            "protocol_problems": self.protocol_problems,
-        })
-    }
-}
-
-/// 1234567 → "1.23M".
-fn human(x: f64) -> String {
-    match x {
-        x if x >= 1e9 => format!("{:.2}G", x / 1e9),
-        x if x >= 1e6 => format!("{:.2}M", x / 1e6),
-        x if x >= 1e3 => format!("{:.1}k", x / 1e3),
-        x => format!("{x:.1}"),
+        _ => {}
     }
 }

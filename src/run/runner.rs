@@ -10,7 +10,7 @@ use super::protocol::{self, Event, RunResult, WorkloadError};
 use super::{RunEnd, RunMessage, RunOutcome, RunSpec, Stream};
 use crate::child::{ChildGuard, describe_status};
 use crate::interp::Mode;
-use crate::sampler::{Sampler, SamplerConfig};
+use crate::sampler::{Poke, Sampler, SamplerConfig};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
@@ -81,6 +81,9 @@ pub enum StartError {
     },
     #[error("{0}")]
     Usage(String),
+    /// The run needs a native module that is refused or cannot be built.
+    #[error(transparent)]
+    Native(#[from] crate::native::NativeError),
 }
 
 /// The harness's command line for `spec`.
@@ -109,7 +112,26 @@ fn command(spec: &RunSpec) -> Result<Command, StartError> {
         cmd.arg("--param").arg(format!("{key}={value}"));
     }
     cmd.env("PYTHONUNBUFFERED", "1").env_remove("PYTHONSTARTUP");
+    // blur kernel=native / import_gil_module: build or find the extension
+    // (call native::setup_for_run first to show a first build's progress).
+    let native = crate::native::setup_for_run(
+        &spec.python,
+        spec.mode,
+        &spec.workload,
+        &params,
+        &mut |_| {},
+    )?;
+    if let Some(native) = &native {
+        cmd.env(
+            "PYTHONPATH",
+            native.pythonpath(std::env::var_os("PYTHONPATH"))?,
+        );
+    }
     match spec.mode {
+        // With PYTHON_GIL=0 the import could not switch the GIL back on.
+        Mode::Ft if native.as_ref().is_some_and(|n| n.leave_python_gil_unset) => {
+            cmd.env_remove("PYTHON_GIL")
+        }
         Mode::Ft => cmd.env("PYTHON_GIL", "0"),
         Mode::FtGil => cmd.env("PYTHON_GIL", "1"),
         _ => cmd.env_remove("PYTHON_GIL"),
@@ -214,7 +236,7 @@ struct Seen {
 fn spawn_event_reader(
     pipe: std::io::PipeReader,
     tx: Sender<RunMessage>,
-    poke: Option<Sender<()>>,
+    poke: Option<Sender<Poke>>,
 ) -> JoinHandle<Seen> {
     std::thread::spawn(move || {
         let mut seen = Seen::default();
@@ -229,7 +251,14 @@ fn spawn_event_reader(
                         // The memory baseline: sample now, before workers start.
                         Event::SetupDone(_) => {
                             if let Some(poke) = &poke {
-                                let _ = poke.try_send(());
+                                let _ = poke.try_send(Poke::Baseline);
+                            }
+                        }
+                        // Read the counters while the worker's thread still
+                        // exists: its last CPU time would be lost otherwise.
+                        Event::WorkerDone(_) => {
+                            if let Some(poke) = &poke {
+                                let _ = poke.try_send(Poke::Now);
                             }
                         }
                         Event::Result(r) => seen.result = Some(r.clone()),

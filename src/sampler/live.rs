@@ -61,10 +61,20 @@ pub struct SamplerStats {
     pub wall_ns: u64,
 }
 
+/// Why an extra sample is taken outside the schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Poke {
+    /// The memory baseline, before workers start (`setup_done`).
+    Baseline,
+    /// Counters now, e.g. as a worker finishes (before its thread exits
+    /// and its last CPU time can no longer be read).
+    Now,
+}
+
 /// A running sampler; dropping it stops and joins the thread.
 pub struct Sampler {
     stop: Sender<()>,
-    poke: Sender<()>,
+    poke: Sender<Poke>,
     thread: Option<JoinHandle<SamplerStats>>,
 }
 
@@ -82,7 +92,7 @@ impl Sampler {
     {
         raise_fd_limit();
         let (stop, stop_rx) = bounded(1);
-        let (poke, poke_rx) = bounded(4);
+        let (poke, poke_rx) = bounded(64);
         let thread = std::thread::Builder::new()
             .name("gilscope-sampler".into())
             .spawn(move || run(root, config, sink, &stop_rx, &poke_rx))?;
@@ -95,7 +105,7 @@ impl Sampler {
 
     /// Takes one extra sample now, outside the schedule (e.g. the memory
     /// baseline at `setup_done`). Cheap to call from any thread.
-    pub fn poker(&self) -> Sender<()> {
+    pub fn poker(&self) -> Sender<Poke> {
         self.poke.clone()
     }
 
@@ -346,7 +356,7 @@ fn run(
     config: SamplerConfig,
     mut sink: impl FnMut(Sample) -> bool,
     stop: &Receiver<()>,
-    poke: &Receiver<()>,
+    poke: &Receiver<Poke>,
 ) -> SamplerStats {
     let cpu_start = clock_ns(libc::CLOCK_THREAD_CPUTIME_ID);
     let interval = config.interval();
@@ -354,22 +364,23 @@ fn run(
     let mut stats = SamplerStats::default();
     let mut state = State::new(root);
     let mut tick: u64 = 0;
-    let mut extra = false;
+    let mut extra: Option<Poke> = None;
     loop {
         let deadline = start + interval * u32::try_from(tick).unwrap_or(u32::MAX);
         let began = Instant::now();
-        let late_ns = if extra {
+        let late_ns = if extra.is_some() {
             0
         } else {
             began.saturating_duration_since(deadline).as_nanos() as u64
         };
-        let with_smaps = extra || tick.is_multiple_of(u64::from(config.smaps_every.max(1)));
+        let with_smaps = extra == Some(Poke::Baseline)
+            || tick.is_multiple_of(u64::from(config.smaps_every.max(1)));
         let Some(mut sample) = state.sample(&config, with_smaps) else {
             break;
         };
         // Skip the ticks whose slots have already passed.
         let mut missed = 0u32;
-        if !extra {
+        if extra.is_none() {
             let behind =
                 began.saturating_duration_since(deadline).as_nanos() / interval.as_nanos().max(1);
             missed = u32::try_from(behind).unwrap_or(u32::MAX);
@@ -377,7 +388,7 @@ fn run(
         }
         sample.late_ns = late_ns;
         sample.missed = missed;
-        sample.baseline = extra;
+        sample.baseline = extra == Some(Poke::Baseline);
         sample.cost_ns = began.elapsed().as_nanos() as u64;
         stats.samples += 1;
         stats.missed += u64::from(missed);
@@ -387,10 +398,13 @@ fn run(
         }
         let next = start + interval * u32::try_from(tick).unwrap_or(u32::MAX);
         let wait = next.saturating_duration_since(Instant::now());
-        extra = false;
+        extra = None;
         select! {
             recv(stop) -> _ => break,
-            recv(poke) -> msg => { if msg.is_ok() { extra = true; } else { std::thread::sleep(wait); } },
+            recv(poke) -> msg => match msg {
+                Ok(reason) => extra = Some(reason),
+                Err(_) => std::thread::sleep(wait),
+            },
             default(wait) => {},
         }
     }
@@ -480,7 +494,9 @@ mod tests {
         )
         .unwrap();
         std::thread::sleep(Duration::from_millis(50));
-        sampler.poker().send(()).unwrap();
+        sampler.poker().send(Poke::Baseline).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        sampler.poker().send(Poke::Now).unwrap();
         std::thread::sleep(Duration::from_millis(50));
         drop(sampler);
         child.kill().unwrap();

@@ -37,4 +37,4 @@ pub use labels::ThreadLabel;
 pub use memory::{MemoryBaseline, MemoryPeaks};
 pub use record::{RecordLimits, RunRecord, ThreadTrack};
 pub use series::{Bucket, ColumnId, SeriesLimits, TimeSeries};
-pub use summary::RunSummary;
+pub use summary::{RunSummary, summarize};
