@@ -1,0 +1,234 @@
+//! From a sweep's run files to the numbers a report shows: one point per
+//! (mode, interpreter, workers), medians over repeats, speedup against the
+//! same mode's 1-worker point, and the single-thread overhead of the
+//! free-threaded build. Everything is computed from the run files alone.
+
+use crate::interp::Mode;
+use crate::store::RunRecord;
+use crate::store::metrics::{cpu_use, items_per_sec, memory_use, worker_times};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One (mode, interpreter, workers) cell of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub mode: Mode,
+    pub interpreter: String,
+    pub python_version: Option<String>,
+    pub free_threaded: Option<bool>,
+    pub workers: usize,
+    /// Completed runs (their medians below) and failed ones.
+    pub runs: usize,
+    pub failed: usize,
+    pub median_elapsed_secs: Option<f64>,
+    pub median_items_per_sec: Option<f64>,
+    /// Against this mode's 1-worker point on the same interpreter.
+    pub speedup: Option<f64>,
+    /// speedup / workers.
+    pub efficiency: Option<f64>,
+    /// Against the 1-worker `gil` point (default build), when there is one.
+    pub speedup_vs_gil: Option<f64>,
+    /// Mean cores busy with the run's threads (from samples), median over runs.
+    pub median_thread_cores: Option<f64>,
+    /// Peak RSS of the process tree minus its baseline before workers started.
+    pub median_overhead_rss_bytes: Option<f64>,
+    pub median_peak_rss_bytes: Option<f64>,
+    /// Mean over workers of their running / waiting / blocked fractions,
+    /// median over runs.
+    pub running: Option<f64>,
+    pub waiting: Option<f64>,
+    pub blocked: Option<f64>,
+    /// The checksum all completed runs agreed on; `None` if they disagree
+    /// (see `checksums`) or none completed.
+    pub checksum: Option<String>,
+    pub checksums: Vec<String>,
+}
+
+/// Single-thread cost of the free-threaded build: its 1-worker time against
+/// the default build's 1-worker `gil` time, as a percentage (+40 % = 1.4×
+/// slower).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SingleThreadOverhead {
+    pub gil_secs: Option<f64>,
+    pub ft_secs: Option<f64>,
+    pub ft_gil_secs: Option<f64>,
+    pub ft_overhead_pct: Option<f64>,
+    pub ft_gil_overhead_pct: Option<f64>,
+}
+
+/// Everything a report shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub points: Vec<Point>,
+    pub overhead: SingleThreadOverhead,
+    /// True when every completed run of the sweep computed the same checksum.
+    pub checksums_agree: bool,
+}
+
+/// Median of the values present; `None` for none.
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.retain(|v| v.is_finite());
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    })
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// Groups runs into points and derives speedups.
+pub fn aggregate(runs: &[RunRecord]) -> Aggregate {
+    let mut groups: BTreeMap<(Mode, String, usize), Vec<&RunRecord>> = BTreeMap::new();
+    for run in runs {
+        let key = (
+            run.spec().mode,
+            run.interpreter().name.clone(),
+            run.spec().workers,
+        );
+        groups.entry(key).or_default().push(run);
+    }
+    let mut points: Vec<Point> = groups
+        .into_iter()
+        .map(|((mode, name, workers), runs)| point(mode, name, workers, &runs))
+        .collect();
+    // Speedups against the 1-worker point of the same mode and interpreter.
+    let base_of = |points: &[Point], mode: Mode, interp: &str| {
+        points
+            .iter()
+            .find(|p| p.mode == mode && p.interpreter == interp && p.workers == 1)
+            .and_then(|p| p.median_elapsed_secs)
+    };
+    let gil_base = points
+        .iter()
+        .find(|p| p.mode == Mode::Gil && p.workers == 1 && p.free_threaded != Some(true))
+        .and_then(|p| p.median_elapsed_secs);
+    let bases: Vec<Option<f64>> = points
+        .iter()
+        .map(|p| base_of(&points, p.mode, &p.interpreter))
+        .collect();
+    for (p, base) in points.iter_mut().zip(bases) {
+        if let (Some(base), Some(t)) = (base, p.median_elapsed_secs) {
+            p.speedup = Some(base / t);
+            p.efficiency = Some(base / t / p.workers as f64);
+        }
+        if let (Some(base), Some(t)) = (gil_base, p.median_elapsed_secs) {
+            p.speedup_vs_gil = Some(base / t);
+        }
+    }
+    let one = |mode: Mode| {
+        points
+            .iter()
+            .find(|p| p.mode == mode && p.workers == 1)
+            .and_then(|p| p.median_elapsed_secs)
+    };
+    let pct = |x: Option<f64>, base: Option<f64>| match (x, base) {
+        (Some(x), Some(b)) if b > 0.0 => Some((x / b - 1.0) * 100.0),
+        _ => None,
+    };
+    let overhead = SingleThreadOverhead {
+        gil_secs: gil_base,
+        ft_secs: one(Mode::Ft),
+        ft_gil_secs: one(Mode::FtGil),
+        ft_overhead_pct: pct(one(Mode::Ft), gil_base),
+        ft_gil_overhead_pct: pct(one(Mode::FtGil), gil_base),
+    };
+    let mut all: Vec<&str> = runs
+        .iter()
+        .filter_map(|r| r.result().map(|x| x.checksum.as_str()))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    Aggregate {
+        checksums_agree: all.len() <= 1,
+        points,
+        overhead,
+    }
+}
+
+fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -> Point {
+    let done: Vec<&RunRecord> = runs
+        .iter()
+        .copied()
+        .filter(|r| r.result().is_some())
+        .collect();
+    let info = runs.first().and_then(|r| r.interpreter().info());
+    let mut checksums: Vec<String> = done
+        .iter()
+        .filter_map(|r| r.result().map(|x| x.checksum.clone()))
+        .collect();
+    checksums.sort();
+    checksums.dedup();
+    let splits: Vec<(f64, f64, f64)> = done
+        .iter()
+        .filter_map(|r| {
+            let s: Vec<_> = worker_times(r)
+                .into_iter()
+                .filter_map(|w| w.split)
+                .collect();
+            Some((
+                mean(&s.iter().map(|x| x.running).collect::<Vec<_>>())?,
+                mean(&s.iter().map(|x| x.waiting).collect::<Vec<_>>())?,
+                mean(&s.iter().map(|x| x.blocked).collect::<Vec<_>>())?,
+            ))
+        })
+        .collect();
+    Point {
+        mode,
+        interpreter,
+        python_version: info.map(|i| i.version.clone()),
+        free_threaded: info.map(|i| i.free_threaded),
+        workers,
+        runs: done.len(),
+        failed: runs.len() - done.len(),
+        median_elapsed_secs: median(
+            done.iter()
+                .filter_map(|r| r.result().map(|x| x.elapsed_s))
+                .collect(),
+        ),
+        median_items_per_sec: median(done.iter().filter_map(|r| items_per_sec(r)).collect()),
+        speedup: None,
+        efficiency: None,
+        speedup_vs_gil: None,
+        median_thread_cores: median(
+            done.iter()
+                .filter_map(|r| cpu_use(r).thread_cores)
+                .collect(),
+        ),
+        median_overhead_rss_bytes: median(
+            done.iter()
+                .filter_map(|r| memory_use(r).overhead_rss_bytes.map(|b| b as f64))
+                .collect(),
+        ),
+        median_peak_rss_bytes: median(
+            done.iter()
+                .filter_map(|r| memory_use(r).peaks.rss_bytes.map(|b| b as f64))
+                .collect(),
+        ),
+        running: median(splits.iter().map(|s| s.0).collect()),
+        waiting: median(splits.iter().map(|s| s.1).collect()),
+        blocked: median(splits.iter().map(|s| s.2).collect()),
+        checksum: (checksums.len() == 1).then(|| checksums[0].clone()),
+        checksums,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(vec![f64::NAN, 1.0]), Some(1.0));
+    }
+}

@@ -1,0 +1,9 @@
+//! Sweeps: a workload over modes × worker counts × repeats, each run
+//! recorded to its own run file, plus `sweep.json`; and the aggregation
+//! of a sweep's run files into the points a report shows.
+
+pub mod aggregate;
+pub mod model;
+
+pub use aggregate::{Aggregate, Point, SingleThreadOverhead, aggregate};
+pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};

@@ -1,0 +1,195 @@
+//! The sweep file (`sweep.json` in a sweep's directory): what was asked,
+//! on which machine, and which run files it produced.
+
+use crate::interp::Mode;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// `format` field of a sweep file.
+pub const SWEEP_FILE_FORMAT: &str = "gilscope-sweep";
+/// Version this gilscope writes and the newest it reads.
+pub const SWEEP_FILE_VERSION: u32 = 1;
+/// The sweep file's name inside its directory.
+pub const SWEEP_FILE_NAME: &str = "sweep.json";
+
+/// What a sweep runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepPlan {
+    pub workload: String,
+    pub params: Vec<(String, String)>,
+    pub modes: Vec<Mode>,
+    pub workers: Vec<usize>,
+    pub repeat: usize,
+    /// Per mode, the interpreter used (name and path).
+    pub interpreters: Vec<PlannedInterpreter>,
+    /// Extra 1-worker runs for the single-thread overhead (`gil`, `ft`,
+    /// `ft-gil` on 1 worker) that the modes above do not already include.
+    pub overhead_modes: Vec<Mode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedInterpreter {
+    pub mode: Mode,
+    pub name: String,
+    pub path: PathBuf,
+    pub version: String,
+    pub free_threaded: bool,
+}
+
+/// The machine a sweep ran on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineInfo {
+    pub cpu_model: Option<String>,
+    pub cores: usize,
+    pub kernel: Option<String>,
+    pub os: Option<String>,
+    pub memory_bytes: Option<u64>,
+}
+
+/// One run of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepRunEntry {
+    /// The run file, relative to the sweep directory.
+    pub file: String,
+    pub mode: Mode,
+    pub workers: usize,
+    /// 0-based repetition.
+    pub repeat: usize,
+    pub interpreter: String,
+    pub completed: bool,
+    /// How it ended, in one line.
+    pub headline: String,
+}
+
+/// `sweep.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepFile {
+    pub format: String,
+    pub version: u32,
+    /// gilscope's version that wrote it.
+    pub gilscope: String,
+    pub created_unix: u64,
+    /// The command line that reproduces the sweep.
+    pub command: Vec<String>,
+    pub machine: MachineInfo,
+    pub plan: SweepPlan,
+    pub runs: Vec<SweepRunEntry>,
+    /// True when the sweep was stopped before every run was done.
+    pub interrupted: bool,
+}
+
+/// Why a sweep directory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("{path}: cannot read it: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot write it: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a gilscope sweep file ({reason})")]
+    NotASweep { path: PathBuf, reason: String },
+    #[error(
+        "{path}: written by a newer gilscope (sweep file version {found}, this one reads up to {SWEEP_FILE_VERSION}); update gilscope"
+    )]
+    TooNew { path: PathBuf, found: u32 },
+    #[error("{0}")]
+    Run(#[from] crate::store::RunFileError),
+}
+
+impl SweepFile {
+    /// Reads `DIR/sweep.json`.
+    pub fn load(dir: &Path) -> Result<Self, SweepError> {
+        let path = dir.join(SWEEP_FILE_NAME);
+        let bytes = std::fs::read(&path).map_err(|source| SweepError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| SweepError::NotASweep {
+                path: path.clone(),
+                reason: format!("not JSON: {e}"),
+            })?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(SWEEP_FILE_FORMAT) {
+            return Err(SweepError::NotASweep {
+                path,
+                reason: format!("its format is not \"{SWEEP_FILE_FORMAT}\""),
+            });
+        }
+        let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+        if version > u64::from(SWEEP_FILE_VERSION) {
+            return Err(SweepError::TooNew {
+                path,
+                found: u32::try_from(version).unwrap_or(u32::MAX),
+            });
+        }
+        serde_json::from_value(value).map_err(|e| SweepError::NotASweep {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes `DIR/sweep.json` (via a temporary file).
+    pub fn save(&self, dir: &Path) -> Result<(), SweepError> {
+        let path = dir.join(SWEEP_FILE_NAME);
+        let json = serde_json::to_vec_pretty(self).map_err(|e| SweepError::Write {
+            path: path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, json).map_err(|source| SweepError::Write {
+            path: tmp.clone(),
+            source,
+        })?;
+        std::fs::rename(&tmp, &path).map_err(|source| SweepError::Write { path, source })
+    }
+
+    /// The run files of the completed and failed runs, loaded.
+    pub fn load_runs(&self, dir: &Path) -> Result<Vec<crate::store::RunRecord>, SweepError> {
+        self.runs
+            .iter()
+            .map(|r| Ok(crate::store::RunRecord::load(&dir.join(&r.file))?))
+            .collect()
+    }
+}
+
+/// Reads what describes this machine (CPU model, cores, kernel, OS).
+pub fn machine_info() -> MachineInfo {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo.lines().find_map(|l| {
+        l.strip_prefix("model name")
+            .and_then(|r| r.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    });
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .ok()
+        .map(|s| s.trim().to_string());
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        });
+    let memory_bytes = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .map(|kib| kib * 1024)
+        });
+    MachineInfo {
+        cpu_model,
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        kernel,
+        os,
+        memory_bytes,
+    }
+}
