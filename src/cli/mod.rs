@@ -5,6 +5,7 @@ mod bench;
 mod pythons;
 mod report;
 mod run;
+mod sweep;
 mod table;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ pub enum Command {
     Pythons(pythons::PythonsCommand),
     /// Run one workload in one mode with N workers and print a summary.
     Run(run::RunArgs),
+    /// Run a workload over modes × worker counts × repeats, recording every run.
+    Sweep(sweep::SweepArgs),
     /// Benchmarks that print numbers: scaling per mode, the sampler's cost.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -40,6 +43,7 @@ pub fn main() -> ExitCode {
         Some(Command::Pythons(cmd)) => pythons::run(cmd),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
+        Some(Command::Sweep(args)) => sweep::run(&args),
         None => {
             // The desktop app will open here; until it exists, show the help.
             use clap::CommandFactory;

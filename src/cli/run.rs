@@ -132,7 +132,7 @@ fn resolve_interpreter(args: &RunArgs) -> Result<Interpreter, String> {
 }
 
 /// Checks the workload names a built-in or an existing file.
-fn check_workload(workload: &str) -> Result<(), String> {
+pub(super) fn check_workload(workload: &str) -> Result<(), String> {
     let looks_like_path = workload.contains('/') || workload.ends_with(".py");
     if looks_like_path {
         return if PathBuf::from(workload).is_file() {

@@ -7,3 +7,6 @@ pub mod model;
 
 pub use aggregate::{Aggregate, Point, SingleThreadOverhead, aggregate};
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
+pub mod runner;
+
+pub use runner::{SweepEvent, choose_interpreters, make_plan, run_sweep, runs_of};

@@ -1,0 +1,230 @@
+//! `gilscope sweep`: a workload over modes × worker counts × repeats.
+
+use super::EXIT_USAGE;
+use crate::interp::{DiscoverOptions, Mode, discover};
+use crate::sampler::SamplerConfig;
+use crate::sweep::model::SWEEP_FILE_NAME;
+use crate::sweep::{SweepEvent, aggregate, choose_interpreters, make_plan, run_sweep, runs_of};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Built-in workload name or a path to a workload file.
+    #[arg(long, short = 'w')]
+    pub workload: String,
+    /// Workload parameter, repeatable: --param n=200000.
+    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = super::run::parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Modes, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "gil,ft,subinterp,process"
+    )]
+    pub modes: Vec<String>,
+    /// Worker counts, comma-separated (default: 1, 2, 4, … up to the number of cores).
+    #[arg(long, value_delimiter = ',')]
+    pub workers: Vec<usize>,
+    /// Interpreters by name, comma-separated; each mode uses the first that can run it.
+    #[arg(long, value_delimiter = ',')]
+    pub interp: Vec<String>,
+    /// Runs per point; reports take the median.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+    /// Directory for the run files and sweep.json (must not hold a sweep yet).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Kill a run after this many seconds (it is recorded as failed).
+    #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+    pub timeout: f64,
+    /// Samples per second of the /proc sampler.
+    #[arg(long, value_name = "HZ", default_value_t = 50.0)]
+    pub rate: f64,
+}
+
+/// 1, 2, 4, … below `cores`, then `cores`.
+pub fn default_workers(cores: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut n = 1;
+    while n < cores {
+        out.push(n);
+        n *= 2;
+    }
+    out.push(cores.max(1));
+    out
+}
+
+fn usage(msg: String) -> anyhow::Result<ExitCode> {
+    eprintln!("error: {msg}");
+    Ok(ExitCode::from(EXIT_USAGE))
+}
+
+pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
+    let mut modes = Vec::new();
+    for name in &args.modes {
+        match Mode::parse(name.trim()) {
+            Some(m) if !modes.contains(&m) => modes.push(m),
+            Some(_) => {}
+            None => {
+                return usage(format!(
+                    "unknown mode '{name}' in --modes; choose from gil, ft, ft-gil, subinterp, process"
+                ));
+            }
+        }
+    }
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let workers = if args.workers.is_empty() {
+        default_workers(cores)
+    } else {
+        args.workers.clone()
+    };
+    if workers.contains(&0) || args.repeat == 0 || args.timeout.is_nan() || args.timeout <= 0.0 {
+        return usage("--workers must be ≥ 1, --repeat ≥ 1 and --timeout > 0".into());
+    }
+    if args.out.join(SWEEP_FILE_NAME).exists() {
+        return usage(format!(
+            "{} already holds a sweep; choose another --out (or `gilscope report {}` to see it)",
+            args.out.display(),
+            args.out.display()
+        ));
+    }
+    if let Err(msg) = super::run::check_workload(&args.workload) {
+        return usage(msg);
+    }
+    let found = discover(&DiscoverOptions::default());
+    let chosen = match choose_interpreters(&modes, &args.interp, &found) {
+        Ok(c) => c,
+        Err(msg) => return usage(msg),
+    };
+    let plan = make_plan(
+        &args.workload,
+        &args.params,
+        &modes,
+        &workers,
+        args.repeat,
+        &chosen,
+        &found,
+    );
+    let total = runs_of(&plan).len();
+    std::fs::create_dir_all(&args.out)?;
+    println!("sweep: {} runs into {}", total, args.out.display());
+    for p in &plan.interpreters {
+        println!("  {:<9} {} ({})", p.mode.as_str(), p.name, p.path.display());
+    }
+    let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
+    let _ = ctrlc::set_handler(move || {
+        let _ = stop_tx.try_send(());
+    });
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("  [{bar:40}] {pos}/{len} runs  ETA {eta}  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
+    let command: Vec<String> = std::env::args().collect();
+    let sampling = SamplerConfig {
+        rate_hz: args.rate,
+        ..SamplerConfig::default()
+    };
+    let mut failures = 0;
+    let file = run_sweep(
+        plan,
+        &found,
+        &args.out,
+        command,
+        sampling,
+        Some(Duration::from_secs_f64(args.timeout)),
+        &stop_rx,
+        |ev| match ev {
+            SweepEvent::RunStarted {
+                mode,
+                workers,
+                repeat,
+                ..
+            } => {
+                bar.set_message(format!("{mode} ×{workers} (repeat {})", repeat + 1));
+            }
+            SweepEvent::RunFinished {
+                completed,
+                headline,
+                ..
+            } => {
+                bar.inc(1);
+                if !completed {
+                    failures += 1;
+                    bar.suspend(|| {
+                        eprintln!("  run failed (recorded, sweep continues): {headline}")
+                    });
+                }
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    let records = file.load_runs(&args.out)?;
+    let agg = aggregate(&records);
+    println!(
+        "{} of {} runs done{}{}; checksums {}",
+        file.runs.len(),
+        total,
+        if failures > 0 {
+            format!(", {failures} failed")
+        } else {
+            String::new()
+        },
+        if file.interrupted {
+            " — interrupted, the finished runs are kept"
+        } else {
+            ""
+        },
+        if agg.checksums_agree {
+            "agree"
+        } else {
+            "DIFFER"
+        }
+    );
+    for p in &agg.points {
+        println!(
+            "  {:<9} {:<7} ×{:<3} median {:>8} s  speedup {}",
+            p.mode.as_str(),
+            p.interpreter,
+            p.workers,
+            p.median_elapsed_secs
+                .map_or("-".into(), |s| format!("{s:.3}")),
+            p.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
+        );
+    }
+    if let Some(pct) = agg.overhead.ft_overhead_pct {
+        println!(
+            "  single-thread overhead of the free-threaded build: {pct:+.1}% (ft vs gil, 1 worker)"
+        );
+    }
+    println!(
+        "wrote {} and {} run files; `gilscope report {}` renders the charts",
+        args.out.join(SWEEP_FILE_NAME).display(),
+        file.runs.len(),
+        args.out.display()
+    );
+    Ok(if file.interrupted {
+        ExitCode::from(super::run::EXIT_STOPPED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn default_worker_counts() {
+        assert_eq!(super::default_workers(1), [1]);
+        assert_eq!(super::default_workers(2), [1, 2]);
+        assert_eq!(super::default_workers(6), [1, 2, 4, 6]);
+        assert_eq!(super::default_workers(64), [1, 2, 4, 8, 16, 32, 64]);
+    }
+}

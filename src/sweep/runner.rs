@@ -1,0 +1,349 @@
+//! Running a sweep: every (repeat, mode, workers) in turn, each run sampled
+//! and saved to its own run file, `sweep.json` rewritten after each run so
+//! an interrupted sweep keeps everything it finished.
+
+use super::model::{
+    PlannedInterpreter, SWEEP_FILE_FORMAT, SWEEP_FILE_VERSION, SweepError, SweepFile, SweepPlan,
+    SweepRunEntry,
+};
+use crate::interp::{Build, Interpreter, Mode};
+use crate::run::{self, RunMessage, RunSpec};
+use crate::sampler::SamplerConfig;
+use crate::store::RunRecord;
+use crossbeam_channel::{Receiver, select};
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// What a sweep reports while it works.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SweepEvent {
+    RunStarted {
+        index: usize,
+        total: usize,
+        mode: Mode,
+        workers: usize,
+        repeat: usize,
+    },
+    RunFinished {
+        index: usize,
+        total: usize,
+        completed: bool,
+        headline: String,
+        secs: f64,
+    },
+}
+
+/// One run of the sweep, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedRun {
+    pub mode: Mode,
+    pub workers: usize,
+    pub repeat: usize,
+}
+
+/// Chooses an interpreter per mode: the first of `named` that can run it,
+/// else gilscope's default pick. Modes nothing can run are an error naming
+/// them.
+pub fn choose_interpreters(
+    modes: &[Mode],
+    named: &[String],
+    found: &[Interpreter],
+) -> Result<Vec<(Mode, Interpreter)>, String> {
+    let mut chosen = Vec::new();
+    let mut missing = Vec::new();
+    for &mode in modes {
+        let pick = if named.is_empty() {
+            run::pick_interpreter(found, mode)
+        } else {
+            named
+                .iter()
+                .filter_map(|n| found.iter().find(|i| &i.name == n))
+                .find(|i| i.supports(mode))
+        };
+        match pick {
+            Some(i) => chosen.push((mode, i.clone())),
+            None => missing.push(mode.to_string()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "no interpreter{} can run mode {}; `gilscope pythons list` shows what each can do, `gilscope pythons install` builds 3.13 and 3.13t",
+            if named.is_empty() {
+                String::new()
+            } else {
+                format!(" among {}", named.join(", "))
+            },
+            missing.join(", ")
+        ));
+    }
+    Ok(chosen)
+}
+
+/// The plan: the asked modes plus the 1-worker runs the single-thread
+/// overhead needs (`gil` on a default build, `ft` and `ft-gil` on a
+/// free-threaded one) when interpreters for them exist.
+pub fn make_plan(
+    workload: &str,
+    params: &[(String, String)],
+    modes: &[Mode],
+    workers: &[usize],
+    repeat: usize,
+    chosen: &[(Mode, Interpreter)],
+    found: &[Interpreter],
+) -> SweepPlan {
+    let mut interpreters: Vec<PlannedInterpreter> =
+        chosen.iter().map(|(m, i)| planned(*m, i)).collect();
+    let mut overhead_modes = Vec::new();
+    let has_one_worker = workers.contains(&1);
+    for mode in [Mode::Gil, Mode::Ft, Mode::FtGil] {
+        if modes.contains(&mode) && has_one_worker {
+            continue;
+        }
+        // Same minor version as the chosen FT / default build where possible.
+        let pick = run::pick_interpreter(found, mode);
+        if let Some(i) = pick {
+            if !interpreters.iter().any(|p| p.mode == mode) {
+                interpreters.push(planned(mode, i));
+            }
+            overhead_modes.push(mode);
+        }
+    }
+    SweepPlan {
+        workload: workload.to_string(),
+        params: params.to_vec(),
+        modes: modes.to_vec(),
+        workers: workers.to_vec(),
+        repeat,
+        interpreters,
+        overhead_modes,
+    }
+}
+
+fn planned(mode: Mode, interp: &Interpreter) -> PlannedInterpreter {
+    let info = interp.info();
+    PlannedInterpreter {
+        mode,
+        name: interp.name.clone(),
+        path: interp.path.clone(),
+        version: info.map(|i| i.version.clone()).unwrap_or_default(),
+        free_threaded: info.is_some_and(|i| i.build() == Build::FreeThreaded),
+    }
+}
+
+/// Every run of the plan, repeats outermost so drift hits all points alike.
+pub fn runs_of(plan: &SweepPlan) -> Vec<PlannedRun> {
+    let mut out = Vec::new();
+    for repeat in 0..plan.repeat {
+        for &mode in &plan.overhead_modes {
+            out.push(PlannedRun {
+                mode,
+                workers: 1,
+                repeat,
+            });
+        }
+        for &mode in &plan.modes {
+            for &workers in &plan.workers {
+                out.push(PlannedRun {
+                    mode,
+                    workers,
+                    repeat,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn file_stem(workload: &str) -> String {
+    let name = Path::new(workload)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Runs the plan into `dir`. Stops early (keeping what finished) when
+/// `stop` receives; returns the sweep file as written.
+#[allow(clippy::too_many_arguments)]
+pub fn run_sweep(
+    plan: SweepPlan,
+    found: &[Interpreter],
+    dir: &Path,
+    command: Vec<String>,
+    sampling: SamplerConfig,
+    timeout: Option<Duration>,
+    stop: &Receiver<()>,
+    mut on_event: impl FnMut(SweepEvent),
+) -> Result<SweepFile, SweepError> {
+    let runs_dir = dir.join("runs");
+    std::fs::create_dir_all(&runs_dir).map_err(|source| SweepError::Write {
+        path: runs_dir.clone(),
+        source,
+    })?;
+    let todo = runs_of(&plan);
+    let mut file = SweepFile {
+        format: SWEEP_FILE_FORMAT.to_string(),
+        version: SWEEP_FILE_VERSION,
+        gilscope: env!("CARGO_PKG_VERSION").to_string(),
+        created_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        command,
+        machine: super::model::machine_info(),
+        plan,
+        runs: Vec::new(),
+        interrupted: false,
+    };
+    file.save(dir)?;
+    let stem = file_stem(&file.plan.workload);
+    for (index, planned) in todo.iter().enumerate() {
+        let Some(pi) = file
+            .plan
+            .interpreters
+            .iter()
+            .find(|p| p.mode == planned.mode)
+        else {
+            continue;
+        };
+        let Some(interp) = found.iter().find(|i| i.path == pi.path).cloned() else {
+            continue;
+        };
+        on_event(SweepEvent::RunStarted {
+            index,
+            total: todo.len(),
+            mode: planned.mode,
+            workers: planned.workers,
+            repeat: planned.repeat,
+        });
+        let spec = RunSpec {
+            python: interp.path.clone(),
+            interp_name: interp.name.clone(),
+            mode: planned.mode,
+            workers: planned.workers,
+            workload: file.plan.workload.clone(),
+            params: file.plan.params.clone(),
+            timeout,
+        };
+        let started = Instant::now();
+        let mut record = RunRecord::new(spec.clone(), interp);
+        let mut stopped = false;
+        match run::start_sampled(&spec, Some(sampling)) {
+            Ok(handle) => loop {
+                select! {
+                    recv(handle.messages()) -> msg => match msg {
+                        Ok(msg) => {
+                            let done = matches!(msg, RunMessage::Finished(_));
+                            record.eat_message(msg);
+                            if done { break; }
+                        }
+                        Err(_) => break,
+                    },
+                    recv(stop) -> _ => { stopped = true; handle.stop(); }
+                }
+            },
+            Err(e) => record.eat_message(RunMessage::Finished(Box::new(crate::run::RunOutcome {
+                end: crate::run::RunEnd::Crashed {
+                    reason: format!("could not start: {e}"),
+                },
+                wall_secs: 0.0,
+                usage: None,
+                exit: "not started".into(),
+                stderr_tail: Vec::new(),
+                sampler: None,
+            }))),
+        }
+        if stopped {
+            // A run cut short measures nothing: keep only finished ones.
+            file.interrupted = true;
+            file.save(dir)?;
+            return Ok(file);
+        }
+        let rel = format!(
+            "runs/{stem}-{}-w{}-r{}.json.gz",
+            planned.mode, planned.workers, planned.repeat
+        );
+        record.save(&dir.join(&rel))?;
+        let headline = record
+            .outcome()
+            .map(|o| o.headline())
+            .unwrap_or_else(|| "no outcome".into());
+        let completed = record.result().is_some();
+        file.runs.push(SweepRunEntry {
+            file: rel,
+            mode: planned.mode,
+            workers: planned.workers,
+            repeat: planned.repeat,
+            interpreter: spec.interp_name.clone(),
+            completed,
+            headline: headline.clone(),
+        });
+        file.save(dir)?;
+        on_event(SweepEvent::RunFinished {
+            index,
+            total: todo.len(),
+            completed,
+            headline,
+            secs: started.elapsed().as_secs_f64(),
+        });
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_interleave_repeats_and_put_overhead_runs_first() {
+        let plan = SweepPlan {
+            workload: "primes".into(),
+            params: vec![],
+            modes: vec![Mode::Gil, Mode::Process],
+            workers: vec![1, 2],
+            repeat: 2,
+            interpreters: vec![],
+            overhead_modes: vec![Mode::Ft],
+        };
+        let runs = runs_of(&plan);
+        assert_eq!(runs.len(), 10);
+        assert_eq!(
+            runs[0],
+            PlannedRun {
+                mode: Mode::Ft,
+                workers: 1,
+                repeat: 0
+            }
+        );
+        assert_eq!(
+            runs[4],
+            PlannedRun {
+                mode: Mode::Process,
+                workers: 2,
+                repeat: 0
+            }
+        );
+        assert_eq!(
+            runs[5],
+            PlannedRun {
+                mode: Mode::Ft,
+                workers: 1,
+                repeat: 1
+            }
+        );
+    }
+
+    #[test]
+    fn file_stems_are_safe() {
+        assert_eq!(file_stem("primes"), "primes");
+        assert_eq!(file_stem("/tmp/my work load.py"), "my_work_load");
+    }
+}
