@@ -6,6 +6,7 @@ pub mod child;
 pub mod cli;
 pub mod interp;
 pub mod paths;
+pub mod report;
 pub mod run;
 pub mod sampler;
 pub mod store;

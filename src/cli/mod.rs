@@ -4,6 +4,7 @@
 mod bench;
 mod pythons;
 mod report;
+mod report_cmd;
 mod run;
 mod sweep;
 mod table;
@@ -28,6 +29,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run a workload over modes × worker counts × repeats, recording every run.
     Sweep(sweep::SweepArgs),
+    /// Charts and report.md from a sweep directory.
+    Report(report_cmd::ReportArgs),
     /// Benchmarks that print numbers: scaling per mode, the sampler's cost.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -44,6 +47,7 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
         Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::Report(args)) => report_cmd::run(&args),
         None => {
             // The desktop app will open here; until it exists, show the help.
             use clap::CommandFactory;

@@ -97,7 +97,7 @@ pub enum SweepError {
         "{path}: written by a newer gilscope (sweep file version {found}, this one reads up to {SWEEP_FILE_VERSION}); update gilscope"
     )]
     TooNew { path: PathBuf, found: u32 },
-    #[error("{0}")]
+    #[error(transparent)]
     Run(#[from] crate::store::RunFileError),
 }
 

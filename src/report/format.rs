@@ -1,0 +1,137 @@
+//! How `report.md` writes numbers, commands and dates. A missing value is
+//! always "–", never 0.
+
+/// What a missing value reads as.
+pub const MISSING: &str = "–";
+
+pub fn or_missing(value: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    value
+        .filter(|v| v.is_finite())
+        .map_or(MISSING.to_string(), f)
+}
+
+/// 1234567.4 → "1,234,567"; below 1000 one decimal.
+pub fn grouped(x: f64) -> String {
+    if x.abs() < 1000.0 {
+        return format!("{x:.1}");
+    }
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Signed percentage: "+53.2 %".
+pub fn signed_pct(x: f64) -> String {
+    format!("{x:+.1} %")
+}
+
+/// One word as a POSIX shell reads it back.
+pub fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%^".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+pub fn shell_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The value of `--out` in a command line.
+pub fn out_arg(argv: &[String]) -> Option<&str> {
+    argv.iter().enumerate().find_map(|(i, a)| {
+        if a == "--out" {
+            argv.get(i + 1).map(String::as_str)
+        } else {
+            a.strip_prefix("--out=")
+        }
+    })
+}
+
+/// A table cell: no pipes or line breaks.
+pub fn cell(s: &str) -> String {
+    s.replace('|', r"\|").replace(['\n', '\r'], " ")
+}
+
+/// Seconds since 1970 → "2025-11-22 06:56 UTC".
+pub fn utc(unix_secs: u64) -> String {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(grouped(1_234_567.4), "1,234,567");
+        assert_eq!(grouped(-1000.0), "-1,000");
+        assert_eq!(grouped(999.94), "999.9");
+        assert_eq!(grouped(100_000.0), "100,000");
+        assert_eq!(signed_pct(53.21), "+53.2 %");
+        assert_eq!(signed_pct(-4.0), "-4.0 %");
+        assert_eq!(or_missing(None, |v| v.to_string()), "–");
+        assert_eq!(or_missing(Some(f64::NAN), |v| v.to_string()), "–");
+    }
+
+    #[test]
+    fn shell_quoting() {
+        let argv: Vec<String> = [
+            "gilscope",
+            "sweep",
+            "--param",
+            "text=it's",
+            "--out",
+            "my dir",
+            "",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            shell_line(&argv),
+            r"gilscope sweep --param 'text=it'\''s' --out 'my dir' ''"
+        );
+        assert_eq!(out_arg(&argv), Some("my dir"));
+        assert_eq!(out_arg(&["--out=x".to_string()]), Some("x"));
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc(1_763_794_000), "2025-11-22 06:46 UTC");
+    }
+}

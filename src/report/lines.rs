@@ -1,0 +1,209 @@
+//! Line charts against the worker count: speedup (with the ideal line),
+//! parallel efficiency and throughput. A missing value breaks the line.
+
+use super::axis::Ticked;
+use super::frame::{DrawResult, LegendEntry, Swatch, draw_marker, err, frame};
+use super::series::ChartData;
+use super::style::{AXIS_TITLE_PX, GRID, IDEAL, INK, LINE_PX, TICK_PX, text};
+use crate::sweep::Point;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Which line chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineChart {
+    Speedup,
+    Efficiency,
+    Throughput,
+}
+
+impl LineChart {
+    fn title(self) -> &'static str {
+        match self {
+            LineChart::Speedup => "Speedup vs workers",
+            LineChart::Efficiency => "Parallel efficiency vs workers",
+            LineChart::Throughput => "Throughput vs workers",
+        }
+    }
+
+    fn y_desc(self) -> &'static str {
+        match self {
+            LineChart::Speedup => "speedup over 1 worker (×)",
+            LineChart::Efficiency => "parallel efficiency (%)",
+            LineChart::Throughput => "throughput (items/s)",
+        }
+    }
+
+    /// The plotted value of a point (efficiency in %).
+    pub fn value(self, p: &Point) -> Option<f64> {
+        match self {
+            LineChart::Speedup => p.speedup,
+            LineChart::Efficiency => p.efficiency.map(|e| e * 100.0),
+            LineChart::Throughput => p.median_items_per_sec,
+        }
+    }
+
+    /// The value the ideal line reaches at `workers`, if the chart has one.
+    fn ideal(self, workers: f64) -> Option<f64> {
+        match self {
+            LineChart::Speedup => Some(workers),
+            LineChart::Efficiency => Some(100.0),
+            LineChart::Throughput => None,
+        }
+    }
+
+    fn y_label(self, y: f64) -> String {
+        match self {
+            LineChart::Speedup => format!("{y:.1}×"),
+            LineChart::Efficiency => format!("{y:.0}%"),
+            LineChart::Throughput => si(y),
+        }
+    }
+}
+
+/// 1234567 → "1.2M", for axis ticks.
+pub fn si(x: f64) -> String {
+    let (v, unit) = match x.abs() {
+        a if a >= 1e9 => (x / 1e9, "G"),
+        a if a >= 1e6 => (x / 1e6, "M"),
+        a if a >= 1e3 => (x / 1e3, "k"),
+        _ => (x, ""),
+    };
+    let s = format!("{v:.1}");
+    let s = s.strip_suffix(".0").unwrap_or(&s);
+    format!("{s}{unit}")
+}
+
+/// Up to 12 of the worker counts, as tick positions.
+fn ticks(workers: &[usize]) -> Vec<f64> {
+    let step = workers.len().div_ceil(12).max(1);
+    let mut ticks: Vec<f64> = workers.iter().step_by(step).map(|&w| w as f64).collect();
+    if let Some(&last) = workers.last()
+        && ticks.last() != Some(&(last as f64))
+    {
+        ticks.push(last as f64);
+    }
+    ticks
+}
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: &ChartData,
+    kind: LineChart,
+) -> DrawResult<()> {
+    let mut legend: Vec<LegendEntry> = data
+        .series
+        .iter()
+        .map(|s| LegendEntry {
+            label: s.label.clone(),
+            swatch: Swatch::Line {
+                color: s.color,
+                marker: s.marker,
+            },
+        })
+        .collect();
+    if kind.ideal(1.0).is_some() {
+        legend.push(LegendEntry {
+            label: "ideal (linear)".into(),
+            swatch: Swatch::Dashed { color: IDEAL },
+        });
+    }
+    let title = format!("{} — {}", kind.title(), data.workload);
+    let plot = frame(
+        root,
+        &title,
+        &data.subtitle,
+        &legend,
+        Some("mode · interpreter"),
+    )?;
+
+    let (lo, hi) = match (data.workers.first(), data.workers.last()) {
+        (Some(&lo), Some(&hi)) => (lo as f64, hi as f64),
+        _ => (1.0, 1.0),
+    };
+    let pad = ((hi - lo) * 0.05).max(0.15);
+    let y_max_data = data
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().filter_map(|p| kind.value(p)))
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    let y_max_ideal = kind.ideal(hi).unwrap_or(0.0);
+    let y_max = match y_max_data.max(y_max_ideal) {
+        m if m > 0.0 => m * 1.08,
+        _ => 1.0,
+    };
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_left(20)
+        .margin_right(30)
+        .margin_top(10)
+        .margin_bottom(20)
+        .x_label_area_size(110)
+        .y_label_area_size(150)
+        .build_cartesian_2d(
+            Ticked::new((lo - pad)..(hi + pad), ticks(&data.workers)),
+            0.0..y_max,
+        )
+        .map_err(err)?;
+    let x_fmt = |x: &f64| format!("{}", x.round() as i64);
+    let y_fmt = |y: &f64| kind.y_label(*y);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .max_light_lines(0)
+        .bold_line_style(GRID.stroke_width(2))
+        .axis_style(INK.stroke_width(2))
+        .y_labels(7)
+        .label_style(text(TICK_PX, INK))
+        .axis_desc_style(text(AXIS_TITLE_PX, INK))
+        .x_desc("workers")
+        .y_desc(kind.y_desc())
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .draw()
+        .map_err(err)?;
+
+    if let Some(ideal_lo) = kind.ideal(lo) {
+        let ideal_hi = kind.ideal(hi).unwrap_or(ideal_lo);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(lo, ideal_lo), (hi, ideal_hi)],
+                16,
+                10,
+                IDEAL.stroke_width(3),
+            ))
+            .map_err(err)?;
+    }
+    for s in &data.series {
+        let segments = s.segments(&data.workers, |p| kind.value(p));
+        for seg in &segments {
+            chart
+                .draw_series(LineSeries::new(
+                    seg.iter().copied(),
+                    s.color.stroke_width(LINE_PX),
+                ))
+                .map_err(err)?;
+        }
+        let area = chart.plotting_area();
+        for &(x, y) in segments.iter().flatten() {
+            draw_marker(root, area.map_coordinate(&(x, y)), s.marker, s.color)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_labels() {
+        assert_eq!(si(1_234_567.0), "1.2M");
+        assert_eq!(si(2000.0), "2k");
+        assert_eq!(si(12.0), "12");
+        assert_eq!(ticks(&[1, 2, 4]), vec![1.0, 2.0, 4.0]);
+        let many: Vec<usize> = (1..=64).collect();
+        let t = ticks(&many);
+        assert!(t.len() <= 13 && t.first() == Some(&1.0) && t.last() == Some(&64.0));
+    }
+}

@@ -1,0 +1,342 @@
+//! `report.md`: what was run, where, how to run it again, every point's
+//! numbers, the single-thread overhead, failures, and the charts.
+
+use super::format::{MISSING, cell, grouped, or_missing, out_arg, shell_line, signed_pct, utc};
+use super::{CHARTS_DIR, Chart, Report};
+use crate::interp::Mode;
+use crate::sweep::Point;
+use std::fmt::Write;
+
+/// The columns of the results table.
+pub const TABLE_HEADER: [&str; 13] = [
+    "mode",
+    "interpreter",
+    "workers",
+    "runs",
+    "median s",
+    "items/s",
+    "speedup",
+    "efficiency",
+    "vs GIL 1-worker",
+    "cores used",
+    "overhead MiB",
+    "running / blocked %",
+    "checksum",
+];
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// The checksum the sweep should agree on: the default build's 1-worker
+/// `gil` point's, else the one most points have.
+pub fn reference_checksum(points: &[Point]) -> Option<&str> {
+    let gil = points
+        .iter()
+        .find(|p| p.mode == Mode::Gil && p.workers == 1 && p.free_threaded != Some(true))
+        .and_then(|p| p.checksum.as_deref());
+    gil.or_else(|| {
+        let mut all: Vec<&str> = points
+            .iter()
+            .filter_map(|p| p.checksum.as_deref())
+            .collect();
+        all.sort_unstable();
+        let mut best: Option<(&str, usize)> = None;
+        for c in &all {
+            let n = all.iter().filter(|x| *x == c).count();
+            if best.is_none_or(|(_, m)| n > m) {
+                best = Some((c, n));
+            }
+        }
+        best.map(|(c, _)| c)
+    })
+}
+
+/// One row of the results table.
+pub fn point_row(p: &Point, reference: Option<&str>) -> Vec<String> {
+    let runs = match p.failed {
+        0 => p.runs.to_string(),
+        f => format!("{} + {f} failed", p.runs),
+    };
+    let split = match (p.running, p.blocked) {
+        (Some(r), Some(b)) => format!("{:.0} / {:.0}", r * 100.0, b * 100.0),
+        _ => MISSING.to_string(),
+    };
+    let checksum = match (&p.checksum, p.runs) {
+        (_, 0) => MISSING.to_string(),
+        (Some(c), _) if reference.is_none_or(|r| r == c) => "✓".to_string(),
+        _ => "✗".to_string(),
+    };
+    vec![
+        p.mode.to_string(),
+        cell(&p.interpreter),
+        p.workers.to_string(),
+        runs,
+        or_missing(p.median_elapsed_secs, |s| format!("{s:.4}")),
+        or_missing(p.median_items_per_sec, grouped),
+        or_missing(p.speedup, |s| format!("{s:.3}×")),
+        or_missing(p.efficiency, |e| format!("{:.1} %", e * 100.0)),
+        or_missing(p.speedup_vs_gil, |s| format!("{s:.3}×")),
+        or_missing(p.median_thread_cores, |c| format!("{c:.2}")),
+        or_missing(p.median_overhead_rss_bytes, |b| format!("{:.1}", b / MIB)),
+        split,
+        checksum,
+    ]
+}
+
+fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let rule: Vec<&str> = header.iter().map(|_| "---").collect();
+    let _ = writeln!(out, "|{}|", rule.join("|"));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out.push('\n');
+}
+
+pub fn report_md(report: &Report) -> String {
+    let mut out = String::new();
+    let sweep = &report.sweep;
+    let plan = &sweep.plan;
+    let _ = writeln!(out, "# gilscope report: {}\n", report.workload());
+    let modes: Vec<&str> = plan.modes.iter().map(|m| m.as_str()).collect();
+    let workers: Vec<String> = plan.workers.iter().map(|w| w.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "Sweep of `{}` in modes {} with {} workers, {} run{} per point (medians shown). \
+         Recorded {} by gilscope {}; this report was computed from the {} run files in `{}`.\n",
+        plan.workload,
+        modes.join(", "),
+        workers.join(", "),
+        plan.repeat,
+        if plan.repeat == 1 { "" } else { "s" },
+        utc(sweep.created_unix),
+        sweep.gilscope,
+        report.run_files,
+        report.dir.display(),
+    );
+    if sweep.interrupted {
+        let planned = (plan.modes.len() * plan.workers.len() + plan.overhead_modes.len())
+            * plan.repeat.max(1);
+        let _ = writeln!(
+            out,
+            "> **The sweep was interrupted**: {} of {planned} planned runs were recorded; \
+             missing points are left out of the table and are gaps in the charts.\n",
+            sweep.runs.len()
+        );
+    }
+    machine(&mut out, report);
+    interpreters(&mut out, report);
+    reproduce(&mut out, report);
+    results(&mut out, report);
+    overhead(&mut out, report);
+    failures(&mut out, report);
+    charts(&mut out);
+    out
+}
+
+fn machine(out: &mut String, report: &Report) {
+    let m = &report.sweep.machine;
+    let unknown = || "unknown".to_string();
+    let rows = vec![
+        vec![
+            "CPU".into(),
+            cell(m.cpu_model.as_deref().unwrap_or("unknown")),
+        ],
+        vec!["cores".into(), m.cores.to_string()],
+        vec![
+            "memory".into(),
+            m.memory_bytes
+                .map_or_else(unknown, |b| format!("{:.1} GiB", b as f64 / (1024.0 * MIB))),
+        ],
+        vec![
+            "kernel".into(),
+            cell(m.kernel.as_deref().unwrap_or("unknown")),
+        ],
+        vec!["OS".into(), cell(m.os.as_deref().unwrap_or("unknown"))],
+    ];
+    out.push_str("## Machine\n\n");
+    table(out, &["", ""], &rows);
+}
+
+fn interpreters(out: &mut String, report: &Report) {
+    let rows: Vec<Vec<String>> = report
+        .sweep
+        .plan
+        .interpreters
+        .iter()
+        .map(|i| {
+            vec![
+                i.mode.to_string(),
+                cell(&i.name),
+                cell(&i.version),
+                if i.free_threaded {
+                    "free-threaded".into()
+                } else {
+                    "default".into()
+                },
+                format!("`{}`", cell(&i.path.display().to_string())),
+            ]
+        })
+        .collect();
+    out.push_str("## Interpreters\n\n");
+    table(out, &["mode", "name", "version", "build", "path"], &rows);
+}
+
+fn reproduce(out: &mut String, report: &Report) {
+    let command = &report.sweep.command;
+    out.push_str("## Reproduce\n\n```sh\n");
+    let _ = writeln!(out, "{}", shell_line(command));
+    let dir = out_arg(command)
+        .map(str::to_string)
+        .unwrap_or_else(|| report.dir.display().to_string());
+    let _ = writeln!(
+        out,
+        "{}",
+        shell_line(&["gilscope".into(), "report".into(), dir])
+    );
+    out.push_str("```\n\n");
+}
+
+fn results(out: &mut String, report: &Report) {
+    let points = &report.aggregate.points;
+    let reference = reference_checksum(points);
+    let rows: Vec<Vec<String>> = points.iter().map(|p| point_row(p, reference)).collect();
+    out.push_str("## Results\n\n");
+    table(out, &TABLE_HEADER, &rows);
+    out.push_str(
+        "*median s*: the workload's own elapsed time, median over completed runs. \
+         *speedup*: against the same mode's 1-worker point on the same interpreter; \
+         *efficiency* = speedup / workers; *vs GIL 1-worker*: against the 1-worker `gil` point \
+         on the default build. *cores used*: mean cores busy with the run's threads. \
+         *overhead MiB*: peak RSS minus the RSS before workers started. \
+         *running / blocked %*: mean share of worker thread time on a CPU / asleep \
+         (GIL, locks, I/O); the rest waited for a core. \
+         *checksum*: ✓ when the point's runs computed the sweep's reference result.\n\n",
+    );
+    match (report.aggregate.checksums_agree, reference) {
+        (true, Some(c)) => {
+            let _ = writeln!(
+                out,
+                "All completed runs computed the same checksum `{}` ✓\n",
+                cell(c)
+            );
+        }
+        (true, None) => out.push_str("No run completed, so no checksum to compare.\n\n"),
+        (false, _) => {
+            let _ = writeln!(
+                out,
+                "**Checksums differ** ✗: the workload did not compute the same result everywhere \
+                 (reference `{}`). Those points measured something else.\n",
+                cell(reference.unwrap_or(MISSING))
+            );
+        }
+    }
+}
+
+fn overhead(out: &mut String, report: &Report) {
+    let o = &report.aggregate.overhead;
+    out.push_str("## Single-thread overhead\n\n");
+    out.push_str(
+        "The 1-worker time of the free-threaded build against the 1-worker `gil` time on the \
+         default build (+40 % = 1.4× slower).\n\n",
+    );
+    let secs = |s: Option<f64>| or_missing(s, |s| format!("{s:.4} s"));
+    let rows = vec![
+        vec![
+            "gil (default build)".into(),
+            secs(o.gil_secs),
+            "baseline".into(),
+        ],
+        vec![
+            "ft vs gil".into(),
+            secs(o.ft_secs),
+            or_missing(o.ft_overhead_pct, signed_pct),
+        ],
+        vec![
+            "ft-gil vs gil (GIL forced on)".into(),
+            secs(o.ft_gil_secs),
+            or_missing(o.ft_gil_overhead_pct, signed_pct),
+        ],
+    ];
+    table(out, &["", "1 worker", "overhead"], &rows);
+}
+
+fn failures(out: &mut String, report: &Report) {
+    out.push_str("## Failed runs\n\n");
+    if report.failed.is_empty() {
+        out.push_str("None: every recorded run completed.\n\n");
+        return;
+    }
+    let rows: Vec<Vec<String>> = report
+        .failed
+        .iter()
+        .map(|f| {
+            vec![
+                format!("`{}`", cell(&f.file)),
+                f.mode.to_string(),
+                cell(&f.interpreter),
+                f.workers.to_string(),
+                (f.repeat + 1).to_string(),
+                cell(&f.headline),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "run file",
+            "mode",
+            "interpreter",
+            "workers",
+            "repeat",
+            "what happened",
+        ],
+        &rows,
+    );
+}
+
+fn charts(out: &mut String) {
+    out.push_str("## Charts\n\n");
+    for chart in Chart::ALL {
+        let stem = chart.stem();
+        let _ = writeln!(
+            out,
+            "### {}\n\n![{}]({CHARTS_DIR}/{stem}.png)\n\n[SVG]({CHARTS_DIR}/{stem}.svg)\n",
+            chart.caption(),
+            chart.caption(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::series::tests::point;
+    use super::*;
+
+    #[test]
+    fn rows_show_missing_values_as_dashes_not_zeros() {
+        let failed = point(Mode::Ft, "3.13t", 2, None);
+        let row = point_row(&failed, Some("abc"));
+        assert_eq!(row.len(), TABLE_HEADER.len());
+        assert_eq!(row[3], "0 + 1 failed");
+        assert!(row[4..].iter().all(|c| c == MISSING), "{row:?}");
+        let ok = point(Mode::Gil, "3.13", 2, Some(0.5));
+        let row = point_row(&ok, Some("abc"));
+        assert_eq!(row[4], "0.5000");
+        assert_eq!(row[5], "2,000");
+        assert_eq!(row[6], "2.000×");
+        assert_eq!(row[7], "100.0 %");
+        assert_eq!(row[10], "6.0");
+        assert_eq!(row[11], "70 / 20");
+        assert_eq!(row[12], "✓");
+        assert_eq!(point_row(&ok, Some("other"))[12], "✗");
+    }
+
+    #[test]
+    fn reference_prefers_gil_one_worker() {
+        let mut a = point(Mode::Ft, "3.13t", 1, Some(1.0));
+        a.checksum = Some("x".into());
+        let b = point(Mode::Gil, "3.13", 1, Some(1.0));
+        assert_eq!(reference_checksum(&[a.clone(), b]), Some("abc"));
+        assert_eq!(reference_checksum(&[a]), Some("x"));
+    }
+}
