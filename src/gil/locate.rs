@@ -1,0 +1,231 @@
+//! Finding `_PyRuntime` in a running process: which mapped file holds it
+//! (a `libpython3.X*.so` or, for a static build, the executable), where
+//! that file is loaded (`/proc/PID/maps`), and which Python version it is.
+//!
+//! Parsing an ELF symbol table takes milliseconds, so results are kept in
+//! an [`ElfCache`] keyed by file identity: the N workers of a process-mode
+//! run share one parse.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::elf::RuntimeSymbols;
+use super::error::GilError;
+
+/// One file-backed line of `/proc/PID/maps`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapping {
+    pub start: u64,
+    pub offset: u64,
+    pub dev: String,
+    pub inode: u64,
+    pub path: PathBuf,
+}
+
+/// Parses the file-backed mappings of a `/proc/PID/maps` text.
+pub fn parse_maps(text: &str) -> Vec<Mapping> {
+    text.lines().filter_map(parse_maps_line).collect()
+}
+
+fn parse_maps_line(line: &str) -> Option<Mapping> {
+    let mut it = line.splitn(6, ' ');
+    let range = it.next()?;
+    let _perms = it.next()?;
+    let offset = u64::from_str_radix(it.next()?, 16).ok()?;
+    let dev = it.next()?.to_string();
+    let inode: u64 = it.next()?.parse().ok()?;
+    let path = it.next()?.trim_start();
+    if inode == 0 || !path.starts_with('/') {
+        return None;
+    }
+    let start = u64::from_str_radix(range.split('-').next()?, 16).ok()?;
+    Some(Mapping {
+        start,
+        offset,
+        dev,
+        inode,
+        path: PathBuf::from(path),
+    })
+}
+
+/// Where a process's runtime lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeLocation {
+    /// Run-time address of `_PyRuntime`.
+    pub runtime_addr: u64,
+    /// Run-time address of `Py_Version`, when the file exports it.
+    pub py_version_addr: Option<u64>,
+    /// The file it was found in.
+    pub path: PathBuf,
+    /// "3.12" from the file name (`libpython3.12.so`, `python3.12`).
+    pub version_from_name: Option<String>,
+}
+
+/// Parsed symbol tables by file identity (device, inode, path).
+#[derive(Debug, Default)]
+pub struct ElfCache {
+    parsed: HashMap<(String, u64, PathBuf), RuntimeSymbols>,
+}
+
+impl ElfCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn symbols(&mut self, m: &Mapping, open_path: &Path) -> Result<&RuntimeSymbols, GilError> {
+        let key = (m.dev.clone(), m.inode, m.path.clone());
+        if !self.parsed.contains_key(&key) {
+            let syms = RuntimeSymbols::read(open_path)?;
+            self.parsed.insert(key.clone(), syms);
+        }
+        self.parsed.get(&key).ok_or(GilError::Elf {
+            path: m.path.clone(),
+            what: "symbol cache".into(),
+        })
+    }
+}
+
+/// Finds `_PyRuntime` in process `pid`.
+pub fn locate_runtime(pid: u32, cache: &mut ElfCache) -> Result<RuntimeLocation, GilError> {
+    let maps_path = PathBuf::from(format!("/proc/{pid}/maps"));
+    let text = std::fs::read_to_string(&maps_path).map_err(|e| proc_error(pid, maps_path, e))?;
+    let maps = parse_maps(&text);
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+    for path in candidates(&maps, exe.as_deref()) {
+        // The mapping with the lowest file offset fixes the load bias.
+        let Some(first) = maps
+            .iter()
+            .filter(|m| m.path == path)
+            .min_by_key(|m| m.offset)
+        else {
+            continue;
+        };
+        // Through /proc/PID/root, so a target in another mount namespace works.
+        let open_path = PathBuf::from(format!("/proc/{pid}/root"))
+            .join(path.strip_prefix("/").unwrap_or(&path));
+        let syms = match cache.symbols(first, &open_path) {
+            Ok(s) => s,
+            // An executable we cannot parse is just not Python.
+            Err(_) if !is_libpython(&path) => continue,
+            Err(e) => return Err(e),
+        };
+        let Some(runtime) = syms.runtime else {
+            continue;
+        };
+        let Some(bias) = syms.load_bias(first.start, first.offset) else {
+            continue;
+        };
+        return Ok(RuntimeLocation {
+            runtime_addr: bias.wrapping_add(runtime),
+            py_version_addr: syms.py_version.map(|v| bias.wrapping_add(v)),
+            version_from_name: version_in_name(&path),
+            path,
+        });
+    }
+    if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        Err(GilError::NotPython { pid })
+    } else {
+        Err(GilError::Gone { pid })
+    }
+}
+
+fn proc_error(pid: u32, path: PathBuf, e: std::io::Error) -> GilError {
+    match e.raw_os_error() {
+        Some(libc::ENOENT) | Some(libc::ESRCH) => GilError::Gone { pid },
+        Some(libc::EACCES) | Some(libc::EPERM) => GilError::Permission { pid, source: e },
+        _ => GilError::Proc { path, source: e },
+    }
+}
+
+/// Files that may hold `_PyRuntime`: libpython first, then the executable.
+fn candidates(maps: &[Mapping], exe: Option<&Path>) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for m in maps.iter().filter(|m| is_libpython(&m.path)) {
+        if !out.contains(&m.path) {
+            out.push(m.path.clone());
+        }
+    }
+    if let Some(exe) = exe
+        && maps.iter().any(|m| m.path == exe)
+        && !out.iter().any(|p| p == exe)
+    {
+        out.push(exe.to_path_buf());
+    }
+    out
+}
+
+fn is_libpython(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("libpython3") && n.contains(".so"))
+}
+
+/// "3.12" from `libpython3.12.so.1.0`, `libpython3.13t.so`, `python3.12`.
+pub fn version_in_name(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let rest = name
+        .strip_prefix("libpython")
+        .or_else(|| name.strip_prefix("python"))?;
+    let mut parts = rest.splitn(2, '.');
+    let major = parts.next()?;
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    if major.is_empty() || !major.chars().all(|c| c.is_ascii_digit()) || minor.is_empty() {
+        return None;
+    }
+    Some(format!("{major}.{minor}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAPS: &str = "\
+55d0c0a00000-55d0c0a01000 r--p 00000000 fd:01 1234 /opt/py/bin/python3.13
+7f8866800000-7f8866a00000 r--p 00000000 fd:01 5678 /opt/py/lib/libpython3.13.so.1.0
+7f8866a00000-7f8866c00000 r-xp 00200000 fd:01 5678 /opt/py/lib/libpython3.13.so.1.0
+7f8867000000-7f8867021000 rw-p 00000000 00:00 0 [heap]
+7f8867100000-7f8867101000 rw-p 00000000 00:00 0
+";
+
+    #[test]
+    fn parses_file_backed_mappings_only() {
+        let maps = parse_maps(MAPS);
+        assert_eq!(maps.len(), 3);
+        assert_eq!(maps[1].start, 0x7f88_6680_0000);
+        assert_eq!(maps[2].offset, 0x20_0000);
+        assert_eq!(maps[2].inode, 5678);
+        let c = candidates(&maps, Some(Path::new("/opt/py/bin/python3.13")));
+        assert_eq!(
+            c,
+            vec![
+                PathBuf::from("/opt/py/lib/libpython3.13.so.1.0"),
+                PathBuf::from("/opt/py/bin/python3.13")
+            ]
+        );
+    }
+
+    #[test]
+    fn versions_from_file_names() {
+        let v = |s: &str| version_in_name(Path::new(s));
+        assert_eq!(v("/x/libpython3.12.so.1.0").as_deref(), Some("3.12"));
+        assert_eq!(v("/x/libpython3.13t.so.1.0").as_deref(), Some("3.13"));
+        assert_eq!(v("/usr/bin/python3.11").as_deref(), Some("3.11"));
+        assert_eq!(v("/usr/bin/python3"), None);
+        assert_eq!(v("/usr/bin/bash"), None);
+    }
+
+    #[test]
+    fn this_test_binary_is_not_python() {
+        let e = locate_runtime(std::process::id(), &mut ElfCache::new()).unwrap_err();
+        assert!(matches!(e, GilError::NotPython { .. }), "{e:?}");
+        assert!(
+            locate_runtime(u32::MAX - 1, &mut ElfCache::new())
+                .unwrap_err()
+                .is_gone()
+        );
+    }
+}

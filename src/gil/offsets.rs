@@ -1,0 +1,339 @@
+//! `_Py_DebugOffsets`: the table of struct offsets CPython 3.13+ keeps at
+//! the start of `_PyRuntime` for out-of-process tools.
+//!
+//! The table itself is positional and changes between minor versions (it
+//! is only stable across patch releases), so gilscope knows its layout per
+//! minor version and refuses any other:
+//!
+//! * 3.13: checked against 3.13.0 and 3.13.5, default and free-threaded.
+//! * 3.14: from CPython's sources (`Include/internal/pycore_debug_offsets.h`:
+//!   `interpreter_state.threads_main` was inserted after `threads_head`, and
+//!   fields may follow `gil_runtime_state_holder`); not run here. The
+//!   `thread_state` block is found by its unmistakable start (`prev`,
+//!   `next`, `interp` = 0, 8, 16) rather than by a fixed position.
+//!
+//! Two facts come from `struct _gil_runtime_state` (unchanged since 3.9),
+//! not from the table: `switch_number` (hand-offs counter) directly follows
+//! `locked`, and the GIL's condition variables and mutexes follow that, so
+//! a thread blocked in a futex inside `[gil, gil + wait_span)` is waiting
+//! for that GIL. They are used only when `last_holder` sits right before
+//! `locked`, as in that struct.
+
+use super::elf::le64;
+
+/// The cookie that starts `_PyRuntime` in 3.13+.
+pub const COOKIE: &[u8; 8] = b"xdebugpy";
+/// Bytes of the table gilscope reads (covers what it uses, in every layout).
+pub const TABLE_BYTES: usize = 256;
+
+/// A `PY_VERSION_HEX` value.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct PyVersion(pub u64);
+
+impl PyVersion {
+    pub fn major(self) -> u64 {
+        (self.0 >> 24) & 0xff
+    }
+    pub fn minor(self) -> u64 {
+        (self.0 >> 16) & 0xff
+    }
+    pub fn micro(self) -> u64 {
+        (self.0 >> 8) & 0xff
+    }
+    /// 0xA alpha, 0xB beta, 0xC candidate, 0xF final.
+    pub fn level(self) -> u64 {
+        (self.0 >> 4) & 0xf
+    }
+}
+
+impl std::fmt::Display for PyVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major(), self.minor(), self.micro())?;
+        match self.level() {
+            0xa => write!(f, "a{}", self.0 & 0xf),
+            0xb => write!(f, "b{}", self.0 & 0xf),
+            0xc => write!(f, "rc{}", self.0 & 0xf),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Offsets inside `PyInterpreterState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InterpOffsets {
+    pub size: u64,
+    pub id: u64,
+    pub next: u64,
+    pub threads_head: u64,
+    /// `ceval.gil`: pointer to the GIL this interpreter uses (its own
+    /// `_gil`, or the main interpreter's for a legacy shared-GIL one).
+    pub ceval_gil: u64,
+    /// `_gil`: this interpreter's own GIL struct.
+    pub gil: u64,
+}
+
+/// Offsets inside `struct _gil_runtime_state` (relative to its start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GilOffsets {
+    /// `enabled` (free-threaded builds only).
+    pub enabled: Option<u64>,
+    pub locked: u64,
+    /// `last_holder`, a `PyThreadState*`.
+    pub holder: u64,
+    /// `switch_number` (see the module docs).
+    pub switch_number: Option<u64>,
+    /// Futex waits inside `[gil, gil + wait_span)` are waits for this GIL.
+    pub wait_span: Option<u64>,
+}
+
+/// Offsets inside `PyThreadState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TstateOffsets {
+    pub size: u64,
+    pub next: u64,
+    pub native_thread_id: u64,
+}
+
+/// The parts of `_Py_DebugOffsets` the GIL reader uses, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DebugOffsets {
+    pub version: PyVersion,
+    pub free_threaded: bool,
+    /// Offset of `interpreters.head` in `_PyRuntimeState`.
+    pub interpreters_head: u64,
+    pub interp: InterpOffsets,
+    pub gil: GilOffsets,
+    pub tstate: TstateOffsets,
+}
+
+/// Why a table was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayoutError {
+    /// No `xdebugpy` cookie: CPython ≤ 3.12, or not a runtime at all.
+    NoCookie,
+    /// A version whose table layout is not known.
+    Unsupported(PyVersion),
+    /// The values failed a sanity check.
+    Implausible(String),
+}
+
+/// Where the `interpreter_state` fields sit in the table (byte positions).
+struct TableLayout {
+    interp_fields: [usize; 9],
+    /// Candidate positions of the `thread_state` block.
+    tstate_at: &'static [usize],
+}
+
+// interp_fields: size, id, next, threads_head, ceval_gil, gil_runtime_state,
+// gil_runtime_state_enabled, gil_runtime_state_locked, gil_runtime_state_holder
+const LAYOUT_313: TableLayout = TableLayout {
+    interp_fields: [48, 56, 64, 72, 112, 120, 128, 136, 144],
+    tstate_at: &[152],
+};
+const LAYOUT_314: TableLayout = TableLayout {
+    interp_fields: [48, 56, 64, 72, 120, 128, 136, 144, 152],
+    tstate_at: &[160, 168, 176, 184],
+};
+
+/// The first version of each minor whose table has the known layout
+/// (3.13's gained fields until its beta 4).
+fn layout_for(v: PyVersion) -> Option<&'static TableLayout> {
+    match (v.major(), v.minor()) {
+        (3, 13) if v.0 >= 0x030D_00C1 => Some(&LAYOUT_313),
+        (3, 14) if v.0 >= 0x030E_00C1 => Some(&LAYOUT_314),
+        _ => None,
+    }
+}
+
+/// Parses and checks the first [`TABLE_BYTES`] of `_PyRuntime`.
+pub fn parse(table: &[u8]) -> Result<DebugOffsets, LayoutError> {
+    if table.len() < TABLE_BYTES {
+        return Err(LayoutError::Implausible("table too short".into()));
+    }
+    if &table[..8] != COOKIE {
+        return Err(LayoutError::NoCookie);
+    }
+    let version = PyVersion(le64(table, 8));
+    let layout = layout_for(version).ok_or(LayoutError::Unsupported(version))?;
+    let free_threaded = match le64(table, 16) {
+        0 => false,
+        1 => true,
+        other => return Err(bad(format!("free_threaded = {other}"))),
+    };
+    let runtime_size = le64(table, 24);
+    let interpreters_head = le64(table, 40);
+    let f = layout.interp_fields.map(|at| le64(table, at));
+    let interp = InterpOffsets {
+        size: f[0],
+        id: f[1],
+        next: f[2],
+        threads_head: f[3],
+        ceval_gil: f[4],
+        gil: f[5],
+    };
+    let (enabled, locked_abs, holder_abs) = (f[6], f[7], f[8]);
+    let tstate = layout
+        .tstate_at
+        .iter()
+        .find(|&&at| {
+            le64(table, at + 8) == 0 && le64(table, at + 16) == 8 && le64(table, at + 24) == 16
+        })
+        .map(|&at| TstateOffsets {
+            size: le64(table, at),
+            next: le64(table, at + 16),
+            native_thread_id: le64(table, at + 48),
+        })
+        .ok_or_else(|| bad("thread_state block not found".into()))?;
+    check(runtime_size > 0 && runtime_size < 16 << 20, "runtime size")?;
+    check(interpreters_head + 8 <= runtime_size, "interpreters_head")?;
+    check(
+        interp.size > 0 && interp.size < 64 << 20,
+        "interpreter size",
+    )?;
+    for (name, v) in [
+        ("id", interp.id),
+        ("next", interp.next),
+        ("threads_head", interp.threads_head),
+        ("ceval_gil", interp.ceval_gil),
+        ("gil_runtime_state", interp.gil),
+    ] {
+        check(v + 8 <= interp.size, name)?;
+    }
+    check(
+        locked_abs >= interp.gil && locked_abs < interp.gil + 64,
+        "gil_runtime_state_locked",
+    )?;
+    check(
+        holder_abs >= interp.gil && holder_abs < interp.gil + 64,
+        "gil_runtime_state_holder",
+    )?;
+    check(
+        tstate.size > 0 && tstate.size < 1 << 20,
+        "thread_state size",
+    )?;
+    check(
+        tstate.native_thread_id + 8 <= tstate.size,
+        "native_thread_id",
+    )?;
+    check(!free_threaded || enabled < 64, "gil_runtime_state_enabled")?;
+    let locked = locked_abs - interp.gil;
+    let holder = holder_abs - interp.gil;
+    // struct _gil_runtime_state: ..., last_holder, locked, switch_number,
+    // cond, mutex, switch_cond, switch_mutex.
+    let known_struct = holder + 8 == locked;
+    let gil = GilOffsets {
+        enabled: free_threaded.then_some(enabled),
+        locked,
+        holder,
+        switch_number: known_struct.then_some(locked + 8),
+        wait_span: known_struct.then_some(locked + 16 + 2 * (48 + 48)),
+    };
+    Ok(DebugOffsets {
+        version,
+        free_threaded,
+        interpreters_head,
+        interp,
+        gil,
+        tstate,
+    })
+}
+
+fn bad(what: String) -> LayoutError {
+    LayoutError::Implausible(what)
+}
+
+fn check(ok: bool, what: &str) -> Result<(), LayoutError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(format!("{what} out of range")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table of CPython 3.13.5 (default build), as read from a process.
+    fn table_3135(ft: bool) -> Vec<u8> {
+        let vals: [u64; 26] = if ft {
+            [
+                1, 328320, 608, 632, 215616, 7272, 7264, 7344, 7400, 7664, 7648, 7656, 16, 7760, 0,
+                7784, 7776, 304, 0, 8, 16, 72, 152, 160, 232, 32,
+            ]
+        } else {
+            [
+                0, 283376, 608, 632, 194976, 7272, 7264, 7344, 7400, 7656, 7640, 7648, 16, 7752, 0,
+                7768, 7760, 304, 0, 8, 16, 72, 152, 160, 232, 32,
+            ]
+        };
+        let mut t = vec![0u8; TABLE_BYTES];
+        t[..8].copy_from_slice(COOKIE);
+        t[8..16].copy_from_slice(&0x030D_05F0u64.to_le_bytes());
+        for (i, v) in vals.iter().enumerate() {
+            t[16 + 8 * i..24 + 8 * i].copy_from_slice(&v.to_le_bytes());
+        }
+        t
+    }
+
+    #[test]
+    fn parses_3135_default_and_free_threaded() {
+        let d = parse(&table_3135(false)).unwrap();
+        assert_eq!(d.version.to_string(), "3.13.5");
+        assert!(!d.free_threaded);
+        assert_eq!(d.interpreters_head, 632);
+        assert_eq!(d.interp.gil, 7752);
+        assert_eq!(d.interp.ceval_gil, 16);
+        assert_eq!((d.gil.holder, d.gil.locked), (8, 16));
+        assert_eq!(d.gil.switch_number, Some(24));
+        assert_eq!(d.gil.enabled, None);
+        assert_eq!(d.tstate.native_thread_id, 160);
+        let ft = parse(&table_3135(true)).unwrap();
+        assert!(ft.free_threaded);
+        assert_eq!(ft.gil.enabled, Some(0));
+        assert_eq!((ft.gil.holder, ft.gil.locked), (16, 24));
+    }
+
+    #[test]
+    fn refuses_no_cookie_unknown_versions_and_nonsense() {
+        let mut t = table_3135(false);
+        t[0] = b'y';
+        assert_eq!(parse(&t), Err(LayoutError::NoCookie));
+        let mut t = table_3135(false);
+        t[8..16].copy_from_slice(&0x030F_00F0u64.to_le_bytes());
+        assert!(matches!(parse(&t), Err(LayoutError::Unsupported(v)) if v.to_string() == "3.15.0"));
+        let mut t = table_3135(false);
+        t[8..16].copy_from_slice(&0x030D_00B2u64.to_le_bytes());
+        assert!(
+            matches!(parse(&t), Err(LayoutError::Unsupported(v)) if v.to_string() == "3.13.0b2")
+        );
+        let mut t = table_3135(false);
+        t[136..144].copy_from_slice(&999_999u64.to_le_bytes()); // locked
+        assert!(matches!(parse(&t), Err(LayoutError::Implausible(_))));
+    }
+
+    #[test]
+    fn a_314_table_finds_thread_state_after_extra_fields() {
+        // 3.13.5's values, rearranged the 3.14 way: threads_main inserted,
+        // two fields appended after holder.
+        let src = table_3135(false);
+        let mut t = vec![0u8; TABLE_BYTES];
+        t[..48].copy_from_slice(&src[..48]);
+        t[8..16].copy_from_slice(&0x030E_00F0u64.to_le_bytes());
+        let interp13: Vec<u64> = (0..13).map(|i| le64(&src, 48 + 8 * i)).collect();
+        let mut interp14 = interp13[..4].to_vec();
+        interp14.push(7350); // threads_main
+        interp14.extend_from_slice(&interp13[4..]);
+        interp14.extend_from_slice(&[9000, 9008]);
+        for (i, v) in interp14.iter().enumerate() {
+            t[48 + 8 * i..56 + 8 * i].copy_from_slice(&v.to_le_bytes());
+        }
+        t[176..176 + 72].copy_from_slice(&src[152..152 + 72]);
+        let d = parse(&t).unwrap();
+        assert_eq!(d.interp.gil, 7752);
+        assert_eq!(d.gil.locked, 16);
+        assert_eq!(d.tstate.native_thread_id, 160);
+    }
+}
