@@ -213,14 +213,79 @@ fn scaling(args: &ScalingArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The exact GIL reader at its default 1 kHz on a 3.13 process with two
+/// threads fighting over the GIL.
+fn gil_reader_cost(interps: &[Interpreter], secs: f64) -> anyhow::Result<()> {
+    let config = crate::gil::GilSamplerConfig::default();
+    let Some(interp) = run::pick_interpreter(interps, Mode::Gil)
+        .filter(|i| i.info().is_some_and(|x| x.version_tuple() >= (3, 13)))
+    else {
+        println!("\nGIL reader: no CPython 3.13+ default build found (skipped)");
+        return Ok(());
+    };
+    let target = python_target(&interp.path, SPINNERS)?;
+    let report = crate::gil::bench(target.pid(), config, Duration::from_secs_f64(secs))?;
+    drop(target);
+    println!(
+        "\nGIL reader at {:.0} Hz on {} with 2 spinning threads: {} ticks in {:.1} s, {} missed, at most {:.1} ms late",
+        report.rate_hz,
+        interp.name,
+        report.ticks,
+        report.wall_secs,
+        report.missed,
+        report.max_late_us / 1000.0
+    );
+    print!(
+        "{}",
+        table::render(
+            &["", "MEDIAN µs", "P99 µs", "CPU OF ONE CORE"],
+            &[
+                vec![
+                    "read (all interpreters)".into(),
+                    format!("{:.1}", report.read_median_us),
+                    format!("{:.1}", report.read_p99_us),
+                    String::new()
+                ],
+                vec![
+                    "tick (read + thread probe)".into(),
+                    format!("{:.1}", report.tick_median_us),
+                    format!("{:.1}", report.tick_p99_us),
+                    format!("{:.2}% work", report.work_share * 100.0),
+                ],
+                vec![
+                    "sampling thread in all".into(),
+                    String::new(),
+                    String::new(),
+                    format!("{:.2}%", report.cpu_share * 100.0)
+                ],
+                vec![
+                    "a thread that only wakes at this rate".into(),
+                    String::new(),
+                    String::new(),
+                    format!("{:.2}%", report.wakeup_floor_share * 100.0),
+                ],
+            ]
+        )
+    );
+    Ok(())
+}
+
 /// A python process with `n` threads that only sleep.
 fn thread_target(n: usize) -> anyhow::Result<crate::child::ChildGuard> {
     let code = format!(
         "import threading, time\nfor _ in range({}):\n    threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\nprint('ready', flush=True)\ntime.sleep(3600)\n",
         n.saturating_sub(1)
     );
-    let mut cmd = Command::new("python3");
-    cmd.args(["-c", &code])
+    python_target(std::path::Path::new("python3"), &code)
+}
+
+/// Two threads spinning in bytecode, contending for the GIL.
+const SPINNERS: &str = "import threading\ndef spin():\n    x = 0\n    while True:\n        x += 1\nfor _ in range(2):\n    threading.Thread(target=spin, daemon=True).start()\nprint('ready', flush=True)\nthreading.Event().wait()\n";
+
+/// Runs `code` in `python` and waits for it to print `ready`.
+fn python_target(python: &std::path::Path, code: &str) -> anyhow::Result<crate::child::ChildGuard> {
+    let mut cmd = Command::new(python);
+    cmd.args(["-c", code])
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut child =
@@ -287,8 +352,10 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
         )
     );
 
-    // Observer effect: the same run back to back, without and with sampling.
     let interps = discover(&DiscoverOptions::default());
+    gil_reader_cost(&interps, args.secs)?;
+
+    // Observer effect: the same run back to back, without and with sampling.
     let mode = Mode::Gil;
     let interp = run::pick_interpreter(&interps, mode).context("no interpreter for mode gil")?;
     let spec = spec_for(interp, mode, 1, "primes", &[]);
