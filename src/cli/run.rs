@@ -210,6 +210,23 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let _ = ctrlc::set_handler(move || {
         let _ = ctrlc_tx.try_send(());
     });
+    // A native kernel is built (once per interpreter) before the run starts,
+    // with its progress shown; the runner then finds it cached.
+    let quiet = args.json;
+    let native = crate::native::setup_for_run(
+        &spec.python,
+        spec.mode,
+        &spec.workload,
+        &spec.params,
+        &mut |p| {
+            if !quiet {
+                eprintln!("native: {}", p.describe());
+            }
+        },
+    );
+    if let Err(e) = native {
+        return usage(e.to_string());
+    }
     let sampling = (!args.no_sample).then(|| SamplerConfig {
         rate_hz: args.rate,
         ..SamplerConfig::default()

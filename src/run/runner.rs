@@ -81,6 +81,9 @@ pub enum StartError {
     },
     #[error("{0}")]
     Usage(String),
+    /// The run needs a native module that is refused or cannot be built.
+    #[error(transparent)]
+    Native(#[from] crate::native::NativeError),
 }
 
 /// The harness's command line for `spec`.
@@ -109,7 +112,26 @@ fn command(spec: &RunSpec) -> Result<Command, StartError> {
         cmd.arg("--param").arg(format!("{key}={value}"));
     }
     cmd.env("PYTHONUNBUFFERED", "1").env_remove("PYTHONSTARTUP");
+    // blur kernel=native / import_gil_module: build or find the extension
+    // (call native::setup_for_run first to show a first build's progress).
+    let native = crate::native::setup_for_run(
+        &spec.python,
+        spec.mode,
+        &spec.workload,
+        &params,
+        &mut |_| {},
+    )?;
+    if let Some(native) = &native {
+        cmd.env(
+            "PYTHONPATH",
+            native.pythonpath(std::env::var_os("PYTHONPATH"))?,
+        );
+    }
     match spec.mode {
+        // With PYTHON_GIL=0 the import could not switch the GIL back on.
+        Mode::Ft if native.as_ref().is_some_and(|n| n.leave_python_gil_unset) => {
+            cmd.env_remove("PYTHON_GIL")
+        }
         Mode::Ft => cmd.env("PYTHON_GIL", "0"),
         Mode::FtGil => cmd.env("PYTHON_GIL", "1"),
         _ => cmd.env_remove("PYTHON_GIL"),

@@ -7,9 +7,15 @@ computed separably: horizontal window sums of every row a band needs
 (halo rows clamped to the image), then vertical sums of those, and one
 integer floor division at the end.  ``src/blur.rs`` is the Rust reference
 and produces identical bytes.
+
+``kernel=native`` runs the same algorithm per band in the ``gilscope_native``
+extension (``workloads/native/``, built by gilscope for the interpreter and
+put on ``PYTHONPATH``), which releases the GIL while it computes.
 """
 
 import hashlib
+import importlib
+import importlib.util
 import os
 import threading
 
@@ -28,7 +34,10 @@ def _default_image():
 
 
 PARAMS = {"image": _default_image(), "size": 0, "radius": 4, "rows": 8,
-          "out": ""}
+          "out": "", "kernel": "python"}
+
+KERNELS = ("python", "native")
+NATIVE_MODULE = "gilscope_native"
 
 _CACHE = {}
 _CACHE_LOCK = threading.Lock()
@@ -49,8 +58,24 @@ def _source(params):
         return _CACHE[key]
 
 
+def _check_kernel(params):
+    """Refuse an unknown kernel, or ``native`` when the extension is not on
+    ``sys.path`` (before any worker starts)."""
+    kernel = params["kernel"]
+    if kernel not in KERNELS:
+        raise ValueError("kernel must be one of %s, got %r"
+                         % (", ".join(KERNELS), kernel))
+    if kernel == "native" and importlib.util.find_spec(NATIVE_MODULE) is None:
+        raise ImportError(
+            "kernel=native needs the %s extension built for this interpreter "
+            "on sys.path; gilscope builds it and sets PYTHONPATH when a run "
+            "asks for kernel=native (by hand: see workloads/PROTOCOL.md, "
+            "'Native kernels')" % NATIVE_MODULE)
+
+
 def prepare(params):
     """Bands of ``rows`` rows: (first row, end row)."""
+    _check_kernel(params)
     if params["radius"] < 0:
         raise ValueError("radius must be >= 0, got %d" % params["radius"])
     if not params["image"]:
@@ -68,13 +93,18 @@ def items_total(params, chunks):
 
 
 def init(params):
-    """This worker's image, radius and precomputed clamped tap offsets."""
+    """This worker's image, radius and precomputed clamped tap offsets (or
+    the native module, which needs no taps)."""
     width, height, rgb = _source(params)
     r = params["radius"]
-    taps = [[min(max(x + dx, 0), width - 1) * 3 for dx in range(-r, r + 1)]
-            for x in range(width)]
-    return {"width": width, "height": height, "rgb": rgb, "r": r,
-            "taps": taps}
+    state = {"width": width, "height": height, "rgb": rgb, "r": r,
+             "native": None, "taps": None}
+    if params["kernel"] == "native":
+        state["native"] = importlib.import_module(NATIVE_MODULE)
+    else:
+        state["taps"] = [[min(max(x + dx, 0), width - 1) * 3
+                          for dx in range(-r, r + 1)] for x in range(width)]
+    return state
 
 
 def _horizontal(row, taps):
@@ -108,6 +138,10 @@ def run_chunk(state, chunk):
     y0, y1 = chunk
     width, height, rgb, r = (state["width"], state["height"], state["rgb"],
                              state["r"])
+    if state["native"] is not None:
+        # the GIL is released inside: other workers run meanwhile
+        return ((y1 - y0) * width,
+                state["native"].blur_band(rgb, width, height, r, y0, y1))
     stride = width * 3
     lo, hi = max(0, y0 - r), min(height - 1, y1 - 1 + r)
     sums = {}

@@ -15,6 +15,7 @@ class Collector:
 
     def __init__(self, run, backend, chunk_count):
         self.emit = run.emitter.emit
+        self.gil_import = run.gil_import
         self.backend = backend
         self.workers = backend.workers
         self.partials = [None] * chunk_count
@@ -70,6 +71,11 @@ class Collector:
             self.t_last = t_end
         self.emit("chunk_done", t_ns=t_end, worker=worker, chunk=index,
                   items=items, start_ns=t_begin)
+        if self.gil_import is not None:
+            try:
+                self.gil_import.after_chunk(self.received)
+            except BaseException as exc:
+                self.abort(errors.describe(exc, "chunk", None, chunk=None))
 
     def _on_gil(self, worker, enabled, module, warning, t_ns):
         self.emit("gil_changed", t_ns=t_ns, enabled=enabled, module=module,

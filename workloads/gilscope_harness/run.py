@@ -11,6 +11,7 @@ from . import (EXIT_OK, EXIT_USAGE, EXIT_WORKLOAD_ERROR, MODES, HarnessExit,
                cli, errors, loader, subinterp_api)
 from .collect import Collector
 from .events import BadEventFd, Emitter
+from . import gilwatch
 from .gilwatch import GilWatch, gil_enabled
 
 
@@ -98,6 +99,8 @@ class Run:
         self.early_gil_events = []
         self.watch = GilWatch(self._gil_report)
         self.t_setup = None
+        self.import_gil_at = None
+        self.gil_import = None
 
     # -- events ---------------------------------------------------------
 
@@ -125,6 +128,7 @@ class Run:
             params=self.params if self.params is not None else {},
             subinterp_api=(
                 self.api.name if self.api is not None else None),
+            import_gil_module=self.import_gil_at,
             **description)
         self.emitter.emit("hello", **facts)
         self.hello_sent = True
@@ -163,7 +167,12 @@ class Run:
         description = loader.describe(self.module)
         del description["params"]
         try:
-            self.params = loader.resolve_params(self.module, self.args.param)
+            try:
+                overrides, self.import_gil_at = gilwatch.split_import_param(
+                    self.args.param)
+            except ValueError as exc:
+                raise loader.UsageError(str(exc))
+            self.params = loader.resolve_params(self.module, overrides)
             self.check_mode()
         except loader.UsageError as exc:
             self.hello(start_gil, description)
@@ -187,6 +196,11 @@ class Run:
                     "mode subinterp needs CPython 3.12+ (subinterpreters "
                     "with their own GIL); this is %s"
                     % platform.python_version())
+        if self.import_gil_at is not None:
+            try:
+                gilwatch.check_import_possible(self.mode, ft_build())
+            except ValueError as exc:
+                raise loader.UsageError(str(exc))
 
     def prepare(self):
         """``prepare(params)`` in the main interpreter, then setup_done."""
@@ -198,6 +212,9 @@ class Run:
             self.fail(errors.describe(exc, "prepare", self.path),
                       EXIT_WORKLOAD_ERROR)
         self.watch.check()
+        if self.import_gil_at is not None:
+            self.gil_import = gilwatch.GilModuleImport(
+                self.import_gil_at, len(chunks), self.watch)
         self.t_setup = time.monotonic_ns()
         self.emitter.emit("setup_done", t_ns=self.t_setup,
                           chunks=len(chunks), items_total=total)
