@@ -28,7 +28,7 @@ fn sweep_records_every_run_and_the_overhead_runs() {
             "--workload",
             "primes",
             "--param",
-            "n=30000",
+            "n=150000",
             "--modes",
             "gil,process",
             "--workers",
@@ -69,7 +69,9 @@ fn sweep_records_every_run_and_the_overhead_runs() {
         .find(|p| p.mode.as_str() == "gil" && p.workers == 2)
         .unwrap();
     assert_eq!(gil2.runs, 2);
-    assert!(gil2.speedup.is_some() && gil2.blocked.is_some());
+    // Runs of ~0.4 s: long enough for the 50 Hz sampler to split the
+    // workers' time (a run shorter than two samples leaves it unmeasured).
+    assert!(gil2.speedup.is_some() && gil2.blocked.is_some(), "{gil2:?}");
     assert!(agg.overhead.ft_overhead_pct.is_some() && agg.overhead.ft_gil_overhead_pct.is_some());
     // A second sweep into the same directory is refused, the first kept.
     let again = gilscope()
