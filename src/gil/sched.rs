@@ -37,15 +37,8 @@ pub(super) fn request_short_slice(slice: Duration) -> bool {
     }
 }
 
-/// CPU time of the calling thread, ns.
-pub(super) fn thread_cpu_ns() -> u64 {
-    // SAFETY: clock_gettime writes into a local timespec.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts);
-    }
-    u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(ts.tv_nsec).unwrap_or(0)
-}
+/// CPU time of the calling thread, ns (the /proc sampler's clock).
+pub(super) use crate::sampler::thread_cpu_ns;
 
 #[cfg(test)]
 mod tests {

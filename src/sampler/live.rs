@@ -146,6 +146,11 @@ pub fn monotonic_ns() -> u64 {
     clock_ns(libc::CLOCK_MONOTONIC)
 }
 
+/// CPU time of the calling thread in ns.
+pub fn thread_cpu_ns() -> u64 {
+    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
 fn clock_ns(clock: libc::clockid_t) -> u64 {
     // SAFETY: clock_gettime writes into a local timespec.
     let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
@@ -358,7 +363,7 @@ fn run(
     stop: &Receiver<()>,
     poke: &Receiver<Poke>,
 ) -> SamplerStats {
-    let cpu_start = clock_ns(libc::CLOCK_THREAD_CPUTIME_ID);
+    let cpu_start = thread_cpu_ns();
     let interval = config.interval();
     let start = Instant::now();
     let mut stats = SamplerStats::default();
@@ -408,7 +413,7 @@ fn run(
             default(wait) => {},
         }
     }
-    stats.cpu_ns = clock_ns(libc::CLOCK_THREAD_CPUTIME_ID).saturating_sub(cpu_start);
+    stats.cpu_ns = thread_cpu_ns().saturating_sub(cpu_start);
     stats.wall_ns = start.elapsed().as_nanos() as u64;
     stats
 }

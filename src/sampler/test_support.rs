@@ -37,16 +37,7 @@ pub fn wait_until<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
     }
 }
 
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid, writable timespec.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0);
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
+use super::live::thread_cpu_ns;
 
 /// A thread that burns an exact amount of its own CPU time on request and
 /// sleeps otherwise. Joined on drop.
