@@ -3,9 +3,9 @@
 //! count). A missing value is written "n/a" where its bar would be.
 
 use super::axis::Ticked;
-use super::frame::{DrawResult, LegendEntry, Swatch, err, frame, label};
+use super::frame::{DrawResult, LegendEntry, Swatch, err, frame, house_mesh, label};
 use super::series::{ChartData, Series};
-use super::style::{AXIS_TITLE_PX, GRID, INK, MUTED, TICK_PX, VALUE_PX, text, tint};
+use super::style::{INK, MUTED, TICK_PX, VALUE_PX, text, tint};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::VPos;
@@ -70,15 +70,7 @@ pub fn memory<DB: DrawingBackend>(
             .map(|w| w.to_string())
             .unwrap_or_default()
     };
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .max_light_lines(0)
-        .bold_line_style(GRID.stroke_width(2))
-        .axis_style(INK.stroke_width(2))
-        .y_labels(7)
-        .label_style(text(TICK_PX, INK))
-        .axis_desc_style(text(AXIS_TITLE_PX, INK))
+    house_mesh(&mut chart.configure_mesh(), 7)
         .x_desc("workers")
         .y_desc("memory overhead (MiB, peak RSS − baseline)")
         .x_label_formatter(&x_fmt)
@@ -187,15 +179,7 @@ pub fn threads<DB: DrawingBackend>(
             0.0..100.0_f64,
         )
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .max_light_lines(0)
-        .bold_line_style(GRID.stroke_width(2))
-        .axis_style(INK.stroke_width(2))
-        .y_labels(6)
-        .label_style(text(TICK_PX, INK))
-        .axis_desc_style(text(AXIS_TITLE_PX, INK))
+    house_mesh(&mut chart.configure_mesh(), 6)
         .y_desc("share of worker thread time (%)")
         .y_label_formatter(&|y| format!("{y:.0}%"))
         .draw()

@@ -3,9 +3,12 @@
 //! and the markers lines and legends share.
 
 use super::style::{
-    self, INK, LEGEND_PX, LINE_PX, MARKER_PX, MUTED, Marker, SUBTITLE_PX, TITLE_PX, text,
+    self, AXIS_TITLE_PX, GRID, INK, LEGEND_PX, LINE_PX, MARKER_PX, MUTED, Marker, SUBTITLE_PX,
+    TICK_PX, TITLE_PX, text,
 };
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::Ranged;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -214,4 +217,25 @@ pub fn ready() -> DrawResult<()> {
     } else {
         Err("the embedded font could not be loaded".to_string())
     }
+}
+
+/// The house grid and axes every chart shares: horizontal grid lines only,
+/// no minor lines, bold axes, the tick and axis-title fonts. Callers add
+/// their descriptions and label formatters, then draw.
+pub fn house_mesh<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+    y_labels: usize,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.disable_x_mesh()
+        .max_light_lines(0)
+        .bold_line_style(GRID.stroke_width(2))
+        .axis_style(INK.stroke_width(2))
+        .y_labels(y_labels)
+        .label_style(text(TICK_PX, INK))
+        .axis_desc_style(text(AXIS_TITLE_PX, INK))
 }

@@ -2,9 +2,9 @@
 //! parallel efficiency and throughput. A missing value breaks the line.
 
 use super::axis::Ticked;
-use super::frame::{DrawResult, LegendEntry, Swatch, draw_marker, err, frame};
+use super::frame::{DrawResult, LegendEntry, Swatch, draw_marker, err, frame, house_mesh};
 use super::series::ChartData;
-use super::style::{AXIS_TITLE_PX, GRID, IDEAL, INK, LINE_PX, TICK_PX, text};
+use super::style::{IDEAL, LINE_PX};
 use crate::sweep::Point;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -147,15 +147,7 @@ pub fn draw<DB: DrawingBackend>(
         .map_err(err)?;
     let x_fmt = |x: &f64| format!("{}", x.round() as i64);
     let y_fmt = |y: &f64| kind.y_label(*y);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .max_light_lines(0)
-        .bold_line_style(GRID.stroke_width(2))
-        .axis_style(INK.stroke_width(2))
-        .y_labels(7)
-        .label_style(text(TICK_PX, INK))
-        .axis_desc_style(text(AXIS_TITLE_PX, INK))
+    house_mesh(&mut chart.configure_mesh(), 7)
         .x_desc("workers")
         .y_desc(kind.y_desc())
         .x_label_formatter(&x_fmt)
