@@ -115,13 +115,20 @@ mod tests {
         let f = ProcFile::open("/proc/self/stat").unwrap();
         let mut buf = Vec::new();
         let a = f.read(&mut buf).unwrap().to_vec();
-        // Burn some CPU so utime/stime or minflt change.
-        let mut v = Vec::new();
-        for i in 0..200_000u64 {
-            v.push(i.wrapping_mul(2654435761));
-        }
-        std::hint::black_box(&v);
-        let b = f.read(&mut buf).unwrap().to_vec();
+        // Burn CPU until utime (10 ms ticks) must have moved: a fixed small
+        // burn could finish within one tick and prove nothing.
+        let start = std::time::Instant::now();
+        let b = loop {
+            let mut x = 0u64;
+            let burn = std::time::Instant::now();
+            while burn.elapsed() < std::time::Duration::from_millis(20) {
+                x = std::hint::black_box(x.wrapping_mul(2654435761).wrapping_add(1));
+            }
+            let b = f.read(&mut buf).unwrap().to_vec();
+            if b != a || start.elapsed() > std::time::Duration::from_secs(5) {
+                break b;
+            }
+        };
         assert!(a.starts_with(b.split(|&c| c == b' ').next().unwrap()));
         assert_ne!(a, b, "second pread returned stale content");
     }
