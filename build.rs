@@ -38,10 +38,13 @@ fn main() {
             .unwrap_or(file)
             .to_string_lossy()
             .replace('\\', "/");
+        // Relative to CARGO_MANIFEST_DIR, so the generated code does not
+        // name this checkout: another clone sharing the target dir (CI)
+        // must never embed this tree's files.
         let _ = writeln!(
             code,
-            "    ({rel:?}, include_bytes!({:?})),",
-            file.display().to_string()
+            "    ({rel:?}, include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?}))),",
+            format!("/{rel}")
         );
     }
     code.push_str("];\n");

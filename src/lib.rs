@@ -13,3 +13,4 @@ pub mod run;
 pub mod sampler;
 pub mod store;
 pub mod sweep;
+pub mod ui;

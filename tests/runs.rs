@@ -43,7 +43,8 @@ fn check_workload(workload: &str) {
                 .count();
             assert_eq!(
                 started, workers,
-                "{workload} {mode} ×{workers}: worker_started events"
+                "{workload} {mode} ×{workers}: worker_started events; outcome: {:?}; events: {:?}; stderr: {:?}",
+                fin.outcome.end, fin.events, fin.stderr
             );
             seen.push((format!("{mode}×{workers}"), fin.checksum()));
         }

@@ -2,6 +2,7 @@
 //! own file and only renders what the library computes.
 
 mod bench;
+mod gui;
 mod pythons;
 mod report;
 mod report_cmd;
@@ -31,7 +32,9 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Charts and report.md from a sweep directory.
     Report(report_cmd::ReportArgs),
-    /// Benchmarks that print numbers: scaling per mode, the sampler's cost.
+    /// Open the desktop app (also what a bare `gilscope` does).
+    Gui(gui::GuiArgs),
+    /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
@@ -48,12 +51,8 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(cmd)) => bench::run(cmd),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Report(args)) => report_cmd::run(&args),
-        None => {
-            // The desktop app will open here; until it exists, show the help.
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            Ok(ExitCode::SUCCESS)
-        }
+        Some(Command::Gui(args)) => gui::run(&args),
+        None => gui::run(&gui::GuiArgs::default()),
     };
     match result {
         Ok(code) => code,

@@ -15,7 +15,7 @@ pub const FONT: &str = "DejaVu Sans";
 /// What SVG text asks for instead of the bare [`FONT`].
 pub const SVG_FONTS: &str = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif";
 /// DejaVu Sans (licence: `assets/fonts/DejaVuSans-LICENSE.txt`).
-static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 pub const TITLE_PX: f64 = 46.0;
 pub const SUBTITLE_PX: f64 = 28.0;

@@ -257,6 +257,9 @@ impl ThreadSet {
         for (&pid, entry) in &self.processes {
             let Some(reader) = &entry.statm else { continue };
             match reader.read(&mut self.buf) {
+                // An exited, unreaped process (zombie) reads as all
+                // zeros: it has no memory to report, it is gone.
+                Ok(statm) if statm.vm_bytes == 0 && statm.rss_bytes == 0 => out.gone.push(pid),
                 Ok(statm) => out.processes.push(ProcessMemory { pid, statm }),
                 Err(e) if e.is_gone() => out.gone.push(pid),
                 Err(e) => out.errors.push(e),

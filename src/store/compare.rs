@@ -90,19 +90,20 @@ pub fn same_interpreter(a: &RunRecord, b: &RunRecord) -> bool {
 
 /// The baseline of kind `kind` for `run` among `runs` (which may include
 /// `run` itself); the most recent one when several fit equally.
-pub fn find_baseline<'a>(
+pub fn find_baseline<'a, R: AsRef<RunRecord>>(
     run: &RunRecord,
-    runs: &'a [RunRecord],
+    runs: &'a [R],
     kind: BaselineKind,
 ) -> Option<&'a RunRecord> {
-    baseline_index(run, runs, kind).and_then(|i| runs.get(i))
+    baseline_index(run, runs, kind).and_then(|i| runs.get(i).map(AsRef::as_ref))
 }
 
 /// [`speedup`] and [`parallel_efficiency`] against both baselines.
-pub fn compare(run: &RunRecord, runs: &[RunRecord]) -> Comparison {
+/// `runs` may be records or references to them.
+pub fn compare<R: AsRef<RunRecord>>(run: &RunRecord, runs: &[R]) -> Comparison {
     let versus = |kind| {
         let index = baseline_index(run, runs, kind)?;
-        let baseline = runs.get(index)?;
+        let baseline = runs.get(index)?.as_ref();
         Some(Versus {
             baseline_index: index,
             speedup: speedup(run, baseline),
@@ -116,7 +117,11 @@ pub fn compare(run: &RunRecord, runs: &[RunRecord]) -> Comparison {
     }
 }
 
-fn baseline_index(run: &RunRecord, runs: &[RunRecord], kind: BaselineKind) -> Option<usize> {
+fn baseline_index<R: AsRef<RunRecord>>(
+    run: &RunRecord,
+    runs: &[R],
+    kind: BaselineKind,
+) -> Option<usize> {
     let version = |r: &RunRecord| r.interpreter().info().map(|i| i.version_tuple());
     let build = |r: &RunRecord| r.interpreter().info().map(|i| i.build());
     let rank = |c: &RunRecord| -> Option<u8> {
@@ -146,6 +151,7 @@ fn baseline_index(run: &RunRecord, runs: &[RunRecord], kind: BaselineKind) -> Op
         }
     };
     runs.iter()
+        .map(AsRef::as_ref)
         .enumerate()
         .filter(|(_, c)| {
             c.spec().workers == 1

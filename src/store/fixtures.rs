@@ -196,6 +196,8 @@ pub struct Synth {
     /// Each worker's running fraction while it works.
     pub running: f32,
     pub checksum: &'static str,
+    /// CPUs in each sample's per-core list.
+    pub cores: u32,
 }
 
 impl Synth {
@@ -208,6 +210,7 @@ impl Synth {
             items_per_chunk: 100,
             running: 0.8,
             checksum: "ok",
+            cores: 2,
         }
     }
 
@@ -283,8 +286,8 @@ impl Synth {
             threads.push(thread(pid, tid, Some(running), on_cpu[k + 1]));
         }
         s.threads = threads;
-        let per_core = (busy / 2.0).min(1.0);
-        s.cores = (0..2)
+        let per_core = (busy / self.cores.max(1) as f32).min(1.0);
+        s.cores = (0..self.cores)
             .map(|cpu| CoreSample {
                 cpu,
                 busy: Some(CoreBusy {

@@ -28,8 +28,9 @@ pub mod record;
 pub mod series;
 pub mod summary;
 
-#[cfg(test)]
-mod fixtures;
+/// Synthetic runs (no processes): for unit tests and the UI benchmark.
+#[doc(hidden)]
+pub mod fixtures;
 
 pub use compare::{BaselineKind, Comparison, Versus, compare, find_baseline, speedup};
 pub use file::{RUN_FILE_FORMAT, RUN_FILE_VERSION, RunFileError};

@@ -476,5 +476,11 @@ impl RunRecord {
     }
 }
 
+impl AsRef<RunRecord> for RunRecord {
+    fn as_ref(&self) -> &RunRecord {
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests;

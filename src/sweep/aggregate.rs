@@ -85,9 +85,10 @@ fn mean(values: &[f64]) -> Option<f64> {
 }
 
 /// Groups runs into points and derives speedups.
-pub fn aggregate(runs: &[RunRecord]) -> Aggregate {
+/// `runs` may be records or references to them.
+pub fn aggregate<R: AsRef<RunRecord>>(runs: &[R]) -> Aggregate {
     let mut groups: BTreeMap<(Mode, String, usize), Vec<&RunRecord>> = BTreeMap::new();
-    for run in runs {
+    for run in runs.iter().map(AsRef::as_ref) {
         let key = (
             run.spec().mode,
             run.interpreter().name.clone(),
@@ -142,7 +143,7 @@ pub fn aggregate(runs: &[RunRecord]) -> Aggregate {
     };
     let mut all: Vec<&str> = runs
         .iter()
-        .filter_map(|r| r.result().map(|x| x.checksum.as_str()))
+        .filter_map(|r| r.as_ref().result().map(|x| x.checksum.as_str()))
         .collect();
     all.sort_unstable();
     all.dedup();

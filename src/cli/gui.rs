@@ -1,0 +1,81 @@
+//! `gilscope gui` (and bare `gilscope`): the desktop app.
+
+use crate::interp::Mode;
+use crate::ui::{AutoSweep, UiOptions};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args, Default)]
+pub struct GuiArgs {
+    /// Run files or sweep folders to open, repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub open: Vec<PathBuf>,
+    /// Start a sweep of this workload as soon as the window is up.
+    #[arg(long, value_name = "WORKLOAD")]
+    pub sweep: Option<String>,
+    /// Modes of that sweep, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "gil,ft,subinterp,process"
+    )]
+    pub modes: Vec<String>,
+    /// Worker counts of that sweep, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub workers: Vec<usize>,
+    /// Workload parameter of that sweep, repeatable: --param n=200000.
+    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = super::run::parse_param)]
+    pub params: Vec<(String, String)>,
+    /// After the sweep, save screenshots of the live and compare views
+    /// (live.png, compare.png) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub screenshots: Option<PathBuf>,
+    /// Close the window when the sweep and its screenshots are done.
+    #[arg(long)]
+    pub quit_when_done: bool,
+    /// Start in presentation mode (large type, no chrome; F11 toggles).
+    #[arg(long)]
+    pub presentation: bool,
+    /// Light theme (default dark).
+    #[arg(long)]
+    pub light: bool,
+    /// Folder for exports and screenshots [default: ./gilscope-exports].
+    #[arg(long, value_name = "DIR")]
+    pub export_dir: Option<PathBuf>,
+}
+
+pub fn run(args: &GuiArgs) -> anyhow::Result<ExitCode> {
+    let mut options = UiOptions {
+        open: args.open.clone(),
+        screenshot_dir: args.screenshots.clone(),
+        quit_when_done: args.quit_when_done,
+        presentation: args.presentation,
+        dark: !args.light,
+        ..UiOptions::default()
+    };
+    if let Some(dir) = &args.export_dir {
+        options.export_dir = dir.clone();
+    }
+    if let Some(workload) = &args.sweep {
+        let mut modes = Vec::new();
+        for m in &args.modes {
+            modes.push(Mode::parse(m.trim()).ok_or_else(|| {
+                anyhow::anyhow!("unknown mode '{m}' (known: gil, ft, ft-gil, subinterp, process)")
+            })?);
+        }
+        if args.workers.contains(&0) {
+            anyhow::bail!("--workers: worker counts start at 1");
+        }
+        options.auto_sweep = Some(AutoSweep {
+            workload: workload.clone(),
+            params: args.params.clone(),
+            modes,
+            workers: args.workers.clone(),
+        });
+    } else if args.screenshots.is_some() || args.quit_when_done {
+        anyhow::bail!("--screenshots and --quit-when-done need --sweep WORKLOAD");
+    }
+    crate::ui::run_window(options)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,90 @@
+//! `gilscope bench ui`: the UI work of one frame of the live and compare
+//! views over a long synthetic run (no window, no GPU): egui layout plus
+//! gilscope's own per-frame work, and egui's tessellation separately.
+
+use super::app::{App, RunEntry, UiOptions, View};
+use crate::interp::Mode;
+use crate::store::fixtures::{MS, Synth, interpreter};
+use std::time::Instant;
+
+/// What one benchmark case measured, in milliseconds per frame.
+#[derive(Debug, Clone)]
+pub struct FrameTimes {
+    pub case: String,
+    pub frames: usize,
+    pub ui_ms: Vec<f64>,
+    pub tessellate_ms: Vec<f64>,
+}
+
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// A finished run of `threads` workers × `secs` seconds at 50 Hz on `cores` CPUs.
+pub fn synthetic_app(ctx: &egui::Context, threads: usize, cores: u32, secs: u64) -> App {
+    let interp = interpreter("3.13t", "3.13.5", true);
+    let mut synth = Synth::new(Mode::Ft, threads);
+    synth.chunk_ns = 500 * MS;
+    synth.chunks_per_worker = secs * 2;
+    synth.cores = cores;
+    let record = synth.build(&interp);
+    let options = UiOptions {
+        interpreters: Some(vec![interp]),
+        ..UiOptions::default()
+    };
+    let mut app = App::new(ctx, options);
+    app.runs.push(RunEntry {
+        record,
+        driver: None,
+        file: None,
+    });
+    app.live = Some(0);
+    app
+}
+
+/// Times `frames` frames of `view`; with `rebuild`, the live view's
+/// textures are rebuilt every frame (what a running run costs at most
+/// 10 times a second).
+pub fn time_frames(
+    app: &mut App,
+    ctx: &egui::Context,
+    view: View,
+    rebuild: bool,
+    frames: usize,
+    case: &str,
+) -> FrameTimes {
+    app.view = view;
+    let mut out = FrameTimes {
+        case: case.to_string(),
+        frames,
+        ui_ms: Vec::new(),
+        tessellate_ms: Vec::new(),
+    };
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1600.0, 1000.0),
+        )),
+        ..Default::default()
+    };
+    // Warm up: fonts, first layout, first textures.
+    for _ in 0..3 {
+        let _ = ctx.run_ui(input(), |ui| app.ui(ui));
+    }
+    for _ in 0..frames {
+        if rebuild {
+            app.live_cache.invalidate();
+        }
+        let t = Instant::now();
+        let output = ctx.run_ui(input(), |ui| app.ui(ui));
+        out.ui_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        let _ = ctx.tessellate(output.shapes, output.pixels_per_point);
+        out.tessellate_ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    out
+}

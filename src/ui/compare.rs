@@ -1,0 +1,446 @@
+//! The compare view: a table of every run in the window, the scaling chart
+//! (speedup vs workers per mode, with the ideal line), memory overhead per
+//! mode, and a race: two runs replayed side by side on one clock.
+
+use super::app::{App, Race, View, run_label};
+use super::lanes::{self, StateColors, Window};
+use super::live::{self, PlotSpec, human};
+use super::style::mode_color;
+use crate::store::metrics::{cpu_use, items_per_sec, memory_use};
+use crate::store::{RunRecord, compare, compare::same_workload};
+use crate::sweep::aggregate;
+use egui::{Color32, RichText};
+use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
+use std::time::Instant;
+
+/// One table row's numbers, computed from the run alone (and its baseline).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub label: String,
+    pub interpreter: String,
+    pub mode: String,
+    pub workers: usize,
+    pub wall_s: Option<f64>,
+    pub items_per_s: Option<f64>,
+    pub speedup: Option<f64>,
+    pub efficiency: Option<f64>,
+    pub cpu_cores: Option<f64>,
+    pub peak_rss_mib: Option<f64>,
+    pub overhead_mib: Option<f64>,
+    /// Same checksum as the baseline run (`None`: nothing to compare).
+    pub checksum_ok: Option<bool>,
+    pub status: String,
+}
+
+pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
+    let mib = 1.0 / (1024.0 * 1024.0);
+    records
+        .iter()
+        .map(|run| {
+            let cmp = compare(run, records);
+            let same = cmp.same_interpreter;
+            let cpu = cpu_use(run);
+            let mem = memory_use(run);
+            // A checksum is checked against every other completed run of
+            // the same workload: all must agree.
+            let checksum_ok = run.result().map(|r| {
+                records
+                    .iter()
+                    .filter(|o| same_workload(run, o))
+                    .filter_map(|o| o.result())
+                    .all(|o| o.checksum == r.checksum)
+            });
+            Row {
+                label: run_label(run),
+                interpreter: run.spec().interp_name.clone(),
+                mode: run.spec().mode.to_string(),
+                workers: run.spec().workers,
+                wall_s: run.result().map(|r| r.elapsed_s),
+                items_per_s: items_per_sec(run).filter(|_| run.result().is_some()),
+                speedup: same.and_then(|v| v.speedup),
+                efficiency: same.and_then(|v| v.efficiency),
+                cpu_cores: cpu.thread_cores.or(cpu.rusage_cores),
+                peak_rss_mib: mem.peaks.rss_bytes.map(|b| b as f64 * mib),
+                overhead_mib: mem.overhead_rss_bytes.map(|b| b as f64 * mib),
+                checksum_ok,
+                status: run.outcome().map_or("running".into(), |o| {
+                    if run.result().is_some() {
+                        "ok".into()
+                    } else {
+                        o.headline()
+                    }
+                }),
+            }
+        })
+        .collect()
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or("—".into(), f)
+}
+
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    if app.runs.is_empty() {
+        ui.vertical_centered(|ui| {
+            ui.add_space(ui.available_height() * 0.3);
+            ui.heading("No runs yet.");
+            ui.label(
+                "Run or Sweep from the setup panel, or File › Open a run file or sweep folder.",
+            );
+        });
+        return;
+    }
+    if app.race.is_some() {
+        race(app, ui);
+        return;
+    }
+    let total_h = ui.available_height();
+    table(app, ui, (total_h * 0.42).max(140.0));
+    ui.separator();
+    let h = (ui.available_height() - 30.0).max(160.0);
+    ui.columns(2, |cols| {
+        scaling_chart(app, &mut cols[0], h);
+        memory_chart(app, &mut cols[1], h);
+    });
+}
+
+fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
+    let records: Vec<&RunRecord> = app.runs.iter().map(|e| &e.record).collect();
+    let rows = rows(&records);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("Runs ({})", rows.len())).strong());
+        ui.small("speedup and efficiency: against the 1-worker run of the same workload on the same interpreter");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let two = app.selected.len() == 2;
+            if ui
+                .add_enabled(two, egui::Button::new("Race the two selected"))
+                .on_disabled_hover_text("tick exactly two runs")
+                .clicked()
+            {
+                app.race = Some(Race {
+                    a: app.selected[0],
+                    b: app.selected[1],
+                    playing_since: Some(Instant::now()),
+                    t_s: 0.0,
+                    speed: 1.0,
+                });
+            }
+            if ui.button("Clear finished").on_hover_text("Forget every finished run").clicked() {
+                let keep: Vec<bool> = app.runs.iter().map(|e| e.is_running()).collect();
+                let mut i = 0;
+                app.runs.retain(|_| {
+                    let k = keep[i];
+                    i += 1;
+                    k
+                });
+                app.selected.clear();
+                app.live = if app.runs.is_empty() { None } else { Some(app.runs.len() - 1) };
+                app.live_cache.invalidate();
+            }
+        });
+    });
+    egui::ScrollArea::both()
+        .max_height(height)
+        .id_salt("runs-table")
+        .show(ui, |ui| {
+            egui::Grid::new("runs")
+                .striped(true)
+                .min_col_width(30.0)
+                .show(ui, |ui| {
+                    for h in [
+                        "",
+                        "#",
+                        "interpreter",
+                        "mode",
+                        "workers",
+                        "time s",
+                        "items/s",
+                        "speedup",
+                        "efficiency",
+                        "CPU cores",
+                        "peak RSS MiB",
+                        "overhead MiB",
+                        "checksum",
+                        "status",
+                        "",
+                    ] {
+                        ui.label(RichText::new(h).strong());
+                    }
+                    ui.end_row();
+                    let mut show_live = None;
+                    for (i, row) in rows.iter().enumerate() {
+                        let mut ticked = app.selected.contains(&i);
+                        if ui.checkbox(&mut ticked, "").changed() {
+                            if ticked {
+                                app.selected.push(i);
+                                if app.selected.len() > 2 {
+                                    app.selected.remove(0);
+                                }
+                            } else {
+                                app.selected.retain(|&s| s != i);
+                            }
+                        }
+                        ui.label(format!("{}", i + 1));
+                        ui.label(&row.interpreter);
+                        let mode = crate::interp::Mode::parse(&row.mode);
+                        ui.label(
+                            RichText::new(&row.mode)
+                                .color(mode.map_or(Color32::GRAY, mode_color))
+                                .strong(),
+                        );
+                        ui.label(row.workers.to_string());
+                        ui.label(opt(row.wall_s, |v| format!("{v:.3}")));
+                        ui.label(opt(row.items_per_s, human));
+                        ui.label(opt(row.speedup, |v| format!("{v:.2}×")));
+                        ui.label(opt(row.efficiency, |v| format!("{:.0} %", v * 100.0)));
+                        ui.label(opt(row.cpu_cores, |v| format!("{v:.2}")));
+                        ui.label(opt(row.peak_rss_mib, |v| format!("{v:.1}")));
+                        ui.label(opt(row.overhead_mib, |v| format!("{v:+.1}")));
+                        ui.label(match row.checksum_ok {
+                            Some(true) => {
+                                RichText::new("✓").color(Color32::from_rgb(0x2e, 0xa0, 0x43))
+                            }
+                            Some(false) => RichText::new("✗ differs")
+                                .color(Color32::from_rgb(0xd6, 0x45, 0x45)),
+                            None => RichText::new("—"),
+                        });
+                        let failed = row.status != "ok" && row.status != "running";
+                        ui.label(if failed {
+                            RichText::new(&row.status).color(Color32::from_rgb(0xd6, 0x45, 0x45))
+                        } else {
+                            RichText::new(&row.status)
+                        });
+                        if ui.small_button("show").clicked() {
+                            show_live = Some(i);
+                        }
+                        ui.end_row();
+                    }
+                    if let Some(i) = show_live {
+                        app.live = Some(i);
+                        app.live_cache.invalidate();
+                        app.view = View::Live;
+                    }
+                });
+        });
+}
+
+/// The runs of the same workload as the live (or newest) run.
+fn same_workload_runs(app: &App) -> Vec<&RunRecord> {
+    let Some(anchor) = app.live.and_then(|i| app.runs.get(i)).or(app.runs.last()) else {
+        return Vec::new();
+    };
+    app.runs
+        .iter()
+        .map(|e| &e.record)
+        .filter(|r| same_workload(&anchor.record, r) && r.result().is_some())
+        .collect()
+}
+
+fn scaling_chart(app: &App, ui: &mut egui::Ui, h: f32) {
+    let runs = same_workload_runs(app);
+    let agg = aggregate(&runs);
+    ui.label(RichText::new("Speedup vs workers").strong());
+    let max_w = agg
+        .points
+        .iter()
+        .map(|p| p.workers)
+        .max()
+        .unwrap_or(2)
+        .max(2) as f64;
+    Plot::new("scaling")
+        .height(h)
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+        .x_axis_label("workers")
+        .y_axis_label("speedup (×)")
+        .include_x(0.0)
+        .include_y(0.0)
+        .include_x(max_w + 0.3)
+        .include_y(max_w)
+        .allow_scroll(false)
+        .show(ui, |p| {
+            p.line(
+                Line::new("ideal", PlotPoints::new(vec![[1.0, 1.0], [max_w, max_w]]))
+                    .color(Color32::GRAY)
+                    .style(egui_plot::LineStyle::dashed_loose()),
+            );
+            let mut series: Vec<(String, crate::interp::Mode, Vec<[f64; 2]>)> = Vec::new();
+            for pt in &agg.points {
+                let Some(s) = pt.speedup else { continue };
+                let name = format!("{} ({})", pt.mode, pt.interpreter);
+                match series.iter_mut().find(|(n, _, _)| *n == name) {
+                    Some((_, _, v)) => v.push([pt.workers as f64, s]),
+                    None => series.push((name, pt.mode, vec![[pt.workers as f64, s]])),
+                }
+            }
+            for (name, mode, mut pts) in series {
+                pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
+                p.line(
+                    Line::new(name.clone(), PlotPoints::new(pts.clone()))
+                        .color(mode_color(mode))
+                        .width(2.5),
+                );
+                p.points(
+                    Points::new(name, PlotPoints::new(pts))
+                        .color(mode_color(mode))
+                        .radius(4.5)
+                        .shape(MarkerShape::Circle),
+                );
+            }
+        });
+}
+
+fn memory_chart(app: &App, ui: &mut egui::Ui, h: f32) {
+    let runs = same_workload_runs(app);
+    let agg = aggregate(&runs);
+    ui.label(RichText::new("Memory overhead per mode (peak RSS − baseline, MiB)").strong());
+    let mib = 1.0 / (1024.0 * 1024.0);
+    // The largest worker count of each mode.
+    let mut best: Vec<&crate::sweep::Point> = Vec::new();
+    for pt in &agg.points {
+        match best
+            .iter_mut()
+            .find(|b| b.mode == pt.mode && b.interpreter == pt.interpreter)
+        {
+            Some(b) if b.workers < pt.workers => *b = pt,
+            Some(_) => {}
+            None => best.push(pt),
+        }
+    }
+    let names: Vec<String> = best
+        .iter()
+        .map(|p| format!("{} ×{}", p.mode, p.workers))
+        .collect();
+    Plot::new("memory-modes")
+        .height(h)
+        .include_y(0.0)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .show_grid([false, true])
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_grid_spacer(|input| {
+            let (a, b) = input.bounds;
+            (a.ceil().max(0.0) as usize..=b.floor().max(0.0) as usize)
+                .map(|i| egui_plot::GridMark {
+                    value: i as f64,
+                    step_size: 1.0,
+                })
+                .collect()
+        })
+        .show(ui, |p| {
+            for (i, pt) in best.iter().enumerate() {
+                if let Some(v) = pt.median_overhead_rss_bytes {
+                    p.bar_chart(
+                        BarChart::new(
+                            format!("{} ({})", pt.mode, pt.interpreter),
+                            vec![Bar::new(i as f64, v * mib).width(0.6)],
+                        )
+                        .color(mode_color(pt.mode)),
+                    );
+                }
+            }
+        });
+}
+
+/// Two runs replayed on one clock: thread lanes and throughput side by side.
+fn race(app: &mut App, ui: &mut egui::Ui) {
+    let Some(r) = app.race.clone() else { return };
+    let (Some(a), Some(b)) = (app.runs.get(r.a), app.runs.get(r.b)) else {
+        app.race = None;
+        return;
+    };
+    let now_s = r.t_s
+        + r.playing_since
+            .map_or(0.0, |s| s.elapsed().as_secs_f64() * r.speed);
+    let windows = (Window::whole(&a.record), Window::whole(&b.record));
+    let end_s = [windows.0, windows.1]
+        .iter()
+        .flatten()
+        .map(|w| w.secs(w.to_ns))
+        .fold(0.0, f64::max);
+    ui.horizontal(|ui| {
+        ui.heading(RichText::new("Race").strong());
+        ui.label(format!("t = {:.2} s", now_s.min(end_s)));
+        let playing = r.playing_since.is_some();
+        if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
+            let race = app.race.as_mut().expect("race is set");
+            if playing {
+                race.t_s = now_s;
+                race.playing_since = None;
+            } else {
+                race.playing_since = Some(Instant::now());
+            }
+        }
+        if ui.button("Restart").clicked() {
+            let race = app.race.as_mut().expect("race is set");
+            race.t_s = 0.0;
+            race.playing_since = Some(Instant::now());
+        }
+        ui.label("speed");
+        let race = app.race.as_mut().expect("race is set");
+        ui.add(
+            egui::Slider::new(&mut race.speed, 0.1..=4.0)
+                .logarithmic(true)
+                .suffix("×"),
+        );
+        if ui.button("Close race").clicked() {
+            app.race = None;
+        }
+    });
+    if now_s >= end_s
+        && let Some(race) = app.race.as_mut()
+        && race.playing_since.is_some()
+    {
+        race.t_s = end_s;
+        race.playing_since = None;
+    }
+    let Some(r) = app.race.clone() else { return };
+    let dark = app.dark;
+    let h = (ui.available_height() - 60.0).max(200.0);
+    ui.columns(2, |cols| {
+        for (col, (idx, window)) in cols.iter_mut().zip([(r.a, windows.0), (r.b, windows.1)]) {
+            let run = &app.runs[idx].record;
+            col.label(RichText::new(run_label(run)).strong().size(18.0));
+            let done = run
+                .work_window_ns()
+                .map(|(_, end)| (end as f64 - window.map_or(0, |w| w.t0_ns) as f64) / 1e9);
+            match done {
+                Some(d) if now_s >= d => col.label(
+                    RichText::new(format!("finished at {d:.2} s"))
+                        .color(Color32::from_rgb(0x2e, 0xa0, 0x43))
+                        .strong(),
+                ),
+                _ => col.label("running…"),
+            };
+            let Some(window) = window else {
+                col.label("no samples");
+                continue;
+            };
+            // Both columns share one time axis: the longer run's.
+            let shared = Window {
+                to_ns: window.t0_ns + (end_s * 1e9) as u64,
+                ..window
+            };
+            let colors = StateColors::new(dark);
+            let width = col.available_width().max(50.0) as usize;
+            let pic = lanes::thread_lanes(run, shared, width, 32, colors);
+            let tex = live::upload(col.ctx(), &format!("race-{idx}"), &pic);
+            let id = format!("race{idx}");
+            let spec = PlotSpec {
+                id: &id,
+                run,
+                window: shared,
+                until_s: Some(now_s),
+                dark,
+            };
+            live::lane_plot(col, &spec, Some(&(tex, pic)), h * 0.55);
+            live::throughput_plot(col, &spec, h * 0.35);
+        }
+    });
+}

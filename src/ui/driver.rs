@@ -1,0 +1,105 @@
+//! Runs for the window: each run is started and watched by its own driver
+//! thread, so the UI thread never waits on a child, a native build or a
+//! pipe. The UI drains [`DriverMsg`]s once per frame.
+
+use crate::run::{self, RunMessage, RunSpec};
+use crate::sampler::SamplerConfig;
+use crossbeam_channel::{Receiver, Sender, select, unbounded};
+use std::time::Duration;
+
+/// What a driver reports to the UI.
+#[derive(Debug)]
+pub enum DriverMsg {
+    /// The child is running (its pid).
+    Started(u32),
+    /// A message of the run, in order; `Finished` is the last.
+    Run(RunMessage),
+    /// The run could not start (bad interpreter, native build failed, …).
+    StartFailed(String),
+}
+
+/// The UI's end of one run's driver thread.
+pub struct Driver {
+    messages: Receiver<DriverMsg>,
+    stop: Sender<()>,
+}
+
+impl Driver {
+    /// Starts a driver thread for `spec`; `wake` is called after each
+    /// message so the window repaints.
+    pub fn start(spec: RunSpec, sampling: SamplerConfig, wake: impl Fn() + Send + 'static) -> Self {
+        let (tx, rx) = unbounded();
+        let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
+        let spawned = std::thread::Builder::new()
+            .name("gilscope-ui-run".into())
+            .spawn(move || drive(&spec, sampling, &tx, &stop_rx, &wake));
+        if let Err(e) = spawned {
+            // No thread: report it through a channel the UI already reads.
+            let (tx, rx) = unbounded();
+            let _ = tx.send(DriverMsg::StartFailed(format!(
+                "cannot start a thread for the run: {e}"
+            )));
+            return Self {
+                messages: rx,
+                stop: stop_tx,
+            };
+        }
+        Self {
+            messages: rx,
+            stop: stop_tx,
+        }
+    }
+
+    /// Messages so far, without waiting.
+    pub fn drain(&self) -> Vec<DriverMsg> {
+        self.messages.try_iter().collect()
+    }
+
+    /// Asks the run to stop (its group is killed; `Finished` follows).
+    pub fn stop(&self) {
+        let _ = self.stop.try_send(());
+    }
+}
+
+fn drive(
+    spec: &RunSpec,
+    sampling: SamplerConfig,
+    tx: &Sender<DriverMsg>,
+    stop: &Receiver<()>,
+    wake: &dyn Fn(),
+) {
+    // A first run with the native kernel builds the extension here: slow,
+    // but on this thread, never the UI's.
+    let handle = match run::start_sampled(spec, Some(sampling)) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = tx.send(DriverMsg::StartFailed(e.to_string()));
+            wake();
+            return;
+        }
+    };
+    let _ = tx.send(DriverMsg::Started(handle.pid()));
+    wake();
+    let mut last_wake = std::time::Instant::now();
+    loop {
+        select! {
+            recv(handle.messages()) -> msg => match msg {
+                Ok(msg) => {
+                    let done = matches!(msg, RunMessage::Finished(_));
+                    let _ = tx.send(DriverMsg::Run(msg));
+                    // Samples come at 50 Hz; waking the UI for each one
+                    // would repaint at 50+ Hz for nothing.
+                    if done || last_wake.elapsed() >= Duration::from_millis(30) {
+                        wake();
+                        last_wake = std::time::Instant::now();
+                    }
+                    if done {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            },
+            recv(stop) -> _ => handle.stop(),
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! Exports from the window: screenshots (PNG), the charts of the runs of
+//! one workload (PNG + SVG, drawn by the report's plotters code), runs as
+//! CSV and as run files, and File › Open. Writing happens on job threads;
+//! each export says where it wrote.
+
+use super::app::App;
+use super::compare::{Row, rows};
+use super::jobs::JobResult;
+use crate::report::Chart;
+use crate::report::series::ChartData;
+use crate::store::{RunRecord, compare::same_workload};
+use crate::sweep::aggregate;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// `20261122-093012` in UTC, for file names.
+pub fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+pub fn save_color_image(image: &egui::ColorImage, path: &Path) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let [w, h] = image.size;
+    let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+    let buf = image::RgbaImage::from_raw(w as u32, h as u32, bytes)
+        .ok_or("screenshot has the wrong number of pixels")?;
+    buf.save(path)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Every column of a run's samples, one row per sample; gaps are empty.
+pub fn run_csv(run: &RunRecord) -> String {
+    let series = run.series();
+    let t0 = run.t0_ns().unwrap_or(0);
+    let columns: Vec<_> = series.columns().collect();
+    let mut out = String::from("t_s");
+    for (_, name) in &columns {
+        out.push(',');
+        out.push_str(name);
+    }
+    out.push('\n');
+    for (row, t) in series.times_ns().iter().enumerate() {
+        let _ = write!(out, "{:.6}", (*t as f64 - t0 as f64) / 1e9);
+        for (id, _) in &columns {
+            out.push(',');
+            if let Some(v) = series.value(*id, row) {
+                let _ = write!(out, "{v}");
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The compare table as CSV (empty cells where a value is missing).
+pub fn table_csv(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "interpreter,mode,workers,time_s,items_per_s,speedup,efficiency,cpu_cores,peak_rss_mib,overhead_mib,checksum_ok,status\n",
+    );
+    let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},\"{}\"",
+            r.interpreter,
+            r.mode,
+            r.workers,
+            f(r.wall_s),
+            f(r.items_per_s),
+            f(r.speedup),
+            f(r.efficiency),
+            f(r.cpu_cores),
+            f(r.peak_rss_mib),
+            f(r.overhead_mib),
+            r.checksum_ok.map_or(String::new(), |b| b.to_string()),
+            r.status.replace('"', "'")
+        );
+    }
+    out
+}
+
+fn stem(run: &RunRecord) -> String {
+    let spec = run.spec();
+    let workload = Path::new(&spec.workload)
+        .file_stem()
+        .map_or(spec.workload.clone(), |s| s.to_string_lossy().to_string());
+    let safe: String = workload
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}-{}-w{}", spec.mode, spec.workers)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Charts (PNG + SVG) of `runs` (one workload) into `dir/charts`.
+pub fn write_charts(runs: &[RunRecord], dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let Some(first) = runs.first() else {
+        return Err("no finished runs to chart".into());
+    };
+    let agg = aggregate(runs);
+    let mut workers: Vec<usize> = runs.iter().map(|r| r.spec().workers).collect();
+    workers.sort_unstable();
+    workers.dedup();
+    let machine = crate::sweep::model::machine_info();
+    let data = ChartData::new(
+        &agg,
+        &workers,
+        first.spec().workload.clone(),
+        format!(
+            "{}, {} cores · gilscope {}",
+            machine.cpu_model.as_deref().unwrap_or("unknown CPU"),
+            machine.cores,
+            env!("CARGO_PKG_VERSION")
+        ),
+    );
+    let charts = dir.join("charts");
+    std::fs::create_dir_all(&charts).map_err(|e| format!("{}: {e}", charts.display()))?;
+    let mut out = Vec::new();
+    for chart in Chart::ALL {
+        out.extend(
+            crate::report::render::render(chart, &data, &charts).map_err(|e| e.to_string())?,
+        );
+    }
+    Ok(out)
+}
+
+/// The File menu.
+pub fn file_menu(app: &mut App, ui: &mut egui::Ui) {
+    let l = ui.label("Open a run file or a sweep folder:");
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut app.open_path)
+                .hint_text("path (or drop it on the window)")
+                .desired_width(260.0),
+        )
+        .labelled_by(l.id);
+        if ui.button("Open").clicked() {
+            let p = app.open_path.trim().to_string();
+            if p.is_empty() {
+                app.notify("type the path of a run file or sweep folder first", true);
+            } else {
+                app.jobs.open(PathBuf::from(p));
+            }
+        }
+    });
+    ui.separator();
+    ui.label(format!(
+        "Exports go to {}",
+        app.options.export_dir.display()
+    ));
+    let live = app
+        .live
+        .and_then(|i| app.runs.get(i))
+        .filter(|e| !e.is_running());
+    if ui
+        .add_enabled(
+            live.is_some(),
+            egui::Button::new("Save the shown run (run file)"),
+        )
+        .clicked()
+        && let Some(entry) = live
+    {
+        let record = entry.record.clone();
+        let path =
+            app.options
+                .export_dir
+                .join(format!("{}-{}.json.gz", stem(&record), timestamp()));
+        app.jobs.spawn("save", move |_| JobResult::Wrote {
+            what: "run file".into(),
+            result: record
+                .save(&path)
+                .map(|()| vec![path])
+                .map_err(|e| e.to_string()),
+        });
+        ui.close();
+    }
+    let live = app
+        .live
+        .and_then(|i| app.runs.get(i))
+        .filter(|e| !e.is_running());
+    if ui
+        .add_enabled(
+            live.is_some(),
+            egui::Button::new("Export the shown run as CSV (samples)"),
+        )
+        .clicked()
+        && let Some(entry) = live
+    {
+        let text = run_csv(&entry.record);
+        let path =
+            app.options
+                .export_dir
+                .join(format!("{}-{}.csv", stem(&entry.record), timestamp()));
+        app.jobs.spawn("csv", move |_| JobResult::Wrote {
+            what: "CSV".into(),
+            result: write_file(&path, &text).map(|()| vec![path]),
+        });
+        ui.close();
+    }
+    if ui
+        .add_enabled(
+            !app.runs.is_empty(),
+            egui::Button::new("Export the compare table as CSV"),
+        )
+        .clicked()
+    {
+        let records: Vec<&RunRecord> = app.runs.iter().map(|e| &e.record).collect();
+        let text = table_csv(&rows(&records));
+        let path = app
+            .options
+            .export_dir
+            .join(format!("runs-{}.csv", timestamp()));
+        app.jobs.spawn("csv", move |_| JobResult::Wrote {
+            what: "CSV".into(),
+            result: write_file(&path, &text).map(|()| vec![path]),
+        });
+        ui.close();
+    }
+    if ui
+        .add_enabled(
+            !app.runs.is_empty(),
+            egui::Button::new("Export charts (PNG + SVG)"),
+        )
+        .on_hover_text(
+            "Speedup, efficiency, throughput, memory and thread states of the shown run's workload",
+        )
+        .clicked()
+    {
+        let anchor = app.live.and_then(|i| app.runs.get(i)).or(app.runs.last());
+        if let Some(anchor) = anchor {
+            let runs: Vec<RunRecord> = app
+                .runs
+                .iter()
+                .filter(|e| !e.is_running() && same_workload(&anchor.record, &e.record))
+                .map(|e| e.record.clone())
+                .collect();
+            let dir = app
+                .options
+                .export_dir
+                .join(format!("charts-{}", timestamp()));
+            app.jobs.spawn("charts", move |_| JobResult::Wrote {
+                what: "charts".into(),
+                result: write_charts(&runs, &dir),
+            });
+        }
+        ui.close();
+    }
+    if ui.button("Screenshot of the window (S)").clicked() {
+        let ctx = ui.ctx().clone();
+        app.screenshot(&ctx, None);
+        ui.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_414), (2025, 11, 22));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn table_csv_leaves_missing_values_empty() {
+        let row = Row {
+            label: "x".into(),
+            interpreter: "3.13".into(),
+            mode: "gil".into(),
+            workers: 2,
+            wall_s: Some(1.5),
+            items_per_s: None,
+            speedup: None,
+            efficiency: None,
+            cpu_cores: Some(1.0),
+            peak_rss_mib: None,
+            overhead_mib: None,
+            checksum_ok: Some(true),
+            status: "ok".into(),
+        };
+        let csv = table_csv(&[row]);
+        assert_eq!(
+            csv.lines().nth(1),
+            Some("3.13,gil,2,1.5,,,,1,,,true,\"ok\"")
+        );
+    }
+}

@@ -1,0 +1,686 @@
+//! The live view of one run: per-core utilisation, thread-state swimlanes,
+//! memory and throughput, stacked on one shared time axis, with the speedup
+//! shown large and banners for a re-enabled GIL, a failed run or a sampler
+//! that fell behind.
+
+use super::app::{App, run_label};
+use super::lanes::{self, Picture, StateColors, Window};
+use super::style::speedup_color;
+use crate::run::RunEnd;
+use crate::store::metrics::{items_per_sec, throughput};
+use crate::store::{ColumnId, RunRecord, compare};
+use egui::{Color32, RichText, TextureHandle, TextureOptions};
+use egui_plot::{HLine, Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, VLine};
+use std::time::{Duration, Instant};
+
+/// Cores drawn as lines up to this many; a heat map beyond.
+pub const MAX_CORE_LINES: usize = 8;
+/// Swimlanes shown at most.
+pub const MAX_LANES: usize = 96;
+
+/// Textures of the last frame, rebuilt when the run grew (at most every
+/// 100 ms) or the view changed.
+#[derive(Default)]
+pub struct Cache {
+    key: Option<CacheKey>,
+    built: Option<Instant>,
+    heat: Option<(TextureHandle, Picture)>,
+    lanes: Option<(TextureHandle, Picture)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CacheKey {
+    run: usize,
+    rows: usize,
+    width: usize,
+    window: Window,
+    dark: bool,
+}
+
+impl Cache {
+    pub fn invalidate(&mut self) {
+        self.key = None;
+    }
+}
+
+/// What a frame needs to plot a run (also used by the race view).
+pub struct PlotSpec<'a> {
+    pub id: &'a str,
+    pub run: &'a RunRecord,
+    pub window: Window,
+    /// Cut everything after this many seconds (race replay).
+    pub until_s: Option<f64>,
+    pub dark: bool,
+}
+
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    let Some(index) = app.live.filter(|&i| i < app.runs.len()) else {
+        empty(app, ui);
+        return;
+    };
+    header(app, index, ui);
+    banners(app, index, ui);
+    let run = &app.runs[index].record;
+    let Some(window) = Window::whole(run) else {
+        ui.add_space(20.0);
+        ui.horizontal(|ui| {
+            if app.runs[index].is_running() {
+                ui.spinner();
+                ui.label("starting the interpreter…");
+            } else {
+                ui.label("This run has no samples.");
+            }
+        });
+        return;
+    };
+    let width = ui.available_width().max(100.0) as usize;
+    let dark = app.dark;
+    let key = CacheKey {
+        run: index,
+        rows: run.series().len(),
+        width,
+        window,
+        dark,
+    };
+    let fresh = app.live_cache.key == Some(key)
+        || (app
+            .live_cache
+            .key
+            .is_some_and(|k| k.run == index && k.width == width && k.dark == dark)
+            && app
+                .live_cache
+                .built
+                .is_some_and(|b| b.elapsed() < Duration::from_millis(100)));
+    if !fresh {
+        let colors = StateColors::new(dark);
+        let ctx = ui.ctx().clone();
+        let heat = lanes::core_heat(run, window, width, colors);
+        let lane = lanes::thread_lanes(run, window, width, MAX_LANES, colors);
+        app.live_cache.heat = Some((upload(&ctx, "heat", &heat), heat));
+        app.live_cache.lanes = Some((upload(&ctx, "lanes", &lane), lane));
+        app.live_cache.key = Some(key);
+        app.live_cache.built = Some(Instant::now());
+    }
+    let run = &app.runs[index].record;
+    let id = format!("live{index}");
+    let spec = PlotSpec {
+        id: &id,
+        run,
+        window,
+        until_s: None,
+        dark,
+    };
+    // Four titles of one text line each, plus spacing, come off the top.
+    let title_h = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y * 2.0;
+    let plots_h = (ui.available_height() - 4.0 * title_h - 6.0).max(240.0);
+    let cores = run.cores().len();
+    let lanes_n = app
+        .live_cache
+        .lanes
+        .as_ref()
+        .map_or(1, |(_, p)| p.rows.len());
+    // Cores and lanes get more room with more rows (up to a limit);
+    // memory and throughput share the rest.
+    let h_core = if cores > MAX_CORE_LINES {
+        (cores as f32 * 6.0).clamp(plots_h * 0.22, plots_h * 0.34)
+    } else {
+        plots_h * 0.22
+    };
+    let h_lanes = (lanes_n as f32 * 16.0).clamp(plots_h * 0.26, plots_h * 0.40);
+    let rest = ((plots_h - h_core - h_lanes) / 2.0).max(60.0);
+    core_plot(ui, &spec, app.live_cache.heat.as_ref(), h_core);
+    lane_plot(ui, &spec, app.live_cache.lanes.as_ref(), h_lanes);
+    memory_plot(ui, &spec, rest);
+    throughput_plot(ui, &spec, rest);
+}
+
+fn empty(app: &App, ui: &mut egui::Ui) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(ui.available_height() * 0.3);
+        ui.heading("Pick a workload and modes, then press Run (or Space).");
+        ui.label("Sweep runs each mode with 1, 2, … workers; Compare shows them side by side.");
+        if app.interpreters.is_none() {
+            ui.add_space(10.0);
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("looking for Python interpreters…");
+            });
+        }
+    });
+}
+
+pub fn upload(ctx: &egui::Context, name: &str, picture: &Picture) -> TextureHandle {
+    ctx.load_texture(name, picture.image.clone(), TextureOptions::NEAREST)
+}
+
+fn header(app: &mut App, index: usize, ui: &mut egui::Ui) {
+    let entry = &app.runs[index];
+    let run = &entry.record;
+    let records: Vec<&RunRecord> = app.runs.iter().map(|e| &e.record).collect();
+    let cmp = compare(run, &records);
+    let workers = run.spec().workers;
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+    ui.horizontal(|ui| {
+        let stat = |ui: &mut egui::Ui, text: String, color: Color32, caption: &str| {
+            ui.vertical(|ui| {
+                ui.label(RichText::new(text).size(30.0).strong().color(color));
+                ui.small(caption);
+            });
+            ui.add_space(18.0);
+        };
+        match cmp.same_interpreter.and_then(|v| v.speedup) {
+            Some(s) => stat(
+                ui,
+                format!("{s:.2}×"),
+                speedup_color(s, workers),
+                "speedup vs 1 worker",
+            ),
+            None => stat(
+                ui,
+                "—".into(),
+                Color32::GRAY,
+                "speedup: needs a 1-worker run",
+            ),
+        }
+        if let Some(s) = cmp.gil_build.and_then(|v| v.speedup) {
+            stat(
+                ui,
+                format!("{s:.2}×"),
+                speedup_color(s, workers),
+                "vs 1 thread, GIL build",
+            );
+        }
+        let text = ui.visuals().strong_text_color();
+        stat(
+            ui,
+            items_per_sec(run).map_or("—".into(), human),
+            text,
+            "items/s",
+        );
+        ui.vertical(|ui| {
+            ui.label(RichText::new(run_label(run)).size(20.0).strong());
+            let status = if entry.is_running() {
+                format!("running… {} chunks done", run.chunks().count())
+            } else {
+                run.outcome().map_or("no outcome".into(), |o| o.headline())
+            };
+            ui.label(status);
+        });
+    });
+    ui.separator();
+}
+
+fn banners(app: &mut App, index: usize, ui: &mut egui::Ui) {
+    let run = &app.runs[index].record;
+    let red = Color32::from_rgb(0xd6, 0x45, 0x45);
+    for change in run.gil_changes() {
+        if change.enabled {
+            let t = (change.t_ns as f64 - run.t0_ns().unwrap_or(change.t_ns) as f64) / 1e9;
+            egui::Frame::new()
+                .fill(Color32::from_rgb(0x8a, 0x1c, 0x1c))
+                .inner_margin(8.0)
+                .corner_radius(4.0)
+                .show(ui, |ui| {
+                    ui.label(
+                        RichText::new(format!(
+                            "The GIL was re-enabled at {t:.2} s{}",
+                            change
+                                .module
+                                .as_ref()
+                                .map(|m| format!(" by importing {m}"))
+                                .unwrap_or_default()
+                        ))
+                        .color(Color32::WHITE)
+                        .strong(),
+                    );
+                    if let Some(w) = &change.warning {
+                        ui.label(RichText::new(w).color(Color32::WHITE).small());
+                    }
+                });
+        }
+    }
+    if let Some(outcome) = run.outcome() {
+        let failed = !matches!(outcome.end, RunEnd::Completed { .. });
+        if failed {
+            egui::Frame::new()
+                .stroke(egui::Stroke::new(1.5, red))
+                .inner_margin(8.0)
+                .corner_radius(4.0)
+                .show(ui, |ui| {
+                    ui.label(RichText::new(outcome.headline()).color(red).strong());
+                    ui.small(&outcome.exit);
+                    let show_log = &mut app.show_log;
+                    egui::CollapsingHeader::new("Traceback and log")
+                        .open(Some(*show_log))
+                        .show(ui, |ui| {
+                            egui::ScrollArea::vertical()
+                                .max_height(220.0)
+                                .show(ui, |ui| {
+                                    if let RunEnd::WorkloadFailed { error } = &outcome.end
+                                        && !error.traceback.is_empty()
+                                    {
+                                        ui.monospace(&error.traceback);
+                                    }
+                                    for line in run.output().lines() {
+                                        ui.monospace(&line.line);
+                                    }
+                                    for line in &outcome.stderr_tail {
+                                        ui.monospace(line);
+                                    }
+                                });
+                        })
+                        .header_response
+                        .clicked()
+                        .then(|| *show_log = !*show_log);
+                });
+        }
+        if let Some(s) = &outcome.sampler
+            && s.missed > 0
+        {
+            ui.colored_label(
+                Color32::from_rgb(0xf2, 0xa9, 0x00),
+                format!(
+                    "The sampler fell behind: {} ticks missed (latest {:.1} ms late); gaps in the plots are real gaps.",
+                    s.missed,
+                    s.max_late_ns as f64 / 1e6
+                ),
+            );
+        }
+    }
+}
+
+/// 1234567 → "1.23 M".
+pub fn human(v: f64) -> String {
+    let (d, unit) = if v >= 1e9 {
+        (1e9, " G")
+    } else if v >= 1e6 {
+        (1e6, " M")
+    } else if v >= 1e3 {
+        (1e3, " k")
+    } else {
+        (1.0, "")
+    };
+    format!("{:.3}{unit}", v / d)
+        .replace(".000", "")
+        .trim_end_matches(' ')
+        .to_string()
+}
+
+/// A plot of pictures: no legend (the title line explains the colours).
+fn picture_plot<'a>(id: &str, group: &str, height: f32) -> Plot<'a> {
+    Plot::new(id.to_string())
+        .height(height)
+        .link_axis(
+            egui::Id::unique(("gilscope-plot-group", group)),
+            [true, false],
+        )
+        .link_cursor(
+            egui::Id::unique(("gilscope-plot-group", group)),
+            [true, false],
+        )
+        .allow_scroll(false)
+}
+
+fn base_plot<'a>(id: &str, group: &str, height: f32) -> Plot<'a> {
+    Plot::new(id.to_string())
+        .height(height)
+        .link_axis(
+            egui::Id::unique(("gilscope-plot-group", group)),
+            [true, false],
+        )
+        .link_cursor(
+            egui::Id::unique(("gilscope-plot-group", group)),
+            [true, false],
+        )
+        .allow_scroll(false)
+        .y_axis_min_width(64.0)
+        .legend(
+            Legend::default()
+                .position(egui_plot::Corner::LeftTop)
+                .text_style(egui::TextStyle::Small)
+                .background_alpha(0.6)
+                .follow_insertion_order(true),
+        )
+}
+
+/// A time gap longer than this between two readings breaks the line (the
+/// sampler fell behind or the value could not be read); shorter ones are
+/// the normal spacing of slower readings (PSS/USS every 10th sample).
+pub const GAP_S: f64 = 0.5;
+
+/// min/max envelope of a column over the window (≈2 points per pixel), in
+/// segments split at gaps: a missing reading is never drawn as a value.
+pub fn envelope(spec: &PlotSpec, id: ColumnId, scale: f64, width: usize) -> Vec<Vec<[f64; 2]>> {
+    let w = spec.window;
+    let mut segments: Vec<Vec<[f64; 2]>> = Vec::new();
+    let mut current: Vec<[f64; 2]> = Vec::new();
+    let mut last_x = f64::NEG_INFINITY;
+    for b in spec
+        .run
+        .series()
+        .decimated(id, w.from_ns, w.to_ns, width.max(1))
+    {
+        let x = w.secs(b.t_ns);
+        if spec.until_s.is_some_and(|u| x > u) {
+            break;
+        }
+        let Some((lo, hi)) = b.min_max else { continue };
+        if x - last_x > GAP_S && !current.is_empty() {
+            segments.push(std::mem::take(&mut current));
+        }
+        last_x = x;
+        current.push([x, f64::from(lo) * scale]);
+        if hi != lo {
+            current.push([x, f64::from(hi) * scale]);
+        }
+    }
+    if !current.is_empty() {
+        segments.push(current);
+    }
+    segments
+}
+
+/// Draws the segments of one series under one legend entry and colour.
+pub fn draw_series(
+    p: &mut egui_plot::PlotUi<'_>,
+    name: &str,
+    color: Color32,
+    width: f32,
+    segments: Vec<Vec<[f64; 2]>>,
+) {
+    for seg in segments {
+        if seg.len() == 1 {
+            p.points(
+                egui_plot::Points::new(name.to_string(), PlotPoints::new(seg))
+                    .color(color)
+                    .radius(width),
+            );
+        } else {
+            p.line(
+                Line::new(name.to_string(), PlotPoints::new(seg))
+                    .color(color)
+                    .width(width),
+            );
+        }
+    }
+}
+
+/// Colours for series that have no mode colour (cores, memory kinds).
+pub fn palette(i: usize) -> Color32 {
+    const P: [Color32; 8] = [
+        Color32::from_rgb(0x2e, 0x86, 0xde),
+        Color32::from_rgb(0xe6, 0x7e, 0x22),
+        Color32::from_rgb(0x27, 0xae, 0x60),
+        Color32::from_rgb(0xd6, 0x45, 0x45),
+        Color32::from_rgb(0x9b, 0x59, 0xb6),
+        Color32::from_rgb(0x16, 0xa0, 0x85),
+        Color32::from_rgb(0xf1, 0xc4, 0x0f),
+        Color32::from_rgb(0x7f, 0x8c, 0x8d),
+    ];
+    P[i % P.len()]
+}
+
+/// Y grid marks at a "nice" step (1, 2 or 5 × 10^k) giving about `n`
+/// labelled lines, all of equal weight so each one gets its label.
+pub fn nice_marks(input: egui_plot::GridInput, n: f64) -> Vec<egui_plot::GridMark> {
+    let (lo, hi) = input.bounds;
+    let range = (hi - lo).abs();
+    if !range.is_finite() || range <= 0.0 {
+        return Vec::new();
+    }
+    let raw = range / n.max(1.0);
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last)
+        .map(|i| egui_plot::GridMark {
+            value: i as f64 * step,
+            step_size: step,
+        })
+        .collect()
+}
+
+fn x_bounds(spec: &PlotSpec) -> (f64, f64) {
+    (0.0, spec.window.secs(spec.window.to_ns).max(0.1))
+}
+
+pub fn core_plot(
+    ui: &mut egui::Ui,
+    spec: &PlotSpec,
+    heat: Option<&(TextureHandle, Picture)>,
+    h: f32,
+) {
+    let run = spec.run;
+    let cores = run.cores();
+    let width = ui.available_width() as usize;
+    if cores.len() <= MAX_CORE_LINES {
+        ui.label(RichText::new(format!("CPU cores ({}): busy %", cores.len())).strong());
+    } else {
+        let c = StateColors::new(spec.dark);
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(format!("CPU cores ({}): busy", cores.len())).strong());
+            ui.label(RichText::new("■ 0 %").color(c.cold).strong());
+            ui.label(
+                RichText::new("■ 50 %")
+                    .color(lanes::mix(c.cold, c.hot, 0.5))
+                    .strong(),
+            );
+            ui.label(RichText::new("■ 100 %").color(c.hot).strong());
+        });
+    }
+    let (x0, x1) = x_bounds(spec);
+    if cores.len() <= MAX_CORE_LINES {
+        let plot = base_plot(&format!("{}-cores", spec.id), spec.id, h)
+            .include_x(x0)
+            .include_x(x1);
+        plot.include_y(0.0)
+            .include_y(100.0)
+            .y_grid_spacer(|input| nice_marks(input, 2.0))
+            .show(ui, |p| {
+                for (i, (cpu, cols)) in cores.iter().enumerate() {
+                    draw_series(
+                        p,
+                        &format!("cpu{cpu} busy %"),
+                        palette(i),
+                        1.5,
+                        envelope(spec, cols.busy, 100.0, width),
+                    );
+                }
+            });
+    } else if let Some((tex, pic)) = heat {
+        let plot = picture_plot(&format!("{}-cores", spec.id), spec.id, h)
+            .include_x(x0)
+            .include_x(x1);
+        row_axis(plot, pic.rows.clone()).show(ui, |p| {
+            p.image(image_item(
+                "busy (heat)",
+                tex,
+                pic,
+                pic.t_from_s,
+                pic.t_to_s,
+                spec,
+            ));
+        });
+    }
+}
+
+/// A plot whose y axis names picture rows (row 0 on top), one grid mark
+/// per row, thinned out when rows are many.
+fn row_axis(plot: Plot<'_>, rows: Vec<String>) -> Plot<'_> {
+    let n = rows.len();
+    let nf = n as f64;
+    plot.include_y(0.0)
+        .include_y(nf)
+        .show_grid([true, false])
+        .y_axis_min_width(110.0)
+        .y_axis_formatter(move |mark, _| {
+            // Row i spans y in [n-i-1, n-i]; its mark sits in the middle.
+            let i = nf - mark.value - 0.5;
+            if (i - i.round()).abs() < 1e-6 && i >= 0.0 {
+                rows.get(i.round() as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_grid_spacer(move |input| {
+            // Keep labels at least ~14 px apart.
+            let (lo, hi) = input.bounds;
+            let visible = (hi - lo).max(1.0);
+            let step = ((visible / 24.0).ceil() as usize).max(1);
+            (0..n)
+                .step_by(step)
+                .map(|i| egui_plot::GridMark {
+                    value: nf - i as f64 - 0.5,
+                    step_size: step as f64,
+                })
+                .collect()
+        })
+}
+
+fn image_item(
+    name: &str,
+    tex: &TextureHandle,
+    pic: &Picture,
+    a: f64,
+    b: f64,
+    spec: &PlotSpec,
+) -> PlotImage {
+    let n = pic.rows.len() as f32;
+    // A race cuts the picture at its clock: show the left part only.
+    let full = (pic.t_to_s - pic.t_from_s).max(1e-9);
+    let cut = spec
+        .until_s
+        .map_or(1.0, |u| ((u - pic.t_from_s) / full).clamp(0.0, 1.0));
+    let right = a + (b.max(a) - a).min(full * cut);
+    PlotImage::new(
+        name.to_string(),
+        tex.id(),
+        PlotPoint::new((a + right) / 2.0, f64::from(n) / 2.0),
+        egui::vec2((right - a) as f32, n),
+    )
+    .uv(egui::Rect::from_min_max(
+        egui::pos2(0.0, 0.0),
+        egui::pos2(cut as f32, 1.0),
+    ))
+}
+
+pub fn lane_plot(
+    ui: &mut egui::Ui,
+    spec: &PlotSpec,
+    lanes: Option<&(TextureHandle, Picture)>,
+    h: f32,
+) {
+    let c = StateColors::new(spec.dark);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Threads").strong());
+        ui.label(RichText::new("■ running").color(c.running).strong());
+        ui.label(RichText::new("■ waiting for a core").color(c.waiting));
+        ui.label(RichText::new("■ blocked").color(c.blocked));
+        ui.small("(blank: idle or not measured)");
+    });
+    let Some((tex, pic)) = lanes else { return };
+    let (x0, x1) = x_bounds(spec);
+    let plot = picture_plot(&format!("{}-lanes", spec.id), spec.id, h)
+        .include_x(x0)
+        .include_x(x1);
+    row_axis(plot, pic.rows.clone()).show(ui, |p| {
+        p.image(image_item(
+            "threads",
+            tex,
+            pic,
+            pic.t_from_s,
+            pic.t_to_s,
+            spec,
+        ));
+    });
+}
+
+pub fn memory_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
+    let run = spec.run;
+    let cols = run.run_columns();
+    let width = ui.available_width() as usize;
+    ui.label(RichText::new("Memory (MiB)").strong());
+    let mib = 1.0 / (1024.0 * 1024.0);
+    let (x0, x1) = x_bounds(spec);
+    base_plot(&format!("{}-mem", spec.id), spec.id, h)
+        .include_x(x0)
+        .include_x(x1)
+        .include_y(0.0)
+        .y_grid_spacer(|input| nice_marks(input, 3.0))
+        .show(ui, |p| {
+            draw_series(
+                p,
+                "RSS",
+                palette(0),
+                2.0,
+                envelope(spec, cols.rss_bytes, mib, width),
+            );
+            draw_series(
+                p,
+                "PSS",
+                palette(1),
+                1.5,
+                envelope(spec, cols.pss_bytes, mib, width),
+            );
+            draw_series(
+                p,
+                "USS",
+                palette(2),
+                1.5,
+                envelope(spec, cols.uss_bytes, mib, width),
+            );
+            if let Some(b) = run.memory_baseline() {
+                p.hline(
+                    HLine::new("baseline RSS (before workers)", b.rss_bytes as f64 * mib)
+                        .style(egui_plot::LineStyle::dashed_dense()),
+                );
+            }
+        });
+}
+
+pub fn throughput_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
+    let run = spec.run;
+    ui.label(RichText::new("Throughput (items/s)").strong());
+    let (x0, x1) = x_bounds(spec);
+    let w = spec.window;
+    base_plot(&format!("{}-tput", spec.id), spec.id, h)
+        .include_x(x0)
+        .include_x(x1)
+        .include_y(0.0)
+        .y_axis_formatter(|mark, _| human(mark.value))
+        .y_grid_spacer(|input| nice_marks(input, 3.0))
+        .show(ui, |p| {
+            // About 40 buckets over the run, 50 ms to 1 s each.
+            let span_ns = spec.window.to_ns - spec.window.from_ns;
+            let bucket_ns = (span_ns / 40).clamp(50_000_000, 1_000_000_000);
+            if let Some(tp) = throughput(run, bucket_ns) {
+                let pts: Vec<[f64; 2]> = tp
+                    .total
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        let t = tp.t0_ns + i as u64 * tp.bucket_ns + tp.bucket_ns / 2;
+                        [w.secs(t), *v]
+                    })
+                    .filter(|[x, _]| spec.until_s.is_none_or(|u| *x <= u))
+                    .collect();
+                p.line(
+                    Line::new("all workers", PlotPoints::new(pts))
+                        .width(2.0)
+                        .fill(0.0),
+                );
+            }
+            for change in run.gil_changes().filter(|c| c.enabled) {
+                p.vline(
+                    VLine::new("GIL re-enabled", w.secs(change.t_ns))
+                        .color(Color32::from_rgb(0xd6, 0x45, 0x45))
+                        .width(2.0),
+                );
+            }
+        });
+}

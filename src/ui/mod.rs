@@ -1,0 +1,66 @@
+//! The desktop app (egui/eframe, glow renderer): setup, live view, compare
+//! view, presentation mode and exports. `gilscope` with no arguments opens
+//! it; `gilscope gui` takes options (files to open, a sweep to run at
+//! start, screenshots to save).
+//!
+//! * [`app`]: the state and the frame: menus, keys, message pump.
+//! * [`setup`]: interpreters, workload, modes, workers, Run/Stop/Sweep.
+//! * [`live`]: the four plots of one run on one time axis.
+//! * [`compare`]: the table of runs, scaling and memory charts, race.
+//! * [`lanes`]: heat map and swimlane pictures (one texture each).
+//! * [`driver`]: a thread per run, so the UI never waits on a child.
+//! * [`jobs`]: other background work (discovery, install, files, exports).
+//! * [`catalog`]: the built-in workloads as the harness describes them.
+//! * [`export`]: CSV, run files, charts and screenshots on disk.
+//!
+//! The UI is a plain `App::ui(&mut egui::Ui)`, so tests drive it headless
+//! with egui_kittest and the benchmark times it without a window.
+
+pub mod app;
+pub mod bench;
+pub mod catalog;
+pub mod compare;
+pub mod driver;
+pub mod export;
+pub mod jobs;
+pub mod lanes;
+pub mod live;
+pub mod setup;
+pub mod style;
+
+pub use app::{App, AutoSweep, UiOptions, View};
+
+/// Opens the window and runs until it is closed.
+pub fn run_window(options: UiOptions) -> anyhow::Result<()> {
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("gilscope")
+            .with_inner_size([1440.0, 900.0])
+            .with_min_inner_size([800.0, 560.0])
+            .with_drag_and_drop(true),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "gilscope",
+        native,
+        Box::new(move |cc| Ok(Box::new(Window(App::new(&cc.egui_ctx, options))))),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "could not open the window: {e} (is DISPLAY set? under Xvfb: `xvfb-run -a gilscope`)"
+        )
+    })
+}
+
+struct Window(App);
+
+impl eframe::App for Window {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.0.ui(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.0.shutdown();
+    }
+}

@@ -1,0 +1,237 @@
+//! The desktop app driven headless with egui_kittest, on the real CPython
+//! 3.13 and 3.13t builds: choose a workload, run, see the plots filled and
+//! a row in Compare; a failing workload shows its error; a sweep fills the
+//! scaling chart.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use gilscope::interp::Mode;
+use gilscope::ui::{App, UiOptions, View};
+use std::time::{Duration, Instant};
+
+fn app() -> App {
+    let (default, ft) = common::managed_313();
+    let options = UiOptions {
+        interpreters: Some(vec![default.clone(), ft.clone()]),
+        export_dir: tempfile::tempdir().unwrap().keep(),
+        ..UiOptions::default()
+    };
+    App::new(&egui::Context::default(), options)
+}
+
+fn harness(app: App) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .with_max_steps(10_000)
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
+}
+
+/// Steps frames until `done` holds (real time passes: runs are processes).
+fn step_until(
+    h: &mut Harness<'static, App>,
+    what: &str,
+    limit: Duration,
+    done: impl Fn(&App) -> bool,
+) {
+    let start = Instant::now();
+    h.step();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < limit,
+            "timed out waiting for {what}; notices: {:?}",
+            h.state()
+                .notices
+                .iter()
+                .map(|n| &n.text)
+                .collect::<Vec<_>>()
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Let the layout settle: kittest clicks where a widget was last drawn.
+    h.run_steps(3);
+}
+
+/// Changes the state directly, then lets the layout settle.
+fn set(h: &mut Harness<'static, App>, change: impl FnOnce(&mut App)) {
+    change(h.state_mut());
+    h.run_steps(3);
+}
+
+fn only_modes(app: &mut App, modes: &[Mode]) {
+    for (m, on) in &mut app.setup.modes {
+        *on = modes.contains(m);
+    }
+}
+
+#[test]
+fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
+    let mut h = harness(app());
+    step_until(
+        &mut h,
+        "the workload catalog",
+        Duration::from_secs(60),
+        |a| matches!(a.setup.catalog, Some(Ok(_))),
+    );
+    // Pick "fib" in the workload picker.
+    h.get_by_label("Workload").click();
+    h.run_steps(3);
+    h.get_by_label("fib").click();
+    h.run_steps(3);
+    assert_eq!(h.state().setup.workload, "fib");
+    // Its parameters come from the harness: k and count.
+    let keys: Vec<String> = h
+        .state()
+        .setup
+        .params
+        .iter()
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert_eq!(keys, vec!["k", "count"]);
+    set(&mut h, |a| {
+        a.setup.params = vec![("k".into(), "20".into()), ("count".into(), "60".into())];
+        only_modes(a, &[Mode::Ft]);
+        a.setup.workers = 2;
+    });
+    h.get_by_label("▶ Run").click();
+    h.run_steps(2);
+    assert!(
+        h.state().busy(),
+        "Run started nothing; notices: {:?}",
+        h.state()
+            .notices
+            .iter()
+            .map(|n| &n.text)
+            .collect::<Vec<_>>()
+    );
+    assert!(h.query_by_label("■ Stop").is_some());
+    step_until(&mut h, "the run to finish", Duration::from_secs(120), |a| {
+        !a.busy()
+    });
+    let app = h.state();
+    assert_eq!(app.runs.len(), 1);
+    let run = &app.runs[0].record;
+    assert!(run.result().is_some(), "run failed: {:?}", run.outcome());
+    assert_eq!(run.spec().workload, "fib");
+    assert_eq!(
+        run.spec().params,
+        vec![
+            ("k".to_string(), "20".to_string()),
+            ("count".to_string(), "60".to_string())
+        ]
+    );
+    // Plots populated: samples, two worker lanes, memory and throughput.
+    assert!(
+        run.series().len() > 5,
+        "only {} samples",
+        run.series().len()
+    );
+    let lanes = gilscope::ui::lanes::lane_threads(run, 96);
+    assert!(
+        lanes.iter().filter(|(l, _)| l.worker().is_some()).count() == 2,
+        "{lanes:?}"
+    );
+    assert!(h.query_by_label("Threads").is_some());
+    assert!(h.query_by_label("Memory (MiB)").is_some());
+    assert!(h.query_by_label("Throughput (items/s)").is_some());
+    // A row in Compare with its numbers.
+    h.get_by_label("Compare").click();
+    h.run_steps(3);
+    assert_eq!(h.state().view, View::Compare);
+    assert!(h.query_by_label("Runs (1)").is_some());
+    // "ft" in the setup panel and in the row.
+    assert!(h.query_all_by_label("ft").count() >= 2);
+    assert!(h.query_by_label("✓").is_some(), "checksum column");
+}
+
+#[test]
+fn a_failing_workload_shows_its_error_and_keeps_earlier_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.py");
+    std::fs::write(
+        &bad,
+        "PARAMS = {}\n\ndef prepare(params):\n    return [1, 2]\n\ndef run_chunk(state, chunk):\n    return 1, 1 // 0\n\ndef finish(params, partials):\n    return str(sum(partials))\n",
+    )
+    .unwrap();
+    let mut h = harness(app());
+    set(&mut h, |a| {
+        only_modes(a, &[Mode::Gil]);
+        a.setup.workers = 1;
+        a.setup.workload = "sleep".into();
+        a.setup.params = vec![("count".into(), "4".into()), ("ms".into(), "5".into())];
+    });
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, "the good run", Duration::from_secs(60), |a| {
+        !a.busy()
+    });
+    assert!(h.state().runs[0].record.result().is_some());
+    set(&mut h, |a| a.setup.use_file(&bad));
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, "the failing run", Duration::from_secs(60), |a| {
+        !a.busy()
+    });
+    h.step();
+    let app = h.state();
+    assert_eq!(app.runs.len(), 2);
+    assert!(app.runs[0].record.result().is_some(), "earlier run intact");
+    assert!(app.runs[1].record.error().is_some());
+    assert!(
+        h.query_all_by_label_contains("ZeroDivisionError")
+            .next()
+            .is_some(),
+        "error shown"
+    );
+    assert!(
+        h.query_all_by_label_contains("Traceback").next().is_some(),
+        "traceback shown"
+    );
+    assert!(app.notices.last().unwrap().error);
+}
+
+#[test]
+fn sweep_fills_the_scaling_chart() {
+    let mut h = harness(app());
+    step_until(
+        &mut h,
+        "the workload catalog",
+        Duration::from_secs(60),
+        |a| matches!(a.setup.catalog, Some(Ok(_))),
+    );
+    set(&mut h, |a| {
+        only_modes(a, &[Mode::Gil, Mode::Process]);
+        a.setup.workers = 2;
+        a.setup.params = vec![
+            ("n".into(), "60000".into()),
+            ("chunk".into(), "2000".into()),
+        ];
+    });
+    h.get_by_label("Sweep").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().sweep.as_ref().map(|s| s.total),
+        Some(4),
+        "notices: {:?}",
+        h.state()
+            .notices
+            .iter()
+            .map(|n| &n.text)
+            .collect::<Vec<_>>()
+    );
+    step_until(&mut h, "the sweep", Duration::from_secs(240), |a| !a.busy());
+    let app = h.state();
+    assert_eq!(app.runs.len(), 4);
+    let records: Vec<&gilscope::store::RunRecord> = app.runs.iter().map(|e| &e.record).collect();
+    let agg = gilscope::sweep::aggregate(&records);
+    let with_speedup = agg
+        .points
+        .iter()
+        .filter(|p| p.workers == 2 && p.speedup.is_some())
+        .count();
+    assert_eq!(with_speedup, 2, "{:?}", agg.points);
+    set(&mut h, |a| a.view = View::Compare);
+    assert!(h.query_by_label("Speedup vs workers").is_some());
+    assert!(h.query_by_label("Runs (4)").is_some());
+}
