@@ -91,7 +91,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
 
 fn ui_frames(args: &UiArgs) -> anyhow::Result<ExitCode> {
     use crate::ui::View;
-    use crate::ui::bench::{percentile, synthetic_app, time_frames};
+    use crate::ui::bench::{Rebuild, percentile, synthetic_app, time_frames};
     let secs = args.minutes * 60;
     println!(
         "UI frame work, {} threads × {} min at 50 Hz, 1600×1000 logical px, {} frames per case",
@@ -111,9 +111,23 @@ fn ui_frames(args: &UiArgs) -> anyhow::Result<ExitCode> {
             built.elapsed().as_secs_f64()
         );
         for (view, rebuild, name) in [
-            (View::Live, false, "live"),
-            (View::Live, true, "live, textures rebuilt every frame"),
-            (View::Compare, false, "compare"),
+            (View::Live, Rebuild::Never, "live"),
+            (
+                View::Live,
+                Rebuild::Textures,
+                "live, textures redrawn every frame",
+            ),
+            (
+                View::Live,
+                Rebuild::Everything,
+                "live, all samples re-read (open)",
+            ),
+            (View::Compare, Rebuild::Never, "compare"),
+            (
+                View::Compare,
+                Rebuild::Everything,
+                "compare, numbers recomputed",
+            ),
         ] {
             let mut t = time_frames(&mut app, &ctx, view, rebuild, args.frames, name);
             t.ui_ms.sort_by(f64::total_cmp);

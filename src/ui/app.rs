@@ -166,7 +166,8 @@ pub struct App {
     pub selected: Vec<usize>,
     pub show_log: bool,
     pub open_path: String,
-    pub live_cache: live::Cache,
+    pub pictures: live::Pictures,
+    pub compare_cache: compare::CompareCache,
     style_applied: Option<(bool, bool)>,
     auto: Option<AutoStep>,
     shots_pending: usize,
@@ -193,7 +194,8 @@ impl App {
             selected: Vec::new(),
             show_log: false,
             open_path: String::new(),
-            live_cache: live::Cache::default(),
+            pictures: live::Pictures::default(),
+            compare_cache: compare::CompareCache::default(),
             style_applied: None,
             auto: options
                 .auto_sweep
@@ -393,7 +395,6 @@ impl App {
                     s.failed += 1;
                 }
             }
-            self.live_cache.invalidate();
         }
         if self.sweep.is_some() {
             self.next_sweep_run();
@@ -594,7 +595,7 @@ impl App {
                 self.view = View::Live;
                 // Show the best multi-worker run of the sweep live.
                 self.live = best_run(&self.runs).or(self.live);
-                self.live_cache.invalidate();
+
                 AutoStep::SettleLive(0)
             }
             AutoStep::SettleLive(n) if n < 10 => AutoStep::SettleLive(n + 1),

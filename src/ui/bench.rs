@@ -7,6 +7,19 @@ use crate::interp::Mode;
 use crate::store::fixtures::{MS, Synth, interpreter};
 use std::time::Instant;
 
+/// What each timed frame redoes from scratch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rebuild {
+    /// Nothing: a finished run on screen.
+    Never,
+    /// The heat map and lanes textures (what a growing run costs, at most
+    /// every 100 ms).
+    Textures,
+    /// Also re-reading every sample into the pictures and recomputing
+    /// the compare numbers (opening a run).
+    Everything,
+}
+
 /// What one benchmark case measured, in milliseconds per frame.
 #[derive(Debug, Clone)]
 pub struct FrameTimes {
@@ -46,14 +59,12 @@ pub fn synthetic_app(ctx: &egui::Context, threads: usize, cores: u32, secs: u64)
     app
 }
 
-/// Times `frames` frames of `view`; with `rebuild`, the live view's
-/// textures are rebuilt every frame (what a running run costs at most
-/// 10 times a second).
+/// Times `frames` frames of `view`, redoing `rebuild` before each.
 pub fn time_frames(
     app: &mut App,
     ctx: &egui::Context,
     view: View,
-    rebuild: bool,
+    rebuild: Rebuild,
     frames: usize,
     case: &str,
 ) -> FrameTimes {
@@ -76,8 +87,13 @@ pub fn time_frames(
         let _ = ctx.run_ui(input(), |ui| app.ui(ui));
     }
     for _ in 0..frames {
-        if rebuild {
-            app.live_cache.invalidate();
+        match rebuild {
+            Rebuild::Never => {}
+            Rebuild::Textures => app.pictures.mark_stale(),
+            Rebuild::Everything => {
+                app.pictures.clear();
+                app.compare_cache.clear();
+            }
         }
         let t = Instant::now();
         let output = ctx.run_ui(input(), |ui| app.ui(ui));

@@ -3,7 +3,7 @@
 //! mode, and a race: two runs replayed side by side on one clock.
 
 use super::app::{App, Race, View, run_label};
-use super::lanes::{self, StateColors, Window};
+use super::lanes::Window;
 use super::live::{self, PlotSpec, human};
 use super::style::mode_color;
 use crate::store::metrics::{cpu_use, items_per_sec, memory_use};
@@ -75,6 +75,48 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
         .collect()
 }
 
+/// The compare view's numbers, recomputed when runs are added, finish or
+/// the anchor run changes, and at most 4 times a second while one runs
+/// (computing them walks every sample of every run).
+#[derive(Default)]
+pub struct CompareCache {
+    key: Option<(usize, usize, Option<usize>)>,
+    at: Option<Instant>,
+    pub rows: Vec<Row>,
+    /// Aggregate of the completed runs of the anchor run's workload.
+    pub agg: Option<crate::sweep::Aggregate>,
+}
+
+impl CompareCache {
+    pub fn clear(&mut self) {
+        self.key = None;
+    }
+
+    fn refresh(&mut self, app_runs: &[super::app::RunEntry], live: Option<usize>) {
+        let finished = app_runs.iter().filter(|e| !e.is_running()).count();
+        let key = (app_runs.len(), finished, live);
+        let running = finished < app_runs.len();
+        let fresh = self.key == Some(key)
+            && (!running || self.at.is_some_and(|t| t.elapsed().as_millis() < 250));
+        if fresh {
+            return;
+        }
+        let records: Vec<&RunRecord> = app_runs.iter().map(|e| &e.record).collect();
+        self.rows = rows(&records);
+        let anchor = live.and_then(|i| records.get(i)).or(records.last());
+        self.agg = anchor.map(|a| {
+            let same: Vec<&RunRecord> = records
+                .iter()
+                .copied()
+                .filter(|r| same_workload(a, r) && r.result().is_some())
+                .collect();
+            aggregate(&same)
+        });
+        self.key = Some(key);
+        self.at = Some(Instant::now());
+    }
+}
+
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or("—".into(), f)
 }
@@ -94,6 +136,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         race(app, ui);
         return;
     }
+    app.compare_cache.refresh(&app.runs, app.live);
     let total_h = ui.available_height();
     table(app, ui, (total_h * 0.42).max(140.0));
     ui.separator();
@@ -105,8 +148,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
 }
 
 fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
-    let records: Vec<&RunRecord> = app.runs.iter().map(|e| &e.record).collect();
-    let rows = rows(&records);
+    let rows = app.compare_cache.rows.clone();
     ui.horizontal(|ui| {
         ui.label(RichText::new(format!("Runs ({})", rows.len())).strong());
         ui.small("speedup and efficiency: against the 1-worker run of the same workload on the same interpreter");
@@ -134,8 +176,9 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                     k
                 });
                 app.selected.clear();
+                app.pictures.clear();
+                app.compare_cache.clear();
                 app.live = if app.runs.is_empty() { None } else { Some(app.runs.len() - 1) };
-                app.live_cache.invalidate();
             }
         });
     });
@@ -217,28 +260,16 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                     }
                     if let Some(i) = show_live {
                         app.live = Some(i);
-                        app.live_cache.invalidate();
                         app.view = View::Live;
                     }
                 });
         });
 }
 
-/// The runs of the same workload as the live (or newest) run.
-fn same_workload_runs(app: &App) -> Vec<&RunRecord> {
-    let Some(anchor) = app.live.and_then(|i| app.runs.get(i)).or(app.runs.last()) else {
-        return Vec::new();
-    };
-    app.runs
-        .iter()
-        .map(|e| &e.record)
-        .filter(|r| same_workload(&anchor.record, r) && r.result().is_some())
-        .collect()
-}
-
 fn scaling_chart(app: &App, ui: &mut egui::Ui, h: f32) {
-    let runs = same_workload_runs(app);
-    let agg = aggregate(&runs);
+    let Some(agg) = &app.compare_cache.agg else {
+        return;
+    };
     ui.label(RichText::new("Speedup vs workers").strong());
     let max_w = agg
         .points
@@ -290,8 +321,9 @@ fn scaling_chart(app: &App, ui: &mut egui::Ui, h: f32) {
 }
 
 fn memory_chart(app: &App, ui: &mut egui::Ui, h: f32) {
-    let runs = same_workload_runs(app);
-    let agg = aggregate(&runs);
+    let Some(agg) = &app.compare_cache.agg else {
+        return;
+    };
     ui.label(RichText::new("Memory overhead per mode (peak RSS − baseline, MiB)").strong());
     let mib = 1.0 / (1024.0 * 1024.0);
     // The largest worker count of each mode.
@@ -427,10 +459,8 @@ fn race(app: &mut App, ui: &mut egui::Ui) {
                 to_ns: window.t0_ns + (end_s * 1e9) as u64,
                 ..window
             };
-            let colors = StateColors::new(dark);
-            let width = col.available_width().max(50.0) as usize;
-            let pic = lanes::thread_lanes(run, shared, width, 32, colors);
-            let tex = live::upload(col.ctx(), &format!("race-{idx}"), &pic);
+            let ctx = col.ctx().clone();
+            let pics = app.pictures.get(&ctx, idx, run, dark);
             let id = format!("race{idx}");
             let spec = PlotSpec {
                 id: &id,
@@ -439,7 +469,7 @@ fn race(app: &mut App, ui: &mut egui::Ui) {
                 until_s: Some(now_s),
                 dark,
             };
-            live::lane_plot(col, &spec, Some(&(tex, pic)), h * 0.55);
+            live::lane_plot(col, &spec, pics.lanes.as_ref(), h * 0.55);
             live::throughput_plot(col, &spec, h * 0.35);
         }
     });

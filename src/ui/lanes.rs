@@ -6,7 +6,7 @@
 
 use crate::store::RunRecord;
 use crate::store::labels::ThreadLabel;
-use crate::store::series::{Bucket, ColumnId, TimeSeries};
+use crate::store::series::{ColumnId, TimeSeries};
 use egui::{Color32, ColorImage};
 
 /// Colours of the three thread states (and the heat map's ends).
@@ -75,40 +75,138 @@ impl Window {
     }
 }
 
-/// Maps decimated buckets onto `width` pixel columns.
-fn column_of(bucket: &Bucket, w: Window, width: usize) -> usize {
-    let span = (w.to_ns - w.from_ns).max(1) as f64;
-    let x = (bucket.t_ns.saturating_sub(w.from_ns)) as f64 / span * width as f64;
-    (x as usize).min(width.saturating_sub(1))
-}
-
 /// Readings further apart than this are a gap (the sampler fell behind or
 /// the value could not be read), not one long interval.
 pub const GAP_NS: u64 = 500_000_000;
+/// Most columns an accumulator keeps; past this it halves its resolution.
+pub const MAX_COLS: usize = 1024;
+/// The finest column: 10 ms.
+pub const FIRST_BUCKET_NS: u64 = 10_000_000;
 
-/// For each pixel column, the largest reading of `id` in it (`None`: gap).
-/// A reading describes the interval since the previous one, so when pixels
-/// are finer than samples it fills the columns back to the previous
-/// reading (unless that is more than [`GAP_NS`] earlier).
-pub fn column_max(series: &TimeSeries, id: ColumnId, w: Window, width: usize) -> Vec<Option<f32>> {
-    let mut out = vec![None; width];
-    let mut prev: Option<(usize, u64)> = None;
-    for bucket in series.decimated(id, w.from_ns, w.to_ns, width) {
-        let Some((_, max)) = bucket.min_max else {
-            prev = None;
-            continue;
-        };
-        let col = column_of(&bucket, w, width);
-        let from = match prev {
-            Some((pc, pt)) if bucket.t_ns.saturating_sub(pt) <= GAP_NS && pc < col => pc + 1,
-            _ => col,
-        };
-        for slot in &mut out[from..=col] {
-            *slot = Some(slot.map_or(max, |v: f32| v.max(max)));
+/// Per-column maxima of some columns of a growing [`TimeSeries`], at a
+/// fixed time resolution that halves (merging neighbours) whenever the run
+/// outgrows [`MAX_COLS`] columns. Each frame feeds only the rows that
+/// arrived since the last one, so a 10-minute run costs no more per frame
+/// than a 10-second one.
+///
+/// A reading describes the interval since the previous one, so it fills
+/// the columns back to the previous reading of the same column (unless
+/// that was more than [`GAP_NS`] earlier: a gap stays empty).
+#[derive(Debug, Clone)]
+pub struct Accumulator {
+    pub start_ns: u64,
+    pub bucket_ns: u64,
+    /// Columns in use (the newest reading's column + 1).
+    pub cols: usize,
+    data: Vec<Vec<Option<f32>>>,
+    last: Vec<Option<(usize, u64)>>,
+    index: std::collections::HashMap<ColumnId, usize>,
+    /// Absolute number of the next row to read (see `TimeSeries::pruned_rows`).
+    next_row: u64,
+}
+
+impl Accumulator {
+    pub fn new(start_ns: u64, bucket_ns: u64) -> Self {
+        Self {
+            start_ns,
+            bucket_ns: bucket_ns.max(1),
+            cols: 0,
+            data: Vec::new(),
+            last: Vec::new(),
+            index: std::collections::HashMap::new(),
+            next_row: 0,
         }
-        prev = Some((col, bucket.t_ns));
     }
-    out
+
+    /// The time covered, `[start, start + cols × bucket)`.
+    pub fn end_ns(&self) -> u64 {
+        self.start_ns + self.cols as u64 * self.bucket_ns
+    }
+
+    /// Rows read so far (absolute).
+    pub fn rows_read(&self) -> u64 {
+        self.next_row
+    }
+
+    /// Column maxima of `id` (`None` when it was never fed).
+    pub fn column(&self, id: ColumnId) -> Option<&[Option<f32>]> {
+        self.index
+            .get(&id)
+            .map(|&i| &self.data[i][..self.cols.min(self.data[i].len())])
+    }
+
+    /// Reads the rows of `series` not read yet, for every column in `ids`.
+    pub fn feed(&mut self, series: &TimeSeries, ids: &[ColumnId]) {
+        let slots: Vec<usize> = ids
+            .iter()
+            .map(|id| {
+                *self.index.entry(*id).or_insert_with(|| {
+                    self.data.push(Vec::new());
+                    self.last.push(None);
+                    self.data.len() - 1
+                })
+            })
+            .collect();
+        let first = series.pruned_rows();
+        let times = series.times_ns();
+        let end = first + times.len() as u64;
+        let from = (self.next_row.max(first) - first) as usize;
+        self.next_row = end;
+        let Some(&t_last) = times.last() else { return };
+        if from >= times.len() || t_last < self.start_ns {
+            return;
+        }
+        // Times only grow: the newest row decides the resolution.
+        while ((t_last - self.start_ns) / self.bucket_ns) as usize >= MAX_COLS {
+            self.halve();
+        }
+        let cols: Vec<Option<usize>> = times[from..]
+            .iter()
+            .map(|&t| (t >= self.start_ns).then(|| ((t - self.start_ns) / self.bucket_ns) as usize))
+            .collect();
+        for (&id, &i) in ids.iter().zip(&slots) {
+            let data = &mut self.data[i];
+            let mut last = self.last[i];
+            for (k, col) in cols.iter().enumerate() {
+                let Some(col) = *col else { continue };
+                let Some(v) = series.value(id, from + k) else {
+                    continue;
+                };
+                let t = times[from + k];
+                let from_col = match last {
+                    Some((pc, pt)) if t.saturating_sub(pt) <= GAP_NS && pc < col => pc + 1,
+                    _ => col,
+                };
+                if data.len() <= col {
+                    data.resize(col + 1, None);
+                }
+                for slot in &mut data[from_col..=col] {
+                    *slot = Some(slot.map_or(v, |old: f32| old.max(v)));
+                }
+                last = Some((col, t));
+            }
+            self.last[i] = last;
+        }
+        if let Some(Some(col)) = cols.last() {
+            self.cols = self.cols.max(col + 1);
+        }
+    }
+
+    /// Doubles the bucket: each new column is the max of two old ones.
+    fn halve(&mut self) {
+        self.bucket_ns *= 2;
+        for data in &mut self.data {
+            let merged: Vec<Option<f32>> = data
+                .chunks(2)
+                .map(|pair| pair.iter().flatten().copied().reduce(f32::max))
+                .collect();
+            *data = merged;
+        }
+        for last in self.last.iter_mut().flatten() {
+            last.0 /= 2;
+        }
+        self.cols = self.cols.div_ceil(2);
+    }
 }
 
 /// The colour `t` of the way from `a` to `b`.
@@ -118,28 +216,47 @@ pub fn mix(a: Color32, b: Color32, t: f32) -> Color32 {
     Color32::from_rgb(mix(a.r(), b.r()), mix(a.g(), b.g()), mix(a.b(), b.b()))
 }
 
+/// The time span of an accumulator in seconds since the run's t0.
+fn span_s(run: &RunRecord, acc: &Accumulator) -> (f64, f64) {
+    let t0 = run.t0_ns().unwrap_or(acc.start_ns) as f64;
+    (
+        (acc.start_ns as f64 - t0) / 1e9,
+        (acc.end_ns() as f64 - t0) / 1e9,
+    )
+}
+
+/// The columns an accumulator must read for `run`'s pictures.
+pub fn picture_columns(run: &RunRecord, max_lanes: usize) -> Vec<ColumnId> {
+    let mut ids: Vec<ColumnId> = run.cores().values().map(|c| c.busy).collect();
+    let tracks = run.thread_tracks();
+    for (_, tid) in lane_threads(run, max_lanes) {
+        if let Some(t) = tracks.get(&tid) {
+            ids.extend([t.columns.running, t.columns.waiting, t.columns.blocked]);
+        }
+    }
+    ids
+}
+
 /// Heat map: a row per core (cpu0 on top), colour = busy fraction.
-pub fn core_heat(run: &RunRecord, w: Window, width: usize, colors: StateColors) -> Picture {
-    let width = width.max(1);
+pub fn core_heat(run: &RunRecord, acc: &Accumulator, colors: StateColors) -> Picture {
+    let width = acc.cols.max(1);
     let cores = run.cores();
     let mut image = ColorImage::filled([width, cores.len().max(1)], Color32::TRANSPARENT);
     let mut rows = Vec::with_capacity(cores.len());
     for (row, (cpu, cols)) in cores.iter().enumerate() {
         rows.push(format!("cpu{cpu}"));
-        for (x, v) in column_max(run.series(), cols.busy, w, width)
-            .into_iter()
-            .enumerate()
-        {
+        for (x, v) in acc.column(cols.busy).unwrap_or(&[]).iter().enumerate() {
             if let Some(v) = v {
-                image[(x, row)] = mix(colors.cold, colors.hot, v);
+                image[(x, row)] = mix(colors.cold, colors.hot, *v);
             }
         }
     }
+    let (t_from_s, t_to_s) = span_s(run, acc);
     Picture {
         image,
         rows,
-        t_from_s: w.secs(w.from_ns),
-        t_to_s: w.secs(w.to_ns),
+        t_from_s,
+        t_to_s,
     }
 }
 
@@ -162,12 +279,11 @@ pub const LANE_PX: usize = 12;
 /// between running and blocked within a column shows both, at any zoom).
 pub fn thread_lanes(
     run: &RunRecord,
-    w: Window,
-    width: usize,
+    acc: &Accumulator,
     max_lanes: usize,
     colors: StateColors,
 ) -> Picture {
-    let width = width.max(1);
+    let width = acc.cols.max(1);
     let lanes = lane_threads(run, max_lanes);
     let mut image = ColorImage::filled([width, lanes.len().max(1) * LANE_PX], Color32::TRANSPARENT);
     let mut rows = Vec::with_capacity(lanes.len());
@@ -177,16 +293,19 @@ pub fn thread_lanes(
         let Some(track) = tracks.get(tid) else {
             continue;
         };
-        let s = run.series();
-        let running = column_max(s, track.columns.running, w, width);
-        let waiting = column_max(s, track.columns.waiting, w, width);
-        let blocked = column_max(s, track.columns.blocked, w, width);
+        let col = |id| acc.column(id).unwrap_or(&[]);
+        let (running, waiting, blocked) = (
+            col(track.columns.running),
+            col(track.columns.waiting),
+            col(track.columns.blocked),
+        );
+        let at = |c: &[Option<f32>], x: usize| c.get(x).copied().flatten();
         for x in 0..width {
-            let Some(bar) = stack(running[x], waiting[x], blocked[x], LANE_PX - 1) else {
+            let Some(bar) = stack(at(running, x), at(waiting, x), at(blocked, x), LANE_PX - 1)
+            else {
                 continue;
             };
-            let top = lane * LANE_PX + 1;
-            let mut y = top;
+            let mut y = lane * LANE_PX + 1;
             for (n, color) in [
                 (bar[0], colors.running),
                 (bar[1], colors.waiting),
@@ -199,11 +318,12 @@ pub fn thread_lanes(
             }
         }
     }
+    let (t_from_s, t_to_s) = span_s(run, acc);
     Picture {
         image,
         rows,
-        t_from_s: w.secs(w.from_ns),
-        t_to_s: w.secs(w.to_ns),
+        t_from_s,
+        t_to_s,
     }
 }
 
@@ -250,24 +370,28 @@ mod tests {
     fn sparse_readings_fill_back_to_the_previous_one_but_not_across_a_gap() {
         let mut series = TimeSeries::new(crate::store::SeriesLimits::default());
         let id = series.column("x");
-        // Readings mid-column: 50, 150, 250 ms, then (a gap) 1.15 s, 1.25 s.
-        for (t_ms, v) in [
+        let mut acc = Accumulator::new(0, 100_000_000);
+        // Readings mid-column: 50, 150, 250 ms, then (a gap) 1.15 s, 1.25 s;
+        // fed in two batches, as frames would.
+        for (i, (t_ms, v)) in [
             (50u64, 0.2f32),
             (150, 0.5),
             (250, 1.0),
             (1150, 0.3),
             (1250, 0.4),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             series.push_row(t_ms * 1_000_000).unwrap();
             series.set_last(id, v);
+            if i == 2 {
+                acc.feed(&series, &[id]);
+            }
         }
-        let w = Window {
-            t0_ns: 0,
-            from_ns: 0,
-            to_ns: 1_300_000_000,
-        };
-        let cols = column_max(&series, id, w, 13);
-        // 13 columns of 100 ms: each reading fills back to the previous one.
+        acc.feed(&series, &[id]);
+        let cols = acc.column(id).unwrap();
+        assert_eq!(acc.cols, 13);
         assert_eq!(cols[0], Some(0.2));
         assert_eq!(cols[1], Some(0.5));
         assert_eq!(cols[2], Some(1.0));
@@ -275,6 +399,36 @@ mod tests {
         assert!(cols[3..11].iter().all(Option::is_none), "{cols:?}");
         assert_eq!(cols[11], Some(0.3));
         assert_eq!(cols[12], Some(0.4));
+    }
+
+    #[test]
+    fn a_long_run_halves_the_resolution_keeping_maxima() {
+        let mut series = TimeSeries::new(crate::store::SeriesLimits::default());
+        let id = series.column("x");
+        let mut acc = Accumulator::new(0, FIRST_BUCKET_NS);
+        // 60 s at 50 Hz: 0.1 everywhere except one spike of 0.9 at 30 s.
+        for i in 0..3000u64 {
+            series.push_row(i * 20_000_000).unwrap();
+            series.set_last(id, if i == 1500 { 0.9 } else { 0.1 });
+            if i % 50 == 0 {
+                acc.feed(&series, &[id]);
+            }
+        }
+        acc.feed(&series, &[id]);
+        assert!(
+            acc.cols <= MAX_COLS && acc.cols > MAX_COLS / 2,
+            "{}",
+            acc.cols
+        );
+        assert!(acc.bucket_ns > FIRST_BUCKET_NS);
+        let cols = acc.column(id).unwrap();
+        assert!(cols.iter().all(Option::is_some));
+        assert_eq!(
+            cols.iter().flatten().filter(|v| **v > 0.5).count(),
+            1,
+            "the spike survives once"
+        );
+        assert_eq!(acc.rows_read(), 3000);
     }
 
     #[test]

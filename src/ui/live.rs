@@ -18,28 +18,74 @@ pub const MAX_CORE_LINES: usize = 8;
 /// Swimlanes shown at most.
 pub const MAX_LANES: usize = 96;
 
-/// Textures of the last frame, rebuilt when the run grew (at most every
-/// 100 ms) or the view changed.
+/// The heat map and swimlane pictures of each run, kept between frames:
+/// each frame feeds only the new rows, and the textures are re-uploaded at
+/// most every 100 ms while a run grows (and on a theme change).
 #[derive(Default)]
-pub struct Cache {
-    key: Option<CacheKey>,
-    built: Option<Instant>,
-    heat: Option<(TextureHandle, Picture)>,
-    lanes: Option<(TextureHandle, Picture)>,
+pub struct Pictures {
+    runs: std::collections::HashMap<usize, RunPictures>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct CacheKey {
-    run: usize,
-    rows: usize,
-    width: usize,
-    window: Window,
-    dark: bool,
+pub struct RunPictures {
+    acc: Option<lanes::Accumulator>,
+    pub heat: Option<(TextureHandle, Picture)>,
+    pub lanes: Option<(TextureHandle, Picture)>,
+    uploaded: Option<(Instant, u64, bool)>,
 }
 
-impl Cache {
-    pub fn invalidate(&mut self) {
-        self.key = None;
+impl Pictures {
+    /// Re-draw every picture on its next use (the benchmark's worst case
+    /// for a growing run).
+    pub fn mark_stale(&mut self) {
+        for pics in self.runs.values_mut() {
+            pics.uploaded = None;
+        }
+    }
+
+    /// Forget everything (run indexes changed).
+    pub fn clear(&mut self) {
+        self.runs.clear();
+    }
+
+    /// Brings run `index`'s pictures up to date and returns them.
+    pub fn get(
+        &mut self,
+        ctx: &egui::Context,
+        index: usize,
+        run: &RunRecord,
+        dark: bool,
+    ) -> &RunPictures {
+        let pics = self.runs.entry(index).or_insert(RunPictures {
+            acc: None,
+            heat: None,
+            lanes: None,
+            uploaded: None,
+        });
+        if pics.acc.is_none()
+            && let Some(first) = run.series().first_t_ns()
+        {
+            pics.acc = Some(lanes::Accumulator::new(first, lanes::FIRST_BUCKET_NS));
+        }
+        let Some(acc) = &mut pics.acc else {
+            return pics;
+        };
+        acc.feed(run.series(), &lanes::picture_columns(run, MAX_LANES));
+        let rows = acc.rows_read();
+        let stale = match pics.uploaded {
+            None => true,
+            Some((at, r, d)) => {
+                d != dark || (r != rows && at.elapsed() >= Duration::from_millis(100))
+            }
+        };
+        if stale {
+            let colors = StateColors::new(dark);
+            let mut heat = lanes::core_heat(run, acc, colors);
+            let mut lane = lanes::thread_lanes(run, acc, MAX_LANES, colors);
+            pics.heat = Some((upload(ctx, &format!("heat{index}"), &mut heat), heat));
+            pics.lanes = Some((upload(ctx, &format!("lanes{index}"), &mut lane), lane));
+            pics.uploaded = Some((Instant::now(), rows, dark));
+        }
+        pics
     }
 }
 
@@ -73,35 +119,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         });
         return;
     };
-    let width = ui.available_width().max(100.0) as usize;
     let dark = app.dark;
-    let key = CacheKey {
-        run: index,
-        rows: run.series().len(),
-        width,
-        window,
-        dark,
-    };
-    let fresh = app.live_cache.key == Some(key)
-        || (app
-            .live_cache
-            .key
-            .is_some_and(|k| k.run == index && k.width == width && k.dark == dark)
-            && app
-                .live_cache
-                .built
-                .is_some_and(|b| b.elapsed() < Duration::from_millis(100)));
-    if !fresh {
-        let colors = StateColors::new(dark);
-        let ctx = ui.ctx().clone();
-        let heat = lanes::core_heat(run, window, width, colors);
-        let lane = lanes::thread_lanes(run, window, width, MAX_LANES, colors);
-        app.live_cache.heat = Some((upload(&ctx, "heat", &heat), heat));
-        app.live_cache.lanes = Some((upload(&ctx, "lanes", &lane), lane));
-        app.live_cache.key = Some(key);
-        app.live_cache.built = Some(Instant::now());
-    }
-    let run = &app.runs[index].record;
+    let ctx = ui.ctx().clone();
+    let pics = app.pictures.get(&ctx, index, run, dark);
     let id = format!("live{index}");
     let spec = PlotSpec {
         id: &id,
@@ -114,11 +134,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let title_h = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y * 2.0;
     let plots_h = (ui.available_height() - 4.0 * title_h - 6.0).max(240.0);
     let cores = run.cores().len();
-    let lanes_n = app
-        .live_cache
-        .lanes
-        .as_ref()
-        .map_or(1, |(_, p)| p.rows.len());
+    let lanes_n = pics.lanes.as_ref().map_or(1, |(_, p)| p.rows.len());
     // Cores and lanes get more room with more rows (up to a limit);
     // memory and throughput share the rest.
     let h_core = if cores > MAX_CORE_LINES {
@@ -128,8 +144,8 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     };
     let h_lanes = (lanes_n as f32 * 16.0).clamp(plots_h * 0.26, plots_h * 0.40);
     let rest = ((plots_h - h_core - h_lanes) / 2.0).max(60.0);
-    core_plot(ui, &spec, app.live_cache.heat.as_ref(), h_core);
-    lane_plot(ui, &spec, app.live_cache.lanes.as_ref(), h_lanes);
+    core_plot(ui, &spec, pics.heat.as_ref(), h_core);
+    lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
     memory_plot(ui, &spec, rest);
     throughput_plot(ui, &spec, rest);
 }
@@ -149,8 +165,11 @@ fn empty(app: &App, ui: &mut egui::Ui) {
     });
 }
 
-pub fn upload(ctx: &egui::Context, name: &str, picture: &Picture) -> TextureHandle {
-    ctx.load_texture(name, picture.image.clone(), TextureOptions::NEAREST)
+/// Uploads a picture's pixels as a texture (moving them out of `picture`:
+/// only its rows and time span are kept).
+pub fn upload(ctx: &egui::Context, name: &str, picture: &mut Picture) -> TextureHandle {
+    let image = std::mem::take(&mut picture.image);
+    ctx.load_texture(name, image, TextureOptions::NEAREST)
 }
 
 fn header(app: &mut App, index: usize, ui: &mut egui::Ui) {
