@@ -31,6 +31,10 @@ pub struct UiArgs {
     /// Frames timed per case.
     #[arg(long, default_value_t = 60)]
     pub frames: usize,
+    /// Also save the synthetic 64-core run to this run file (to look at it:
+    /// `gilscope gui --open FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub save_run: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +110,12 @@ fn ui_frames(args: &UiArgs) -> anyhow::Result<ExitCode> {
         let built = std::time::Instant::now();
         let mut app = synthetic_app(&ctx, args.threads, cores, secs);
         let rows = app.runs[0].record.series().len();
+        if cores == 64
+            && let Some(path) = &args.save_run
+        {
+            app.runs[0].record.save(path)?;
+            eprintln!("  (saved the synthetic run to {})", path.display());
+        }
         eprintln!(
             "  ({cores} cores: {rows} samples built in {:.1} s)",
             built.elapsed().as_secs_f64()

@@ -27,11 +27,12 @@ pub struct GuiArgs {
     /// Workload parameter of that sweep, repeatable: --param n=200000.
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = super::run::parse_param)]
     pub params: Vec<(String, String)>,
-    /// After the sweep, save screenshots of the live and compare views
-    /// (live.png, compare.png) into this folder.
+    /// After the sweep (or once --open files are loaded), save screenshots
+    /// of the live and compare views (live.png, compare.png) into this folder.
     #[arg(long, value_name = "DIR")]
     pub screenshots: Option<PathBuf>,
-    /// Close the window when the sweep and its screenshots are done.
+    /// Close the window when the sweep (or the opened files) and the
+    /// screenshots are done.
     #[arg(long)]
     pub quit_when_done: bool,
     /// Start in presentation mode (large type, no chrome; F11 toggles).
@@ -73,8 +74,8 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<ExitCode> {
             modes,
             workers: args.workers.clone(),
         });
-    } else if args.screenshots.is_some() || args.quit_when_done {
-        anyhow::bail!("--screenshots and --quit-when-done need --sweep WORKLOAD");
+    } else if (args.screenshots.is_some() || args.quit_when_done) && args.open.is_empty() {
+        anyhow::bail!("--screenshots and --quit-when-done need --sweep WORKLOAD or --open PATH");
     }
     crate::ui::run_window(options)?;
     Ok(ExitCode::SUCCESS)

@@ -138,6 +138,8 @@ pub struct Race {
 /// Where the auto sweep's screenshots stand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AutoStep {
+    /// Screenshots of opened files: wait for them to load.
+    WaitOpen,
     WaitInterpreters,
     Sweeping,
     SettleLive(u32),
@@ -197,10 +199,13 @@ impl App {
             pictures: live::Pictures::default(),
             compare_cache: compare::CompareCache::default(),
             style_applied: None,
-            auto: options
-                .auto_sweep
-                .as_ref()
-                .map(|_| AutoStep::WaitInterpreters),
+            auto: if options.auto_sweep.is_some() {
+                Some(AutoStep::WaitInterpreters)
+            } else if options.screenshot_dir.is_some() && !options.open.is_empty() {
+                Some(AutoStep::WaitOpen)
+            } else {
+                None
+            },
             shots_pending: 0,
             frame_ms: VecDeque::new(),
             jobs,
@@ -570,6 +575,14 @@ impl App {
     fn drive_auto(&mut self, ctx: &egui::Context) {
         let Some(step) = self.auto else { return };
         let next = match step {
+            AutoStep::WaitOpen => {
+                let loading = self.runs.is_empty() && !self.notices.iter().any(|n| n.error);
+                if loading {
+                    return;
+                }
+                self.view = View::Live;
+                AutoStep::SettleLive(0)
+            }
             AutoStep::WaitInterpreters => {
                 if self.interpreters.is_none() {
                     return;

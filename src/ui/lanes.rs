@@ -28,9 +28,9 @@ impl StateColors {
             waiting: Color32::from_rgb(0xf2, 0xa9, 0x00),
             blocked: Color32::from_rgb(0xd6, 0x45, 0x45),
             cold: if dark {
-                Color32::from_rgb(0x1d, 0x22, 0x2b)
+                Color32::from_rgb(0x24, 0x3b, 0x55)
             } else {
-                Color32::from_rgb(0xee, 0xf1, 0xf5)
+                Color32::from_rgb(0xdc, 0xe6, 0xf2)
             },
             hot: Color32::from_rgb(0xff, 0x6b, 0x1a),
         }

@@ -547,10 +547,13 @@ fn row_axis(plot: Plot<'_>, rows: Vec<String>) -> Plot<'_> {
             }
         })
         .y_grid_spacer(move |input| {
-            // Keep labels at least ~14 px apart.
-            let (lo, hi) = input.bounds;
-            let visible = (hi - lo).max(1.0);
-            let step = ((visible / 24.0).ceil() as usize).max(1);
+            // A label every 1, 2, 4, … rows: far enough apart to be drawn
+            // (egui_plot fades marks closer than a few base steps).
+            let min_step = (input.base_step_size * 3.0).max(1.0);
+            let step = (0..12)
+                .map(|k| 1usize << k)
+                .find(|&s| s as f64 >= min_step)
+                .unwrap_or(1 << 12);
             (0..n)
                 .step_by(step)
                 .map(|i| egui_plot::GridMark {
