@@ -14,7 +14,12 @@ fn collect(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if path.is_dir() {
-            if name != "__pycache__" && name != "target" && !name.starts_with('.') {
+            // assets/screenshots are the README's pictures, not runtime files.
+            if name != "__pycache__"
+                && name != "target"
+                && name != "screenshots"
+                && !name.starts_with('.')
+            {
                 collect(&path, exts, out);
             }
         } else if exts.iter().any(|e| name.ends_with(e)) {

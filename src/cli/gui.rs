@@ -38,6 +38,10 @@ pub struct GuiArgs {
     /// Start in presentation mode (large type, no chrome; F11 toggles).
     #[arg(long)]
     pub presentation: bool,
+    /// Repaint 5 times a second instead of 25 while a run goes (less CPU
+    /// taken from the workload; see the status bar's "gilscope itself").
+    #[arg(long)]
+    pub low_refresh: bool,
     /// Light theme (default dark).
     #[arg(long)]
     pub light: bool,
@@ -53,6 +57,7 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<ExitCode> {
         quit_when_done: args.quit_when_done,
         presentation: args.presentation,
         dark: !args.light,
+        low_refresh: args.low_refresh,
         ..UiOptions::default()
     };
     if let Some(dir) = &args.export_dir {

@@ -37,6 +37,8 @@ pub struct UiOptions {
     pub quit_when_done: bool,
     pub presentation: bool,
     pub dark: bool,
+    /// Repaint at 5 Hz while a run goes.
+    pub low_refresh: bool,
     /// Where exports go.
     pub export_dir: PathBuf,
     /// Use these instead of discovering (tests).
@@ -54,6 +56,7 @@ impl Default for UiOptions {
             quit_when_done: false,
             presentation: false,
             dark: true,
+            low_refresh: false,
             export_dir: default_export_dir(),
             interpreters: None,
             sampling: SamplerConfig::default(),
@@ -175,6 +178,13 @@ pub struct App {
     shots_pending: usize,
     /// Frame time of the UI work of the last frames (for the status bar).
     pub frame_ms: VecDeque<f32>,
+    /// gilscope's own CPU use (all its threads: UI, rendering, samplers),
+    /// in cores, over the last second or so.
+    pub self_cpu: Option<f64>,
+    self_cpu_mark: Option<(Instant, f64)>,
+    /// Repaint at 5 Hz instead of 25 Hz while a run goes (less CPU taken
+    /// from the workload, e.g. with software rendering on a small machine).
+    pub low_refresh: bool,
 }
 
 impl App {
@@ -208,6 +218,9 @@ impl App {
             },
             shots_pending: 0,
             frame_ms: VecDeque::new(),
+            self_cpu: None,
+            self_cpu_mark: None,
+            low_refresh: options.low_refresh,
             jobs,
             options,
         };
@@ -220,6 +233,24 @@ impl App {
             app.jobs.open(path);
         }
         app
+    }
+
+    /// The OpenGL renderer is known: software rendering (llvmpipe,
+    /// softpipe, swrast) costs most of a core at 25 Hz, taken from the
+    /// workload, so low refresh is switched on and the user is told.
+    pub fn on_renderer(&mut self, renderer: Option<&str>) {
+        let Some(name) = renderer else { return };
+        let lower = name.to_lowercase();
+        if ["llvmpipe", "softpipe", "swrast", "software"]
+            .iter()
+            .any(|s| lower.contains(s))
+        {
+            self.low_refresh = true;
+            self.notify(
+                format!("software rendering ({name}): repainting 5 times a second during runs so the window takes less CPU from the workload (untick \"low refresh\" for 25)"),
+                false,
+            );
+        }
     }
 
     /// Stops every run (the window is closing).
@@ -688,9 +719,15 @@ impl App {
                 .as_ref()
                 .is_some_and(|r| r.playing_since.is_some())
         {
-            // ≥ 20 updates per second while something moves.
-            ctx.request_repaint_after(Duration::from_millis(40));
+            // 25 updates per second while something moves (5 in low refresh).
+            let ms = if self.low_refresh && self.busy() {
+                200
+            } else {
+                40
+            };
+            ctx.request_repaint_after(Duration::from_millis(ms));
         }
+        self.measure_self_cpu();
         if self.frame_ms.len() >= 120 {
             self.frame_ms.pop_front();
         }
@@ -748,6 +785,21 @@ impl App {
         });
     }
 
+    fn measure_self_cpu(&mut self) {
+        let Some(cpu) = crate::child::self_cpu_secs() else {
+            return;
+        };
+        let now = Instant::now();
+        match self.self_cpu_mark {
+            Some((at, before)) if now.duration_since(at) >= Duration::from_secs(1) => {
+                self.self_cpu = Some((cpu - before) / now.duration_since(at).as_secs_f64());
+                self.self_cpu_mark = Some((now, cpu));
+            }
+            Some(_) => {}
+            None => self.self_cpu_mark = Some((now, cpu)),
+        }
+    }
+
     fn status_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             if let Some(n) = self.notices.last() {
@@ -775,6 +827,12 @@ impl App {
                 if let Some(median) = sorted.get(sorted.len() / 2) {
                     ui.small(format!("UI {median:.1} ms/frame"));
                 }
+                if let Some(cores) = self.self_cpu {
+                    ui.small(format!("gilscope itself: {:.0} % of a core ·", cores * 100.0))
+                        .on_hover_text("CPU time of gilscope's own threads (window, rendering, sampler) over the last second: taken from the cores the workload runs on. Low refresh lowers it.");
+                }
+                ui.checkbox(&mut self.low_refresh, "low refresh")
+                    .on_hover_text("Repaint 5 times a second instead of 25 while a run goes");
             });
         });
     }

@@ -5,7 +5,6 @@
 use crate::run::{self, RunMessage, RunSpec};
 use crate::sampler::SamplerConfig;
 use crossbeam_channel::{Receiver, Sender, select, unbounded};
-use std::time::Duration;
 
 /// What a driver reports to the UI.
 #[derive(Debug)]
@@ -80,24 +79,26 @@ fn drive(
     };
     let _ = tx.send(DriverMsg::Started(handle.pid()));
     wake();
-    let mut last_wake = std::time::Instant::now();
     loop {
         select! {
             recv(handle.messages()) -> msg => match msg {
                 Ok(msg) => {
                     let done = matches!(msg, RunMessage::Finished(_));
                     let _ = tx.send(DriverMsg::Run(msg));
-                    // Samples come at 50 Hz; waking the UI for each one
-                    // would repaint at 50+ Hz for nothing.
-                    if done || last_wake.elapsed() >= Duration::from_millis(30) {
-                        wake();
-                        last_wake = std::time::Instant::now();
-                    }
+                    // Only the end wakes the window: while a run goes, the
+                    // window repaints on its own clock (25 or 5 Hz) and
+                    // picks up what arrived; waking it per message would
+                    // repaint at the sampler's rate and take CPU from the
+                    // workload.
                     if done {
+                        wake();
                         return;
                     }
                 }
-                Err(_) => return,
+                Err(_) => {
+                    wake();
+                    return;
+                }
             },
             recv(stop) -> _ => handle.stop(),
         }

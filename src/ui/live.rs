@@ -229,7 +229,26 @@ fn header(app: &mut App, index: usize, ui: &mut egui::Ui) {
     ui.separator();
 }
 
+/// gilscope's own CPU use above this (in cores) during a run gets a warning
+/// on machines with few cores.
+pub const SELF_CPU_WARN: f64 = 0.25;
+
 fn banners(app: &mut App, index: usize, ui: &mut egui::Ui) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if app.runs[index].is_running()
+        && let Some(own) = app.self_cpu
+        && own > SELF_CPU_WARN
+        && cores <= 8
+    {
+        ui.colored_label(
+            Color32::from_rgb(0xf2, 0xa9, 0x00),
+            format!(
+                "gilscope itself is using {:.0} % of a core on this {cores}-core machine (drawing the window{}): it competes with the workload. Tick \"low refresh\" below, or measure with `gilscope sweep` (no window).",
+                own * 100.0,
+                if app.low_refresh { "" } else { " 25 times a second" }
+            ),
+        );
+    }
     let run = &app.runs[index].record;
     let red = Color32::from_rgb(0xd6, 0x45, 0x45);
     for change in run.gil_changes() {

@@ -44,7 +44,16 @@ pub fn run_window(options: UiOptions) -> anyhow::Result<()> {
     eframe::run_native(
         "gilscope",
         native,
-        Box::new(move |cc| Ok(Box::new(Window(App::new(&cc.egui_ctx, options))))),
+        Box::new(move |cc| {
+            let renderer = cc.gl.as_ref().map(|gl| {
+                use eframe::glow::HasContext as _;
+                // SAFETY: a plain glGetString on the context eframe made current.
+                unsafe { gl.get_parameter_string(eframe::glow::RENDERER) }
+            });
+            let mut app = App::new(&cc.egui_ctx, options);
+            app.on_renderer(renderer.as_deref());
+            Ok(Box::new(Window(app)))
+        }),
     )
     .map_err(|e| {
         anyhow::anyhow!(
