@@ -205,6 +205,18 @@ pub fn signal_name(sig: i32) -> &'static str {
     }
 }
 
+/// CPU time (user + system) of this process's own threads so far, in
+/// seconds (`getrusage(RUSAGE_SELF)`: children are not included).
+pub fn self_cpu_secs() -> Option<f64> {
+    // SAFETY: getrusage only writes the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return None;
+    }
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    Some(secs(ru.ru_utime) + secs(ru.ru_stime))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,16 +302,4 @@ mod tests {
             .unwrap();
         assert_eq!(describe_status(status), "killed by signal 11 (SIGSEGV)");
     }
-}
-
-/// CPU time (user + system) of this process's own threads so far, in
-/// seconds (`getrusage(RUSAGE_SELF)`: children are not included).
-pub fn self_cpu_secs() -> Option<f64> {
-    // SAFETY: getrusage only writes the struct we pass.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return None;
-    }
-    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    Some(secs(ru.ru_utime) + secs(ru.ru_stime))
 }
