@@ -8,6 +8,8 @@ harness can be used by hand.  Events are never written to stdout.
 import json
 import math
 import os
+import select
+import sys
 import threading
 import time
 
@@ -84,12 +86,29 @@ class Emitter:
                 return
             try:
                 self._write_all(data)
-            except (BrokenPipeError, OSError):
+            except BrokenPipeError:
+                # The reader is gone: nobody is listening any more.
                 self._broken = True
+            except OSError as exc:
+                # Anything else is a bug to report, not to hide: say so
+                # where the runner keeps the tail of stderr.
+                self._broken = True
+                try:
+                    sys.stderr.write("gilscope harness: writing the %r event "
+                                     "to fd %d failed (%r); no further "
+                                     "events\n" % (event, self._fd, exc))
+                    sys.stderr.flush()
+                except (OSError, ValueError):
+                    pass
 
     def _write_all(self, data):
         """``os.write`` until every byte is out (pipes may write short)."""
         view = memoryview(data)
         while view:
-            written = os.write(self._fd, view)
+            try:
+                written = os.write(self._fd, view)
+            except BlockingIOError:
+                # A non-blocking fd with a full pipe: wait until writable.
+                select.select([], [self._fd], [])
+                continue
             view = view[written:]
