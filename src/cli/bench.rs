@@ -450,11 +450,12 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
     }
     let (m_off, m_on) = (median(&mut off), median(&mut on));
     println!(
-        "\nobserver effect: primes, gil, 1 worker on {} — {} pairs, median items/s without sampler {:.0}, with {:.0} Hz sampler {:.0}: {:+.2}%",
+        "\nobserver effect: primes, gil, 1 worker on {} — {} pairs, median items/s without sampling {:.0}, with the {:.0} Hz /proc sampler and the {:.0} Hz GIL reader {:.0}: {:+.2}%",
         interp.name,
         args.pairs,
         m_off,
         config.rate_hz,
+        config.gil_hz,
         m_on,
         (m_on / m_off - 1.0) * 100.0
     );

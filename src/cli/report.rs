@@ -3,7 +3,9 @@
 use super::table;
 use crate::run::RunEnd;
 use crate::store::RunRecord;
-use crate::store::metrics::{cpu_use, items_per_sec, memory_use, sampler_use, worker_times};
+use crate::store::metrics::{
+    cpu_use, items_per_sec, memory_use, sampler_use, worker_gil, worker_times,
+};
 
 fn mib(bytes: f64) -> String {
     format!("{:.1} MiB", bytes / 1048576.0)
@@ -26,6 +28,7 @@ pub fn human(x: f64) -> String {
 /// One line per worker: chunks, items, and where its thread's time went.
 fn worker_rows(run: &RunRecord) -> Vec<Vec<String>> {
     let times = worker_times(run);
+    let gil = worker_gil(run);
     run.worker_totals()
         .iter()
         .map(|(w, totals)| {
@@ -43,10 +46,23 @@ fn worker_rows(run: &RunRecord) -> Vec<Vec<String>> {
                 .and_then(|t| t.tid)
                 .map(|t| format!(" (thread {t})"))
                 .unwrap_or_default();
+            let gil = gil
+                .iter()
+                .find(|g| g.worker == *w)
+                .map(|g| {
+                    let p = |v: Option<f64>| v.map_or("—".to_string(), pct);
+                    format!(
+                        " · GIL: held {} · waited for {} · ran without {}",
+                        p(g.hold),
+                        p(g.wait),
+                        p(g.run_free)
+                    )
+                })
+                .unwrap_or_default();
             vec![
                 format!("worker {w}"),
                 format!(
-                    "{} chunks, {} items{split}{tid}",
+                    "{} chunks, {} items{split}{gil}{tid}",
                     totals.chunks, totals.items
                 ),
             ]
@@ -57,13 +73,18 @@ fn worker_rows(run: &RunRecord) -> Vec<Vec<String>> {
 /// Per-worker data for `--json`.
 pub fn worker_rows_json(run: &RunRecord) -> serde_json::Value {
     let times = worker_times(run);
+    let gil = worker_gil(run);
     let rows: Vec<serde_json::Value> = run
         .worker_totals()
         .iter()
         .map(|(w, totals)| {
             let time = times.iter().find(|t| t.worker == *w);
             let split = time.and_then(|t| t.split);
+            let g = gil.iter().find(|g| g.worker == *w);
             serde_json::json!({
+                "gil_hold": g.and_then(|g| g.hold),
+                "gil_wait": g.and_then(|g| g.wait),
+                "gil_run_free": g.and_then(|g| g.run_free),
                 "worker": w,
                 "chunks": totals.chunks,
                 "items": totals.items,
@@ -199,6 +220,29 @@ pub fn summary_text(run: &RunRecord) -> String {
     }
     for worker in worker_rows(run) {
         row(&worker[0], worker[1].clone());
+    }
+    let gil = run.gil();
+    for t in &gil.gils {
+        row(
+            "GIL reader",
+            format!(
+                "pid {} interpreter {}: locked {} of the time, {} hand-offs/s{}",
+                t.pid,
+                t.interp_id,
+                t.locked_fraction().map_or("—".to_string(), pct),
+                t.handoffs_per_sec()
+                    .map_or("—".to_string(), |h| format!("{h:.0}")),
+                match t.enabled_fraction() {
+                    Some(e) if e < 1.0 => format!(", enabled {}", pct(e)),
+                    _ => String::new(),
+                }
+            ),
+        );
+    }
+    if !gil.has_data() {
+        for n in &gil.notices {
+            row("GIL reader", n.clone());
+        }
     }
     let sampler = sampler_use(run);
     if sampler.samples > 0 {

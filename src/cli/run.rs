@@ -52,6 +52,10 @@ pub struct RunArgs {
     /// Samples per second of the /proc sampler (10–500).
     #[arg(long, value_name = "HZ", default_value_t = 50.0)]
     pub rate: f64,
+    /// Reads of each interpreter's GIL per second (CPython 3.13+; exact
+    /// hold/wait per thread); 0 turns the GIL reader off.
+    #[arg(long, value_name = "HZ", default_value_t = 1000.0)]
+    pub gil_rate: f64,
     /// Do not sample the run (no per-thread split, no memory baseline).
     #[arg(long)]
     pub no_sample: bool,
@@ -229,6 +233,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     let sampling = (!args.no_sample).then(|| SamplerConfig {
         rate_hz: args.rate,
+        gil_hz: args.gil_rate.max(0.0),
         ..SamplerConfig::default()
     });
     let handle = run::start_sampled(&spec, sampling)?;

@@ -44,6 +44,10 @@ pub struct SweepArgs {
     /// Samples per second of the /proc sampler.
     #[arg(long, value_name = "HZ", default_value_t = 50.0)]
     pub rate: f64,
+    /// Reads of each interpreter's GIL per second (CPython 3.13+; exact
+    /// hold/wait per thread); 0 turns the GIL reader off.
+    #[arg(long, value_name = "HZ", default_value_t = 1000.0)]
+    pub gil_rate: f64,
 }
 
 /// 1, 2, 4, … below `cores`, then `cores`.
@@ -131,6 +135,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     let command: Vec<String> = std::env::args().collect();
     let sampling = SamplerConfig {
         rate_hz: args.rate,
+        gil_hz: args.gil_rate.max(0.0),
         ..SamplerConfig::default()
     };
     let mut failures = 0;

@@ -8,7 +8,7 @@ use crate::sweep::Point;
 use std::fmt::Write;
 
 /// The columns of the results table.
-pub const TABLE_HEADER: [&str; 13] = [
+pub const TABLE_HEADER: [&str; 14] = [
     "mode",
     "interpreter",
     "workers",
@@ -21,6 +21,7 @@ pub const TABLE_HEADER: [&str; 13] = [
     "cores used",
     "overhead MiB",
     "running / blocked %",
+    "GIL hold / wait %",
     "checksum",
 ];
 
@@ -78,6 +79,10 @@ pub fn point_row(p: &Point, reference: Option<&str>) -> Vec<String> {
         or_missing(p.median_thread_cores, |c| format!("{c:.2}")),
         or_missing(p.median_overhead_rss_bytes, |b| format!("{:.1}", b / MIB)),
         split,
+        match (p.gil_hold, p.gil_wait) {
+            (Some(h), Some(w)) => format!("{:.0} / {:.0}", h * 100.0, w * 100.0),
+            _ => MISSING.to_string(),
+        },
         checksum,
     ]
 }
@@ -210,6 +215,8 @@ fn results(out: &mut String, report: &Report) {
          *overhead MiB*: peak RSS minus the RSS before workers started. \
          *running / blocked %*: mean share of worker thread time on a CPU / asleep \
          (GIL, locks, I/O); the rest waited for a core. \
+         *GIL hold / wait %*: mean share of worker time holding a GIL / waiting for one, \
+         read from the interpreter's memory (CPython 3.13+; — where it could not be read). \
          *checksum*: ✓ when the point's runs computed the sweep's reference result.\n\n",
     );
     match (report.aggregate.checksums_agree, reference) {

@@ -141,6 +141,8 @@ pub(crate) mod tests {
             running: secs.map(|_| 0.7),
             waiting: secs.map(|_| 0.1),
             blocked: secs.map(|_| 0.2),
+            gil_hold: secs.map(|_| 0.45),
+            gil_wait: secs.map(|_| 0.4),
             checksum: secs.map(|_| "abc".into()),
             checksums: secs.map(|_| "abc".into()).into_iter().collect(),
         }

@@ -6,6 +6,7 @@
 //! [`RunOutcome`]. Dropping the handle stops the run.
 
 pub mod embedded;
+pub mod gil_watch;
 pub mod protocol;
 pub mod runner;
 
@@ -54,6 +55,10 @@ pub enum RunMessage {
     ProtocolProblem(String),
     /// One tick of the sampler (when the run is sampled).
     Sample(Box<crate::sampler::Sample>),
+    /// ~100 ms of the exact GIL reader, aggregated (CPython 3.13+).
+    Gil(Box<crate::gil::GilInterval>),
+    /// The GIL reader attached to a process, or why it cannot.
+    GilNotice(String),
     /// The run is over; always the last message.
     Finished(Box<RunOutcome>),
 }

@@ -202,7 +202,18 @@ pub fn start_sampled(
                 // outcome then says so (`sampler: None`).
                 Sampler::start_with(child.pid(), config, sink).ok()
             });
-            watch(&mut child, reader, &spec, started, &tx, &stop_rx, sampler);
+            let gil = sampling
+                .filter(|c| c.gil_hz > 0.0)
+                .and_then(|c| super::gil_watch::GilWatch::start(child.pid(), c.gil_hz, &tx));
+            watch(
+                &mut child,
+                reader,
+                &spec,
+                started,
+                &tx,
+                &stop_rx,
+                (sampler, gil),
+            );
         })
         .map_err(|e| StartError::Runtime(format!("cannot start a thread: {e}")))?;
     match spawned_rx.recv() {
@@ -315,7 +326,7 @@ fn watch(
     started: Instant,
     tx: &Sender<RunMessage>,
     stop: &Receiver<()>,
-    sampler: Option<Sampler>,
+    (sampler, gil): (Option<Sampler>, Option<super::gil_watch::GilWatch>),
 ) {
     let event_reader = spawn_event_reader(events, tx.clone(), sampler.as_ref().map(Sampler::poker));
     let stdout = spawn_output_reader(child.child_mut().stdout.take(), Stream::Stdout, tx.clone());
@@ -349,6 +360,9 @@ fn watch(
     let wall_secs = started.elapsed().as_secs_f64();
     // Samples come before the outcome, which is always the last message.
     let sampler = sampler.map(Sampler::stop);
+    if let Some(gil) = gil {
+        gil.stop();
+    }
     // The child is gone; kill leftovers of its group (worker processes) so
     // the pipes close and the readers finish.
     child.signal_group(libc::SIGKILL);

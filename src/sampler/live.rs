@@ -30,6 +30,9 @@ pub struct SamplerConfig {
     /// every this many samples; schedstat is read every sample. The stat
     /// read is ¾ of a pass's cost.
     pub stat_every: u32,
+    /// Rate of the exact GIL reader (CPython 3.13+) beside this sampler,
+    /// in Hz; 0 turns it off. The runner starts it (`run::start_sampled`).
+    pub gil_hz: f64,
 }
 
 impl Default for SamplerConfig {
@@ -39,6 +42,7 @@ impl Default for SamplerConfig {
             smaps_every: 10,
             tree_every: 5,
             stat_every: 5,
+            gil_hz: 1000.0,
         }
     }
 }

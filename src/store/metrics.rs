@@ -204,6 +204,40 @@ pub fn worker_times(run: &RunRecord) -> Vec<WorkerTime> {
         .collect()
 }
 
+/// One worker's thread with the exact GIL reader (CPython 3.13+).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorkerGil {
+    pub worker: usize,
+    pub tid: u32,
+    /// Share of the GIL reader's ticks it held a GIL.
+    pub hold: Option<f64>,
+    /// Share of its probes spent waiting for a GIL.
+    pub wait: Option<f64>,
+    /// Share of its probes running without any GIL (free-threaded code, or
+    /// native code that released it).
+    pub run_free: Option<f64>,
+}
+
+/// [`WorkerGil`] for every worker whose thread the GIL reader saw; empty
+/// when it saw none (older CPython, not sampled, refused: see
+/// `run.gil().notices`).
+pub fn worker_gil(run: &RunRecord) -> Vec<WorkerGil> {
+    let gil = run.gil();
+    (0..run.worker_count())
+        .filter_map(|worker| {
+            let tid = u32::try_from(run.worker_started(worker)?.native_id).ok()?;
+            let t = gil.threads.get(&tid)?;
+            Some(WorkerGil {
+                worker,
+                tid,
+                hold: t.hold_fraction(),
+                wait: t.wait_fraction(),
+                run_free: t.run_free_fraction(),
+            })
+        })
+        .collect()
+}
+
 fn time_split(
     series: &TimeSeries,
     running: ColumnId,

@@ -20,6 +20,7 @@
 
 pub mod compare;
 pub mod file;
+pub mod gil;
 pub mod labels;
 pub mod memory;
 pub mod metrics;

@@ -5,6 +5,7 @@
 //! The UI thread owns records and feeds them with
 //! [`RunRecord::eat_message`]; nothing here blocks or does I/O.
 
+use super::gil::GilTrack;
 use super::labels::{Labeler, ThreadLabel};
 use super::memory::{MemoryBaseline, MemoryPeaks, MemoryTracker};
 use super::output::{OutputLimits, OutputLog};
@@ -91,6 +92,9 @@ pub struct RunRecord {
     sample_stats: SampleStats,
     outcome: Option<RunOutcome>,
     summary: Option<RunSummary>,
+    /// The exact GIL reader's data (empty for files from before it).
+    #[serde(default)]
+    gil: GilTrack,
     #[serde(skip)]
     labeler: Labeler,
 }
@@ -129,6 +133,7 @@ impl RunRecord {
             sample_stats: SampleStats::default(),
             outcome: None,
             summary: None,
+            gil: GilTrack::default(),
         }
     }
 
@@ -158,6 +163,8 @@ impl RunRecord {
                 }
             }
             RunMessage::Sample(sample) => self.eat_sample(*sample),
+            RunMessage::Gil(interval) => self.gil.eat(&interval),
+            RunMessage::GilNotice(text) => self.gil.notice(text),
             RunMessage::Finished(outcome) => {
                 self.outcome = Some(*outcome);
                 self.summary = Some(summarize(self));
@@ -329,6 +336,11 @@ impl RunRecord {
             .series
             .value(self.threads.get(&tid)?.columns.state, row)?;
         char::from_u32(code as u32)
+    }
+
+    /// What the exact GIL reader saw.
+    pub fn gil(&self) -> &GilTrack {
+        &self.gil
     }
 
     pub fn memory_baseline(&self) -> Option<MemoryBaseline> {

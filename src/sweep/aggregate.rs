@@ -5,7 +5,7 @@
 
 use crate::interp::Mode;
 use crate::store::RunRecord;
-use crate::store::metrics::{cpu_use, items_per_sec, memory_use, worker_times};
+use crate::store::metrics::{cpu_use, items_per_sec, memory_use, worker_gil, worker_times};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -38,6 +38,13 @@ pub struct Point {
     pub running: Option<f64>,
     pub waiting: Option<f64>,
     pub blocked: Option<f64>,
+    /// Mean over workers of the share of time holding / waiting for a GIL
+    /// (exact GIL reader, CPython 3.13+), median over runs; `None` when it
+    /// could not read the GIL.
+    #[serde(default)]
+    pub gil_hold: Option<f64>,
+    #[serde(default)]
+    pub gil_wait: Option<f64>,
     /// The checksum all completed runs agreed on; `None` if they disagree
     /// (see `checksums`) or none completed.
     pub checksum: Option<String>,
@@ -181,6 +188,16 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
             ))
         })
         .collect();
+    let gil: Vec<(Option<f64>, Option<f64>)> = done
+        .iter()
+        .map(|r| {
+            let w = worker_gil(r);
+            (
+                mean(&w.iter().filter_map(|x| x.hold).collect::<Vec<_>>()),
+                mean(&w.iter().filter_map(|x| x.wait).collect::<Vec<_>>()),
+            )
+        })
+        .collect();
     Point {
         mode,
         interpreter,
@@ -216,6 +233,8 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
         running: median(splits.iter().map(|s| s.0).collect()),
         waiting: median(splits.iter().map(|s| s.1).collect()),
         blocked: median(splits.iter().map(|s| s.2).collect()),
+        gil_hold: median(gil.iter().filter_map(|g| g.0).collect()),
+        gil_wait: median(gil.iter().filter_map(|g| g.1).collect()),
         checksum: (checksums.len() == 1).then(|| checksums[0].clone()),
         checksums,
     }

@@ -27,6 +27,9 @@ pub struct Row {
     pub cpu_cores: Option<f64>,
     pub peak_rss_mib: Option<f64>,
     pub overhead_mib: Option<f64>,
+    /// Mean over workers of the share of time waiting for a GIL (exact GIL
+    /// reader; `None` where it could not read the GIL).
+    pub gil_wait: Option<f64>,
     /// Same checksum as the baseline run (`None`: nothing to compare).
     pub checksum_ok: Option<bool>,
     pub status: String,
@@ -62,6 +65,13 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
                 cpu_cores: cpu.thread_cores.or(cpu.rusage_cores),
                 peak_rss_mib: mem.peaks.rss_bytes.map(|b| b as f64 * mib),
                 overhead_mib: mem.overhead_rss_bytes.map(|b| b as f64 * mib),
+                gil_wait: {
+                    let w: Vec<f64> = crate::store::metrics::worker_gil(run)
+                        .iter()
+                        .filter_map(|g| g.wait)
+                        .collect();
+                    (!w.is_empty()).then(|| w.iter().sum::<f64>() / w.len() as f64)
+                },
                 checksum_ok,
                 status: run.outcome().map_or("running".into(), |o| {
                     if run.result().is_some() {
@@ -203,6 +213,7 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                         "CPU cores",
                         "peak RSS MiB",
                         "overhead MiB",
+                        "GIL wait",
                         "checksum",
                         "status",
                         "",
@@ -239,6 +250,7 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                         ui.label(opt(row.cpu_cores, |v| format!("{v:.2}")));
                         ui.label(opt(row.peak_rss_mib, |v| format!("{v:.1}")));
                         ui.label(opt(row.overhead_mib, |v| format!("{v:+.1}")));
+                        ui.label(opt(row.gil_wait, |v| format!("{:.0} %", v * 100.0)));
                         ui.label(match row.checksum_ok {
                             Some(true) => {
                                 RichText::new("✓").color(Color32::from_rgb(0x2e, 0xa0, 0x43))

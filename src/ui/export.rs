@@ -81,13 +81,13 @@ pub fn run_csv(run: &RunRecord) -> String {
 /// The compare table as CSV (empty cells where a value is missing).
 pub fn table_csv(rows: &[Row]) -> String {
     let mut out = String::from(
-        "interpreter,mode,workers,time_s,items_per_s,speedup,efficiency,cpu_cores,peak_rss_mib,overhead_mib,checksum_ok,status\n",
+        "interpreter,mode,workers,time_s,items_per_s,speedup,efficiency,cpu_cores,peak_rss_mib,overhead_mib,gil_wait,checksum_ok,status\n",
     );
     let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
     for r in rows {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},\"{}\"",
+            "{},{},{},{},{},{},{},{},{},{},{},{},\"{}\"",
             r.interpreter,
             r.mode,
             r.workers,
@@ -98,6 +98,7 @@ pub fn table_csv(rows: &[Row]) -> String {
             f(r.cpu_cores),
             f(r.peak_rss_mib),
             f(r.overhead_mib),
+            f(r.gil_wait),
             r.checksum_ok.map_or(String::new(), |b| b.to_string()),
             r.status.replace('"', "'")
         );
@@ -315,13 +316,14 @@ mod tests {
             cpu_cores: Some(1.0),
             peak_rss_mib: None,
             overhead_mib: None,
+            gil_wait: Some(0.5),
             checksum_ok: Some(true),
             status: "ok".into(),
         };
         let csv = table_csv(&[row]);
         assert_eq!(
             csv.lines().nth(1),
-            Some("3.13,gil,2,1.5,,,,1,,,true,\"ok\"")
+            Some("3.13,gil,2,1.5,,,,1,,,0.5,true,\"ok\"")
         );
     }
 }

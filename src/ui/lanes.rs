@@ -12,9 +12,16 @@ use egui::{Color32, ColorImage};
 /// Colours of the three thread states (and the heat map's ends).
 #[derive(Debug, Clone, Copy)]
 pub struct StateColors {
+    /// Running (with the GIL, when the GIL reader knows).
     pub running: Color32,
+    /// Running without holding any GIL (free-threaded, or released it).
+    pub running_free: Color32,
+    /// Runnable, waiting for a core.
     pub waiting: Color32,
+    /// Blocked (waiting for the GIL, when the GIL reader knows).
     pub blocked: Color32,
+    /// Blocked on something other than a GIL (exact lanes only).
+    pub blocked_other: Color32,
     /// Heat map at 0 % busy.
     pub cold: Color32,
     /// Heat map at 100 % busy.
@@ -25,8 +32,14 @@ impl StateColors {
     pub fn new(dark: bool) -> Self {
         Self {
             running: Color32::from_rgb(0x2e, 0xa0, 0x43),
+            running_free: Color32::from_rgb(0x2e, 0x86, 0xde),
             waiting: Color32::from_rgb(0xf2, 0xa9, 0x00),
             blocked: Color32::from_rgb(0xd6, 0x45, 0x45),
+            blocked_other: if dark {
+                Color32::from_rgb(0x6b, 0x72, 0x80)
+            } else {
+                Color32::from_rgb(0xa0, 0xa6, 0xb0)
+            },
             cold: if dark {
                 Color32::from_rgb(0x24, 0x3b, 0x55)
             } else {
@@ -103,6 +116,9 @@ pub struct Accumulator {
     index: std::collections::HashMap<ColumnId, usize>,
     /// Absolute number of the next row to read (see `TimeSeries::pruned_rows`).
     next_row: u64,
+    /// How far back a column's first reading reaches (0: its own column
+    /// only). The GIL reader's rows each close a 100 ms interval.
+    first_span_ns: u64,
 }
 
 impl Accumulator {
@@ -115,7 +131,15 @@ impl Accumulator {
             last: Vec::new(),
             index: std::collections::HashMap::new(),
             next_row: 0,
+            first_span_ns: 0,
         }
+    }
+
+    /// An accumulator whose readings each describe the `span_ns` before
+    /// them (the first one too).
+    pub fn with_first_span(mut self, span_ns: u64) -> Self {
+        self.first_span_ns = span_ns;
+        self
     }
 
     /// The time covered, `[start, start + cols × bucket)`.
@@ -175,7 +199,11 @@ impl Accumulator {
                 let t = times[from + k];
                 let from_col = match last {
                     Some((pc, pt)) if t.saturating_sub(pt) <= GAP_NS && pc < col => pc + 1,
-                    _ => col,
+                    Some(_) => col,
+                    None => {
+                        let from_t = t.saturating_sub(self.first_span_ns).max(self.start_ns);
+                        (((from_t - self.start_ns) / self.bucket_ns) as usize).min(col)
+                    }
                 };
                 if data.len() <= col {
                     data.resize(col + 1, None);
@@ -237,6 +265,16 @@ pub fn picture_columns(run: &RunRecord, max_lanes: usize) -> Vec<ColumnId> {
     ids
 }
 
+/// The GIL columns an accumulator over `run.gil().series` must read.
+pub fn gil_columns(run: &RunRecord, max_lanes: usize) -> Vec<ColumnId> {
+    let gil = &run.gil().threads;
+    lane_threads(run, max_lanes)
+        .into_iter()
+        .filter_map(|(_, tid)| gil.get(&tid))
+        .flat_map(|t| [t.columns.hold, t.columns.wait, t.columns.run_free])
+        .collect()
+}
+
 /// Heat map: a row per core (cpu0 on top), colour = busy fraction.
 pub fn core_heat(run: &RunRecord, acc: &Accumulator, colors: StateColors) -> Picture {
     let width = acc.cols.max(1);
@@ -280,6 +318,7 @@ pub const LANE_PX: usize = 12;
 pub fn thread_lanes(
     run: &RunRecord,
     acc: &Accumulator,
+    gil: Option<&Accumulator>,
     max_lanes: usize,
     colors: StateColors,
 ) -> Picture {
@@ -288,6 +327,8 @@ pub fn thread_lanes(
     let mut image = ColorImage::filled([width, lanes.len().max(1) * LANE_PX], Color32::TRANSPARENT);
     let mut rows = Vec::with_capacity(lanes.len());
     let tracks = run.thread_tracks();
+    let gil_threads = &run.gil().threads;
+    let t_of = |a: &Accumulator, x: usize| a.start_ns + x as u64 * a.bucket_ns;
     for (lane, (label, tid)) in lanes.iter().enumerate() {
         rows.push(format!("{label} · {tid}"));
         let Some(track) = tracks.get(tid) else {
@@ -299,20 +340,55 @@ pub fn thread_lanes(
             col(track.columns.waiting),
             col(track.columns.blocked),
         );
+        // The GIL reader's columns for this thread, if it saw it.
+        let exact = gil.zip(gil_threads.get(tid)).map(|(g, t)| {
+            let c = |id| g.column(id).unwrap_or(&[]);
+            (g, c(t.columns.hold), c(t.columns.wait))
+        });
         let at = |c: &[Option<f32>], x: usize| c.get(x).copied().flatten();
         for x in 0..width {
-            let Some(bar) = stack(at(running, x), at(waiting, x), at(blocked, x), LANE_PX - 1)
-            else {
+            let (r, w, b) = (at(running, x), at(waiting, x), at(blocked, x));
+            if r.is_none() && w.is_none() && b.is_none() {
                 continue;
+            }
+            let (r, w, b) = (r.unwrap_or(0.0), w.unwrap_or(0.0), b.unwrap_or(0.0));
+            // Split running into with/without the GIL and blocked into
+            // waiting for the GIL / anything else, where the GIL reader
+            // has a reading for this moment.
+            let gil_at = exact.and_then(|(g, hold, wait)| {
+                let t = t_of(acc, x);
+                if t < g.start_ns {
+                    return None;
+                }
+                let gx = ((t - g.start_ns) / g.bucket_ns) as usize;
+                Some((at(hold, gx)?, at(wait, gx).unwrap_or(0.0)))
+            });
+            let segments: Vec<(f32, Color32)> = match gil_at {
+                Some((hold, gwait)) => {
+                    let with = r.min(hold);
+                    let gw = b.min(gwait);
+                    vec![
+                        (with, colors.running),
+                        (r - with, colors.running_free),
+                        (w, colors.waiting),
+                        (gw, colors.blocked),
+                        (b - gw, colors.blocked_other),
+                    ]
+                }
+                None => vec![
+                    (r, colors.running),
+                    (w, colors.waiting),
+                    (b, colors.blocked),
+                ],
             };
+            let heights = stack_n(
+                &segments.iter().map(|s| s.0).collect::<Vec<_>>(),
+                LANE_PX - 1,
+            );
             let mut y = lane * LANE_PX + 1;
-            for (n, color) in [
-                (bar[0], colors.running),
-                (bar[1], colors.waiting),
-                (bar[2], colors.blocked),
-            ] {
+            for (n, (_, color)) in heights.into_iter().zip(&segments) {
                 for _ in 0..n {
-                    image[(x, y)] = color;
+                    image[(x, y)] = *color;
                     y += 1;
                 }
             }
@@ -327,28 +403,25 @@ pub fn thread_lanes(
     }
 }
 
-/// Pixels of running, waiting and blocked in a bar of `height`; `None` when
-/// nothing was measured.
-pub fn stack(
-    running: Option<f32>,
-    waiting: Option<f32>,
-    blocked: Option<f32>,
-    height: usize,
-) -> Option<[usize; 3]> {
-    if running.is_none() && waiting.is_none() && blocked.is_none() {
-        return None;
-    }
-    let v = [running, waiting, blocked].map(|x| x.unwrap_or(0.0).max(0.0));
+/// Pixels per segment in a bar of `height`, in proportion to `values`
+/// (cumulative rounding: they add up to `height` unless all are 0).
+pub fn stack_n(values: &[f32], height: usize) -> Vec<usize> {
+    let v: Vec<f32> = values.iter().map(|x| x.max(0.0)).collect();
     let sum: f32 = v.iter().sum();
     if sum <= 1e-6 {
-        return Some([0, 0, 0]);
+        return vec![0; v.len()];
     }
-    let r = ((v[0] / sum) * height as f32).round() as usize;
-    let w = (((v[0] + v[1]) / sum) * height as f32).round() as usize - r.min(height);
-    let r = r.min(height);
-    let w = w.min(height - r);
-    let b = if v[2] > 0.0 { height - r - w } else { 0 };
-    Some([r, w, b])
+    let mut out = Vec::with_capacity(v.len());
+    let mut acc = 0.0f32;
+    let mut done = 0usize;
+    for x in &v {
+        acc += x;
+        let end = ((acc / sum) * height as f32).round() as usize;
+        let end = end.clamp(done, height);
+        out.push(end - done);
+        done = end;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -357,13 +430,15 @@ mod tests {
 
     #[test]
     fn stacks_are_proportional_and_fill_the_bar() {
-        assert_eq!(stack(Some(1.0), Some(0.0), Some(0.0), 11), Some([11, 0, 0]));
-        assert_eq!(stack(Some(0.0), None, Some(0.7), 11), Some([0, 0, 11]));
-        assert_eq!(stack(None, None, None, 11), None);
-        assert_eq!(stack(Some(1.0), Some(0.0), Some(1.0), 10), Some([5, 0, 5]));
-        let [r, w, b] = stack(Some(0.5), Some(0.25), Some(0.25), 11).unwrap();
-        assert_eq!(r + w + b, 11);
-        assert!(r > w && r > b);
+        assert_eq!(stack_n(&[1.0, 0.0, 0.0], 11), vec![11, 0, 0]);
+        assert_eq!(stack_n(&[0.0, 0.0, 0.7], 11), vec![0, 0, 11]);
+        assert_eq!(stack_n(&[0.0, 0.0, 0.0], 11), vec![0, 0, 0]);
+        assert_eq!(stack_n(&[1.0, 0.0, 1.0], 10), vec![5, 0, 5]);
+        let v = stack_n(&[0.5, 0.25, 0.25], 11);
+        assert_eq!(v.iter().sum::<usize>(), 11);
+        assert!(v[0] > v[1] && v[0] > v[2]);
+        let five = stack_n(&[0.3, 0.2, 0.1, 0.3, 0.1], 11);
+        assert_eq!(five.iter().sum::<usize>(), 11);
     }
 
     #[test]

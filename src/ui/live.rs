@@ -28,6 +28,7 @@ pub struct Pictures {
 
 pub struct RunPictures {
     acc: Option<lanes::Accumulator>,
+    gil_acc: Option<lanes::Accumulator>,
     pub heat: Option<(TextureHandle, Picture)>,
     pub lanes: Option<(TextureHandle, Picture)>,
     uploaded: Option<(Instant, u64, bool)>,
@@ -57,6 +58,7 @@ impl Pictures {
     ) -> &RunPictures {
         let pics = self.runs.entry(index).or_insert(RunPictures {
             acc: None,
+            gil_acc: None,
             heat: None,
             lanes: None,
             uploaded: None,
@@ -70,7 +72,22 @@ impl Pictures {
             return pics;
         };
         acc.feed(run.series(), &lanes::picture_columns(run, MAX_LANES));
-        let rows = acc.rows_read();
+        let gil_series = &run.gil().series;
+        if pics.gil_acc.is_none()
+            && let Some(first) = gil_series.first_t_ns()
+        {
+            // The GIL reader's rows close 100 ms intervals: start one
+            // interval before the first.
+            let start = first.saturating_sub(crate::run::gil_watch::INTERVAL_NS);
+            pics.gil_acc = Some(
+                lanes::Accumulator::new(start, lanes::FIRST_BUCKET_NS)
+                    .with_first_span(crate::run::gil_watch::INTERVAL_NS),
+            );
+        }
+        if let Some(g) = &mut pics.gil_acc {
+            g.feed(gil_series, &lanes::gil_columns(run, MAX_LANES));
+        }
+        let rows = acc.rows_read() + pics.gil_acc.as_ref().map_or(0, |g| g.rows_read());
         let stale = match pics.uploaded {
             None => true,
             Some((at, r, d)) => {
@@ -80,7 +97,7 @@ impl Pictures {
         if stale {
             let colors = StateColors::new(dark);
             let mut heat = lanes::core_heat(run, acc, colors);
-            let mut lane = lanes::thread_lanes(run, acc, MAX_LANES, colors);
+            let mut lane = lanes::thread_lanes(run, acc, pics.gil_acc.as_ref(), MAX_LANES, colors);
             pics.heat = Some((upload(ctx, &format!("heat{index}"), &mut heat), heat));
             pics.lanes = Some((upload(ctx, &format!("lanes{index}"), &mut lane), lane));
             pics.uploaded = Some((Instant::now(), rows, dark));
@@ -617,12 +634,53 @@ pub fn lane_plot(
     h: f32,
 ) {
     let c = StateColors::new(spec.dark);
+    let exact = spec.run.gil().has_data();
     ui.horizontal(|ui| {
         ui.label(RichText::new("Threads").strong());
-        ui.label(RichText::new("■ running").color(c.running).strong());
-        ui.label(RichText::new("■ waiting for a core").color(c.waiting));
-        ui.label(RichText::new("■ blocked").color(c.blocked));
-        ui.small("(blank: idle or not measured)");
+        if exact {
+            ui.label(
+                RichText::new("■ running, holding the GIL")
+                    .color(c.running)
+                    .strong(),
+            );
+            ui.label(
+                RichText::new("■ running without it")
+                    .color(c.running_free)
+                    .strong(),
+            );
+            ui.label(
+                RichText::new("■ waiting for a core")
+                    .color(c.waiting)
+                    .strong(),
+            );
+            ui.label(
+                RichText::new("■ waiting for the GIL")
+                    .color(c.blocked)
+                    .strong(),
+            );
+            ui.label(
+                RichText::new("■ blocked on other")
+                    .color(c.blocked_other)
+                    .strong(),
+            );
+        } else {
+            ui.label(RichText::new("■ running").color(c.running).strong());
+            ui.label(
+                RichText::new("■ waiting for a core")
+                    .color(c.waiting)
+                    .strong(),
+            );
+            ui.label(RichText::new("■ blocked").color(c.blocked).strong());
+            let why = spec
+                .run
+                .gil()
+                .notices
+                .iter()
+                .find(|n| n.starts_with("no exact"))
+                .cloned()
+                .unwrap_or_else(|| "no exact GIL lanes for this run".into());
+            ui.small(format!("({why})"));
+        }
     });
     let Some((tex, pic)) = lanes else { return };
     let (x0, x1) = x_bounds(spec);

@@ -59,6 +59,8 @@ pub struct Finished {
     pub stderr: Vec<String>,
     pub problems: Vec<String>,
     pub samples: Vec<gilscope::sampler::Sample>,
+    pub gil: Vec<gilscope::gil::GilInterval>,
+    pub gil_notices: Vec<String>,
     pub outcome: RunOutcome,
     pub pid: u32,
 }
@@ -81,6 +83,8 @@ pub fn run_to_end(spec: &RunSpec) -> Finished {
         stderr: vec![],
         problems: vec![],
         samples: vec![],
+        gil: vec![],
+        gil_notices: vec![],
         outcome: placeholder(),
         pid,
     };
@@ -101,6 +105,8 @@ pub fn run_to_end(spec: &RunSpec) -> Finished {
             } => fin.stderr.push(line),
             RunMessage::ProtocolProblem(p) => fin.problems.push(p),
             RunMessage::Sample(s) => fin.samples.push(*s),
+            RunMessage::Gil(interval) => fin.gil.push(*interval),
+            RunMessage::GilNotice(text) => fin.gil_notices.push(text),
             RunMessage::Finished(outcome) => {
                 fin.outcome = *outcome;
                 break;

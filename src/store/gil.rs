@@ -1,0 +1,196 @@
+//! What a run's exact GIL reader saw (CPython 3.13+): per thread, the
+//! fraction of each interval it held its interpreter's GIL, waited for it,
+//! or ran without it, as columns beside their own time axis (one row per
+//! aggregated interval, ~10 per second), plus totals over the whole run.
+//! A run without GIL data (3.12, not sampled, refused) has no rows and its
+//! notices say why: missing, never 0.
+
+use super::series::{ColumnId, SeriesLimits, TimeSeries};
+use crate::gil::{GilEnabledChange, GilInterval};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Columns of one thread in [`GilTrack::series`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GilColumns {
+    /// Ticks holding a GIL / ticks its process was read.
+    pub hold: ColumnId,
+    /// Probes waiting for a GIL / probes.
+    pub wait: ColumnId,
+    /// Probes on a CPU (or runnable) without any GIL / probes.
+    pub run_free: ColumnId,
+}
+
+/// One thread's GIL columns and run totals.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GilThread {
+    pub pid: u32,
+    pub columns: GilColumns,
+    /// Interpreter whose GIL it held or waited for most (latest interval).
+    pub interp_id: Option<i64>,
+    /// Σ hold fraction × process ticks, and the ticks.
+    pub hold_ticks: f64,
+    pub ticks: u64,
+    /// Σ wait fraction × probes, Σ run-free fraction × probes, and probes.
+    pub wait_probes: f64,
+    pub run_free_probes: f64,
+    pub probes: u64,
+}
+
+impl GilThread {
+    /// Fraction of the run's GIL ticks this thread held a GIL.
+    pub fn hold_fraction(&self) -> Option<f64> {
+        (self.ticks > 0).then(|| self.hold_ticks / self.ticks as f64)
+    }
+
+    /// Fraction of its probes spent waiting for a GIL.
+    pub fn wait_fraction(&self) -> Option<f64> {
+        (self.probes > 0).then(|| self.wait_probes / self.probes as f64)
+    }
+
+    /// Fraction of its probes running without holding any GIL.
+    pub fn run_free_fraction(&self) -> Option<f64> {
+        (self.probes > 0).then(|| self.run_free_probes / self.probes as f64)
+    }
+}
+
+/// One GIL (interpreter) over the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct GilTotals {
+    pub pid: u32,
+    pub interp_id: i64,
+    pub ticks: u64,
+    /// Σ locked fraction × ticks; Σ enabled fraction × ticks.
+    pub locked_ticks: f64,
+    pub enabled_ticks: f64,
+    /// Σ hand-offs (per second × interval length).
+    pub handoffs: f64,
+    pub secs: f64,
+}
+
+impl GilTotals {
+    pub fn locked_fraction(&self) -> Option<f64> {
+        (self.ticks > 0).then(|| self.locked_ticks / self.ticks as f64)
+    }
+
+    pub fn enabled_fraction(&self) -> Option<f64> {
+        (self.ticks > 0).then(|| self.enabled_ticks / self.ticks as f64)
+    }
+
+    pub fn handoffs_per_sec(&self) -> Option<f64> {
+        (self.secs > 0.0).then(|| self.handoffs / self.secs)
+    }
+}
+
+/// Everything about a run's GILs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GilTrack {
+    pub series: TimeSeries,
+    /// By TID.
+    pub threads: BTreeMap<u32, GilThread>,
+    /// By (pid, interpreter id).
+    pub gils: Vec<GilTotals>,
+    pub enabled_changes: Vec<GilEnabledChange>,
+    /// Why there are no exact GIL lanes, or what went wrong reading them.
+    pub notices: Vec<String>,
+    pub intervals: u64,
+}
+
+impl Default for GilTrack {
+    fn default() -> Self {
+        Self {
+            series: TimeSeries::new(SeriesLimits {
+                max_age_ns: None,
+                // 10 rows a second for 15 minutes.
+                max_rows: 9_000,
+            }),
+            threads: BTreeMap::new(),
+            gils: Vec::new(),
+            enabled_changes: Vec::new(),
+            notices: Vec::new(),
+            intervals: 0,
+        }
+    }
+}
+
+impl GilTrack {
+    /// Whether any GIL was read.
+    pub fn has_data(&self) -> bool {
+        self.intervals > 0
+    }
+
+    pub fn notice(&mut self, text: String) {
+        if self.notices.len() < 20 && !self.notices.contains(&text) {
+            self.notices.push(text);
+        }
+    }
+
+    /// Takes in one aggregated interval: a row at its end.
+    pub fn eat(&mut self, interval: &GilInterval) {
+        if self.series.push_row(interval.end_ns).is_err() {
+            return;
+        }
+        self.intervals += 1;
+        let secs = (interval.end_ns.saturating_sub(interval.start_ns)) as f64 / 1e9;
+        for p in &interval.processes {
+            for g in &p.gils {
+                let totals = match self
+                    .gils
+                    .iter_mut()
+                    .find(|t| t.pid == p.pid && t.interp_id == g.interp_id)
+                {
+                    Some(t) => t,
+                    None => {
+                        self.gils.push(GilTotals {
+                            pid: p.pid,
+                            interp_id: g.interp_id,
+                            ..GilTotals::default()
+                        });
+                        self.gils.last_mut().expect("just pushed")
+                    }
+                };
+                totals.ticks += g.ticks;
+                totals.locked_ticks += g.locked_fraction * g.ticks as f64;
+                totals.enabled_ticks += g.enabled_fraction * g.ticks as f64;
+                if let Some(h) = g.handoffs_per_sec.or(g.sampled_handoffs_per_sec) {
+                    totals.handoffs += h * secs;
+                    totals.secs += secs;
+                }
+            }
+            for t in &p.threads {
+                let series = &mut self.series;
+                let entry = self.threads.entry(t.tid).or_insert_with(|| GilThread {
+                    pid: p.pid,
+                    columns: GilColumns {
+                        hold: series.column(&format!("gil/{}/hold", t.tid)),
+                        wait: series.column(&format!("gil/{}/wait", t.tid)),
+                        run_free: series.column(&format!("gil/{}/run_free", t.tid)),
+                    },
+                    interp_id: None,
+                    hold_ticks: 0.0,
+                    ticks: 0,
+                    wait_probes: 0.0,
+                    run_free_probes: 0.0,
+                    probes: 0,
+                });
+                entry.interp_id = t.interp_id.or(entry.interp_id);
+                entry.hold_ticks += t.hold_fraction * p.ticks as f64;
+                entry.ticks += p.ticks;
+                series.set_last(entry.columns.hold, t.hold_fraction as f32);
+                if t.probes > 0 {
+                    entry.probes += t.probes;
+                    if let Some(w) = t.wait_fraction {
+                        entry.wait_probes += w * t.probes as f64;
+                        series.set_last(entry.columns.wait, w as f32);
+                    }
+                    if let Some(r) = t.running_without_gil_fraction {
+                        entry.run_free_probes += r * t.probes as f64;
+                        series.set_last(entry.columns.run_free, r as f32);
+                    }
+                }
+            }
+        }
+        self.enabled_changes
+            .extend(interval.enabled_changes.iter().cloned());
+    }
+}

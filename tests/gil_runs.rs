@@ -1,0 +1,100 @@
+//! The exact GIL reader inside sampled runs (CPython 3.13 and 3.13t): its
+//! intervals reach the run record, per-worker hold/wait fractions come out
+//! of it, and a sweep's aggregate carries "GIL wait" per mode.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use gilscope::interp::Mode;
+use gilscope::run::{self, RunMessage};
+use gilscope::sampler::SamplerConfig;
+use gilscope::store::RunRecord;
+use gilscope::store::metrics::worker_gil;
+use std::time::Duration;
+
+fn sampled(mode: Mode, workers: usize) -> RunRecord {
+    let spec = common::spec(mode, workers, "primes", &[("n", "250000")]);
+    let interp = common::interp_for(mode).clone();
+    let handle = run::start_sampled(&spec, Some(SamplerConfig::default())).unwrap();
+    let mut record = RunRecord::new(spec, interp);
+    loop {
+        let msg = handle
+            .messages()
+            .recv_timeout(Duration::from_secs(300))
+            .unwrap();
+        let done = matches!(msg, RunMessage::Finished(_));
+        record.eat_message(msg);
+        if done {
+            break;
+        }
+    }
+    assert!(record.result().is_some(), "{mode}: {:?}", record.outcome());
+    record
+}
+
+#[test]
+fn gil_workers_take_turns_on_the_default_build() {
+    let run = sampled(Mode::Gil, 2);
+    let gil = run.gil();
+    assert!(gil.has_data(), "no GIL data; notices: {:?}", gil.notices);
+    assert!(
+        gil.notices.iter().any(|n| n.contains("reading the GIL")),
+        "{:?}",
+        gil.notices
+    );
+    let workers = worker_gil(&run);
+    assert_eq!(workers.len(), 2, "{workers:?}");
+    for w in &workers {
+        let (hold, wait) = (w.hold.unwrap(), w.wait.unwrap());
+        assert!(
+            (0.25..=0.75).contains(&hold),
+            "worker {}: holds {hold:.2}",
+            w.worker
+        );
+        assert!(wait >= 0.2, "worker {}: waits only {wait:.2}", w.worker);
+    }
+    // One interpreter, one GIL; the workers' holds cannot add up past it.
+    let total: f64 = workers.iter().filter_map(|w| w.hold).sum();
+    assert!(total <= 1.02, "holds add up to {total:.2}");
+    assert!(gil.gils.iter().any(|g| g.locked_fraction().unwrap() > 0.5));
+    // Saved and loaded, the GIL data is still there.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gil.json.gz");
+    run.save(&path).unwrap();
+    let back = RunRecord::load(&path).unwrap();
+    assert_eq!(worker_gil(&back), workers);
+}
+
+#[test]
+fn free_threaded_workers_never_hold_a_gil() {
+    let run = sampled(Mode::Ft, 2);
+    let gil = run.gil();
+    assert!(gil.has_data(), "no GIL data; notices: {:?}", gil.notices);
+    for w in worker_gil(&run) {
+        assert!(
+            w.hold.unwrap() <= 0.02,
+            "worker {} holds {:?}",
+            w.worker,
+            w.hold
+        );
+        assert!(
+            w.wait.unwrap() <= 0.05,
+            "worker {} waits {:?}",
+            w.worker,
+            w.wait
+        );
+    }
+    for g in &gil.gils {
+        assert!(g.enabled_fraction().unwrap() < 0.01, "{g:?}");
+        assert!(g.locked_fraction().unwrap() < 0.01, "{g:?}");
+    }
+}
+
+#[test]
+fn sweep_aggregate_reports_gil_wait_per_mode() {
+    let runs = [sampled(Mode::Gil, 2), sampled(Mode::Ft, 2)];
+    let agg = gilscope::sweep::aggregate(&runs);
+    let wait = |m: Mode| agg.points.iter().find(|p| p.mode == m).unwrap().gil_wait;
+    assert!(wait(Mode::Gil).unwrap() >= 0.2, "{:?}", agg.points);
+    assert!(wait(Mode::Ft).unwrap() <= 0.05, "{:?}", agg.points);
+}
