@@ -663,6 +663,8 @@ pub fn lane_plot(
                     .color(c.blocked_other)
                     .strong(),
             );
+            ui.label(RichText::new("■ GIL not read").color(c.unread).strong())
+                .on_hover_text("Running at a moment the GIL reader has no reading for (before it attached to the process)");
         } else {
             ui.label(RichText::new("■ running").color(c.running).strong());
             ui.label(
