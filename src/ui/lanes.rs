@@ -22,6 +22,9 @@ pub struct StateColors {
     pub blocked: Color32,
     /// Blocked on something other than a GIL (exact lanes only).
     pub blocked_other: Color32,
+    /// Running at a moment the GIL reader has no reading for (exact lanes
+    /// only: before it attached, or a gap).
+    pub unread: Color32,
     /// Heat map at 0 % busy.
     pub cold: Color32,
     /// Heat map at 100 % busy.
@@ -39,6 +42,11 @@ impl StateColors {
                 Color32::from_rgb(0x6b, 0x72, 0x80)
             } else {
                 Color32::from_rgb(0xa0, 0xa6, 0xb0)
+            },
+            unread: if dark {
+                Color32::from_rgb(0xc8, 0xcd, 0xd4)
+            } else {
+                Color32::from_rgb(0x55, 0x5b, 0x66)
             },
             cold: if dark {
                 Color32::from_rgb(0x24, 0x3b, 0x55)
@@ -375,6 +383,12 @@ pub fn thread_lanes(
                         (b - gw, colors.blocked_other),
                     ]
                 }
+                // The GIL reader saw this thread, but not at this moment.
+                None if exact.is_some() => vec![
+                    (r, colors.unread),
+                    (w, colors.waiting),
+                    (b, colors.blocked_other),
+                ],
                 None => vec![
                     (r, colors.running),
                     (w, colors.waiting),
