@@ -334,8 +334,9 @@ mod tests {
         assert_eq!(row[7], "100.0 %");
         assert_eq!(row[10], "6.0");
         assert_eq!(row[11], "70 / 20");
-        assert_eq!(row[12], "✓");
-        assert_eq!(point_row(&ok, Some("other"))[12], "✗");
+        assert_eq!(row[12], "45 / 40");
+        assert_eq!(row[13], "✓");
+        assert_eq!(point_row(&ok, Some("other"))[13], "✗");
     }
 
     #[test]
