@@ -145,6 +145,53 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
     // "ft" in the setup panel and in the row.
     assert!(h.query_all_by_label("ft").count() >= 2);
     assert!(h.query_by_label("✓").is_some(), "checksum column");
+
+    // Exports from the File menu: each writes its file and says where.
+    let dir = h.state().options.export_dir.clone();
+    for (item, what) in [
+        ("Save the shown run (run file)", "run file written"),
+        ("Export the shown run as CSV (samples)", "CSV written"),
+        ("Export charts (PNG + SVG)", "charts written"),
+    ] {
+        h.get_by_label("File").click();
+        h.run_steps(3);
+        h.get_by_label(item).click();
+        step_until(&mut h, what, Duration::from_secs(60), |a| {
+            a.notices.iter().any(|n| n.text.starts_with(what))
+        });
+    }
+    let files: Vec<std::path::PathBuf> = walk(&dir);
+    let has = |suffix: &str| files.iter().any(|f| f.to_string_lossy().ends_with(suffix));
+    assert!(
+        has(".json.gz") && has(".csv") && has("speedup.png") && has("speedup.svg"),
+        "{files:?}"
+    );
+    let run_file = files
+        .iter()
+        .find(|f| f.to_string_lossy().ends_with(".json.gz"))
+        .unwrap();
+    let back = gilscope::store::RunRecord::load(run_file).unwrap();
+    assert_eq!(back.result(), h.state().runs[0].record.result());
+    let csv_file = files
+        .iter()
+        .find(|f| f.to_string_lossy().ends_with(".csv"))
+        .unwrap();
+    let csv = std::fs::read_to_string(csv_file).unwrap();
+    assert!(csv.starts_with("t_s,"), "{}", &csv[..80.min(csv.len())]);
+    assert_eq!(csv.lines().count(), back.series().len() + 1);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 #[test]
