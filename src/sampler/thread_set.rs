@@ -68,6 +68,18 @@ struct ProcessEntry {
     /// `None` if statm could not be opened (retried on refresh).
     statm: Option<StatmReader>,
     tasks: BTreeMap<Pid, TaskReader>,
+    /// `/proc/PID/task`, kept open: its link count is 2 + the number of
+    /// threads (procfs), so one `fstat` says whether listing it again could
+    /// find anything new.
+    task_dir: Option<std::fs::File>,
+    /// Link count at the last listing.
+    listed_nlink: Option<u64>,
+}
+
+/// The link count of an open `/proc/PID/task` (`None` if unreadable).
+fn task_dir_nlink(dir: &std::fs::File) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    dir.metadata().ok().map(|m| m.nlink())
 }
 
 /// The threads of `root` and all its descendants, with their files open.
@@ -161,12 +173,28 @@ impl ThreadSet {
         let mut report = RefreshReport::default();
         let pids: Vec<Pid> = self.processes.keys().copied().collect();
         for pid in pids {
-            self.refresh_process(pid, &mut report);
+            // Same number of threads as at the last listing: nothing to
+            // open (an exit is seen when its files fail to read; an exit
+            // plus a start between two samples waits for the next walk).
+            let unchanged = self.processes.get(&pid).is_some_and(|e| {
+                e.listed_nlink.is_some()
+                    && e.task_dir.as_ref().and_then(task_dir_nlink) == e.listed_nlink
+            });
+            if !unchanged {
+                self.refresh_process(pid, &mut report);
+            }
         }
         report
     }
 
     fn refresh_process(&mut self, pid: Pid, report: &mut RefreshReport) {
+        // The count before listing: a thread started while we list makes
+        // the next count differ, so the next sample lists again.
+        let nlink_before = self
+            .processes
+            .get(&pid)
+            .and_then(|e| e.task_dir.as_ref())
+            .and_then(task_dir_nlink);
         let mut tids = std::mem::take(&mut self.scratch);
         if let Err(e) = list_threads_into(pid, &mut tids) {
             // Gone: the whole process exited since the tree walk.
@@ -182,7 +210,13 @@ impl ThreadSet {
         let entry = self.processes.entry(pid).or_insert_with(|| ProcessEntry {
             statm: None,
             tasks: BTreeMap::new(),
+            task_dir: std::fs::File::open(format!("/proc/{pid}/task")).ok(),
+            listed_nlink: None,
         });
+        // A process seen for the first time: counted just after listing (a
+        // thread started in between waits for the next tree walk).
+        entry.listed_nlink =
+            nlink_before.or_else(|| entry.task_dir.as_ref().and_then(task_dir_nlink));
         if entry.statm.is_none() {
             match StatmReader::open(pid) {
                 Ok(r) => entry.statm = Some(r),
