@@ -281,4 +281,22 @@ fn sweep_fills_the_scaling_chart() {
     set(&mut h, |a| a.view = View::Compare);
     assert!(h.query_by_label("Speedup vs workers").is_some());
     assert!(h.query_by_label("Runs (4)").is_some());
+
+    // Race the two 2-worker runs side by side on one clock.
+    set(&mut h, |a| a.selected = vec![1, 3]);
+    h.get_by_label("Race the two selected").click();
+    h.run_steps(3);
+    assert!(h.state().race.is_some());
+    assert!(h.query_by_label("Race").is_some());
+    assert!(
+        h.query_by_label("primes · gil · 2 workers · 3.13")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label("primes · process · 2 workers · 3.13")
+            .is_some()
+    );
+    h.get_by_label("Close race").click();
+    h.run_steps(3);
+    assert!(h.state().race.is_none());
 }

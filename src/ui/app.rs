@@ -171,6 +171,8 @@ pub struct App {
     pub selected: Vec<usize>,
     pub show_log: bool,
     pub open_path: String,
+    /// The "Open file…" browser, when open.
+    pub browser: Option<super::browse::Browser>,
     pub pictures: live::Pictures,
     pub compare_cache: compare::CompareCache,
     style_applied: Option<(bool, bool)>,
@@ -206,6 +208,7 @@ impl App {
             selected: Vec::new(),
             show_log: false,
             open_path: String::new(),
+            browser: None,
             pictures: live::Pictures::default(),
             compare_cache: compare::CompareCache::default(),
             style_applied: None,
@@ -251,6 +254,11 @@ impl App {
                 false,
             );
         }
+    }
+
+    /// Opens the file browser for `purpose`.
+    pub fn browse(&mut self, purpose: super::browse::Purpose) {
+        self.browser = Some(super::browse::Browser::new(purpose, None));
     }
 
     /// Stops every run (the window is closing).
@@ -707,6 +715,19 @@ impl App {
                 });
         } else {
             egui::Panel::top("top-presentation").show(ui, |ui| self.presentation_bar(ui));
+        }
+        if let Some(browser) = &mut self.browser
+            && let Some(choice) = browser.show(&ctx)
+        {
+            let purpose = browser.purpose;
+            self.browser = None;
+            if let super::browse::Choice::Picked(path) = choice {
+                match purpose {
+                    super::browse::Purpose::Workload => self.setup.use_file(&path),
+                    super::browse::Purpose::Image => self.setup.use_image(&path),
+                    super::browse::Purpose::RunOrSweep => self.jobs.open(path),
+                }
+            }
         }
         egui::CentralPanel::default().show(ui, |ui| match self.view {
             View::Live => live::show(self, ui),

@@ -173,6 +173,10 @@ pub fn file_menu(app: &mut App, ui: &mut egui::Ui) {
                 .desired_width(260.0),
         )
         .labelled_by(l.id);
+        if ui.button("Browse…").clicked() {
+            app.browse(super::browse::Purpose::RunOrSweep);
+            ui.close();
+        }
         if ui.button("Open").clicked() {
             let p = app.open_path.trim().to_string();
             if p.is_empty() {

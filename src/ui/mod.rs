@@ -12,12 +12,14 @@
 //! * [`jobs`]: other background work (discovery, install, files, exports).
 //! * [`catalog`]: the built-in workloads as the harness describes them.
 //! * [`export`]: CSV, run files, charts and screenshots on disk.
+//! * [`browse`]: the in-app "Open file…" browser.
 //!
 //! The UI is a plain `App::ui(&mut egui::Ui)`, so tests drive it headless
 //! with egui_kittest and the benchmark times it without a window.
 
 pub mod app;
 pub mod bench;
+pub mod browse;
 pub mod catalog;
 pub mod compare;
 pub mod driver;

@@ -416,11 +416,16 @@ fn workload(app: &mut App, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             let l = ui.label("File");
             ui.add(
-                egui::TextEdit::singleline(&mut app.setup.file).hint_text("/path/to/workload.py"),
+                egui::TextEdit::singleline(&mut app.setup.file)
+                    .hint_text("/path/to/workload.py")
+                    .desired_width(170.0),
             )
             .labelled_by(l.id);
+            if ui.button("Open file…").clicked() {
+                app.browse(super::browse::Purpose::Workload);
+            }
         });
-        ui.small("Open file…: type a path or drop a .py file on the window. It defines PARAMS, prepare(params) → chunks, run_chunk(state, chunk) → (items, partial) and finish(params, partials) → checksum (see workloads/PROTOCOL.md).");
+        ui.small("Type a path, use Open file…, or drop a .py file on the window. It defines PARAMS, prepare(params) → chunks, run_chunk(state, chunk) → (items, partial) and finish(params, partials) → checksum (see workloads/PROTOCOL.md).");
         let l = ui.label("Parameters (key=value, comma-separated)");
         ui.text_edit_singleline(&mut app.setup.extra_params)
             .labelled_by(l.id);
@@ -429,6 +434,7 @@ fn workload(app: &mut App, ui: &mut egui::Ui) {
         }
         return;
     }
+    let mut pick_image = false;
     if !app.setup.params.is_empty() {
         egui::Grid::new("params").num_columns(2).show(ui, |ui| {
             for (key, value) in &mut app.setup.params {
@@ -438,12 +444,18 @@ fn workload(app: &mut App, ui: &mut egui::Ui) {
                 } else {
                     ""
                 };
-                ui.add(
-                    egui::TextEdit::singleline(value)
-                        .hint_text(hint)
-                        .desired_width(170.0),
-                )
-                .labelled_by(l.id);
+                let is_image = key == "image";
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(value)
+                            .hint_text(hint)
+                            .desired_width(if is_image { 130.0 } else { 170.0 }),
+                    )
+                    .labelled_by(l.id);
+                    if is_image && ui.button("Open…").clicked() {
+                        pick_image = true;
+                    }
+                });
                 ui.end_row();
             }
         });
@@ -451,6 +463,9 @@ fn workload(app: &mut App, ui: &mut egui::Ui) {
         {
             app.setup.params = app.setup.defaults.clone();
         }
+    }
+    if pick_image {
+        app.browse(super::browse::Purpose::Image);
     }
 }
 
