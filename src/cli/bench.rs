@@ -399,7 +399,13 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
         let stats = sampler.stop();
         drop(target);
         let samples: Vec<_> = rx.try_iter().collect();
-        let threads_seen = samples.last().map_or(0, |s| s.threads.len());
+        // Distinct threads read over the run (a sleeping thread is not read
+        // in every sample).
+        let threads_seen = samples
+            .iter()
+            .flat_map(|s| s.threads.iter().map(|t| t.tid))
+            .collect::<std::collections::HashSet<u32>>()
+            .len();
         let mut costs: Vec<f64> = samples.iter().map(|s| s.cost_ns as f64 / 1000.0).collect();
         let share = if stats.wall_ns > 0 {
             stats.cpu_ns as f64 / stats.wall_ns as f64

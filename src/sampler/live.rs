@@ -170,7 +170,17 @@ struct Prev {
     t_ns: u64,
     on_cpu_ns: u64,
     runqueue_ns: u64,
+    /// Consecutive reads in which the thread neither ran nor waited for a
+    /// core (asleep the whole time).
+    idle_reads: u32,
 }
+
+/// A thread asleep for this many reads in a row …
+pub const IDLE_AFTER_READS: u32 = 3;
+/// … is read only every this many samples until it runs again (its next
+/// read covers the whole span since the previous one, so no time is lost;
+/// a wake-up is seen at most this many samples late). Pokes read all.
+pub const IDLE_READ_EVERY: u64 = 4;
 
 /// The sampler's state between ticks.
 struct State {
@@ -199,9 +209,10 @@ impl State {
     }
 
     /// Takes one sample; `None` once the root process is gone.
-    fn sample(&mut self, config: &SamplerConfig, with_smaps: bool) -> Option<Sample> {
+    fn sample(&mut self, config: &SamplerConfig, with_smaps: bool, all: bool) -> Option<Sample> {
         let full_walk = self.n.is_multiple_of(u64::from(config.tree_every.max(1)));
         let read_stat = self.n.is_multiple_of(u64::from(config.stat_every.max(1)));
+        let n = self.n;
         self.n += 1;
         if full_walk {
             if let Err(e) = self.set.refresh()
@@ -214,7 +225,15 @@ impl State {
         }
         let t_ns = monotonic_ns();
         self.threads.clear();
-        self.set.sample_threads_with(&mut self.threads, read_stat);
+        let prev = &self.prev;
+        let read = |id: TaskId| {
+            all || prev.get(&id).is_none_or(|p| {
+                p.idle_reads < IDLE_AFTER_READS
+                    || (n + u64::from(id.tid)).is_multiple_of(IDLE_READ_EVERY)
+            })
+        };
+        self.set
+            .sample_threads_filtered(&mut self.threads, read_stat, read);
         for gone in &self.threads.gone {
             self.prev.remove(gone);
         }
@@ -245,9 +264,15 @@ impl State {
             };
             let (mut running, mut waiting, mut blocked) = (None, None, None);
             if let (Some(on), Some(rq)) = (on_cpu_ns, runqueue_ns) {
+                let mut idle_reads = 0;
                 if let Some(p) = self.prev.get(&ts.id)
                     && t_ns > p.t_ns
                 {
+                    idle_reads = if on == p.on_cpu_ns && rq == p.runqueue_ns {
+                        p.idle_reads.saturating_add(1)
+                    } else {
+                        0
+                    };
                     let dt = (t_ns - p.t_ns) as f64;
                     let run = (on.saturating_sub(p.on_cpu_ns) as f64 / dt).clamp(0.0, 1.0);
                     let wait = (rq.saturating_sub(p.runqueue_ns) as f64 / dt).clamp(0.0, 1.0 - run);
@@ -261,6 +286,7 @@ impl State {
                         t_ns,
                         on_cpu_ns: on,
                         runqueue_ns: rq,
+                        idle_reads,
                     },
                 );
             }
@@ -384,7 +410,7 @@ fn run(
         };
         let with_smaps = extra == Some(Poke::Baseline)
             || tick.is_multiple_of(u64::from(config.smaps_every.max(1)));
-        let Some(mut sample) = state.sample(&config, with_smaps) else {
+        let Some(mut sample) = state.sample(&config, with_smaps, extra.is_some()) else {
             break;
         };
         // Skip the ticks whose slots have already passed.
@@ -474,6 +500,66 @@ mod tests {
                 .any(|s| s.memory.unwrap().pss_bytes.is_some())
         );
         assert!(!samples.last().unwrap().cores.is_empty());
+    }
+
+    #[test]
+    fn a_sleeping_thread_is_read_less_often_and_its_wake_up_is_seen() {
+        // Sleeps 0.5 s, then spins 0.3 s.
+        let mut child = Command::new("python3")
+            .args([
+                "-c",
+                "import time\ntime.sleep(0.5)\nt = time.monotonic()\nwhile time.monotonic() - t < 0.3: pass\ntime.sleep(5)",
+            ])
+            .spawn()
+            .unwrap();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let sampler = Sampler::start(
+            child.id(),
+            SamplerConfig {
+                rate_hz: 100.0,
+                gil_hz: 0.0,
+                ..Default::default()
+            },
+            tx,
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        sampler.stop();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let samples: Vec<Sample> = rx.try_iter().collect();
+        let tid = child.id();
+        let seen: Vec<(u64, Option<f32>)> = samples
+            .iter()
+            .filter_map(|s| {
+                let t = s.threads.iter().find(|t| t.tid == tid)?;
+                Some((s.t_ns, t.running))
+            })
+            .collect();
+        // Asleep most of the time: left out of many samples …
+        assert!(
+            seen.len() < samples.len() * 3 / 4,
+            "read in {} of {} samples",
+            seen.len(),
+            samples.len()
+        );
+        // … but the spin is seen: some readings show it running.
+        let busy = seen
+            .iter()
+            .filter(|(_, r)| r.is_some_and(|r| r > 0.5))
+            .count();
+        assert!(busy >= 5, "running in only {busy} readings: {seen:?}");
+        // No reading claims more than the span since the previous one.
+        let first_busy = seen
+            .iter()
+            .position(|(_, r)| r.is_some_and(|r| r > 0.5))
+            .unwrap();
+        let t0 = samples[0].t_ns;
+        let at = (seen[first_busy].0 - t0) as f64 / 1e9;
+        assert!(
+            at < 0.75,
+            "the wake-up at ~0.5 s was seen only at {at:.2} s"
+        );
     }
 
     #[test]

@@ -74,7 +74,15 @@ struct ProcessEntry {
     task_dir: Option<std::fs::File>,
     /// Link count at the last listing.
     listed_nlink: Option<u64>,
+    /// Tree walks since the threads were last listed.
+    walks_unlisted: u32,
 }
+
+/// A tree walk lists the threads of a process whose thread count did not
+/// change only every this many walks (a thread that exits while another
+/// starts between two samples leaves the count unchanged; it is found at
+/// the latest then).
+pub const RELIST_EVERY_WALKS: u32 = 5;
 
 /// The link count of an open `/proc/PID/task` (`None` if unreadable).
 fn task_dir_nlink(dir: &std::fs::File) -> Option<u64> {
@@ -161,7 +169,15 @@ impl ThreadSet {
             }
         }
         for pid in tree {
-            self.refresh_process(pid, &mut report);
+            let skip = self.processes.get_mut(&pid).is_some_and(|e| {
+                let unchanged = e.listed_nlink.is_some()
+                    && e.task_dir.as_ref().and_then(task_dir_nlink) == e.listed_nlink;
+                e.walks_unlisted += 1;
+                unchanged && e.walks_unlisted < RELIST_EVERY_WALKS
+            });
+            if !skip {
+                self.refresh_process(pid, &mut report);
+            }
         }
         Ok(report)
     }
@@ -212,7 +228,9 @@ impl ThreadSet {
             tasks: BTreeMap::new(),
             task_dir: std::fs::File::open(format!("/proc/{pid}/task")).ok(),
             listed_nlink: None,
+            walks_unlisted: 0,
         });
+        entry.walks_unlisted = 0;
         // A process seen for the first time: counted just after listing (a
         // thread started in between waits for the next tree walk).
         entry.listed_nlink =
@@ -260,12 +278,26 @@ impl ThreadSet {
     /// when `read_stat` (schedstat is always read; see
     /// [`TaskReader::sample_with`]).
     pub fn sample_threads_with(&mut self, out: &mut ThreadPass, read_stat: bool) {
+        self.sample_threads_filtered(out, read_stat, |_| true);
+    }
+
+    /// Like [`sample_threads_with`](Self::sample_threads_with), reading only
+    /// the threads for which `read` says so (the others are left out of
+    /// `out`, still tracked).
+    pub fn sample_threads_filtered(
+        &mut self,
+        out: &mut ThreadPass,
+        read_stat: bool,
+        read: impl Fn(TaskId) -> bool,
+    ) {
         out.clear();
         let buf = &mut self.buf;
         for entry in self.processes.values_mut() {
-            entry
-                .tasks
-                .retain(|_, reader| match reader.sample_with(buf, read_stat) {
+            entry.tasks.retain(|_, reader| {
+                if !read(reader.id()) {
+                    return true;
+                }
+                match reader.sample_with(buf, read_stat) {
                     Ok(s) => {
                         out.threads.push(s);
                         true
@@ -278,7 +310,8 @@ impl ThreadSet {
                         out.errors.push(e);
                         true
                     }
-                });
+                }
+            });
         }
         self.processes.retain(|_, p| !p.tasks.is_empty());
     }

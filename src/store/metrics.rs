@@ -307,21 +307,47 @@ pub fn sampler_use(run: &RunRecord) -> SamplerUse {
 
 /// Σ value·dt and Σ dt (ns) over the rows where `col` has a reading.
 /// `None` when it has none.
+/// Σ value × the span it describes, and Σ spans, over `rows`. A reading
+/// describes the time since the previous reading of the same column (the
+/// sampler derives it from cumulative counters against that reading), so
+/// rows where the column has no value (a sleeping thread read less often,
+/// a failed read) are covered by the next reading; spans never reach back
+/// past the start of `rows`.
 fn weighted_sum(series: &TimeSeries, col: ColumnId, rows: Range<usize>) -> Option<(f64, u64)> {
     let times = series.times_ns();
+    let start = rows.start.max(1);
+    let end = rows.end.min(times.len());
+    if start >= end {
+        return None;
+    }
+    let floor = times[start - 1];
+    // The reading before the range, if the column had one recently.
+    let mut last: Option<u64> = (start.saturating_sub(LOOKBACK_ROWS)..start)
+        .rev()
+        .find(|&r| series.value(col, r).is_some())
+        .map(|r| times[r]);
     let mut sum = 0.0;
     let mut weight = 0u64;
     let mut any = false;
-    for row in rows.start.max(1)..rows.end.min(times.len()) {
+    for row in start..end {
         if let Some(v) = series.value(col, row) {
-            let dt = times[row] - times[row - 1];
+            let from = match last {
+                Some(t) => t.max(floor),
+                None => times[row - 1],
+            };
+            let dt = times[row] - from;
             sum += f64::from(v) * dt as f64;
             weight += dt;
             any = true;
+            last = Some(times[row]);
         }
     }
     any.then_some((sum, weight))
 }
+
+/// How far back [`weighted_sum`] looks for a column's reading before its
+/// range (a sleeping thread is read every 4th sample).
+const LOOKBACK_ROWS: usize = 16;
 
 fn weighted_mean(series: &TimeSeries, col: ColumnId, rows: Range<usize>) -> Option<f64> {
     let (sum, weight) = weighted_sum(series, col, rows)?;

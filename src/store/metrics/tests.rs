@@ -130,3 +130,28 @@ fn sampler_lateness() {
     assert!(s.mean_late_ns.unwrap() > 0.0);
     assert_eq!(s.reported, None);
 }
+
+#[test]
+fn a_reading_after_skipped_rows_covers_the_whole_span_since_the_previous_one() {
+    use crate::store::series::{SeriesLimits, TimeSeries};
+    let mut s = TimeSeries::new(SeriesLimits::default());
+    let every = s.column("every");
+    let sparse = s.column("sparse");
+    // 20 ms rows; `sparse` is read every 4th row (a sleeping thread).
+    for row in 0..17u64 {
+        s.push_row(row * 20 * MS).unwrap();
+        s.set_last(every, 0.25);
+        if row % 4 == 0 {
+            s.set_last(sparse, 0.25);
+        }
+    }
+    let (sum_e, w_e) = weighted_sum(&s, every, 0..17).unwrap();
+    let (sum_s, w_s) = weighted_sum(&s, sparse, 0..17).unwrap();
+    // Both cover rows 1..17 (320 ms), not just the rows with a value.
+    assert_eq!(w_e, 320 * MS);
+    assert_eq!(w_s, 320 * MS);
+    assert!(close(sum_s, sum_e, 1.0));
+    // A range starting mid-span reaches back no further than its start.
+    let (_, w) = weighted_sum(&s, sparse, 6..17).unwrap();
+    assert_eq!(w, (16 - 5) * 20 * MS);
+}
