@@ -623,7 +623,9 @@ impl App {
                 AutoStep::SettleLive(0)
             }
             AutoStep::WaitInterpreters => {
-                if self.interpreters.is_none() {
+                // Also wait for the workload catalog: its probe is a python
+                // process that would compete with the first run.
+                if self.interpreters.is_none() || self.setup.catalog.is_none() {
                     return;
                 }
                 let plan = self.options.auto_sweep.clone();
