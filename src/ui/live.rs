@@ -195,8 +195,9 @@ fn header(app: &mut App, index: usize, ui: &mut egui::Ui) {
     let records: Vec<&RunRecord> = app.runs.iter().map(|e| &e.record).collect();
     let cmp = compare(run, &records);
     let workers = run.spec().workers;
-    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
     ui.horizontal(|ui| {
+        // Big numbers never wrap (only inside this row).
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         let stat = |ui: &mut egui::Ui, text: String, color: Color32, caption: &str| {
             ui.vertical(|ui| {
                 ui.label(RichText::new(text).size(30.0).strong().color(color));
