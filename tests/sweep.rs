@@ -61,6 +61,9 @@ fn sweep_records_every_run_and_the_overhead_runs() {
     assert!(file.command.iter().any(|a| a == "sweep"));
     assert!(file.machine.cores >= 1);
     let records = file.load_runs(&out).unwrap();
+    // The app's File › Open takes the same folder: every run file, from runs/.
+    let opened = gilscope::ui::jobs::open_path(&out).unwrap();
+    assert_eq!(opened.len(), records.len());
     let agg = aggregate(&records);
     assert!(agg.checksums_agree);
     let gil2 = agg
