@@ -371,11 +371,13 @@ pub fn thread_lanes(
                 let gx = ((t - g.start_ns) / g.bucket_ns) as usize;
                 Some((at(hold, gx)?, at(wait, gx).unwrap_or(0.0)))
             });
-            let segments: Vec<(f32, Color32)> = match gil_at {
+            // At most five segments, on the stack: this runs per pixel.
+            let none = (0.0, Color32::TRANSPARENT);
+            let segments: [(f32, Color32); 5] = match gil_at {
                 Some((hold, gwait)) => {
                     let with = r.min(hold);
                     let gw = b.min(gwait);
-                    vec![
+                    [
                         (with, colors.running),
                         (r - with, colors.running_free),
                         (w, colors.waiting),
@@ -384,21 +386,22 @@ pub fn thread_lanes(
                     ]
                 }
                 // The GIL reader saw this thread, but not at this moment.
-                None if exact.is_some() => vec![
+                None if exact.is_some() => [
                     (r, colors.unread),
                     (w, colors.waiting),
                     (b, colors.blocked_other),
+                    none,
+                    none,
                 ],
-                None => vec![
+                None => [
                     (r, colors.running),
                     (w, colors.waiting),
                     (b, colors.blocked),
+                    none,
+                    none,
                 ],
             };
-            let heights = stack_n(
-                &segments.iter().map(|s| s.0).collect::<Vec<_>>(),
-                LANE_PX - 1,
-            );
+            let heights = stack_n(segments.map(|s| s.0), LANE_PX - 1);
             let mut y = lane * LANE_PX + 1;
             for (n, (_, color)) in heights.into_iter().zip(&segments) {
                 for _ in 0..n {
@@ -419,20 +422,20 @@ pub fn thread_lanes(
 
 /// Pixels per segment in a bar of `height`, in proportion to `values`
 /// (cumulative rounding: they add up to `height` unless all are 0).
-pub fn stack_n(values: &[f32], height: usize) -> Vec<usize> {
-    let v: Vec<f32> = values.iter().map(|x| x.max(0.0)).collect();
+pub fn stack_n<const N: usize>(values: [f32; N], height: usize) -> [usize; N] {
+    let v = values.map(|x| x.max(0.0));
     let sum: f32 = v.iter().sum();
+    let mut out = [0; N];
     if sum <= 1e-6 {
-        return vec![0; v.len()];
+        return out;
     }
-    let mut out = Vec::with_capacity(v.len());
     let mut acc = 0.0f32;
     let mut done = 0usize;
-    for x in &v {
+    for (slot, x) in out.iter_mut().zip(v) {
         acc += x;
         let end = ((acc / sum) * height as f32).round() as usize;
         let end = end.clamp(done, height);
-        out.push(end - done);
+        *slot = end - done;
         done = end;
     }
     out
@@ -444,14 +447,14 @@ mod tests {
 
     #[test]
     fn stacks_are_proportional_and_fill_the_bar() {
-        assert_eq!(stack_n(&[1.0, 0.0, 0.0], 11), vec![11, 0, 0]);
-        assert_eq!(stack_n(&[0.0, 0.0, 0.7], 11), vec![0, 0, 11]);
-        assert_eq!(stack_n(&[0.0, 0.0, 0.0], 11), vec![0, 0, 0]);
-        assert_eq!(stack_n(&[1.0, 0.0, 1.0], 10), vec![5, 0, 5]);
-        let v = stack_n(&[0.5, 0.25, 0.25], 11);
+        assert_eq!(stack_n([1.0, 0.0, 0.0], 11), [11, 0, 0]);
+        assert_eq!(stack_n([0.0, 0.0, 0.7], 11), [0, 0, 11]);
+        assert_eq!(stack_n([0.0, 0.0, 0.0], 11), [0, 0, 0]);
+        assert_eq!(stack_n([1.0, 0.0, 1.0], 10), [5, 0, 5]);
+        let v = stack_n([0.5, 0.25, 0.25], 11);
         assert_eq!(v.iter().sum::<usize>(), 11);
         assert!(v[0] > v[1] && v[0] > v[2]);
-        let five = stack_n(&[0.3, 0.2, 0.1, 0.3, 0.1], 11);
+        let five = stack_n([0.3, 0.2, 0.1, 0.3, 0.1], 11);
         assert_eq!(five.iter().sum::<usize>(), 11);
     }
 
