@@ -35,6 +35,9 @@ pub struct TaskReader {
     /// The last `stat` reading, reused by [`sample_with`](Self::sample_with)
     /// when it skips the (costlier) stat read.
     last_stat: Option<TaskStat>,
+    /// `children` (processes this thread forked), opened at the first tree
+    /// walk that reads it; `None` also where the kernel has no such file.
+    children: Option<ProcFile>,
 }
 
 impl TaskReader {
@@ -53,9 +56,32 @@ impl TaskReader {
             schedstat,
             name: String::new(),
             last_stat: None,
+            children: None,
         };
         reader.reload_name()?;
         Ok(reader)
+    }
+
+    /// Appends the pids this thread forked (its `children` file, kept open
+    /// after the first read). [`ProcError::Gone`] when the thread exited.
+    pub fn children_into(
+        &mut self,
+        buf: &mut Vec<u8>,
+        out: &mut Vec<Pid>,
+    ) -> Result<(), ProcError> {
+        if self.children.is_none() {
+            self.children = Some(ProcFile::open(task_path(
+                self.id.pid,
+                self.id.tid,
+                "children",
+            ))?);
+        }
+        let Some(file) = &self.children else {
+            return Ok(());
+        };
+        let content = file.read(buf)?;
+        super::tree::parse_children_into(content, out)
+            .map_err(|e| ProcError::malformed(&task_path(self.id.pid, self.id.tid, "children"), e))
     }
 
     pub fn id(&self) -> TaskId {

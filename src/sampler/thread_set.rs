@@ -155,7 +155,7 @@ impl ThreadSet {
     /// threads: opens new ones, drops processes and threads no longer there.
     /// [`ProcError::Gone`] only when the root itself is gone.
     pub fn refresh(&mut self) -> Result<RefreshReport, ProcError> {
-        let tree = process_tree(self.root)?;
+        let tree = self.process_tree()?;
         let mut report = RefreshReport::default();
         let stale: Vec<Pid> = self
             .processes
@@ -180,6 +180,53 @@ impl ThreadSet {
             }
         }
         Ok(report)
+    }
+
+    /// `root` and its descendants, parents first. Known processes are
+    /// walked through their threads' `children` files, kept open (a walk
+    /// every 5th sample would otherwise open one file per thread each time);
+    /// new processes through [`process_tree`]'s path. Gone if root is.
+    fn process_tree(&mut self) -> Result<Vec<Pid>, ProcError> {
+        if !super::tree::children_files_supported() || !self.processes.contains_key(&self.root) {
+            return process_tree(self.root);
+        }
+        let root_dir = std::path::PathBuf::from(format!("/proc/{}", self.root));
+        if !root_dir.exists() {
+            return Err(ProcError::Gone { path: root_dir });
+        }
+        let mut out = vec![self.root];
+        let mut seen = std::collections::HashSet::from([self.root]);
+        let mut queue = std::collections::VecDeque::from([self.root]);
+        let mut kids = Vec::new();
+        while let Some(pid) = queue.pop_front() {
+            kids.clear();
+            match self.processes.get_mut(&pid) {
+                Some(entry) => {
+                    for reader in entry.tasks.values_mut() {
+                        match reader.children_into(&mut self.buf, &mut kids) {
+                            Ok(()) => {}
+                            // Exited: its children were reparented.
+                            Err(e) if e.is_gone() => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                None => match super::tree::children_of(pid) {
+                    Ok(k) => kids.extend(k),
+                    Err(e) if e.is_gone() => {}
+                    Err(e) => return Err(e),
+                },
+            }
+            kids.sort_unstable();
+            kids.dedup();
+            for &kid in &kids {
+                if seen.insert(kid) {
+                    out.push(kid);
+                    queue.push_back(kid);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Re-lists the threads of the processes already known, without walking
