@@ -163,6 +163,14 @@ pub fn write_charts(runs: &[RunRecord], dir: &Path) -> Result<Vec<PathBuf>, Stri
     Ok(out)
 }
 
+/// Writes `text` to `path` on a job thread; the status bar says where.
+fn write_text_job(app: &App, path: PathBuf, text: String) {
+    app.jobs.spawn("csv", move |_| JobResult::Wrote {
+        what: "CSV".into(),
+        result: write_file(&path, &text).map(|()| vec![path]),
+    });
+}
+
 /// The File menu.
 pub fn file_menu(app: &mut App, ui: &mut egui::Ui) {
     let l = ui.label("Open a run file or a sweep folder:");
@@ -191,23 +199,23 @@ pub fn file_menu(app: &mut App, ui: &mut egui::Ui) {
         "Exports go to {}",
         app.options.export_dir.display()
     ));
-    let live = app
+    // The run the live view shows, once finished.
+    let shown = app
         .live
         .and_then(|i| app.runs.get(i))
-        .filter(|e| !e.is_running());
+        .filter(|e| !e.is_running())
+        .map(|e| e.record.clone());
+    let dir = app.options.export_dir.clone();
     if ui
         .add_enabled(
-            live.is_some(),
+            shown.is_some(),
             egui::Button::new("Save the shown run (run file)"),
         )
         .clicked()
-        && let Some(entry) = live
+        && let Some(record) = &shown
     {
-        let record = entry.record.clone();
-        let path =
-            app.options
-                .export_dir
-                .join(format!("{}-{}.json.gz", stem(&record), timestamp()));
+        let record = record.clone();
+        let path = dir.join(format!("{}-{}.json.gz", stem(&record), timestamp()));
         app.jobs.spawn("save", move |_| JobResult::Wrote {
             what: "run file".into(),
             result: record
@@ -217,27 +225,16 @@ pub fn file_menu(app: &mut App, ui: &mut egui::Ui) {
         });
         ui.close();
     }
-    let live = app
-        .live
-        .and_then(|i| app.runs.get(i))
-        .filter(|e| !e.is_running());
     if ui
         .add_enabled(
-            live.is_some(),
+            shown.is_some(),
             egui::Button::new("Export the shown run as CSV (samples)"),
         )
         .clicked()
-        && let Some(entry) = live
+        && let Some(record) = &shown
     {
-        let text = run_csv(&entry.record);
-        let path =
-            app.options
-                .export_dir
-                .join(format!("{}-{}.csv", stem(&entry.record), timestamp()));
-        app.jobs.spawn("csv", move |_| JobResult::Wrote {
-            what: "CSV".into(),
-            result: write_file(&path, &text).map(|()| vec![path]),
-        });
+        let path = dir.join(format!("{}-{}.csv", stem(record), timestamp()));
+        write_text_job(app, path, run_csv(record));
         ui.close();
     }
     if ui
@@ -249,14 +246,7 @@ pub fn file_menu(app: &mut App, ui: &mut egui::Ui) {
     {
         let records: Vec<&RunRecord> = app.runs.iter().map(|e| &e.record).collect();
         let text = table_csv(&rows(&records));
-        let path = app
-            .options
-            .export_dir
-            .join(format!("runs-{}.csv", timestamp()));
-        app.jobs.spawn("csv", move |_| JobResult::Wrote {
-            what: "CSV".into(),
-            result: write_file(&path, &text).map(|()| vec![path]),
-        });
+        write_text_job(app, dir.join(format!("runs-{}.csv", timestamp())), text);
         ui.close();
     }
     if ui

@@ -252,13 +252,15 @@ pub fn mix(a: Color32, b: Color32, t: f32) -> Color32 {
     Color32::from_rgb(mix(a.r(), b.r()), mix(a.g(), b.g()), mix(a.b(), b.b()))
 }
 
-/// The time span of an accumulator in seconds since the run's t0.
-fn span_s(run: &RunRecord, acc: &Accumulator) -> (f64, f64) {
+/// A picture spanning the accumulator's time, in seconds since the run's t0.
+fn picture(run: &RunRecord, acc: &Accumulator, image: ColorImage, rows: Vec<String>) -> Picture {
     let t0 = run.t0_ns().unwrap_or(acc.start_ns) as f64;
-    (
-        (acc.start_ns as f64 - t0) / 1e9,
-        (acc.end_ns() as f64 - t0) / 1e9,
-    )
+    Picture {
+        image,
+        rows,
+        t_from_s: (acc.start_ns as f64 - t0) / 1e9,
+        t_to_s: (acc.end_ns() as f64 - t0) / 1e9,
+    }
 }
 
 /// The columns an accumulator must read for `run`'s pictures.
@@ -297,13 +299,7 @@ pub fn core_heat(run: &RunRecord, acc: &Accumulator, colors: StateColors) -> Pic
             }
         }
     }
-    let (t_from_s, t_to_s) = span_s(run, acc);
-    Picture {
-        image,
-        rows,
-        t_from_s,
-        t_to_s,
-    }
+    picture(run, acc, image, rows)
 }
 
 /// Which threads get a lane: main, the workers, then the others (at most
@@ -411,13 +407,7 @@ pub fn thread_lanes(
             }
         }
     }
-    let (t_from_s, t_to_s) = span_s(run, acc);
-    Picture {
-        image,
-        rows,
-        t_from_s,
-        t_to_s,
-    }
+    picture(run, acc, image, rows)
 }
 
 /// Pixels per segment in a bar of `height`, in proportion to `values`

@@ -378,17 +378,7 @@ fn picture_plot<'a>(id: &str, group: &str, height: f32) -> Plot<'a> {
 }
 
 fn base_plot<'a>(id: &str, group: &str, height: f32) -> Plot<'a> {
-    Plot::new(id.to_string())
-        .height(height)
-        .link_axis(
-            egui::Id::unique(("gilscope-plot-group", group)),
-            [true, false],
-        )
-        .link_cursor(
-            egui::Id::unique(("gilscope-plot-group", group)),
-            [true, false],
-        )
-        .allow_scroll(false)
+    picture_plot(id, group, height)
         .y_axis_min_width(64.0)
         .legend(
             Legend::default()
