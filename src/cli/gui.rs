@@ -42,12 +42,29 @@ pub struct GuiArgs {
     /// taken from the workload; see the status bar's "gilscope itself").
     #[arg(long)]
     pub low_refresh: bool,
+    /// Initial window size, WIDTHxHEIGHT (e.g. 1920x1080 for a projector;
+    /// presentation mode also asks the window manager for full screen).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<[f32; 2]>,
     /// Light theme (default dark).
     #[arg(long)]
     pub light: bool,
     /// Folder for exports and screenshots [default: ./gilscope-exports].
     #[arg(long, value_name = "DIR")]
     pub export_dir: Option<PathBuf>,
+}
+
+fn parse_size(s: &str) -> Result<[f32; 2], String> {
+    let bad = || format!("'{s}' is not WIDTHxHEIGHT (e.g. 1920x1080)");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: f32 = w.trim().parse().map_err(|_| bad())?;
+    let h: f32 = h.trim().parse().map_err(|_| bad())?;
+    if !(640.0..=10_000.0).contains(&w) || !(400.0..=10_000.0).contains(&h) {
+        return Err(format!(
+            "window size {s}: width 640–10000 and height 400–10000"
+        ));
+    }
+    Ok([w, h])
 }
 
 pub fn run(args: &GuiArgs) -> anyhow::Result<ExitCode> {
@@ -58,6 +75,7 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<ExitCode> {
         presentation: args.presentation,
         dark: !args.light,
         low_refresh: args.low_refresh,
+        window_size: args.size.unwrap_or(UiOptions::default().window_size),
         ..UiOptions::default()
     };
     if let Some(dir) = &args.export_dir {

@@ -45,6 +45,8 @@ pub struct UiOptions {
     pub interpreters: Option<Vec<Interpreter>>,
     pub sampling: SamplerConfig,
     pub timeout: Option<Duration>,
+    /// Initial window size in points.
+    pub window_size: [f32; 2],
 }
 
 impl Default for UiOptions {
@@ -61,6 +63,7 @@ impl Default for UiOptions {
             interpreters: None,
             sampling: SamplerConfig::default(),
             timeout: Some(Duration::from_secs(600)),
+            window_size: [1440.0, 900.0],
         }
     }
 }
@@ -581,11 +584,10 @@ impl App {
         if s {
             self.screenshot(ctx, None);
         }
-        if f11 || (escape && self.presentation) {
-            self.presentation = !self.presentation || !escape;
-            if escape {
-                self.presentation = false;
-            }
+        if f11 {
+            self.presentation = !self.presentation;
+        } else if escape {
+            self.presentation = false;
         }
     }
 
@@ -697,6 +699,12 @@ impl App {
         if self.style_applied != Some((self.dark, self.presentation)) {
             if self.style_applied.is_none() {
                 style::install_fonts(&ctx);
+            }
+            // Presentation fills the screen (a projector), leaving it
+            // restores the window; nothing to do at start in window mode.
+            let was = self.style_applied.is_some_and(|(_, p)| p);
+            if was != self.presentation {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(self.presentation));
             }
             style::apply(&ctx, self.dark, self.presentation);
             self.style_applied = Some((self.dark, self.presentation));

@@ -282,7 +282,14 @@ fn scaling_chart(app: &App, ui: &mut egui::Ui, h: f32) {
     let Some(agg) = &app.compare_cache.agg else {
         return;
     };
-    ui.label(RichText::new("Speedup vs workers").strong());
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Speedup vs workers").strong());
+        if !agg.points.iter().any(|p| p.speedup.is_some()) {
+            ui.small(
+                "(a mode's line needs a completed 1-worker run of this workload: Sweep runs one)",
+            );
+        }
+    });
     let max_w = agg
         .points
         .iter()

@@ -37,9 +37,10 @@ pub fn run_window(options: UiOptions) -> anyhow::Result<()> {
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("gilscope")
-            .with_inner_size([1440.0, 900.0])
+            .with_inner_size(options.window_size)
             .with_min_inner_size([800.0, 560.0])
-            .with_drag_and_drop(true),
+            .with_drag_and_drop(true)
+            .with_fullscreen(options.presentation),
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     };
