@@ -12,11 +12,11 @@
 //! older or unknown CPython, and retried at the next walk when it is not
 //! (yet) Python — a multiprocessing child between fork and exec.
 
+use crate::sampler::stoppable::StoppableThread;
 use std::collections::{BTreeMap, HashSet};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 
 use super::error::GilError;
@@ -134,8 +134,7 @@ pub struct GilSamplerStats {
 
 /// A running GIL sampler; dropping it stops and joins the thread.
 pub struct GilSampler {
-    stop: Sender<()>,
-    thread: Option<JoinHandle<GilSamplerStats>>,
+    thread: StoppableThread<GilSamplerStats>,
 }
 
 impl GilSampler {
@@ -155,33 +154,14 @@ impl GilSampler {
     where
         F: FnMut(GilTick) -> bool + Send + 'static,
     {
-        let (stop, stop_rx) = bounded(1);
-        let thread = std::thread::Builder::new()
-            .name("gilscope-gil".into())
-            .spawn(move || run(root, config, sink, &stop_rx))?;
-        Ok(Self {
-            stop,
-            thread: Some(thread),
-        })
+        let thread =
+            StoppableThread::spawn("gilscope-gil", move |stop| run(root, config, sink, stop))?;
+        Ok(Self { thread })
     }
 
     /// Stops the thread and returns its statistics.
-    pub fn stop(mut self) -> GilSamplerStats {
-        self.finish()
-    }
-
-    fn finish(&mut self) -> GilSamplerStats {
-        let _ = self.stop.try_send(());
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for GilSampler {
-    fn drop(&mut self) {
-        self.finish();
+    pub fn stop(self) -> GilSamplerStats {
+        self.thread.stop()
     }
 }
 

@@ -3,13 +3,13 @@
 //! how many ticks it missed, and sends owned [`Sample`]s on a channel.
 
 use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
+use super::stoppable::StoppableThread;
 use super::{
     CpuStat, CpuStatReader, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet, core_fractions,
     read_smaps_rollup, ticks_to_ns,
 };
 use crossbeam_channel::{Receiver, Sender, bounded, select};
 use std::collections::HashMap;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Lowest and highest sampling rates offered.
@@ -77,9 +77,8 @@ pub enum Poke {
 
 /// A running sampler; dropping it stops and joins the thread.
 pub struct Sampler {
-    stop: Sender<()>,
     poke: Sender<Poke>,
-    thread: Option<JoinHandle<SamplerStats>>,
+    thread: StoppableThread<SamplerStats>,
 }
 
 impl Sampler {
@@ -95,16 +94,11 @@ impl Sampler {
         F: FnMut(Sample) -> bool + Send + 'static,
     {
         raise_fd_limit();
-        let (stop, stop_rx) = bounded(1);
         let (poke, poke_rx) = bounded(64);
-        let thread = std::thread::Builder::new()
-            .name("gilscope-sampler".into())
-            .spawn(move || run(root, config, sink, &stop_rx, &poke_rx))?;
-        Ok(Self {
-            stop,
-            poke,
-            thread: Some(thread),
-        })
+        let thread = StoppableThread::spawn("gilscope-sampler", move |stop| {
+            run(root, config, sink, stop, &poke_rx)
+        })?;
+        Ok(Self { poke, thread })
     }
 
     /// Takes one extra sample now, outside the schedule (e.g. the memory
@@ -114,22 +108,8 @@ impl Sampler {
     }
 
     /// Stops the thread and returns its statistics.
-    pub fn stop(mut self) -> SamplerStats {
-        self.finish()
-    }
-
-    fn finish(&mut self) -> SamplerStats {
-        let _ = self.stop.try_send(());
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Sampler {
-    fn drop(&mut self) {
-        self.finish();
+    pub fn stop(self) -> SamplerStats {
+        self.thread.stop()
     }
 }
 
