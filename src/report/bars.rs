@@ -3,7 +3,7 @@
 //! count). A missing value is written "n/a" where its bar would be.
 
 use super::axis::Ticked;
-use super::frame::{DrawResult, LegendEntry, Swatch, err, frame, house_mesh, label};
+use super::frame::{DrawResult, LegendEntry, Swatch, err, frame, house_builder, house_mesh, label};
 use super::series::{ChartData, Series};
 use super::style::{INK, MUTED, TICK_PX, VALUE_PX, text, tint};
 use plotters::coord::Shift;
@@ -54,13 +54,7 @@ pub fn memory<DB: DrawingBackend>(
         .fold(0.0_f64, f64::max);
     let y_max = if y_max > 0.0 { y_max * 1.15 } else { 1.0 };
     let keys: Vec<f64> = (0..groups).map(|g| g as f64).collect();
-    let mut chart = ChartBuilder::on(&plot)
-        .margin_left(20)
-        .margin_right(30)
-        .margin_top(10)
-        .margin_bottom(20)
-        .x_label_area_size(110)
-        .y_label_area_size(150)
+    let mut chart = house_builder(&plot, 10, 110)
         .build_cartesian_2d(Ticked::new(-0.5..groups as f64 - 0.5, keys), 0.0..y_max)
         .map_err(err)?;
     let workers = data.workers.clone();
@@ -109,13 +103,7 @@ pub fn memory<DB: DrawingBackend>(
                 }
                 None => {
                     let (px, py) = area.map_coordinate(&(xc, 0.0));
-                    label(
-                        root,
-                        "n/a",
-                        (px, py - 8),
-                        text(VALUE_PX, MUTED),
-                        VPos::Bottom,
-                    )?;
+                    not_available(root, (px, py))?;
                 }
             }
         }
@@ -167,13 +155,7 @@ pub fn threads<DB: DrawingBackend>(
         .filter(|s| s.at(workers).is_some())
         .collect();
     let n = series.len().max(1);
-    let mut chart = ChartBuilder::on(&plot)
-        .margin_left(20)
-        .margin_right(30)
-        .margin_top(30)
-        .margin_bottom(20)
-        .x_label_area_size(140)
-        .y_label_area_size(150)
+    let mut chart = house_builder(&plot, 30, 140)
         .build_cartesian_2d(
             Ticked::new(-0.5..n as f64 - 0.5, Vec::new()),
             0.0..100.0_f64,
@@ -205,13 +187,7 @@ pub fn threads<DB: DrawingBackend>(
         let point = s.at(workers);
         let split = point.and_then(|p| Some([p.running?, p.waiting?, p.blocked?]));
         let Some(split) = split else {
-            label(
-                root,
-                "n/a",
-                (px, py - 8),
-                text(VALUE_PX, MUTED),
-                VPos::Bottom,
-            )?;
+            not_available(root, (px, py))?;
             continue;
         };
         let (x0, x1) = (xc - 0.3, xc + 0.3);
@@ -246,4 +222,18 @@ pub fn threads<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// "n/a" just above the baseline where a bar would stand.
+fn not_available<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (px, py): (i32, i32),
+) -> DrawResult<()> {
+    label(
+        root,
+        "n/a",
+        (px, py - 8),
+        text(VALUE_PX, MUTED),
+        VPos::Bottom,
+    )
 }

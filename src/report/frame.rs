@@ -219,6 +219,24 @@ pub fn ready() -> DrawResult<()> {
     }
 }
 
+/// The house plot area: fixed side margins and room for the tick labels;
+/// `margin_top` and `x_label_area` vary with what the chart puts there.
+pub fn house_builder<'a, 'b, DB: DrawingBackend>(
+    plot: &'a DrawingArea<DB, Shift>,
+    margin_top: u32,
+    x_label_area: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(plot);
+    builder
+        .margin_left(20)
+        .margin_right(30)
+        .margin_top(margin_top)
+        .margin_bottom(20)
+        .x_label_area_size(x_label_area)
+        .y_label_area_size(150);
+    builder
+}
+
 /// The house grid and axes every chart shares: horizontal grid lines only,
 /// no minor lines, bold axes, the tick and axis-title fonts. Callers add
 /// their descriptions and label formatters, then draw.

@@ -2,7 +2,9 @@
 //! parallel efficiency and throughput. A missing value breaks the line.
 
 use super::axis::Ticked;
-use super::frame::{DrawResult, LegendEntry, Swatch, draw_marker, err, frame, house_mesh};
+use super::frame::{
+    DrawResult, LegendEntry, Swatch, draw_marker, err, frame, house_builder, house_mesh,
+};
 use super::series::ChartData;
 use super::style::{IDEAL, LINE_PX};
 use crate::sweep::Point;
@@ -133,13 +135,7 @@ pub fn draw<DB: DrawingBackend>(
         m if m > 0.0 => m * 1.08,
         _ => 1.0,
     };
-    let mut chart = ChartBuilder::on(&plot)
-        .margin_left(20)
-        .margin_right(30)
-        .margin_top(10)
-        .margin_bottom(20)
-        .x_label_area_size(110)
-        .y_label_area_size(150)
+    let mut chart = house_builder(&plot, 10, 110)
         .build_cartesian_2d(
             Ticked::new((lo - pad)..(hi + pad), ticks(&data.workers)),
             0.0..y_max,
