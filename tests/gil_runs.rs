@@ -6,30 +6,11 @@
 mod common;
 
 use gilscope::interp::Mode;
-use gilscope::run::{self, RunMessage};
-use gilscope::sampler::SamplerConfig;
 use gilscope::store::RunRecord;
 use gilscope::store::metrics::worker_gil;
-use std::time::Duration;
 
 fn sampled(mode: Mode, workers: usize) -> RunRecord {
-    let spec = common::spec(mode, workers, "primes", &[("n", "250000")]);
-    let interp = common::interp_for(mode).clone();
-    let handle = run::start_sampled(&spec, Some(SamplerConfig::default())).unwrap();
-    let mut record = RunRecord::new(spec, interp);
-    loop {
-        let msg = handle
-            .messages()
-            .recv_timeout(Duration::from_secs(300))
-            .unwrap();
-        let done = matches!(msg, RunMessage::Finished(_));
-        record.eat_message(msg);
-        if done {
-            break;
-        }
-    }
-    assert!(record.result().is_some(), "{mode}: {:?}", record.outcome());
-    record
+    common::sampled_record(&common::spec(mode, workers, "primes", &[("n", "250000")]))
 }
 
 #[test]

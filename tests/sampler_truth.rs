@@ -8,35 +8,16 @@ mod common;
 
 use common::spec;
 use gilscope::interp::Mode;
-use gilscope::run::{RunEnd, RunMessage, RunSpec};
-use gilscope::sampler::SamplerConfig;
+use gilscope::run::RunSpec;
 use gilscope::store::RunRecord;
 use gilscope::store::metrics::{threads_on_cpu_ns, worker_times};
 use std::sync::Mutex;
-use std::time::Duration;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// Runs `spec` sampled at 50 Hz into a record.
+/// Runs `spec` sampled into a record.
 fn sampled_run(spec: &RunSpec) -> RunRecord {
-    let interp = common::interp_for(spec.mode).clone();
-    let handle = gilscope::run::start_sampled(spec, Some(SamplerConfig::default())).unwrap();
-    let mut record = RunRecord::new(spec.clone(), interp);
-    loop {
-        let msg = handle
-            .messages()
-            .recv_timeout(Duration::from_secs(300))
-            .unwrap();
-        let done = matches!(msg, RunMessage::Finished(_));
-        record.eat_message(msg);
-        if done {
-            break;
-        }
-    }
-    match &record.outcome().unwrap().end {
-        RunEnd::Completed { .. } => record,
-        other => panic!("run failed: {other:?}"),
-    }
+    common::sampled_record(spec)
 }
 
 /// Cores used by other processes during the run (machine busy cores from

@@ -127,6 +127,30 @@ fn placeholder() -> RunOutcome {
     }
 }
 
+/// Runs `spec` sampled (the /proc sampler at 50 Hz and the GIL reader at
+/// 1 kHz) into a record; panics unless it completed.
+pub fn sampled_record(spec: &RunSpec) -> gilscope::store::RunRecord {
+    let interp = interp_for(spec.mode).clone();
+    let sampling = Some(gilscope::sampler::SamplerConfig::default());
+    let handle = gilscope::run::start_sampled(spec, sampling).unwrap();
+    let mut record = gilscope::store::RunRecord::new(spec.clone(), interp);
+    loop {
+        let msg = handle
+            .messages()
+            .recv_timeout(Duration::from_secs(300))
+            .unwrap();
+        let done = matches!(msg, RunMessage::Finished(_));
+        record.eat_message(msg);
+        if done {
+            break;
+        }
+    }
+    match &record.outcome().unwrap().end {
+        gilscope::run::RunEnd::Completed { .. } => record,
+        other => panic!("{} run failed: {other:?}", spec.mode),
+    }
+}
+
 /// Live (non-zombie) processes in process group `pgid`.
 pub fn live_in_group(pgid: u32) -> Vec<u32> {
     let mut found = Vec::new();
