@@ -4,6 +4,7 @@
 use super::table;
 use crate::interp::{DiscoverOptions, Interpreter, Mode, discover};
 use crate::run::{self, RunEnd, RunMessage, RunSpec};
+use crate::sampler::live::{MAX_RATE_HZ, MIN_RATE_HZ};
 use crate::sampler::{Sampler, SamplerConfig};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -74,15 +75,15 @@ pub struct SamplerArgs {
     /// Back-to-back pairs (unsampled, sampled) for the observer effect.
     #[arg(long, default_value_t = 5)]
     pub pairs: usize,
-    /// Read thread stat every this many samples (default: the sampler's).
-    #[arg(long)]
-    pub stat_every: Option<u32>,
-    /// Read smaps_rollup every this many samples (default: the sampler's).
-    #[arg(long)]
-    pub smaps_every: Option<u32>,
-    /// Walk the process tree every this many samples (default: the sampler's).
-    #[arg(long)]
-    pub tree_every: Option<u32>,
+    /// Read each thread's stat this many times a second [default: the sampler's, 5].
+    #[arg(long, value_name = "HZ")]
+    pub stat_hz: Option<f64>,
+    /// Read smaps_rollup (PSS/USS) this many times a second [default: the sampler's, 2].
+    #[arg(long, value_name = "HZ")]
+    pub smaps_hz: Option<f64>,
+    /// Walk the process tree this many times a second [default: the sampler's, 10].
+    #[arg(long, value_name = "HZ")]
+    pub tree_hz: Option<f64>,
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -352,10 +353,34 @@ fn gil_reader_cost(interps: &[Interpreter], secs: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A python process with `n` threads that only sleep.
-fn thread_target(n: usize) -> anyhow::Result<crate::child::ChildGuard> {
+/// What the threads of a sampler-bench target do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TargetThreads {
+    /// Sleep the whole time (a thread asleep for 3 reads is read every 4th
+    /// sample).
+    Asleep,
+    /// Wake every 10 ms for a moment: never asleep for a whole sample, so
+    /// every thread is read in every sample.
+    Waking,
+}
+
+impl TargetThreads {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Asleep => "asleep",
+            Self::Waking => "wake every 10 ms",
+        }
+    }
+}
+
+/// A python process with `n` threads (the main one included).
+fn thread_target(n: usize, kind: TargetThreads) -> anyhow::Result<crate::child::ChildGuard> {
+    let body = match kind {
+        TargetThreads::Asleep => "time.sleep(3600)",
+        TargetThreads::Waking => "while True: time.sleep(0.01)",
+    };
     let code = format!(
-        "import threading, time\nfor _ in range({}):\n    threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\nprint('ready', flush=True)\ntime.sleep(3600)\n",
+        "import threading, time\ndef body():\n    {body}\nfor _ in range({}):\n    threading.Thread(target=body, daemon=True).start()\nprint('ready', flush=True)\nbody()\n",
         n.saturating_sub(1)
     );
     python_target(std::path::Path::new("python3"), &code)
@@ -382,31 +407,62 @@ fn python_target(python: &std::path::Path, code: &str) -> anyhow::Result<crate::
 }
 
 fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
+    let defaults = SamplerConfig::default();
     let config = SamplerConfig {
         rate_hz: args.rate,
-        ..SamplerConfig::default()
+        stat_hz: args.stat_hz.unwrap_or(defaults.stat_hz),
+        smaps_hz: args.smaps_hz.unwrap_or(defaults.smaps_hz),
+        tree_hz: args.tree_hz.unwrap_or(defaults.tree_hz),
+        ..defaults
     };
+    if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&config.rate_hz) {
+        bail!(
+            "--rate must be between {MIN_RATE_HZ} and {MAX_RATE_HZ} Hz, got {}",
+            config.rate_hz
+        );
+    }
     println!(
-        "bench sampler: {:.0} Hz for {:.1} s per target (stat every {} samples, smaps every {}, tree walk every {})",
-        config.rate_hz, args.secs, config.stat_every, config.smaps_every, config.tree_every
+        "bench sampler: {:.0} Hz for {:.1} s per target (thread stat every {} samples, smaps_rollup every {}, tree walk every {})",
+        config.rate_hz,
+        args.secs,
+        config.every(config.stat_hz),
+        config.every(config.smaps_hz),
+        config.every(config.tree_hz)
     );
     let mut rows = Vec::new();
-    for &n in &args.threads {
-        let target = thread_target(n)?;
-        let (tx, rx) = crossbeam_channel::unbounded();
+    let targets = args.threads.iter().flat_map(|&n| {
+        [TargetThreads::Asleep, TargetThreads::Waking]
+            .into_iter()
+            .map(move |kind| (n, kind))
+    });
+    for (n, kind) in targets {
+        let target = thread_target(n, kind)?;
+        let (tx, rx) = crossbeam_channel::unbounded::<crate::sampler::Sample>();
+        // Drained as it comes, as a run's consumer does (samples left to pile
+        // up would make the sampler thread's allocator grow its heap every
+        // sample, a cost a real run does not have).
+        let consumer = std::thread::spawn(move || {
+            let mut seen = std::collections::HashSet::new();
+            let mut costs_us = Vec::new();
+            let mut reads = 0usize;
+            for s in rx {
+                seen.extend(s.threads.iter().map(|t| t.tid));
+                reads += s.threads.len();
+                costs_us.push(s.cost_ns as f64 / 1000.0);
+            }
+            (seen.len(), reads, costs_us)
+        });
         let sampler = Sampler::start(target.pid(), config, tx)?;
         std::thread::sleep(Duration::from_secs_f64(args.secs));
         let stats = sampler.stop();
         drop(target);
-        let samples: Vec<_> = rx.try_iter().collect();
         // Distinct threads read over the run (a sleeping thread is not read
         // in every sample).
-        let threads_seen = samples
-            .iter()
-            .flat_map(|s| s.threads.iter().map(|t| t.tid))
-            .collect::<std::collections::HashSet<u32>>()
-            .len();
-        let mut costs: Vec<f64> = samples.iter().map(|s| s.cost_ns as f64 / 1000.0).collect();
+        let (threads_seen, reads, costs) = consumer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the sample consumer panicked"))?;
+        let read_per_sample = reads as f64 / costs.len().max(1) as f64;
+        let mut costs = costs;
         let share = if stats.wall_ns > 0 {
             stats.cpu_ns as f64 / stats.wall_ns as f64
         } else {
@@ -414,7 +470,9 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
         };
         rows.push(vec![
             n.to_string(),
+            kind.label().to_string(),
             threads_seen.to_string(),
+            format!("{read_per_sample:.1}"),
             stats.samples.to_string(),
             format!("{:.0}", median(&mut costs)),
             format!("{:.0}", percentile(&mut costs, 0.99)),
@@ -428,7 +486,9 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
         table::render(
             &[
                 "THREADS",
+                "THEY",
                 "SEEN",
+                "READ PER SAMPLE",
                 "SAMPLES",
                 "COST µs (MEDIAN)",
                 "COST µs (P99)",
@@ -438,6 +498,10 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
             ],
             &rows
         )
+    );
+
+    println!(
+        "target: at most 1% of one core at 50 Hz with 64 threads (CPU time of the sampler thread / wall time)"
     );
 
     let interps = discover(&DiscoverOptions::default());

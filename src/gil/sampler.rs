@@ -12,11 +12,11 @@
 //! older or unknown CPython, and retried at the next walk when it is not
 //! (yet) Python — a multiprocessing child between fork and exec.
 
-use crate::sampler::stoppable::StoppableThread;
+use crate::sampler::stoppable::{Mailbox, StoppableThread, Woken};
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use serde::{Deserialize, Serialize};
 
 use super::error::GilError;
@@ -154,8 +154,9 @@ impl GilSampler {
     where
         F: FnMut(GilTick) -> bool + Send + 'static,
     {
-        let thread =
-            StoppableThread::spawn("gilscope-gil", move |stop| run(root, config, sink, stop))?;
+        let thread = StoppableThread::spawn("gilscope-gil", move |mailbox| {
+            run(root, config, sink, mailbox)
+        })?;
         Ok(Self { thread })
     }
 
@@ -391,7 +392,7 @@ fn run(
     root: u32,
     config: GilSamplerConfig,
     mut sink: impl FnMut(GilTick) -> bool,
-    stop: &Receiver<()>,
+    mailbox: &Mailbox<()>,
 ) -> GilSamplerStats {
     request_short_slice(SHORT_SLICE);
     let cpu_start = thread_cpu_ns();
@@ -419,8 +420,7 @@ fn run(
             break;
         }
         let next = start + interval.mul_f64(tick as f64);
-        let wait = next.saturating_duration_since(Instant::now());
-        if stop.recv_timeout(wait).is_ok() {
+        if mailbox.wait_until(next) == Woken::Stop {
             break;
         }
     }

@@ -10,7 +10,7 @@ use super::protocol::{self, Event, RunResult, WorkloadError};
 use super::{RunEnd, RunMessage, RunOutcome, RunSpec, Stream};
 use crate::child::{ChildGuard, describe_status};
 use crate::interp::Mode;
-use crate::sampler::{Poke, Sampler, SamplerConfig};
+use crate::sampler::{Poke, Poker, Sampler, SamplerConfig};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
@@ -247,7 +247,7 @@ struct Seen {
 fn spawn_event_reader(
     pipe: std::io::PipeReader,
     tx: Sender<RunMessage>,
-    poke: Option<Sender<Poke>>,
+    poke: Option<Poker>,
 ) -> JoinHandle<Seen> {
     std::thread::spawn(move || {
         let mut seen = Seen::default();
@@ -262,14 +262,14 @@ fn spawn_event_reader(
                         // The memory baseline: sample now, before workers start.
                         Event::SetupDone(_) => {
                             if let Some(poke) = &poke {
-                                let _ = poke.try_send(Poke::Baseline);
+                                poke.poke(Poke::Baseline);
                             }
                         }
                         // Read the counters while the worker's thread still
                         // exists: its last CPU time would be lost otherwise.
                         Event::WorkerDone(_) => {
                             if let Some(poke) = &poke {
-                                let _ = poke.try_send(Poke::Now);
+                                poke.poke(Poke::Now);
                             }
                         }
                         Event::Result(r) => seen.result = Some(r.clone()),

@@ -120,12 +120,16 @@ pub struct CoreFractions {
 pub fn core_fractions(prev: &CpuStat, cur: &CpuStat) -> Vec<CoreFractions> {
     cur.cores
         .iter()
-        .map(|c| CoreFractions {
+        .enumerate()
+        .map(|(i, c)| CoreFractions {
             cpu: c.cpu,
+            // Same position in the common case (no CPU went offline or came
+            // online in between); a search otherwise.
             fractions: prev
                 .cores
-                .iter()
-                .find(|p| p.cpu == c.cpu)
+                .get(i)
+                .filter(|p| p.cpu == c.cpu)
+                .or_else(|| prev.cores.iter().find(|p| p.cpu == c.cpu))
                 .and_then(|p| CpuFractions::between(&p.ticks, &c.ticks)),
         })
         .collect()

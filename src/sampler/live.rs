@@ -3,13 +3,14 @@
 //! how many ticks it missed, and sends owned [`Sample`]s on a channel.
 
 use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
-use super::stoppable::StoppableThread;
+use super::stoppable::{Mailbox, StoppableThread, Woken};
 use super::{
     CpuStat, CpuStatReader, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet, core_fractions,
     read_smaps_rollup, ticks_to_ns,
 };
-use crossbeam_channel::{Receiver, Sender, bounded, select};
-use std::collections::HashMap;
+use crossbeam_channel::Sender;
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Lowest and highest sampling rates offered.
@@ -19,17 +20,22 @@ pub const MAX_RATE_HZ: f64 = 500.0;
 /// How the sampler runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SamplerConfig {
-    /// Samples per second (10–500).
+    /// Samples per second (10–500). Every sample reads /proc/stat, each
+    /// process's statm and the schedstat of every thread that is not asleep
+    /// (see [`IDLE_AFTER_READS`]).
     pub rate_hz: f64,
-    /// Read PSS/USS (smaps_rollup, slower) every this many samples.
-    pub smaps_every: u32,
-    /// Walk the whole process tree for new processes every this many
-    /// samples (new threads of known processes are found every sample).
-    pub tree_every: u32,
-    /// Read each thread's `stat` (state letter, last CPU, utime/stime)
-    /// every this many samples; schedstat is read every sample. The stat
-    /// read is ¾ of a pass's cost.
-    pub stat_every: u32,
+    /// Read PSS/USS (smaps_rollup: ~0.5 ms per Python process, the costliest
+    /// read by far) up to this many times a second: at this rate while the
+    /// RSS or the number of processes changes, at a quarter of it while
+    /// they stay put (a gap between readings is "not measured", never 0).
+    pub smaps_hz: f64,
+    /// Walk the process tree for new processes this many times a second (new
+    /// threads of known processes are found every sample).
+    pub tree_hz: f64,
+    /// Read each thread's `stat` (state letter, last CPU, utime/stime) this
+    /// many times a second; schedstat (running / waiting / blocked) is read
+    /// every sample. A stat read costs ~3 schedstat reads.
+    pub stat_hz: f64,
     /// Rate of the exact GIL reader (CPython 3.13+) beside this sampler,
     /// in Hz; 0 turns it off. The runner starts it (`run::start_sampled`).
     pub gil_hz: f64,
@@ -39,9 +45,9 @@ impl Default for SamplerConfig {
     fn default() -> Self {
         Self {
             rate_hz: 50.0,
-            smaps_every: 10,
-            tree_every: 5,
-            stat_every: 5,
+            smaps_hz: 2.0,
+            tree_hz: 10.0,
+            stat_hz: 5.0,
             gil_hz: 1000.0,
         }
     }
@@ -49,7 +55,20 @@ impl Default for SamplerConfig {
 
 impl SamplerConfig {
     pub fn interval(&self) -> Duration {
-        Duration::from_secs_f64(1.0 / self.rate_hz.clamp(MIN_RATE_HZ, MAX_RATE_HZ))
+        Duration::from_secs_f64(1.0 / self.effective_rate())
+    }
+
+    fn effective_rate(&self) -> f64 {
+        self.rate_hz.clamp(MIN_RATE_HZ, MAX_RATE_HZ)
+    }
+
+    /// A read wanted `hz` times a second happens every this many samples
+    /// (at least every sample).
+    pub fn every(&self, hz: f64) -> u64 {
+        if hz.is_nan() || hz <= 0.0 {
+            return u64::MAX;
+        }
+        ((self.effective_rate() / hz).round() as u64).max(1)
     }
 }
 
@@ -77,8 +96,19 @@ pub enum Poke {
 
 /// A running sampler; dropping it stops and joins the thread.
 pub struct Sampler {
-    poke: Sender<Poke>,
-    thread: StoppableThread<SamplerStats>,
+    thread: StoppableThread<SamplerStats, Poke>,
+}
+
+/// Asks a running sampler for an extra sample; cheap to clone and to call
+/// from any thread.
+#[derive(Debug, Clone)]
+pub struct Poker(Arc<Mailbox<Poke>>);
+
+impl Poker {
+    /// Wakes the sampler for an extra sample now; false if it has stopped.
+    pub fn poke(&self, reason: Poke) -> bool {
+        self.0.send(reason)
+    }
 }
 
 impl Sampler {
@@ -94,17 +124,16 @@ impl Sampler {
         F: FnMut(Sample) -> bool + Send + 'static,
     {
         raise_fd_limit();
-        let (poke, poke_rx) = bounded(64);
-        let thread = StoppableThread::spawn("gilscope-sampler", move |stop| {
-            run(root, config, sink, stop, &poke_rx)
+        let thread = StoppableThread::spawn("gilscope-sampler", move |mailbox| {
+            run(root, config, sink, mailbox)
         })?;
-        Ok(Self { poke, thread })
+        Ok(Self { thread })
     }
 
     /// Takes one extra sample now, outside the schedule (e.g. the memory
-    /// baseline at `setup_done`). Cheap to call from any thread.
-    pub fn poker(&self) -> Sender<Poke> {
-        self.poke.clone()
+    /// baseline at `setup_done`).
+    pub fn poker(&self) -> Poker {
+        Poker(self.thread.mailbox())
     }
 
     /// Stops the thread and returns its statistics.
@@ -161,6 +190,49 @@ pub const IDLE_AFTER_READS: u32 = 3;
 /// read covers the whole span since the previous one, so no time is lost;
 /// a wake-up is seen at most this many samples late). Pokes read all.
 pub const IDLE_READ_EVERY: u64 = 4;
+/// A thread still asleep after this many reads (~0.5 s more at every 4th
+/// sample of 50 Hz) …
+pub const LONG_IDLE_AFTER_READS: u32 = IDLE_AFTER_READS + 6;
+/// … is read every this many samples (160 ms at 50 Hz): a pool thread
+/// that sleeps for seconds costs an eighth of one that runs.
+pub const LONG_IDLE_READ_EVERY: u64 = 8;
+
+/// How often a thread asleep for `idle_reads` reads in a row is read.
+pub fn read_every(idle_reads: u32) -> u64 {
+    if idle_reads >= LONG_IDLE_AFTER_READS {
+        LONG_IDLE_READ_EVERY
+    } else if idle_reads >= IDLE_AFTER_READS {
+        IDLE_READ_EVERY
+    } else {
+        1
+    }
+}
+
+/// Whether a sample reads smaps_rollup (PSS/USS).
+#[derive(Debug, Clone, Copy)]
+enum Smaps {
+    Read,
+    /// Only if the RSS or the number of processes changed since the last
+    /// read, or `or_after` samples have passed since.
+    IfMoved {
+        or_after: u64,
+    },
+    Skip,
+}
+
+/// While RSS stays put, smaps_rollup is read at 1/this of `smaps_hz`.
+const STEADY_SMAPS_EVERY: u64 = 4;
+/// RSS moved by this much (or this fraction) counts as a change.
+const SMAPS_RSS_MOVE_BYTES: u64 = 1 << 20;
+const SMAPS_RSS_MOVE_FRACTION: f64 = 0.01;
+
+/// When smaps_rollup was last read, and what RSS and processes were then.
+#[derive(Debug, Clone, Copy)]
+struct LastSmaps {
+    n: u64,
+    rss_bytes: u64,
+    processes: usize,
+}
 
 /// The sampler's state between ticks.
 struct State {
@@ -170,7 +242,8 @@ struct State {
     cpu_cur: CpuStat,
     threads: ThreadPass,
     memory: MemoryPass,
-    prev: HashMap<TaskId, Prev>,
+    prev: FxHashMap<TaskId, Prev>,
+    last_smaps: Option<LastSmaps>,
     n: u64,
 }
 
@@ -183,15 +256,33 @@ impl State {
             cpu_cur: CpuStat::default(),
             threads: ThreadPass::default(),
             memory: MemoryPass::default(),
-            prev: HashMap::new(),
+            prev: FxHashMap::default(),
+            last_smaps: None,
             n: 0,
         }
     }
 
-    /// Takes one sample; `None` once the root process is gone.
-    fn sample(&mut self, config: &SamplerConfig, with_smaps: bool, all: bool) -> Option<Sample> {
-        let full_walk = self.n.is_multiple_of(u64::from(config.tree_every.max(1)));
-        let read_stat = self.n.is_multiple_of(u64::from(config.stat_every.max(1)));
+    /// Takes one sample; `None` once the root process is gone. `poke`: an
+    /// extra sample outside the schedule, which reads every thread (and
+    /// smaps_rollup for the baseline).
+    fn sample(&mut self, config: &SamplerConfig, poke: Option<Poke>) -> Option<Sample> {
+        // The first sample does everything (a thread's first read includes
+        // its stat); later the tree walks, the stat reads and the smaps
+        // reads fall on different samples (phases 0, 1, 2), so no one
+        // sample pays for two of them.
+        let due = |every: u64, phase: u64| (self.n + phase).is_multiple_of(every);
+        let full_walk = self.n == 0 || due(config.every(config.tree_hz), 0);
+        let read_stat = due(config.every(config.stat_hz), 1);
+        let smaps = if self.n == 0 || poke == Some(Poke::Baseline) {
+            Smaps::Read
+        } else if due(config.every(config.smaps_hz), 2) {
+            Smaps::IfMoved {
+                or_after: config.every(config.smaps_hz) * STEADY_SMAPS_EVERY,
+            }
+        } else {
+            Smaps::Skip
+        };
+        let all = poke.is_some();
         let n = self.n;
         self.n += 1;
         if full_walk {
@@ -207,10 +298,9 @@ impl State {
         self.threads.clear();
         let prev = &self.prev;
         let read = |id: TaskId| {
-            all || prev.get(&id).is_none_or(|p| {
-                p.idle_reads < IDLE_AFTER_READS
-                    || (n + u64::from(id.tid)).is_multiple_of(IDLE_READ_EVERY)
-            })
+            all || prev
+                .get(&id)
+                .is_none_or(|p| (n + u64::from(id.tid)).is_multiple_of(read_every(p.idle_reads)))
         };
         self.set
             .sample_threads_filtered(&mut self.threads, read_stat, read);
@@ -219,7 +309,7 @@ impl State {
         }
         let threads = self.thread_samples(t_ns);
         let cores = self.core_samples();
-        let memory = self.memory_sample(with_smaps);
+        let memory = self.memory_sample(smaps, n);
         if threads.is_empty() && memory.is_none() {
             return None;
         }
@@ -322,7 +412,7 @@ impl State {
         cores
     }
 
-    fn memory_sample(&mut self, with_smaps: bool) -> Option<MemorySample> {
+    fn memory_sample(&mut self, smaps: Smaps, n: u64) -> Option<MemorySample> {
         self.memory.processes.clear();
         self.memory.gone.clear();
         self.memory.errors.clear();
@@ -330,14 +420,31 @@ impl State {
         if self.memory.processes.is_empty() {
             return None;
         }
-        let rss_bytes = self
+        let rss_bytes: u64 = self
             .memory
             .processes
             .iter()
             .map(|p| p.statm.rss_bytes)
             .sum();
+        let processes = self.memory.processes.len();
+        let with_smaps = match (smaps, self.last_smaps) {
+            (Smaps::Read, _) | (Smaps::IfMoved { .. }, None) => true,
+            (Smaps::Skip, _) => false,
+            (Smaps::IfMoved { or_after }, Some(last)) => {
+                let moved = rss_bytes.abs_diff(last.rss_bytes);
+                n.saturating_sub(last.n) >= or_after
+                    || processes != last.processes
+                    || moved >= SMAPS_RSS_MOVE_BYTES
+                    || moved as f64 >= SMAPS_RSS_MOVE_FRACTION * last.rss_bytes as f64
+            }
+        };
         let (mut pss_bytes, mut uss_bytes) = (None, None);
         if with_smaps {
+            self.last_smaps = Some(LastSmaps {
+                n,
+                rss_bytes,
+                processes,
+            });
             let mut pss = 0u64;
             let mut uss = 0u64;
             let mut complete = true;
@@ -370,8 +477,7 @@ fn run(
     root: Pid,
     config: SamplerConfig,
     mut sink: impl FnMut(Sample) -> bool,
-    stop: &Receiver<()>,
-    poke: &Receiver<Poke>,
+    mailbox: &Mailbox<Poke>,
 ) -> SamplerStats {
     let cpu_start = thread_cpu_ns();
     let interval = config.interval();
@@ -388,9 +494,7 @@ fn run(
         } else {
             began.saturating_duration_since(deadline).as_nanos() as u64
         };
-        let with_smaps = extra == Some(Poke::Baseline)
-            || tick.is_multiple_of(u64::from(config.smaps_every.max(1)));
-        let Some(mut sample) = state.sample(&config, with_smaps, extra.is_some()) else {
+        let Some(mut sample) = state.sample(&config, extra) else {
             break;
         };
         // Skip the ticks whose slots have already passed.
@@ -412,16 +516,11 @@ fn run(
             break;
         }
         let next = start + interval * u32::try_from(tick).unwrap_or(u32::MAX);
-        let wait = next.saturating_duration_since(Instant::now());
-        extra = None;
-        select! {
-            recv(stop) -> _ => break,
-            recv(poke) -> msg => match msg {
-                Ok(reason) => extra = Some(reason),
-                Err(_) => std::thread::sleep(wait),
-            },
-            default(wait) => {},
-        }
+        extra = match mailbox.wait_until(next) {
+            Woken::Deadline => None,
+            Woken::Message(reason) => Some(reason),
+            Woken::Stop => break,
+        };
     }
     stats.cpu_ns = thread_cpu_ns().saturating_sub(cpu_start);
     stats.wall_ns = start.elapsed().as_nanos() as u64;
@@ -525,11 +624,11 @@ mod tests {
             seen.len(),
             samples.len()
         );
-        // … but never for more than IDLE_READ_EVERY samples in a row, so a
+        // … but never for more than LONG_IDLE_READ_EVERY samples in a row, so a
         // wake-up is seen at most that late …
         for w in seen.windows(2) {
             assert!(
-                w[1].0 - w[0].0 <= IDLE_READ_EVERY as usize,
+                w[1].0 - w[0].0 <= LONG_IDLE_READ_EVERY as usize,
                 "readings {} samples apart: {seen:?}",
                 w[1].0 - w[0].0
             );
@@ -569,9 +668,9 @@ mod tests {
         )
         .unwrap();
         std::thread::sleep(Duration::from_millis(50));
-        sampler.poker().send(Poke::Baseline).unwrap();
+        assert!(sampler.poker().poke(Poke::Baseline));
         std::thread::sleep(Duration::from_millis(20));
-        sampler.poker().send(Poke::Now).unwrap();
+        assert!(sampler.poker().poke(Poke::Now));
         std::thread::sleep(Duration::from_millis(50));
         drop(sampler);
         child.kill().unwrap();

@@ -32,7 +32,7 @@ pub use cpu::{
 };
 pub use error::{ParseError, ProcError};
 pub use file::{ProcFile, read_once};
-pub use live::{Poke, Sampler, SamplerConfig, SamplerStats, monotonic_ns, thread_cpu_ns};
+pub use live::{Poke, Poker, Sampler, SamplerConfig, SamplerStats, monotonic_ns, thread_cpu_ns};
 pub use mem::{
     SmapsRollup, Statm, StatmPages, StatmReader, parse_smaps_rollup, parse_statm, proc_path,
     read_smaps_rollup, read_statm,

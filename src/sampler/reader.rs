@@ -38,6 +38,11 @@ pub struct TaskReader {
     /// `children` (processes this thread forked), opened at the first tree
     /// walk that reads it; `None` also where the kernel has no such file.
     children: Option<ProcFile>,
+    /// On-CPU ns at the latest schedstat reading.
+    last_on_cpu: Option<u64>,
+    /// `last_on_cpu` when `children` was last read, and what it listed.
+    walked_on_cpu: Option<u64>,
+    walked_children: Vec<Pid>,
 }
 
 impl TaskReader {
@@ -57,6 +62,9 @@ impl TaskReader {
             name: String::new(),
             last_stat: None,
             children: None,
+            last_on_cpu: None,
+            walked_on_cpu: None,
+            walked_children: Vec::new(),
         };
         reader.reload_name()?;
         Ok(reader)
@@ -80,8 +88,28 @@ impl TaskReader {
             return Ok(());
         };
         let content = file.read(buf)?;
-        super::tree::parse_children_into(content, out)
-            .map_err(|e| ProcError::malformed(&task_path(self.id.pid, self.id.tid, "children"), e))
+        let start = out.len();
+        super::tree::parse_children_into(content, out).map_err(|e| {
+            ProcError::malformed(&task_path(self.id.pid, self.id.tid, "children"), e)
+        })?;
+        self.walked_on_cpu = self.last_on_cpu;
+        self.walked_children.clear();
+        self.walked_children.extend_from_slice(&out[start..]);
+        Ok(())
+    }
+
+    /// Whether this thread can have forked since its `children` were last
+    /// read: only a thread that ran can fork, and schedstat's on-CPU ns
+    /// tell whether it ran. True when unknown (never read, no schedstat).
+    /// A thread that ran after its latest schedstat reading is caught at
+    /// the walk after its next reading.
+    pub fn may_have_forked(&self) -> bool {
+        self.walked_on_cpu.is_none() || self.walked_on_cpu != self.last_on_cpu
+    }
+
+    /// What `children` listed at its last read.
+    pub fn walked_children(&self) -> &[Pid] {
+        &self.walked_children
     }
 
     pub fn id(&self) -> TaskId {
@@ -139,6 +167,7 @@ impl TaskReader {
                 let content = f.read(buf)?;
                 let schedstat =
                     parse_schedstat(content).map_err(|e| ProcError::malformed(f.path(), e))?;
+                self.last_on_cpu = schedstat.map(|s| s.on_cpu_ns);
                 Ok(TaskSample {
                     id: self.id,
                     stat,
@@ -148,6 +177,7 @@ impl TaskReader {
             _ => {
                 let sample = self.sample(buf)?;
                 self.last_stat = Some(sample.stat);
+                self.last_on_cpu = sample.schedstat.map(|s| s.on_cpu_ns);
                 Ok(sample)
             }
         }

@@ -60,7 +60,7 @@ pub struct ThreadSample {
     pub name: String,
     /// Kernel state letter (R, S, D, …). This, `last_cpu`, `utime_ns` and
     /// `stime_ns` come from the thread's `stat`, read every
-    /// `SamplerConfig::stat_every` samples (they may be that much older than
+    /// `1 / SamplerConfig::stat_hz` seconds (they may be that much older than
     /// `t_ns`); the schedstat fields are fresh every sample.
     pub state: char,
     /// Last CPU the thread ran on.

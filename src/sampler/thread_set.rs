@@ -81,7 +81,8 @@ struct ProcessEntry {
 /// A tree walk lists the threads of a process whose thread count did not
 /// change only every this many walks (a thread that exits while another
 /// starts between two samples leaves the count unchanged; it is found at
-/// the latest then).
+/// the latest then). Such a walk also reads the `children` of every
+/// thread, including those that have not run since their last read.
 pub const RELIST_EVERY_WALKS: u32 = 5;
 
 /// The link count of an open `/proc/PID/task` (`None` if unreadable).
@@ -98,6 +99,8 @@ pub struct ThreadSet {
     processes: BTreeMap<Pid, ProcessEntry>,
     buf: Vec<u8>,
     scratch: Vec<Pid>,
+    /// Tree walks so far.
+    walks: u32,
 }
 
 impl ThreadSet {
@@ -108,6 +111,7 @@ impl ThreadSet {
             processes: BTreeMap::new(),
             buf: Vec::new(),
             scratch: Vec::new(),
+            walks: 0,
         }
     }
 
@@ -198,11 +202,19 @@ impl ThreadSet {
         let mut seen = std::collections::HashSet::from([self.root]);
         let mut queue = std::collections::VecDeque::from([self.root]);
         let mut kids = Vec::new();
+        let mut kept = Vec::new();
+        // Every RELIST_EVERY_WALKS-th walk reads every thread's children.
+        self.walks = self.walks.wrapping_add(1);
+        let read_all = self.walks.is_multiple_of(RELIST_EVERY_WALKS);
         while let Some(pid) = queue.pop_front() {
             kids.clear();
             match self.processes.get_mut(&pid) {
                 Some(entry) => {
                     for reader in entry.tasks.values_mut() {
+                        if !read_all && !reader.may_have_forked() {
+                            kept.extend_from_slice(reader.walked_children());
+                            continue;
+                        }
                         match reader.children_into(&mut self.buf, &mut kids) {
                             Ok(()) => {}
                             // Exited: its children were reparented.
@@ -217,6 +229,10 @@ impl ThreadSet {
                     Err(e) => return Err(e),
                 },
             }
+            // Children listed earlier by threads that have not run since:
+            // only those still sampled (their kept fds prove they are the
+            // same processes), never a number that may have been reused.
+            kids.extend(kept.drain(..).filter(|k| self.processes.contains_key(k)));
             kids.sort_unstable();
             kids.dedup();
             for &kid in &kids {
@@ -340,27 +356,24 @@ impl ThreadSet {
         out.clear();
         let buf = &mut self.buf;
         for entry in self.processes.values_mut() {
-            entry.tasks.retain(|_, reader| {
+            let first_gone = out.gone.len();
+            for reader in entry.tasks.values_mut() {
                 if !read(reader.id()) {
-                    return true;
+                    continue;
                 }
                 match reader.sample_with(buf, read_stat) {
-                    Ok(s) => {
-                        out.threads.push(s);
-                        true
-                    }
-                    Err(e) if e.is_gone() => {
-                        out.gone.push(reader.id());
-                        false
-                    }
-                    Err(e) => {
-                        out.errors.push(e);
-                        true
-                    }
+                    Ok(s) => out.threads.push(s),
+                    Err(e) if e.is_gone() => out.gone.push(reader.id()),
+                    Err(e) => out.errors.push(e),
                 }
-            });
+            }
+            for gone in &out.gone[first_gone..] {
+                entry.tasks.remove(&gone.tid);
+            }
         }
-        self.processes.retain(|_, p| !p.tasks.is_empty());
+        if !out.gone.is_empty() {
+            self.processes.retain(|_, p| !p.tasks.is_empty());
+        }
     }
 
     /// Reads statm of every tracked process into `out` (cleared first).
@@ -488,6 +501,63 @@ mod tests {
         });
         assert!(gone.is_some());
         assert_eq!(set.pids().collect::<Vec<_>>(), vec![sh]);
+    }
+
+    /// A walk then a pass over the threads, as the sampler does.
+    fn walk_and_sample(set: &mut ThreadSet, pass: &mut ThreadPass) {
+        set.refresh().unwrap();
+        set.sample_threads(pass);
+    }
+
+    #[test]
+    fn a_walk_keeps_the_children_of_threads_that_did_not_run() {
+        let group = ChildGroup::spawn("sleep 30 & wait");
+        let sh = group.pid();
+        let shell = TaskId { pid: sh, tid: sh };
+        let mut set = ThreadSet::new(sh);
+        let mut pass = ThreadPass::default();
+        // Until the shell sits in wait(): read twice with no CPU in between.
+        let settled = wait_until(|| {
+            walk_and_sample(&mut set, &mut pass);
+            (set.pids().count() == 2 && !set.task(shell).unwrap().may_have_forked()).then_some(())
+        });
+        assert!(settled.is_some(), "the shell never settled");
+        let tree: Vec<Pid> = set.pids().collect();
+        // Walks that skip the shell's children file (and the full ones in
+        // between) keep its child.
+        for _ in 0..2 * RELIST_EVERY_WALKS {
+            walk_and_sample(&mut set, &mut pass);
+            assert_eq!(set.pids().collect::<Vec<_>>(), tree);
+        }
+        assert_eq!(set.task(shell).unwrap().walked_children(), &tree[1..]);
+    }
+
+    #[test]
+    fn a_thread_that_slept_and_then_forked_is_walked_again() {
+        // The shell forks `sleep 0.5`, sleeps in wait() (its children are
+        // then not re-read), wakes to reap it and forks `sleep 30`.
+        let group = ChildGroup::spawn("sleep 0.5; sleep 30 & wait");
+        let sh = group.pid();
+        let mut set = ThreadSet::new(sh);
+        let mut pass = ThreadPass::default();
+        let first = wait_until(|| {
+            walk_and_sample(&mut set, &mut pass);
+            set.pids().find(|&p| p != sh)
+        })
+        .expect("first child never seen");
+        let second = wait_until(|| {
+            walk_and_sample(&mut set, &mut pass);
+            let kids: Vec<Pid> = set.pids().filter(|&p| p != sh).collect();
+            (kids.len() == 1 && kids[0] != first).then(|| kids[0])
+        })
+        .expect("the child forked after the sleep was never found");
+        let cmdline = std::fs::read(format!("/proc/{second}/cmdline")).unwrap_or_default();
+        // Forked but maybe not yet exec'd: the shell's copy, or `sleep 30`.
+        assert!(
+            cmdline.windows(2).any(|w| w == b"30") || cmdline.starts_with(b"sh"),
+            "{}",
+            String::from_utf8_lossy(&cmdline)
+        );
     }
 
     #[test]
