@@ -72,9 +72,10 @@ pub struct SamplerArgs {
     /// Thread counts of the target process.
     #[arg(long, value_delimiter = ',', default_value = "8,64,256")]
     pub threads: Vec<usize>,
-    /// Back-to-back pairs (unsampled, sampled) for the observer effect.
-    #[arg(long, default_value_t = 5)]
-    pub pairs: usize,
+    /// Rounds of back-to-back runs (unsampled, /proc sampler, /proc
+    /// sampler + GIL reader) for the observer effect.
+    #[arg(long, alias = "pairs", default_value_t = 8)]
+    pub rounds: usize,
     /// Read each thread's stat this many times a second [default: the sampler's, 5].
     #[arg(long, value_name = "HZ")]
     pub stat_hz: Option<f64>,
@@ -406,6 +407,9 @@ fn python_target(python: &std::path::Path, code: &str) -> anyhow::Result<crate::
     Ok(child)
 }
 
+/// Items of the observer-effect runs.
+const OBSERVER_PRIMES: u64 = 1_000_000;
+
 fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
     let defaults = SamplerConfig::default();
     let config = SamplerConfig {
@@ -507,27 +511,70 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
     let interps = discover(&DiscoverOptions::default());
     gil_reader_cost(&interps, args.secs)?;
 
-    // Observer effect: the same run back to back, without and with sampling.
+    // Observer effect: the same run back to back without sampling, with the
+    // /proc sampler alone and with the GIL reader beside it, in rotating
+    // order; each round's ratios, so drift between rounds cancels.
     let mode = Mode::Gil;
     let interp = run::pick_interpreter(&interps, mode).context("no interpreter for mode gil")?;
-    let spec = spec_for(interp, mode, 1, "primes", &[]);
-    let (mut off, mut on) = (Vec::new(), Vec::new());
-    for _ in 0..args.pairs {
-        let (s, n, _) = run_once(&spec, None)?;
-        off.push(n as f64 / s);
-        let (s, n, _) = run_once(&spec, Some(config))?;
-        on.push(n as f64 / s);
+    // ~2 s of work per run: the default 0.7 s run varies too much here.
+    let params = [("n".to_string(), OBSERVER_PRIMES.to_string())];
+    let spec = spec_for(interp, mode, 1, "primes", &params);
+    let proc_only = SamplerConfig {
+        gil_hz: 0.0,
+        ..config
+    };
+    let setups = [None, Some(proc_only), Some(config)];
+    let mut ratios = [Vec::new(), Vec::new()];
+    let mut items_per_s = [Vec::new(), Vec::new(), Vec::new()];
+    for round in 0..args.rounds {
+        let mut rates = [0.0; 3];
+        for k in 0..3 {
+            let which = (round + k) % 3;
+            let (s, n, _) = run_once(&spec, setups[which])?;
+            rates[which] = n as f64 / s;
+        }
+        for (which, rate) in rates.iter().enumerate() {
+            items_per_s[which].push(*rate);
+        }
+        ratios[0].push(rates[1] / rates[0] - 1.0);
+        ratios[1].push(rates[2] / rates[0] - 1.0);
     }
-    let (m_off, m_on) = (median(&mut off), median(&mut on));
-    println!(
-        "\nobserver effect: primes, gil, 1 worker on {} — {} pairs, median items/s without sampling {:.0}, with the {:.0} Hz /proc sampler and the {:.0} Hz GIL reader {:.0}: {:+.2}%",
-        interp.name,
-        args.pairs,
-        m_off,
-        config.rate_hz,
-        config.gil_hz,
-        m_on,
-        (m_on / m_off - 1.0) * 100.0
-    );
+    if args.rounds > 0 {
+        println!(
+            "\nobserver effect: primes n={OBSERVER_PRIMES}, gil, 1 worker on {}, {} rounds of 3 runs in rotating order; change in items/s against the unsampled run of the same round",
+            interp.name, args.rounds
+        );
+        let describe = |r: &mut Vec<f64>| {
+            let (lo, hi) = (percentile(r, 0.0), percentile(r, 1.0));
+            vec![
+                format!("{:+.2}%", median(r) * 100.0),
+                format!("{:+.1}% … {:+.1}%", lo * 100.0, hi * 100.0),
+            ]
+        };
+        let [proc_ratios, both_ratios] = &mut ratios;
+        let mut rows = vec![vec![
+            "no sampling".to_string(),
+            format!("{:.0}", median(&mut items_per_s[0])),
+            String::new(),
+            String::new(),
+        ]];
+        let mut row = vec![
+            format!("/proc sampler at {:.0} Hz", config.rate_hz),
+            format!("{:.0}", median(&mut items_per_s[1])),
+        ];
+        row.extend(describe(proc_ratios));
+        rows.push(row);
+        let mut row = vec![
+            format!("… and the GIL reader at {:.0} Hz", config.gil_hz),
+            format!("{:.0}", median(&mut items_per_s[2])),
+        ];
+        row.extend(describe(both_ratios));
+        rows.push(row);
+        print!(
+            "{}",
+            table::render(&["", "ITEMS/S (MEDIAN)", "CHANGE (MEDIAN)", "RANGE"], &rows)
+        );
+        println!("target: the /proc sampler changes throughput by at most 1%");
+    }
     Ok(ExitCode::SUCCESS)
 }
