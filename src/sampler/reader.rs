@@ -33,8 +33,9 @@ pub struct TaskReader {
     schedstat: Option<ProcFile>,
     name: String,
     /// The last `stat` reading, reused by [`sample_with`](Self::sample_with)
-    /// when it skips the (costlier) stat read.
+    /// when it skips the (costlier) stat read, and schedstat at that read.
     last_stat: Option<TaskStat>,
+    stat_schedstat: Option<SchedStat>,
     /// `children` (processes this thread forked), opened at the first tree
     /// walk that reads it; `None` also where the kernel has no such file.
     children: Option<ProcFile>,
@@ -61,6 +62,7 @@ impl TaskReader {
             schedstat,
             name: String::new(),
             last_stat: None,
+            stat_schedstat: None,
             children: None,
             last_on_cpu: None,
             walked_on_cpu: None,
@@ -154,20 +156,34 @@ impl TaskReader {
 
 impl TaskReader {
     /// Like [`sample`](Self::sample), but reads `stat` only when `read_stat`
-    /// (or when there is no earlier reading, or no schedstat); otherwise the
+    /// and the thread ran or waited for a core since the last stat read (or
+    /// when there is no earlier reading, or no schedstat); otherwise the
     /// state letter, last CPU and utime/stime are those of the last stat
-    /// read. schedstat (on-CPU and run-queue ns) is always fresh.
+    /// read: a thread that has not run since cannot have changed them (a
+    /// thread woken but not yet on a CPU still reads as asleep then).
+    /// schedstat (on-CPU and run-queue ns) is always fresh.
     pub fn sample_with(
         &mut self,
         buf: &mut Vec<u8>,
         read_stat: bool,
     ) -> Result<TaskSample, ProcError> {
         match (&self.schedstat, self.last_stat) {
-            (Some(f), Some(stat)) if !read_stat => {
+            (Some(f), Some(last)) => {
                 let content = f.read(buf)?;
                 let schedstat =
                     parse_schedstat(content).map_err(|e| ProcError::malformed(f.path(), e))?;
                 self.last_on_cpu = schedstat.map(|s| s.on_cpu_ns);
+                let moved = schedstat.is_none() || schedstat != self.stat_schedstat;
+                let stat = if read_stat && moved {
+                    let content = self.stat.read(buf)?;
+                    let fresh = parse_task_stat(content)
+                        .map_err(|e| ProcError::malformed(self.stat.path(), e))?;
+                    self.last_stat = Some(fresh);
+                    self.stat_schedstat = schedstat;
+                    fresh
+                } else {
+                    last
+                };
                 Ok(TaskSample {
                     id: self.id,
                     stat,
@@ -177,6 +193,7 @@ impl TaskReader {
             _ => {
                 let sample = self.sample(buf)?;
                 self.last_stat = Some(sample.stat);
+                self.stat_schedstat = sample.schedstat;
                 self.last_on_cpu = sample.schedstat.map(|s| s.on_cpu_ns);
                 Ok(sample)
             }
@@ -213,6 +230,26 @@ mod tests {
             ticks(&b) > ticks(&a),
             "utime+stime did not move: {a:?} {b:?}"
         );
+    }
+
+    #[test]
+    fn stat_is_read_again_once_the_thread_ran() {
+        let busy = BusyThread::spawn();
+        let mut reader = TaskReader::open(std::process::id(), busy.tid).unwrap();
+        let mut buf = Vec::new();
+        let a = reader.sample_with(&mut buf, true).unwrap();
+        // Asleep: the kept stat is handed back (same values either way).
+        let b = reader.sample_with(&mut buf, true).unwrap();
+        assert_eq!(a.stat, b.stat);
+        busy.burn_cpu(Duration::from_millis(100));
+        // Not asked for: the old stat, fresh schedstat.
+        let c = reader.sample_with(&mut buf, false).unwrap();
+        assert_eq!(c.stat, a.stat);
+        assert!(c.schedstat.unwrap().on_cpu_ns > a.schedstat.unwrap().on_cpu_ns);
+        // Asked for after the thread ran: read again, utime+stime moved.
+        let d = reader.sample_with(&mut buf, true).unwrap();
+        let ticks = |s: &TaskSample| s.stat.utime_ticks + s.stat.stime_ticks;
+        assert!(ticks(&d) > ticks(&a), "stat not re-read: {a:?} {d:?}");
     }
 
     #[test]
