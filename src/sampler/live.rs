@@ -275,6 +275,12 @@ impl State {
         let read_stat = due(config.every(config.stat_hz), 1);
         let smaps = if self.n == 0 || poke == Some(Poke::Baseline) {
             Smaps::Read
+        } else if poke == Some(Poke::Now) {
+            // E.g. a worker finished: PSS now unless it was read lately, so
+            // a short run still ends with a reading.
+            Smaps::IfMoved {
+                or_after: config.every(config.smaps_hz),
+            }
         } else if due(config.every(config.smaps_hz), 2) {
             Smaps::IfMoved {
                 or_after: config.every(config.smaps_hz) * STEADY_SMAPS_EVERY,
@@ -652,6 +658,46 @@ mod tests {
         let stats = sampler.stop();
         assert!(stats.samples >= 5);
         assert!(rx.try_iter().count() as u64 == stats.samples);
+    }
+
+    #[test]
+    fn pss_is_read_less_often_while_rss_stays_put_and_after_a_poke() {
+        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let config = SamplerConfig {
+            rate_hz: 100.0,
+            smaps_hz: 10.0,
+            gil_hz: 0.0,
+            ..Default::default()
+        };
+        let sampler = Sampler::start(child.id(), config, tx).unwrap();
+        std::thread::sleep(Duration::from_millis(1050));
+        let poked_at = monotonic_ns();
+        assert!(sampler.poker().poke(Poke::Now));
+        std::thread::sleep(Duration::from_millis(50));
+        drop(sampler);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let samples: Vec<Sample> = rx.try_iter().collect();
+        let read = |s: &Sample| s.memory.is_some_and(|m| m.pss_bytes.is_some());
+        let poke = samples
+            .iter()
+            .position(|s| s.t_ns >= poked_at)
+            .expect("no sample after the poke");
+        let before: Vec<usize> = (0..poke).filter(|&i| read(&samples[i])).collect();
+        // The first sample reads it; once `sleep` has started (its RSS
+        // may still grow in the first samples), its RSS stays put: every
+        // 4 × 10 samples instead of every 10.
+        assert_eq!(before.first(), Some(&0));
+        let settled: Vec<usize> = before.iter().copied().filter(|&i| i >= 20).collect();
+        assert!(
+            !settled.is_empty() && settled.len() <= poke / 40 + 1,
+            "PSS read at {before:?} of {poke} samples"
+        );
+        assert!(settled.windows(2).all(|w| w[1] - w[0] >= 40), "{before:?}");
+        // The poke reads PSS unless it was read within 10 samples.
+        let since = poke - before.last().copied().unwrap_or(0);
+        assert_eq!(read(&samples[poke]), since >= 10, "{since} samples since");
     }
 
     #[test]
