@@ -3,7 +3,7 @@
 //! how many ticks it missed, and sends owned [`Sample`]s on a channel.
 
 use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
-use super::stoppable::{Mailbox, StoppableThread, Woken};
+use super::stoppable::{Mailbox, StoppableThread, Woken, request_short_slice};
 use super::{
     CpuStat, CpuStatReader, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet, core_fractions,
     read_smaps_rollup, ticks_to_ns,
@@ -478,6 +478,13 @@ impl State {
     }
 }
 
+/// The scheduler slice the sampler thread asks for: long enough for one
+/// sample (0.1–0.3 ms with 64 threads), shorter than the default, so that
+/// when CPU-bound workers fill every core the woken sampler runs first
+/// instead of queueing behind them (64 `ft` workers on 2 cores: ticks up to
+/// 60 ms late and ~10 % of them missed without it).
+const SLICE: Duration = Duration::from_micros(500);
+
 /// The sampler thread's body.
 fn run(
     root: Pid,
@@ -485,6 +492,7 @@ fn run(
     mut sink: impl FnMut(Sample) -> bool,
     mailbox: &Mailbox<Poke>,
 ) -> SamplerStats {
+    request_short_slice(SLICE);
     let cpu_start = thread_cpu_ns();
     let interval = config.interval();
     let start = Instant::now();
