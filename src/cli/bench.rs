@@ -426,11 +426,12 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
         );
     }
     println!(
-        "bench sampler: {:.0} Hz for {:.1} s per target (thread stat every {} samples, smaps_rollup every {}, tree walk every {})",
+        "bench sampler: {:.0} Hz for {:.1} s per target (thread stat every {} samples if the thread ran, smaps_rollup every {} while RSS moves and every {} while it stays put, tree walk every {})",
         config.rate_hz,
         args.secs,
         config.every(config.stat_hz),
         config.every(config.smaps_hz),
+        config.every(config.smaps_hz) * crate::sampler::live::STEADY_SMAPS_EVERY,
         config.every(config.tree_hz)
     );
     let mut rows = Vec::new();

@@ -221,7 +221,7 @@ enum Smaps {
 }
 
 /// While RSS stays put, smaps_rollup is read at 1/this of `smaps_hz`.
-const STEADY_SMAPS_EVERY: u64 = 4;
+pub const STEADY_SMAPS_EVERY: u64 = 4;
 /// RSS moved by this much (or this fraction) counts as a change.
 const SMAPS_RSS_MOVE_BYTES: u64 = 1 << 20;
 const SMAPS_RSS_MOVE_FRACTION: f64 = 0.01;
