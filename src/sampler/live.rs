@@ -62,6 +62,13 @@ impl SamplerConfig {
         self.rate_hz.clamp(MIN_RATE_HZ, MAX_RATE_HZ)
     }
 
+    /// The longest spacing of PSS/USS readings in a run whose memory stays
+    /// put (readings further apart than this mean some were missed).
+    pub fn steady_smaps_interval(&self) -> Duration {
+        let samples = self.every(self.smaps_hz).saturating_mul(STEADY_SMAPS_EVERY);
+        self.interval() * u32::try_from(samples).unwrap_or(u32::MAX)
+    }
+
     /// A read wanted `hz` times a second happens every this many samples
     /// (at least every sample).
     pub fn every(&self, hz: f64) -> u64 {

@@ -7,6 +7,7 @@ use super::app::{App, run_label};
 use super::lanes::{self, Picture, StateColors, Window};
 use super::style::speedup_color;
 use crate::run::RunEnd;
+use crate::sampler::SamplerConfig;
 use crate::store::metrics::{items_per_sec, throughput};
 use crate::store::{ColumnId, RunRecord, compare};
 use egui::{Color32, RichText, TextureHandle, TextureOptions};
@@ -389,14 +390,31 @@ fn base_plot<'a>(id: &str, group: &str, height: f32) -> Plot<'a> {
         )
 }
 
-/// A time gap longer than this between two readings breaks the line (the
-/// sampler fell behind or the value could not be read); shorter ones are
-/// the normal spacing of slower readings (PSS/USS every 10th sample).
+/// A time gap longer than this between two readings of a column read in
+/// every sample breaks its line (the sampler fell behind or the value could
+/// not be read).
 pub const GAP_S: f64 = 0.5;
 
+/// The same for PSS/USS, read at most every
+/// [`SamplerConfig::steady_smaps_interval`] while memory stays put (2 s by
+/// default), plus the same slack.
+fn smaps_gap_s() -> f64 {
+    SamplerConfig::default()
+        .steady_smaps_interval()
+        .as_secs_f64()
+        + GAP_S
+}
+
 /// min/max envelope of a column over the window (≈2 points per pixel), in
-/// segments split at gaps: a missing reading is never drawn as a value.
-pub fn envelope(spec: &PlotSpec, id: ColumnId, scale: f64, width: usize) -> Vec<Vec<[f64; 2]>> {
+/// segments split at gaps longer than `gap_s`: a missing reading is never
+/// drawn as a value.
+pub fn envelope(
+    spec: &PlotSpec,
+    id: ColumnId,
+    scale: f64,
+    width: usize,
+    gap_s: f64,
+) -> Vec<Vec<[f64; 2]>> {
     let w = spec.window;
     let mut segments: Vec<Vec<[f64; 2]>> = Vec::new();
     let mut current: Vec<[f64; 2]> = Vec::new();
@@ -411,7 +429,7 @@ pub fn envelope(spec: &PlotSpec, id: ColumnId, scale: f64, width: usize) -> Vec<
             break;
         }
         let Some((lo, hi)) = b.min_max else { continue };
-        if x - last_x > GAP_S && !current.is_empty() {
+        if x - last_x > gap_s && !current.is_empty() {
             segments.push(std::mem::take(&mut current));
         }
         last_x = x;
@@ -534,7 +552,7 @@ pub fn core_plot(
                         &format!("cpu{cpu} busy %"),
                         palette(i),
                         1.5,
-                        envelope(spec, cols.busy, 100.0, width),
+                        envelope(spec, cols.busy, 100.0, width, GAP_S),
                     );
                 }
             });
@@ -710,21 +728,21 @@ pub fn memory_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
                 "RSS",
                 palette(0),
                 2.0,
-                envelope(spec, cols.rss_bytes, mib, width),
+                envelope(spec, cols.rss_bytes, mib, width, GAP_S),
             );
             draw_series(
                 p,
                 "PSS",
                 palette(1),
                 1.5,
-                envelope(spec, cols.pss_bytes, mib, width),
+                envelope(spec, cols.pss_bytes, mib, width, smaps_gap_s()),
             );
             draw_series(
                 p,
                 "USS",
                 palette(2),
                 1.5,
-                envelope(spec, cols.uss_bytes, mib, width),
+                envelope(spec, cols.uss_bytes, mib, width, smaps_gap_s()),
             );
             if let Some(b) = run.memory_baseline() {
                 p.hline(
@@ -775,4 +793,43 @@ pub fn throughput_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
                 );
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interp::Mode;
+    use crate::store::fixtures::{MIB, MS, T0, interpreter, memory, sample, spec};
+
+    #[test]
+    fn sparse_pss_stays_one_line_but_a_missed_rss_reading_breaks_it() {
+        let interp = interpreter("3.13", "3.13.5", false);
+        let mut run = RunRecord::new(spec(&interp, Mode::Gil, 1), interp);
+        // 6 s at 50 Hz; PSS every 2 s (a run whose memory stays put); RSS
+        // not read for 1 s from 3 s on.
+        for i in 0..300u64 {
+            let t_ms = i * 20;
+            if (3000..4000).contains(&t_ms) {
+                continue;
+            }
+            let mut s = sample(T0 + t_ms * MS);
+            s.memory = Some(memory(20 * MIB, (i % 100 == 0).then_some(10 * MIB)));
+            run.eat_sample(s);
+        }
+        let plot = PlotSpec {
+            id: "test",
+            run: &run,
+            window: Window::whole(&run).unwrap(),
+            until_s: None,
+            dark: true,
+        };
+        let cols = run.run_columns();
+        let pss = envelope(&plot, cols.pss_bytes, 1.0, 400, smaps_gap_s());
+        assert_eq!(pss.len(), 1, "{pss:?}");
+        assert_eq!(pss[0].len(), 3);
+        // With the every-sample bound each reading would stand alone.
+        assert_eq!(envelope(&plot, cols.pss_bytes, 1.0, 400, GAP_S).len(), 3);
+        let rss = envelope(&plot, cols.rss_bytes, 1.0, 400, GAP_S);
+        assert_eq!(rss.len(), 2);
+    }
 }
