@@ -551,7 +551,23 @@ fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
+    use std::process::{Child, Command};
+
+    /// Samples `child` with `config` while `during` runs (it may poke the
+    /// sampler), then stops the sampler and kills the child.
+    fn sample_while(
+        child: &mut Child,
+        config: SamplerConfig,
+        during: impl FnOnce(&Sampler),
+    ) -> (Vec<Sample>, SamplerStats) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let sampler = Sampler::start(child.id(), config, tx).unwrap();
+        during(&sampler);
+        let stats = sampler.stop();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        (rx.try_iter().collect(), stats)
+    }
 
     #[test]
     fn samples_a_busy_child_on_schedule() {
@@ -559,21 +575,13 @@ mod tests {
             .args(["-c", "while :; do :; done"])
             .spawn()
             .unwrap();
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let sampler = Sampler::start(
-            child.id(),
-            SamplerConfig {
-                rate_hz: 100.0,
-                ..Default::default()
-            },
-            tx,
-        )
-        .unwrap();
-        std::thread::sleep(Duration::from_millis(600));
-        let stats = sampler.stop();
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let samples: Vec<Sample> = rx.try_iter().collect();
+        let config = SamplerConfig {
+            rate_hz: 100.0,
+            ..Default::default()
+        };
+        let (samples, stats) = sample_while(&mut child, config, |_| {
+            std::thread::sleep(Duration::from_millis(600));
+        });
         assert!(
             samples.len() >= 30,
             "{} samples in 0.6 s at 100 Hz",
@@ -612,22 +620,14 @@ mod tests {
             ])
             .spawn()
             .unwrap();
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let sampler = Sampler::start(
-            child.id(),
-            SamplerConfig {
-                rate_hz: 100.0,
-                gil_hz: 0.0,
-                ..Default::default()
-            },
-            tx,
-        )
-        .unwrap();
-        std::thread::sleep(Duration::from_millis(1100));
-        sampler.stop();
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let samples: Vec<Sample> = rx.try_iter().collect();
+        let config = SamplerConfig {
+            rate_hz: 100.0,
+            gil_hz: 0.0,
+            ..Default::default()
+        };
+        let (samples, _) = sample_while(&mut child, config, |_| {
+            std::thread::sleep(Duration::from_millis(1100));
+        });
         let tid = child.id();
         // (index of the sample, blocked fraction) of every reading.
         let seen: Vec<(usize, Option<f32>)> = samples
@@ -678,22 +678,19 @@ mod tests {
     #[test]
     fn pss_is_read_less_often_while_rss_stays_put_and_after_a_poke() {
         let mut child = Command::new("sleep").arg("5").spawn().unwrap();
-        let (tx, rx) = crossbeam_channel::unbounded();
         let config = SamplerConfig {
             rate_hz: 100.0,
             smaps_hz: 10.0,
             gil_hz: 0.0,
             ..Default::default()
         };
-        let sampler = Sampler::start(child.id(), config, tx).unwrap();
-        std::thread::sleep(Duration::from_millis(1050));
-        let poked_at = monotonic_ns();
-        assert!(sampler.poker().poke(Poke::Now));
-        std::thread::sleep(Duration::from_millis(50));
-        drop(sampler);
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let samples: Vec<Sample> = rx.try_iter().collect();
+        let mut poked_at = 0;
+        let (samples, _) = sample_while(&mut child, config, |sampler| {
+            std::thread::sleep(Duration::from_millis(1050));
+            poked_at = monotonic_ns();
+            assert!(sampler.poker().poke(Poke::Now));
+            std::thread::sleep(Duration::from_millis(50));
+        });
         let read = |s: &Sample| s.memory.is_some_and(|m| m.pss_bytes.is_some());
         let poke = samples
             .iter()
@@ -718,25 +715,17 @@ mod tests {
     #[test]
     fn a_poke_takes_an_extra_baseline_sample() {
         let mut child = Command::new("sleep").arg("5").spawn().unwrap();
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let sampler = Sampler::start(
-            child.id(),
-            SamplerConfig {
-                rate_hz: 10.0,
-                ..Default::default()
-            },
-            tx,
-        )
-        .unwrap();
-        std::thread::sleep(Duration::from_millis(50));
-        assert!(sampler.poker().poke(Poke::Baseline));
-        std::thread::sleep(Duration::from_millis(20));
-        assert!(sampler.poker().poke(Poke::Now));
-        std::thread::sleep(Duration::from_millis(50));
-        drop(sampler);
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let samples: Vec<Sample> = rx.try_iter().collect();
+        let config = SamplerConfig {
+            rate_hz: 10.0,
+            ..Default::default()
+        };
+        let (samples, _) = sample_while(&mut child, config, |sampler| {
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(sampler.poker().poke(Poke::Baseline));
+            std::thread::sleep(Duration::from_millis(20));
+            assert!(sampler.poker().poke(Poke::Now));
+            std::thread::sleep(Duration::from_millis(50));
+        });
         let baseline: Vec<&Sample> = samples.iter().filter(|s| s.baseline).collect();
         assert_eq!(baseline.len(), 1, "{samples:?}");
         assert!(baseline[0].memory.unwrap().pss_bytes.is_some());
