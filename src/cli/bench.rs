@@ -4,7 +4,6 @@
 use super::table;
 use crate::interp::{DiscoverOptions, Interpreter, Mode, discover};
 use crate::run::{self, RunEnd, RunMessage, RunSpec};
-use crate::sampler::live::{MAX_RATE_HZ, MIN_RATE_HZ};
 use crate::sampler::{Sampler, SamplerConfig};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -358,7 +357,7 @@ fn gil_reader_cost(interps: &[Interpreter], secs: f64) -> anyhow::Result<()> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TargetThreads {
     /// Sleep the whole time (a thread asleep for 3 reads is read every 4th
-    /// sample).
+    /// sample, after 6 more every 8th).
     Asleep,
     /// Wake every 10 ms for a moment: never asleep for a whole sample, so
     /// every thread is read in every sample.
@@ -419,12 +418,7 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
         tree_hz: args.tree_hz.unwrap_or(defaults.tree_hz),
         ..defaults
     };
-    if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&config.rate_hz) {
-        bail!(
-            "--rate must be between {MIN_RATE_HZ} and {MAX_RATE_HZ} Hz, got {}",
-            config.rate_hz
-        );
-    }
+    super::run::check_rate(config.rate_hz).map_err(anyhow::Error::msg)?;
     println!(
         "bench sampler: {:.0} Hz for {:.1} s per target (thread stat every {} samples if the thread ran, smaps_rollup every {} while RSS moves and every {} while it stays put, tree walk every {})",
         config.rate_hz,
@@ -463,11 +457,10 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
         drop(target);
         // Distinct threads read over the run (a sleeping thread is not read
         // in every sample).
-        let (threads_seen, reads, costs) = consumer
+        let (threads_seen, reads, mut costs) = consumer
             .join()
             .map_err(|_| anyhow::anyhow!("the sample consumer panicked"))?;
         let read_per_sample = reads as f64 / costs.len().max(1) as f64;
-        let mut costs = costs;
         let share = if stats.wall_ns > 0 {
             stats.cpu_ns as f64 / stats.wall_ns as f64
         } else {

@@ -80,6 +80,17 @@ pub(super) fn parse_param(s: &str) -> Result<(String, String), String> {
 }
 
 /// A usage problem: printed, exit code 2.
+/// `--rate` of the /proc sampler, checked against what it offers.
+pub(super) fn check_rate(rate: f64) -> Result<(), String> {
+    if (MIN_RATE_HZ..=MAX_RATE_HZ).contains(&rate) {
+        Ok(())
+    } else {
+        Err(format!(
+            "--rate must be between {MIN_RATE_HZ} and {MAX_RATE_HZ} Hz, got {rate}"
+        ))
+    }
+}
+
 fn usage(msg: String) -> anyhow::Result<ExitCode> {
     eprintln!("error: {msg}");
     Ok(ExitCode::from(EXIT_USAGE))
@@ -169,11 +180,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Some(t) => Some(Duration::from_secs_f64(t)),
         None => None,
     };
-    if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&args.rate) {
-        return usage(format!(
-            "--rate must be between {MIN_RATE_HZ} and {MAX_RATE_HZ} Hz, got {}",
-            args.rate
-        ));
+    if let Err(msg) = check_rate(args.rate) {
+        return usage(msg);
     }
     if let Some(dir) = args
         .record

@@ -77,11 +77,6 @@ impl<M> Mailbox<M> {
         self.wake.notify_all();
     }
 
-    /// Whether [`stop`](Self::stop) was called.
-    pub fn is_stopped(&self) -> bool {
-        self.lock().stopped
-    }
-
     /// Sleeps until `deadline`, a message or stop, whichever comes first
     /// (stop before messages, messages before the deadline).
     pub fn wait_until(&self, deadline: Instant) -> Woken<M> {
@@ -144,7 +139,7 @@ pub struct StoppableThread<T: Default, M = ()> {
 
 impl<T: Default + Send + 'static, M: Send + 'static> StoppableThread<T, M> {
     /// Starts `body`, which should return soon after its mailbox says
-    /// [`Woken::Stop`] (or [`Mailbox::is_stopped`]).
+    /// [`Woken::Stop`].
     pub fn spawn(
         name: &str,
         body: impl FnOnce(&Mailbox<M>) -> T + Send + 'static,
@@ -207,7 +202,6 @@ mod tests {
             Woken::Message(7)
         );
         mailbox.stop();
-        assert!(mailbox.is_stopped());
         assert!(!mailbox.send(8), "a stopped mailbox takes no messages");
         assert_eq!(
             mailbox.wait_until(Instant::now() + Duration::from_secs(10)),
