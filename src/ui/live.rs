@@ -557,19 +557,7 @@ pub fn core_plot(
                 }
             });
     } else if let Some((tex, pic)) = heat {
-        let plot = picture_plot(&format!("{}-cores", spec.id), spec.id, h)
-            .include_x(x0)
-            .include_x(x1);
-        row_axis(plot, pic.rows.clone()).show(ui, |p| {
-            p.image(image_item(
-                "busy (heat)",
-                tex,
-                pic,
-                pic.t_from_s,
-                pic.t_to_s,
-                spec,
-            ));
-        });
+        picture_rows(ui, spec, "cores", "busy (heat)", tex, pic, h);
     }
 }
 
@@ -609,14 +597,28 @@ fn row_axis(plot: Plot<'_>, rows: Vec<String>) -> Plot<'_> {
         })
 }
 
-fn image_item(
+/// A picture (heat map or lanes) over the run's time axis, one named row
+/// per picture row.
+fn picture_rows(
+    ui: &mut egui::Ui,
+    spec: &PlotSpec,
+    what: &str,
     name: &str,
     tex: &TextureHandle,
     pic: &Picture,
-    a: f64,
-    b: f64,
-    spec: &PlotSpec,
-) -> PlotImage {
+    h: f32,
+) {
+    let (x0, x1) = x_bounds(spec);
+    let plot = picture_plot(&format!("{}-{what}", spec.id), spec.id, h)
+        .include_x(x0)
+        .include_x(x1);
+    row_axis(plot, pic.rows.clone()).show(ui, |p| {
+        p.image(image_item(name, tex, pic, spec));
+    });
+}
+
+fn image_item(name: &str, tex: &TextureHandle, pic: &Picture, spec: &PlotSpec) -> PlotImage {
+    let (a, b) = (pic.t_from_s, pic.t_to_s);
     let n = pic.rows.len() as f32;
     // A race cuts the picture at its clock: show the left part only.
     let full = (pic.t_to_s - pic.t_from_s).max(1e-9);
@@ -694,20 +696,7 @@ pub fn lane_plot(
         }
     });
     let Some((tex, pic)) = lanes else { return };
-    let (x0, x1) = x_bounds(spec);
-    let plot = picture_plot(&format!("{}-lanes", spec.id), spec.id, h)
-        .include_x(x0)
-        .include_x(x1);
-    row_axis(plot, pic.rows.clone()).show(ui, |p| {
-        p.image(image_item(
-            "threads",
-            tex,
-            pic,
-            pic.t_from_s,
-            pic.t_to_s,
-            spec,
-        ));
-    });
+    picture_rows(ui, spec, "lanes", "threads", tex, pic, h);
 }
 
 pub fn memory_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
