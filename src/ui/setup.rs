@@ -40,6 +40,13 @@ pub struct Setup {
     pub timeout_s: u64,
 }
 
+/// The interpreters discovery found, or why a run cannot start yet.
+fn found_interpreters(app: &App) -> Result<&[Interpreter], String> {
+    app.interpreters
+        .as_deref()
+        .ok_or_else(|| "still looking for interpreters".to_string())
+}
+
 impl Default for Setup {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -220,10 +227,7 @@ impl Setup {
 
     /// Run: the checked modes at the chosen worker count.
     pub fn run_specs(&self, app: &App) -> Result<Vec<RunSpec>, String> {
-        let found = app
-            .interpreters
-            .as_deref()
-            .ok_or("still looking for interpreters")?;
+        let found = found_interpreters(app)?;
         self.specs(
             found,
             &self.workload_name()?,
@@ -235,10 +239,7 @@ impl Setup {
 
     /// Sweep: the checked modes × 1…workers.
     pub fn sweep_specs(&self, app: &App) -> Result<Vec<RunSpec>, String> {
-        let found = app
-            .interpreters
-            .as_deref()
-            .ok_or("still looking for interpreters")?;
+        let found = found_interpreters(app)?;
         let workers: Vec<usize> = (1..=self.workers.max(1)).collect();
         self.specs(
             found,
@@ -271,10 +272,7 @@ impl Setup {
 
     /// The specs of a sweep given on the command line.
     pub fn sweep_specs_for(&self, app: &App, auto: &AutoSweep) -> Result<Vec<RunSpec>, String> {
-        let found = app
-            .interpreters
-            .as_deref()
-            .ok_or("still looking for interpreters")?;
+        let found = found_interpreters(app)?;
         self.specs(
             found,
             &auto.workload,
