@@ -43,11 +43,7 @@ pub struct ScalingArgs {
     #[arg(long, short = 'w', default_value = "primes")]
     pub workload: String,
     /// Modes to compare, comma-separated.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "gil,ft,subinterp,process"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = super::ALL_MODES)]
     pub modes: Vec<String>,
     /// Worker counts, comma-separated; the first is the baseline.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]

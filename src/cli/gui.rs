@@ -15,11 +15,7 @@ pub struct GuiArgs {
     #[arg(long, value_name = "WORKLOAD")]
     pub sweep: Option<String>,
     /// Modes of that sweep, comma-separated.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "gil,ft,subinterp,process"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = super::ALL_MODES)]
     pub modes: Vec<String>,
     /// Worker counts of that sweep, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]

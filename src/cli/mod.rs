@@ -42,6 +42,9 @@ pub enum Command {
 /// Exit code for errors in what the user asked (bad arguments, unknown names).
 pub const EXIT_USAGE: u8 = 2;
 
+/// Default `--modes` of the commands that compare modes: all four.
+const ALL_MODES: &str = "gil,ft,subinterp,process";
+
 /// Parses the arguments and runs the command; errors are printed once, here.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -20,11 +20,7 @@ pub struct SweepArgs {
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = super::run::parse_param)]
     pub params: Vec<(String, String)>,
     /// Modes, comma-separated.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "gil,ft,subinterp,process"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = super::ALL_MODES)]
     pub modes: Vec<String>,
     /// Worker counts, comma-separated (default: 1, 2, 4, … up to the number of cores).
     #[arg(long, value_delimiter = ',')]
