@@ -56,6 +56,18 @@ fn step_until(
 }
 
 /// Changes the state directly, then lets the layout settle.
+/// A harness whose workload catalog (from `harness.py --probe`) has loaded.
+fn harness_with_catalog() -> Harness<'static, App> {
+    let mut h = harness(app());
+    step_until(
+        &mut h,
+        "the workload catalog",
+        Duration::from_secs(60),
+        |a| matches!(a.setup.catalog, Some(Ok(_))),
+    );
+    h
+}
+
 fn set(h: &mut Harness<'static, App>, change: impl FnOnce(&mut App)) {
     change(h.state_mut());
     h.run_steps(3);
@@ -69,13 +81,7 @@ fn only_modes(app: &mut App, modes: &[Mode]) {
 
 #[test]
 fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
-    let mut h = harness(app());
-    step_until(
-        &mut h,
-        "the workload catalog",
-        Duration::from_secs(60),
-        |a| matches!(a.setup.catalog, Some(Ok(_))),
-    );
+    let mut h = harness_with_catalog();
     // Pick "fib" in the workload picker.
     h.get_by_label("Workload").click();
     h.run_steps(3);
@@ -240,13 +246,7 @@ fn a_failing_workload_shows_its_error_and_keeps_earlier_runs() {
 
 #[test]
 fn sweep_fills_the_scaling_chart() {
-    let mut h = harness(app());
-    step_until(
-        &mut h,
-        "the workload catalog",
-        Duration::from_secs(60),
-        |a| matches!(a.setup.catalog, Some(Ok(_))),
-    );
+    let mut h = harness_with_catalog();
     set(&mut h, |a| {
         only_modes(a, &[Mode::Gil, Mode::Process]);
         a.setup.workers = 2;
