@@ -13,9 +13,16 @@ use std::process::{Command, Stdio};
 pub fn debian_suite_for(minor_version: &str) -> Option<&'static str> {
     match minor_version {
         "3.13" => Some("trixie"),
+        // Only unstable has them (python3.14 3.14.10-1, python3.15 3.15.2-1
+        // on 2026-11-30); its pool answered 404 for their orig tarballs.
+        "3.14" | "3.15" => Some("sid"),
         _ => None,
     }
 }
+
+/// Seconds apt waits on a silent mirror (connect, each read) before it gives
+/// up, so a blocked or unreachable archive fails an install in seconds.
+const APT_TIMEOUT_SECS: u32 = 10;
 
 /// Debian's archive keyring, used when a source entry names none.
 const DEBIAN_KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -192,6 +199,7 @@ pub fn parse_print_uris(output: &str) -> Option<OrigTarball> {
 /// A private apt setup in `dir` that can see `suite`'s sources.
 pub struct PrivateApt {
     dir: PathBuf,
+    uris: Vec<String>,
 }
 
 impl PrivateApt {
@@ -222,7 +230,13 @@ impl PrivateApt {
             .map_err(|e| format!("cannot write {}: {e}", dir.join("sources.list").display()))?;
         Ok(Self {
             dir: dir.to_path_buf(),
+            uris: sources.into_iter().map(|s| s.uri).collect(),
         })
+    }
+
+    /// The archive URIs the private list names.
+    pub fn uris(&self) -> &[String] {
+        &self.uris
     }
 
     /// `apt-get` with the private list and state.
@@ -240,6 +254,11 @@ impl PrivateApt {
                 "Dir::State::Lists={}",
                 self.dir.join("lists").display()
             ))
+            .arg("-o")
+            .arg(format!("Acquire::http::Timeout={APT_TIMEOUT_SECS}"))
+            .arg("-o")
+            .arg(format!("Acquire::https::Timeout={APT_TIMEOUT_SECS}"))
+            .args(["-o", "Acquire::Retries=0"])
             .args(args)
             .current_dir(&self.dir)
             .stdin(Stdio::null());

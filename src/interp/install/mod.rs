@@ -121,10 +121,13 @@ pub enum InstallError {
         headers: Vec<String>,
         packages: Vec<String>,
     },
-    #[error("could not get the CPython {version} source:\n{}\n  fix: pass --source-tarball FILE (a Python-{version}.tar.xz from python.org)", .attempts.iter().map(|a| format!("  - {a}")).collect::<Vec<_>>().join("\n"))]
+    #[error("could not get the CPython {version} source; tried:\n{}\n  fix: {fix}", .attempts.iter().map(|a| format!("  - {a}")).collect::<Vec<_>>().join("\n"))]
     Fetch {
         version: String,
+        /// Each source tried: where (URL) and what happened.
         attempts: Vec<String>,
+        /// What the user can do instead.
+        fix: String,
     },
     #[error(
         "checksum mismatch for {file}: expected sha256 {expected}, got {actual}; the file is not the official release — delete it and try again"
@@ -399,5 +402,17 @@ mod tests {
             python_in(p, "3.13.5", Build::Default),
             Path::new("/x/cpython-3.13.5t/bin/python3.13")
         );
+        // `make install` of a --disable-gil build names it python3.Xt.
+        let p = Path::new("/x/cpython-3.15.2t");
+        assert_eq!(
+            python_in(p, "3.15.2", Build::FreeThreaded),
+            Path::new("/x/cpython-3.15.2t/bin/python3.15t")
+        );
+        assert_eq!(
+            python_in(Path::new("/x/cpython-3.14.10"), "3.14.10", Build::Default),
+            Path::new("/x/cpython-3.14.10/bin/python3.14")
+        );
+        assert!(version_matches("3.14", "3.14.10"));
+        assert!(!version_matches("3.14.1", "3.14.10"));
     }
 }

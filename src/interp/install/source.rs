@@ -20,13 +20,46 @@ pub struct KnownRelease {
 }
 
 /// Releases whose tarball checksum gilscope knows, newest first per minor.
-pub const KNOWN_RELEASES: &[KnownRelease] = &[KnownRelease {
-    version: "3.13.5",
-    sha256: "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640",
-}];
+///
+/// Where each checksum comes from (Debian's orig tarball of a release is
+/// python.org's `Python-X.Y.Z.tar.xz`, byte for byte; checked for 3.13.5):
+///
+/// * 3.15.2 and 3.14.10: Debian unstable's signed source index, fetched
+///   2026-11-30 from `http://deb.debian.org/debian/dists/sid/`. `InRelease`
+///   (dated 2026-10-30) verified with `gpgv --keyring
+///   /usr/share/keyrings/debian-archive-keyring.gpg` (good signatures by the
+///   bookworm and trixie archive keys); the SHA-256 of `main/source/Sources.xz`
+///   matched the one `InRelease` lists (`4f6b97c1…`); its `Checksums-Sha256`
+///   name these hashes for `python3.15_3.15.2.orig.tar.xz` (27960396 bytes,
+///   package 3.15.2-1) and `python3.14_3.14.10.orig.tar.xz` (24240392 bytes,
+///   package 3.14.10-1). `apt-get source --print-uris` through a private apt
+///   setup for sid (apt checks the same signature) printed the same hashes.
+///   The tarballs themselves could not be downloaded here (python.org does
+///   not resolve, Debian's pool answers 404), so they were not hashed.
+/// * 3.13.5: python.org's release, and Debian trixie's orig tarball
+///   (identical).
+pub const KNOWN_RELEASES: &[KnownRelease] = &[
+    KnownRelease {
+        version: "3.15.2",
+        sha256: "8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de",
+    },
+    KnownRelease {
+        version: "3.14.10",
+        sha256: "de414a57119abef52784d8993e341d53aed635fc2b05c2607d9f98a2c5b72032",
+    },
+    KnownRelease {
+        version: "3.13.5",
+        sha256: "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640",
+    },
+];
 
-/// Connect timeout for downloads: an unreachable host must fail fast.
+/// Connect (and name lookup) timeout for downloads: an unreachable host must
+/// fail fast.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
+/// Time a server may take to answer a request once connected.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Time one read of a download may stall before it is given up.
+const READ_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(super) fn known_versions() -> String {
     KNOWN_RELEASES
@@ -140,7 +173,8 @@ fn fetch_inner(
         return Err(InstallError::UnknownVersion(req.version.clone()));
     }
     let mut attempts = Vec::new();
-    if let Some(release) = resolve_known(&req.version) {
+    let release = resolve_known(&req.version);
+    if let Some(release) = release {
         let dest = paths::sources_dir().join(format!("Python-{}.tar.xz", release.version));
         if dest.is_file() && check_sha(&dest, release.sha256).is_ok() {
             send(InstallEvent::Note {
@@ -153,10 +187,7 @@ fn fetch_inner(
                 origin: "cache".into(),
             });
         }
-        let url = format!(
-            "https://www.python.org/ftp/python/{v}/Python-{v}.tar.xz",
-            v = release.version
-        );
+        let url = python_org_url(release.version);
         match download(&url, &dest, Some(release.sha256), log, send) {
             Ok(sha256) => {
                 return Ok(Fetched {
@@ -171,12 +202,12 @@ fn fetch_inner(
                 send(InstallEvent::Note {
                     text: format!("python.org: {e}; trying Debian's source package"),
                 });
-                attempts.push(format!("python.org: {e}"));
+                attempts.push(format!("python.org {url}: {e}"));
             }
         }
     } else {
         attempts.push(format!(
-            "python.org: no known checksum for '{}' (known: {})",
+            "python.org: not tried, gilscope knows no checksum for '{}' (known: {})",
             req.version,
             known_versions()
         ));
@@ -185,12 +216,38 @@ fn fetch_inner(
         Ok(fetched) => Ok(fetched),
         Err(DebianError::Checksum(e)) => Err(e),
         Err(DebianError::Other(e)) => {
-            attempts.push(format!("Debian source package: {e}"));
-            Err(InstallError::Fetch {
-                version: req.version.clone(),
-                attempts,
-            })
+            attempts.push(e);
+            Err(fetch_error(&req.version, release, attempts))
         }
+    }
+}
+
+/// `https://www.python.org/ftp/python/3.13.5/Python-3.13.5.tar.xz`.
+fn python_org_url(version: &str) -> String {
+    format!("https://www.python.org/ftp/python/{version}/Python-{version}.tar.xz")
+}
+
+/// Every source tried and what happened, and how to build anyway.
+fn fetch_error(
+    wanted: &str,
+    release: Option<&KnownRelease>,
+    attempts: Vec<String>,
+) -> InstallError {
+    let fix = match release {
+        Some(r) => format!(
+            "download Python-{v}.tar.xz ({url}) on a machine that can reach python.org, copy it here and run\n    gilscope pythons install --version {v} --source-tarball FILE\n  gilscope checks the file's SHA-256 against the release's ({sha}) before building",
+            v = r.version,
+            url = python_org_url(r.version),
+            sha = r.sha256,
+        ),
+        None => format!(
+            "pass --source-tarball FILE (a Python-{wanted}.X.tar.xz from python.org); gilscope knows no published SHA-256 for that release, so it builds the file as given"
+        ),
+    };
+    InstallError::Fetch {
+        version: release.map_or(wanted, |r| r.version).to_string(),
+        attempts,
+        fix,
     }
 }
 
@@ -271,39 +328,50 @@ fn debian(
 ) -> Result<Fetched, DebianError> {
     let minor = minor_of(wanted);
     let suite = apt::debian_suite_for(&minor).ok_or_else(|| {
-        DebianError::Other(format!("no Debian release known to carry python{minor}"))
+        DebianError::Other(format!(
+            "Debian: not tried, no Debian release gilscope knows carries python{minor}"
+        ))
     })?;
+    let what = format!("Debian {suite}'s python{minor} source package");
     if Command::new("apt-get").arg("--version").output().is_err() {
-        return Err(DebianError::Other(
-            "apt-get is not available (not a Debian system)".into(),
-        ));
+        return Err(DebianError::Other(format!(
+            "{what}: not tried, apt-get is not available (not a Debian system)"
+        )));
     }
     let dir = paths::cache_dir().join(format!("apt-{suite}"));
-    let apt = PrivateApt::new(&dir, suite).map_err(DebianError::Other)?;
+    let apt =
+        PrivateApt::new(&dir, suite).map_err(|e| DebianError::Other(format!("{what}: {e}")))?;
     send(InstallEvent::Note {
         text: format!("asking apt for Debian {suite}'s python{minor} source"),
     });
-    let update = run_logged(apt.command(&["update"]), log).map_err(DebianError::Other)?;
+    let update = run_logged(apt.command(&["update"]), log)
+        .map_err(|e| DebianError::Other(format!("{what}: {e}")))?;
     if !update.0 {
         return Err(DebianError::Other(format!(
-            "apt-get update failed: {}",
+            "{what} (index from {}): apt-get update failed: {}",
+            apt.uris().join(", "),
             last_line(&update.1)
         )));
     }
     let package = format!("python{minor}");
     let uris = run_logged(apt.command(&["source", "--print-uris", &package]), log)
-        .map_err(DebianError::Other)?;
+        .map_err(|e| DebianError::Other(format!("{what}: {e}")))?;
     if !uris.0 {
         return Err(DebianError::Other(format!(
-            "apt-get source failed: {}",
+            "{what} (index from {}): apt-get source failed: {}",
+            apt.uris().join(", "),
             last_line(&uris.1)
         )));
     }
-    let orig = apt::parse_print_uris(&uris.1)
-        .ok_or_else(|| DebianError::Other(format!("apt named no orig tarball for {package}")))?;
+    let orig = apt::parse_print_uris(&uris.1).ok_or_else(|| {
+        DebianError::Other(format!(
+            "{what} (index from {}): apt named no orig tarball",
+            apt.uris().join(", ")
+        ))
+    })?;
     if !super::version_matches(wanted, &orig.version) {
         return Err(DebianError::Other(format!(
-            "Debian {suite} has {} not {wanted}",
+            "{what}: Debian {suite} has {} not {wanted}",
             orig.version
         )));
     }
@@ -330,7 +398,7 @@ fn debian(
     let sha256 =
         download(&orig.url, &dest, Some(&orig.sha256), log, send).map_err(|e| match e {
             DownloadError::Checksum(c) => DebianError::Checksum(c),
-            other => DebianError::Other(other.to_string()),
+            other => DebianError::Other(format!("{what} {}: {other}", orig.url)),
         })?;
     Ok(Fetched {
         tarball: dest,
@@ -362,6 +430,19 @@ fn run_logged(mut cmd: Command, log: &mut File) -> Result<(bool, String), String
     Ok((out.status.success(), text))
 }
 
+/// What went wrong with a request, in words (the URL is named by the caller).
+fn describe_http(err: &ureq::Error) -> String {
+    match err {
+        ureq::Error::StatusCode(404) => "not there (HTTP 404)".into(),
+        ureq::Error::StatusCode(code) => format!("the server answered HTTP {code}"),
+        ureq::Error::HostNotFound => "host not found (no DNS answer)".into(),
+        ureq::Error::Timeout(which) => format!("no answer in time ({which} timed out)"),
+        ureq::Error::ConnectionFailed => "cannot connect".into(),
+        ureq::Error::Io(e) => format!("cannot reach it: {e}"),
+        other => other.to_string(),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 enum DownloadError {
     #[error("{0}")]
@@ -383,12 +464,15 @@ fn download(
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(CONNECT_TIMEOUT))
         .timeout_resolve(Some(CONNECT_TIMEOUT))
+        .timeout_send_request(Some(CONNECT_TIMEOUT))
+        .timeout_recv_response(Some(RESPONSE_TIMEOUT))
+        .timeout_per_read(Some(READ_STALL_TIMEOUT))
         .build()
         .into();
     let response = agent
         .get(url)
         .call()
-        .map_err(|e| DownloadError::Http(format!("{url}: {e}")))?;
+        .map_err(|e| DownloadError::Http(describe_http(&e)))?;
     let body = response.into_body();
     let total = body.content_length().unwrap_or(0);
     let mut reader = body.into_reader();
@@ -403,9 +487,9 @@ fn download(
     let mut buf = vec![0u8; 1 << 16];
     let mut done = 0u64;
     loop {
-        let n = reader
-            .read(&mut buf)
-            .map_err(|e| DownloadError::Http(format!("{url}: {e}")))?;
+        let n = reader.read(&mut buf).map_err(|e| {
+            DownloadError::Http(format!("the download broke off after {done} bytes: {e}"))
+        })?;
         if n == 0 {
             break;
         }
@@ -444,8 +528,51 @@ mod tests {
     #[test]
     fn resolves_minor_to_newest_known() {
         assert_eq!(resolve_known("3.13").map(|r| r.version), Some("3.13.5"));
+        assert_eq!(resolve_known("3.14").map(|r| r.version), Some("3.14.10"));
+        assert_eq!(resolve_known("3.15").map(|r| r.version), Some("3.15.2"));
+        assert_eq!(resolve_known("3.15.2").map(|r| r.version), Some("3.15.2"));
+        assert!(resolve_known("3.1").is_none());
+        assert!(resolve_known("3.14.1").is_none());
         assert!(resolve_known("3.12").is_none());
         assert_eq!(minor_of("3.13.5"), "3.13");
+        assert_eq!(known_versions(), "3.15.2, 3.14.10, 3.13.5");
+    }
+
+    #[test]
+    fn known_releases_are_well_formed_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for r in KNOWN_RELEASES {
+            assert!(seen.insert(r.version), "{} twice", r.version);
+            assert_eq!(version_key(r.version).len(), 3, "{}", r.version);
+            assert_eq!(r.sha256.len(), 64, "{}", r.version);
+            assert!(
+                r.sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                "{}",
+                r.version
+            );
+            // Every known release has a second source gilscope can try.
+            assert!(apt::debian_suite_for(&minor_of(r.version)).is_some());
+        }
+    }
+
+    #[test]
+    fn fetch_error_names_every_source_and_the_way_out() {
+        let release = resolve_known("3.15");
+        let err = fetch_error(
+            "3.15",
+            release,
+            vec![
+                "python.org https://www.python.org/ftp/python/3.15.2/Python-3.15.2.tar.xz: cannot reach it: failed to lookup address information".into(),
+                "Debian sid's python3.15 source package http://deb.example/pool/main/p/python3.15/python3.15_3.15.2.orig.tar.xz: not there (HTTP 404)".into(),
+            ],
+        )
+        .to_string();
+        assert_eq!(
+            err,
+            "could not get the CPython 3.15.2 source; tried:\n  - python.org https://www.python.org/ftp/python/3.15.2/Python-3.15.2.tar.xz: cannot reach it: failed to lookup address information\n  - Debian sid's python3.15 source package http://deb.example/pool/main/p/python3.15/python3.15_3.15.2.orig.tar.xz: not there (HTTP 404)\n  fix: download Python-3.15.2.tar.xz (https://www.python.org/ftp/python/3.15.2/Python-3.15.2.tar.xz) on a machine that can reach python.org, copy it here and run\n    gilscope pythons install --version 3.15.2 --source-tarball FILE\n  gilscope checks the file's SHA-256 against the release's (8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de) before building"
+        );
     }
 
     #[test]
@@ -488,6 +615,26 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("expected sha256 93e583f2"), "{msg}");
+    }
+
+    #[test]
+    fn given_315_tarball_with_wrong_checksum_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for (top, sha) in [
+            ("Python-3.15.2", "8b5536d280142ecf"),
+            ("Python-3.14.10", "de414a57119abef5"),
+        ] {
+            let tar = make_tarball(dir.path(), top);
+            let err = given_tarball(&tar, "3.15", &|_| {})
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("checksum mismatch for {}", tar.display())),
+                "{err}"
+            );
+            assert!(err.contains(&format!("expected sha256 {sha}")), "{err}");
+            assert!(err.contains("not the official release"), "{err}");
+        }
     }
 
     #[test]
