@@ -1,9 +1,12 @@
 //! Where gilscope keeps its files (XDG base directories).
 //!
+//! * config: `$XDG_CONFIG_HOME/gilscope` (`pythons.json`: interpreters added
+//!   with `gilscope pythons add`)
 //! * data: `$XDG_DATA_HOME/gilscope` (managed interpreters)
 //! * cache: `$XDG_CACHE_HOME/gilscope` (probe cache, source tarballs, build trees, logs)
 //!
-//! `GILSCOPE_DATA_DIR` / `GILSCOPE_CACHE_DIR` override them (used by tests).
+//! `GILSCOPE_CONFIG_DIR` / `GILSCOPE_DATA_DIR` / `GILSCOPE_CACHE_DIR`
+//! override them (used by tests).
 
 use std::path::PathBuf;
 
@@ -16,6 +19,16 @@ fn base(var: &str, fallback: Option<PathBuf>, what: &str) -> PathBuf {
         // No HOME at all: fall back to a directory we can always write.
         None => std::env::temp_dir().join(format!("gilscope-{what}")),
     }
+}
+
+/// Root of gilscope's settings (small files a user may edit).
+pub fn config_dir() -> PathBuf {
+    base("GILSCOPE_CONFIG_DIR", dirs::config_dir(), "config")
+}
+
+/// The interpreters added with `gilscope pythons add`.
+pub fn pythons_config_file() -> PathBuf {
+    config_dir().join("pythons.json")
 }
 
 /// Root of gilscope's persistent data.

@@ -192,3 +192,237 @@ fn broken_and_hanging_interpreters_are_listed_as_broken_within_the_timeout() {
     // Working interpreters are still found beside the broken ones.
     assert!(interps.iter().any(|i| i["status"] == "ok"));
 }
+
+/// Config, data and cache dirs of their own, so a test's `pythons add`
+/// never touches the user's (or another test's) files.
+struct Isolated {
+    config: tempfile::TempDir,
+    data: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+impl Isolated {
+    fn new() -> Self {
+        Isolated {
+            config: tempfile::tempdir().unwrap(),
+            data: tempfile::tempdir().unwrap(),
+            cache: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn gilscope(&self) -> Command {
+        let mut cmd = gilscope();
+        cmd.env("GILSCOPE_CONFIG_DIR", self.config.path())
+            .env("GILSCOPE_DATA_DIR", self.data.path())
+            .env("GILSCOPE_CACHE_DIR", self.cache.path())
+            .env_remove("GILSCOPE_PYTHONS");
+        cmd
+    }
+}
+
+/// The wrapper running Debian sid's CPython 3.15 (`scripts/sid-pythons`),
+/// or `None` (with the reason printed) when this machine has none and
+/// `GILSCOPE_TEST_SID` does not ask for it.
+fn sid_python315() -> Option<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sid-pythons");
+    let out = Command::new(&script).arg("--check").output();
+    let required = std::env::var("GILSCOPE_TEST_SID").is_ok_and(|v| v == "1");
+    let why = match &out {
+        Ok(out) if out.status.success() => {
+            match String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .find(|l| l.ends_with("/python3.15"))
+            {
+                Some(line) => return Some(line.trim().to_string()),
+                None => format!("{} --check named no python3.15", script.display()),
+            }
+        }
+        Ok(out) => format!(
+            "{} --check: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(e) => format!(
+            "cannot run {}: {e} (it makes the sid root and wrappers, as root)",
+            script.display()
+        ),
+    };
+    assert!(
+        !required,
+        "GILSCOPE_TEST_SID=1 but there is no sid CPython 3.15: {why}"
+    );
+    eprintln!("skipped: {why} (with GILSCOPE_TEST_SID=1 this is a failure)");
+    None
+}
+
+#[test]
+fn an_added_sid_wrapper_is_listed_as_its_own_315_interpreter() {
+    let Some(wrapper) = sid_python315() else {
+        return;
+    };
+    let iso = Isolated::new();
+    let out = iso
+        .gilscope()
+        .args(["pythons", "add", &wrapper])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!("added {wrapper}: CPython 3.15.2 (default build)")),
+        "{stdout}"
+    );
+    // Listed twice: the second listing must not take a cached answer for the
+    // wrapper (it reports /usr/bin/python3.15 of another root).
+    for _ in 0..2 {
+        let interps = list_json(&mut iso.gilscope(), &[]);
+        let found = interps
+            .iter()
+            .find(|i| i["path"].as_str() == Some(wrapper.as_str()))
+            .unwrap_or_else(|| panic!("{wrapper} not listed: {interps:#?}"));
+        assert_eq!(found["status"], "ok", "{found}");
+        assert_eq!(found["source"], "added");
+        assert_eq!(found["version"], "3.15.2");
+        assert_eq!(found["build"], "default");
+        assert_eq!(modes(found), ["gil", "subinterp", "process"]);
+        assert_eq!(found["executable"], "/usr/bin/python3.15");
+        // Never merged with a host file of that name (or anything else).
+        assert_eq!(found["aliases"], serde_json::json!([]), "{found}");
+        let same_exe: Vec<&Value> = interps
+            .iter()
+            .filter(|i| i["executable"] == "/usr/bin/python3.15")
+            .collect();
+        assert_eq!(same_exe.len(), 1, "{same_exe:#?}");
+        let cache = std::fs::read_to_string(iso.cache.path().join("probe-cache.json")).unwrap();
+        assert!(!cache.contains(&wrapper), "the wrapper's probe was cached");
+    }
+    let out = iso
+        .gilscope()
+        .args(["pythons", "remove", &wrapper])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let interps = list_json(&mut iso.gilscope(), &[]);
+    assert!(
+        !interps
+            .iter()
+            .any(|i| i["path"].as_str() == Some(wrapper.as_str())),
+        "still listed after remove"
+    );
+}
+
+#[test]
+fn pythons_add_refuses_what_is_not_a_python_in_one_line() {
+    let iso = Isolated::new();
+    let dir = tempfile::tempdir().unwrap();
+    fake_python(
+        dir.path(),
+        "python3.98",
+        "echo 'no libpython3.98.so' >&2; exit 127",
+    );
+    let bad = dir.path().join("python3.98");
+    for (path, expected) in [
+        (
+            "/bin/true".to_string(),
+            "error: /bin/true is not a working Python (probe printed no answer); pass a python3.X executable, or a wrapper script that execs one with all its arguments (\"$@\")\n".to_string(),
+        ),
+        (
+            bad.display().to_string(),
+            format!("error: {} is not a working Python (exited with status 127: no libpython3.98.so); pass a python3.X executable, or a wrapper script that execs one with all its arguments (\"$@\")\n", bad.display()),
+        ),
+    ] {
+        let out = iso
+            .gilscope()
+            .args(["pythons", "add", &path])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(String::from_utf8_lossy(&out.stderr), expected);
+    }
+    assert!(!iso.config.path().join("pythons.json").exists());
+}
+
+#[test]
+fn gilscope_pythons_lists_extra_paths_and_wrappers_stay_apart() {
+    let iso = Isolated::new();
+    let dir = tempfile::tempdir().unwrap();
+    // A wrapper around the machine's python3: the same binary as the
+    // system's, but named by the user, so it is run as is.
+    fake_python(dir.path(), "py-wrapped", "exec python3 \"$@\"");
+    let wrapper = dir.path().join("py-wrapped");
+    let missing = dir.path().join("python3.77");
+    let list = format!("{}::{}", wrapper.display(), missing.display());
+    let interps = list_json(iso.gilscope().env("GILSCOPE_PYTHONS", &list), &[]);
+    let by_path = |p: &Path| {
+        interps
+            .iter()
+            .find(|i| i["path"].as_str() == p.to_str())
+            .unwrap_or_else(|| panic!("{} not listed: {interps:#?}", p.display()))
+    };
+    let wrapped = by_path(&wrapper);
+    assert_eq!(wrapped["source"], "env");
+    assert_eq!(wrapped["status"], "ok");
+    assert!(modes(wrapped).contains(&"gil"), "{wrapped}");
+    // The system's python3 is still listed on its own.
+    let exe = wrapped["executable"].as_str().unwrap();
+    assert!(
+        interps
+            .iter()
+            .any(|i| i["path"].as_str() != wrapper.to_str() && i["executable"] == exe),
+        "{exe} only listed through the wrapper"
+    );
+    let gone = by_path(&missing);
+    assert_eq!(gone["source"], "env");
+    assert_eq!(gone["status"], "broken");
+    assert_eq!(
+        gone["reason"],
+        "cannot run it: No such file or directory (os error 2) (listed in GILSCOPE_PYTHONS)"
+    );
+}
+
+#[test]
+fn installing_315_from_a_tarball_that_is_not_the_release_is_refused() {
+    let iso = Isolated::new();
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().join("Python-3.15.2");
+    std::fs::create_dir_all(top.join("Include")).unwrap();
+    std::fs::write(top.join("configure"), "#!/bin/sh\nexit 1\n").unwrap();
+    let tar = dir.path().join("Python-3.15.2.tar.xz");
+    let ok = Command::new("tar")
+        .arg("-cJf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("Python-3.15.2")
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let start = Instant::now();
+    let out = iso
+        .gilscope()
+        .args([
+            "pythons",
+            "install",
+            "--version",
+            "3.15",
+            "--source-tarball",
+        ])
+        .arg(&tar)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("error: checksum mismatch for {}: expected sha256 8b5536d280142ecf6cdfe15d12a21ba1c65e300bbf7b28a8d0cdb849575797de, got ", tar.display())),
+        "{stderr}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert!(
+        !iso.data.path().join("pythons").exists(),
+        "something was built"
+    );
+}

@@ -1,8 +1,10 @@
-//! `gilscope pythons list|install`.
+//! `gilscope pythons list|install|add|remove`.
 
 use super::table;
+use crate::interp::added;
 use crate::interp::install::{self, InstallEvent, InstallRequest, Phase};
 use crate::interp::{Build, DiscoverOptions, Interpreter, Status, discover};
+use crate::paths;
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -16,6 +18,27 @@ pub enum PythonsCommand {
     /// Build CPython (default and free-threaded) from source into gilscope's
     /// managed directory. A good existing build is kept.
     Install(InstallArgs),
+    /// Add an interpreter by path (an executable, or a wrapper script that
+    /// runs one, e.g. inside a chroot). It is probed now and kept in
+    /// gilscope's config; `pythons list`, `run --interp` and the app find it.
+    Add(AddArgs),
+    /// Forget an interpreter added with `pythons add`.
+    Remove(RemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The interpreter (or wrapper script) to add.
+    pub path: PathBuf,
+    /// Seconds its probe may take.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub probe_timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The path as added (`pythons list` shows it).
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -44,9 +67,11 @@ pub enum BuildChoice {
 #[derive(Debug, Args)]
 pub struct InstallArgs {
     /// CPython version: a minor version (newest known patch release) or exact.
+    /// Known releases: 3.13.5, 3.14.10, 3.15.2.
     #[arg(long, default_value = "3.13")]
     pub version: String,
-    /// Build from this source tarball (Python-X.Y.Z.tar.xz) instead of downloading.
+    /// Build from this source tarball (Python-X.Y.Z.tar.xz) instead of
+    /// downloading; for a known release its SHA-256 is checked first.
     #[arg(long, value_name = "FILE")]
     pub source_tarball: Option<PathBuf>,
     /// Which builds to install.
@@ -64,19 +89,117 @@ pub fn run(cmd: PythonsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         PythonsCommand::List(args) => list(&args),
         PythonsCommand::Install(args) => install_cmd(&args),
+        PythonsCommand::Add(args) => add_cmd(&args),
+        PythonsCommand::Remove(args) => remove_cmd(&args),
+    }
+}
+
+/// `--probe-timeout`, checked.
+fn probe_timeout(secs: f64) -> Result<Duration, ExitCode> {
+    if secs > 0.0 && secs.is_finite() {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        eprintln!("error: --probe-timeout must be a positive number of seconds, got {secs}");
+        Err(ExitCode::from(super::EXIT_USAGE))
+    }
+}
+
+fn add_cmd(args: &AddArgs) -> anyhow::Result<ExitCode> {
+    let timeout = match probe_timeout(args.probe_timeout) {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
+    };
+    let file = paths::pythons_config_file();
+    let added = match added::add(&args.path, timeout, &file) {
+        Ok(added) => added,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let info = &added.info;
+    let what = format!(
+        "{} {} ({} build)",
+        if info.implementation == "cpython" {
+            "CPython"
+        } else {
+            &info.implementation
+        },
+        info.version,
+        info.build()
+    );
+    if added.already {
+        println!(
+            "{} is already added ({what}); nothing changed",
+            added.path.display()
+        );
+    } else {
+        println!(
+            "added {}: {what}, kept in {}",
+            added.path.display(),
+            file.display()
+        );
+    }
+    if crate::interp::supported_modes(info).is_empty() {
+        println!("note: gilscope's harness needs Python 3.9+, so it can run no mode with it");
+    }
+    // Its name (for `run --interp`) depends on the others found.
+    let interps = discover(&DiscoverOptions {
+        probe_timeout: timeout,
+        use_cache: true,
+    });
+    let found = interps
+        .iter()
+        .find(|i| i.path == added.path || i.aliases.contains(&added.path));
+    match found {
+        Some(i) if i.path == added.path => println!(
+            "listed as '{}' with modes {}",
+            i.name,
+            modes_text(i.modes())
+        ),
+        Some(i) => println!(
+            "it is the interpreter already found as '{}' ({}, {}); that path is the one gilscope runs",
+            i.name,
+            i.source.as_str(),
+            i.path.display()
+        ),
+        None => println!("`gilscope pythons list` shows it"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remove_cmd(args: &RemoveArgs) -> anyhow::Result<ExitCode> {
+    let file = paths::pythons_config_file();
+    match added::remove(&args.path, &file) {
+        Ok(path) => {
+            println!("removed {} from {}", path.display(), file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn modes_text(modes: &[crate::interp::Mode]) -> String {
+    if modes.is_empty() {
+        "none (gilscope needs 3.9+)".to_string()
+    } else {
+        modes
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
 fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
-    if !(args.probe_timeout > 0.0 && args.probe_timeout.is_finite()) {
-        eprintln!(
-            "error: --probe-timeout must be a positive number of seconds, got {}",
-            args.probe_timeout
-        );
-        return Ok(ExitCode::from(super::EXIT_USAGE));
-    }
     let opts = DiscoverOptions {
-        probe_timeout: Duration::from_secs_f64(args.probe_timeout),
+        probe_timeout: match probe_timeout(args.probe_timeout) {
+            Ok(t) => t,
+            Err(code) => return Ok(code),
+        },
         use_cache: !args.no_cache,
     };
     let interps = discover(&opts);
@@ -116,15 +239,7 @@ fn render_list(interps: &[Interpreter]) -> String {
                     (Some(api), false) => format!("no own GIL ({api})"),
                     (None, _) => "none".to_string(),
                 },
-                if modes.is_empty() {
-                    "none (gilscope needs 3.9+)".to_string()
-                } else {
-                    modes
-                        .iter()
-                        .map(|m| m.as_str())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                },
+                modes_text(modes),
                 i.source.as_str().to_string(),
                 i.path.display().to_string(),
             ],

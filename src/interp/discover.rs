@@ -1,12 +1,19 @@
 //! Finding every CPython a user may already have.
 //!
-//! Candidates come from gilscope's managed directory, uv, pyenv, Homebrew,
-//! distribution paths and `PATH`. They are deduplicated by real path, probed
-//! in parallel (each with a timeout, results cached by path + mtime + size),
-//! then deduplicated again by the executable each one reports (a pyenv shim
-//! and the binary behind it are one interpreter).
+//! Candidates come from gilscope's managed directory, the paths a user added
+//! (`pythons add`, `GILSCOPE_PYTHONS`), uv, pyenv, Homebrew, distribution
+//! paths and `PATH`. They are deduplicated by real path, probed in parallel
+//! (each with a timeout, results of direct interpreters cached by path +
+//! mtime + size + inode), then deduplicated again by the executable file each
+//! one reports (a pyenv shim and the binary behind it are one interpreter).
+//!
+//! That file is the one the interpreter sees (`os.stat` inside it, device and
+//! inode), not the host file at the path it reports: a wrapper that runs
+//! `/usr/bin/python3.15` inside a chroot reports that path, which on the host
+//! may not exist or be another interpreter.
 
-use super::probe::{ProbeInfo, probe};
+use super::added::{self, PythonsConfig};
+use super::probe::{FileId, ProbeInfo, Probed, probe_full};
 use super::{Interpreter, Source, Status, supported_modes};
 use crate::paths;
 use serde::{Deserialize, Serialize};
@@ -16,8 +23,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 /// Default time one probe may take.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Version of the probe cache file; bump when [`ProbeInfo`] changes.
-const CACHE_VERSION: u32 = 2;
+/// Version of the probe cache file; bump when [`Probed`] changes.
+const CACHE_VERSION: u32 = 3;
 
 /// How discovery runs.
 #[derive(Debug, Clone)]
@@ -45,15 +52,16 @@ pub struct Candidate {
 }
 
 /// Finds and probes every interpreter. Never fails: unusable ones are listed
-/// as broken.
+/// as broken (an unreadable `pythons.json` too, under its own path).
 pub fn discover(opts: &DiscoverOptions) -> Vec<Interpreter> {
-    let candidates = dedup_by_real_path(candidates());
+    let (candidates, problems) = candidates_and_problems();
+    let candidates = dedup_by_real_path(candidates);
     let mut cache = if opts.use_cache {
         ProbeCache::load()
     } else {
         ProbeCache::default()
     };
-    let results: Vec<(Candidate, Result<ProbeInfo, String>)> = std::thread::scope(|scope| {
+    let mut results: Vec<(Candidate, Result<Probed, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = candidates
             .into_iter()
             .map(|cand| {
@@ -61,8 +69,8 @@ pub fn discover(opts: &DiscoverOptions) -> Vec<Interpreter> {
                 let timeout = opts.probe_timeout;
                 scope.spawn(move || {
                     let result = match cached {
-                        Some(info) => Ok(info),
-                        None => probe(&cand.path, timeout),
+                        Some(probed) => Ok(probed),
+                        None => probe_full(&cand.path, timeout),
                     };
                     (cand, result)
                 })
@@ -72,33 +80,90 @@ pub fn discover(opts: &DiscoverOptions) -> Vec<Interpreter> {
     });
     if opts.use_cache {
         for (cand, result) in &results {
-            if let Ok(info) = result {
-                cache.put(&cand.path, info);
+            if let Ok(probed) = result {
+                cache.put(&cand.path, probed);
             }
         }
         cache.save();
     }
+    for (cand, result) in &mut results {
+        if let Err(reason) = result {
+            *reason = with_hint(reason, cand);
+        }
+    }
+    results.extend(
+        problems
+            .into_iter()
+            .map(|(cand, reason)| (cand, Err(reason))),
+    );
     assemble(results)
 }
 
+/// Says where a broken interpreter the user named came from and how to
+/// forget it.
+fn with_hint(reason: &str, cand: &Candidate) -> String {
+    match cand.source {
+        Source::Added => format!(
+            "{reason} (added with `gilscope pythons add`; `gilscope pythons remove {}` forgets it)",
+            cand.path.display()
+        ),
+        Source::Env => format!("{reason} (listed in {})", added::ENV_VAR),
+        _ => reason.to_string(),
+    }
+}
+
+/// What two probe results must share to be one interpreter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum MergeKey {
+    /// The executable file the interpreter reported for itself.
+    File(FileId),
+    /// The host's view of the reported path (older probe answers).
+    Host((u64, u64, PathBuf)),
+}
+
+/// Whether `cand` is the executable itself (not a shim or wrapper).
+fn is_direct(cand_path: &Path, probed: &Probed) -> bool {
+    match probed.executable_file {
+        Some(file) => FileId::of(cand_path) == Some(file),
+        None => probed.info.executable.as_deref() == Some(canonical(cand_path).as_path()),
+    }
+}
+
+/// `None` keeps the candidate apart from every other: a wrapper the user
+/// named (`pythons add`, `GILSCOPE_PYTHONS`) is run through the wrapper,
+/// even when it runs a binary found elsewhere too.
+fn merge_key(cand: &Candidate, probed: &Probed) -> Option<MergeKey> {
+    if matches!(cand.source, Source::Added | Source::Env) && !is_direct(&cand.path, probed) {
+        return None;
+    }
+    Some(match probed.executable_file {
+        Some(file) => MergeKey::File(file),
+        None => MergeKey::Host(identity(
+            probed.info.executable.as_deref().unwrap_or(&cand.path),
+        )),
+    })
+}
+
 /// Merges probe results into named, sorted interpreters.
-fn assemble(results: Vec<(Candidate, Result<ProbeInfo, String>)>) -> Vec<Interpreter> {
-    let mut interps: Vec<Interpreter> = Vec::new();
+fn assemble(results: Vec<(Candidate, Result<Probed, String>)>) -> Vec<Interpreter> {
+    // Each interpreter with its merge key and its probe (for `is_direct`).
+    let mut found: Vec<(Interpreter, Option<MergeKey>, Option<Probed>)> = Vec::new();
     for (cand, result) in results {
         match result {
-            Ok(info) => {
-                let key = identity(info.executable.as_deref().unwrap_or(&cand.path));
-                let existing = interps.iter_mut().find(|i| {
-                    i.info()
-                        .and_then(|x| x.executable.as_deref())
-                        .is_some_and(|exe| identity(exe) == key)
+            Ok(probed) => {
+                let key = merge_key(&cand, &probed);
+                let existing = key.as_ref().and_then(|k| {
+                    found
+                        .iter_mut()
+                        .find(|(_, other, _)| other.as_ref() == Some(k))
                 });
                 match existing {
-                    Some(interp) => merge_alias(interp, cand),
-                    None => {
+                    Some((interp, _, Some(first))) => merge_alias(interp, first, cand),
+                    _ => {
+                        let info = probed.info.clone();
                         let modes = supported_modes(&info);
                         let build = info.build();
-                        interps.push(Interpreter {
+                        let interp = Interpreter {
                             name: String::new(),
                             path: cand.path,
                             aliases: Vec::new(),
@@ -108,30 +173,36 @@ fn assemble(results: Vec<(Candidate, Result<ProbeInfo, String>)>) -> Vec<Interpr
                                 build,
                                 modes,
                             },
-                        });
+                        };
+                        found.push((interp, key, Some(probed)));
                     }
                 }
             }
-            Err(reason) => interps.push(Interpreter {
-                name: String::new(),
-                path: cand.path,
-                aliases: Vec::new(),
-                source: cand.source,
-                status: Status::Broken { reason },
-            }),
+            Err(reason) => found.push((
+                Interpreter {
+                    name: String::new(),
+                    path: cand.path,
+                    aliases: Vec::new(),
+                    source: cand.source,
+                    status: Status::Broken { reason },
+                },
+                None,
+                None,
+            )),
         }
     }
+    let mut interps: Vec<Interpreter> = found.into_iter().map(|(i, _, _)| i).collect();
     interps.sort_by_key(sort_key);
     assign_names(&mut interps);
     interps
 }
 
-/// Records `cand` as another way to reach `interp`; a direct path to the
-/// executable beats a wrapper, an earlier source beats a later one.
-fn merge_alias(interp: &mut Interpreter, cand: Candidate) {
-    let exe = interp.info().and_then(|i| i.executable.clone());
-    let cand_is_direct = exe.as_ref() == Some(&canonical(&cand.path));
-    let interp_is_direct = exe.as_ref() == Some(&canonical(&interp.path));
+/// Records `cand` as another way to reach `interp` (whose probe is
+/// `probed`); a direct path to the executable beats a wrapper, an earlier
+/// source beats a later one.
+fn merge_alias(interp: &mut Interpreter, probed: &Probed, cand: Candidate) {
+    let cand_is_direct = is_direct(&cand.path, probed);
+    let interp_is_direct = is_direct(&interp.path, probed);
     let replace = (cand_is_direct && !interp_is_direct)
         || (cand_is_direct == interp_is_direct && cand.source < interp.source);
     if replace {
@@ -229,22 +300,53 @@ fn assign_names(interps: &mut [Interpreter]) {
 
 /// Every place an interpreter may live, in priority order.
 pub fn candidates() -> Vec<Candidate> {
+    candidates_and_problems().0
+}
+
+/// The candidates, and a broken entry for a `pythons.json` that cannot be
+/// read (so the user sees why added interpreters are missing).
+fn candidates_and_problems() -> (Vec<Candidate>, Vec<(Candidate, String)>) {
     let home = dirs::home_dir();
     let mut out = Vec::new();
-    let mut scan = |dir: &Path, source: Source| {
+    let mut problems = Vec::new();
+    let scan = |out: &mut Vec<Candidate>, dir: &Path, source: Source| {
         for path in interpreter_files(dir) {
             out.push(Candidate { path, source });
         }
     };
     for bin in subdirs_bin(&paths::managed_pythons_dir()) {
-        scan(&bin, Source::Managed);
+        scan(&mut out, &bin, Source::Managed);
+    }
+    match PythonsConfig::load() {
+        Ok(config) => out.extend(config.added.into_iter().map(|path| Candidate {
+            path,
+            source: Source::Added,
+        })),
+        Err(err) => problems.push((
+            Candidate {
+                path: paths::pythons_config_file(),
+                source: Source::Added,
+            },
+            err.to_string(),
+        )),
+    }
+    for path in added::env_pythons() {
+        if path.is_dir() {
+            scan(&mut out, &path, Source::Env);
+        } else {
+            // A missing file is probed too: it is listed as broken, with why.
+            out.push(Candidate {
+                path,
+                source: Source::Env,
+            });
+        }
     }
     let uv_root = std::env::var_os("UV_PYTHON_INSTALL_DIR")
         .map(PathBuf::from)
         .or_else(|| dirs::data_dir().map(|d| d.join("uv").join("python")));
     if let Some(root) = uv_root {
         for bin in subdirs_bin(&root) {
-            scan(&bin, Source::Uv);
+            scan(&mut out, &bin, Source::Uv);
         }
     }
     let pyenv_root = std::env::var_os("PYENV_ROOT")
@@ -252,14 +354,14 @@ pub fn candidates() -> Vec<Candidate> {
         .or_else(|| home.as_ref().map(|h| h.join(".pyenv")));
     if let Some(root) = &pyenv_root {
         for bin in subdirs_bin(&root.join("versions")) {
-            scan(&bin, Source::Pyenv);
+            scan(&mut out, &bin, Source::Pyenv);
         }
     }
     for dir in ["/opt/homebrew/bin", "/home/linuxbrew/.linuxbrew/bin"] {
-        scan(Path::new(dir), Source::Homebrew);
+        scan(&mut out, Path::new(dir), Source::Homebrew);
     }
     for dir in ["/usr/bin", "/usr/local/bin"] {
-        scan(Path::new(dir), Source::System);
+        scan(&mut out, Path::new(dir), Source::System);
     }
     // pyenv's shims only forward to the versions scanned above, and the
     // ones for versions not selected just fail.
@@ -267,11 +369,11 @@ pub fn candidates() -> Vec<Candidate> {
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             if Some(&dir) != shims.as_ref() {
-                scan(&dir, Source::Path);
+                scan(&mut out, &dir, Source::Path);
             }
         }
     }
-    out
+    (out, problems)
 }
 
 /// `ROOT/*/bin`, sorted.
@@ -347,7 +449,8 @@ fn identity(path: &Path) -> (u64, u64, PathBuf) {
     }
 }
 
-/// Probe results keyed by path, valid while the file's mtime and size hold.
+/// Probe results keyed by path, valid while the file's mtime, size, device
+/// and inode hold.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct ProbeCache {
     version: u32,
@@ -358,7 +461,9 @@ struct ProbeCache {
 struct CacheEntry {
     mtime_ns: u128,
     size: u64,
+    file: FileId,
     info: ProbeInfo,
+    executable_file: Option<FileId>,
 }
 
 impl ProbeCache {
@@ -392,7 +497,9 @@ impl ProbeCache {
         }
     }
 
-    fn stamp(path: &Path) -> Option<(u128, u64)> {
+    /// The file behind `path` now (symlinks followed).
+    fn stamp(path: &Path) -> Option<(u128, u64, FileId)> {
+        use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(path).ok()?;
         let mtime = meta
             .modified()
@@ -400,31 +507,48 @@ impl ProbeCache {
             .duration_since(UNIX_EPOCH)
             .ok()?
             .as_nanos();
-        Some((mtime, meta.len()))
+        let file = FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        };
+        Some((mtime, meta.len(), file))
     }
 
-    fn get(&self, path: &Path) -> Option<ProbeInfo> {
+    fn get(&self, path: &Path) -> Option<Probed> {
         let entry = self.entries.get(path)?;
-        let (mtime_ns, size) = Self::stamp(path)?;
-        (entry.mtime_ns == mtime_ns && entry.size == size).then(|| entry.info.clone())
+        let (mtime_ns, size, file) = Self::stamp(path)?;
+        (entry.mtime_ns == mtime_ns && entry.size == size && entry.file == file).then(|| Probed {
+            info: entry.info.clone(),
+            executable_file: entry.executable_file,
+        })
     }
 
-    /// Caches only direct interpreters: a wrapper script (pyenv shim) may
-    /// lead elsewhere tomorrow without changing itself.
-    fn put(&mut self, path: &Path, info: &ProbeInfo) {
-        if info.executable.as_deref() != Some(canonical(path).as_path()) {
-            self.entries.remove(path);
-            return;
-        }
-        if let Some((mtime_ns, size)) = Self::stamp(path) {
-            self.entries.insert(
-                path.to_path_buf(),
-                CacheEntry {
-                    mtime_ns,
-                    size,
-                    info: info.clone(),
-                },
-            );
+    /// Caches only direct interpreters, whose probe reported the very file
+    /// at `path`: a wrapper (pyenv shim, a script that runs a Python in a
+    /// chroot) may lead elsewhere tomorrow without changing itself.
+    fn put(&mut self, path: &Path, probed: &Probed) {
+        let stamp = Self::stamp(path);
+        let direct = match probed.executable_file {
+            Some(exe) => stamp.as_ref().is_some_and(|(_, _, file)| *file == exe),
+            // Without the file, a wrapper cannot be told apart: never cached.
+            None => false,
+        };
+        match stamp {
+            Some((mtime_ns, size, file)) if direct => {
+                self.entries.insert(
+                    path.to_path_buf(),
+                    CacheEntry {
+                        mtime_ns,
+                        size,
+                        file,
+                        info: probed.info.clone(),
+                        executable_file: probed.executable_file,
+                    },
+                );
+            }
+            _ => {
+                self.entries.remove(path);
+            }
         }
     }
 }
@@ -484,6 +608,14 @@ mod tests {
         }
     }
 
+    /// A probe answer whose executable is file number `ino` (none: 0).
+    fn probed(version: &str, ft: bool, exe: &str, ino: u64) -> Probed {
+        Probed {
+            info: info(version, ft, exe),
+            executable_file: (ino != 0).then_some(FileId { dev: 1, ino }),
+        }
+    }
+
     fn cand(path: &str, source: Source) -> Candidate {
         Candidate {
             path: PathBuf::from(path),
@@ -496,19 +628,19 @@ mod tests {
         let results = vec![
             (
                 cand("/m/3.13/bin/python3.13", Source::Managed),
-                Ok(info("3.13.5", false, "/m/3.13/bin/python3.13")),
+                Ok(probed("3.13.5", false, "/m/3.13/bin/python3.13", 0)),
             ),
             (
                 cand("/m/3.13t/bin/python3.13t", Source::Managed),
-                Ok(info("3.13.5", true, "/m/3.13t/bin/python3.13t")),
+                Ok(probed("3.13.5", true, "/m/3.13t/bin/python3.13t", 0)),
             ),
             (
                 cand("/p/3.13.1/bin/python3.13", Source::Pyenv),
-                Ok(info("3.13.1", false, "/p/3.13.1/bin/python3.13")),
+                Ok(probed("3.13.1", false, "/p/3.13.1/bin/python3.13", 0)),
             ),
             (
                 cand("/shims/python3", Source::Path),
-                Ok(info("3.13.1", false, "/p/3.13.1/bin/python3.13")),
+                Ok(probed("3.13.1", false, "/p/3.13.1/bin/python3.13", 0)),
             ),
             (
                 cand("/bin/python3.98", Source::Path),
@@ -522,5 +654,131 @@ mod tests {
         assert_eq!(pyenv.path, PathBuf::from("/p/3.13.1/bin/python3.13"));
         assert_eq!(pyenv.aliases, [PathBuf::from("/shims/python3")]);
         assert_eq!(pyenv.source, Source::Pyenv);
+    }
+
+    #[test]
+    fn the_file_an_interpreter_reports_decides_merging_not_its_path() {
+        // Two interpreters both calling themselves /usr/bin/python3.11: the
+        // host's, and one in another root reached through a wrapper. A shim
+        // on PATH leads to the wrapped one's file (say, a chroot's binary
+        // reached the same way).
+        let results = vec![
+            (
+                cand("/usr/bin/python3.11", Source::System),
+                Ok(probed("3.11.2", false, "/usr/bin/python3.11", 11)),
+            ),
+            (
+                cand("/home/u/bin/python3.11", Source::Path),
+                Ok(probed("3.11.9", false, "/usr/bin/python3.11", 22)),
+            ),
+            (
+                cand("/home/u/other/python3", Source::Path),
+                Ok(probed("3.11.9", false, "/usr/bin/python3.11", 22)),
+            ),
+        ];
+        let interps = assemble(results);
+        let summary: Vec<(&str, &Path, usize)> = interps
+            .iter()
+            .map(|i| (i.name.as_str(), i.path.as_path(), i.aliases.len()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("3.11", Path::new("/home/u/bin/python3.11"), 1),
+                ("3.11.2", Path::new("/usr/bin/python3.11"), 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_added_wrapper_is_never_merged_away() {
+        // The user added a wrapper (a chroot, a taskset) that runs the very
+        // binary pyenv has: it stays its own interpreter, run through the
+        // wrapper.
+        let results = vec![
+            (
+                cand("/home/u/sid/python3.12", Source::Added),
+                Ok(probed("3.12.1", false, "/p/3.12.1/bin/python3.12", 33)),
+            ),
+            (
+                cand("/home/u/env/python3.12", Source::Env),
+                Ok(probed("3.12.1", false, "/p/3.12.1/bin/python3.12", 33)),
+            ),
+            (
+                cand("/p/3.12.1/bin/python3.12", Source::Pyenv),
+                Ok(probed("3.12.1", false, "/p/3.12.1/bin/python3.12", 33)),
+            ),
+            (
+                cand("/home/u/gone/python3.15", Source::Added),
+                Err("cannot run it: No such file or directory (os error 2)".into()),
+            ),
+        ];
+        let interps = assemble(results);
+        let summary: Vec<(&str, Source, &Path)> = interps
+            .iter()
+            .map(|i| (i.name.as_str(), i.source, i.path.as_path()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("3.12", Source::Added, Path::new("/home/u/sid/python3.12")),
+                ("3.12.1", Source::Env, Path::new("/home/u/env/python3.12")),
+                (
+                    "3.12.1-pyenv",
+                    Source::Pyenv,
+                    Path::new("/p/3.12.1/bin/python3.12")
+                ),
+                (
+                    "python3.15-broken",
+                    Source::Added,
+                    Path::new("/home/u/gone/python3.15")
+                ),
+            ]
+        );
+        assert!(interps.iter().all(|i| i.aliases.is_empty()));
+    }
+
+    #[test]
+    fn only_direct_interpreters_are_cached() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("python3.42");
+        std::fs::write(&binary, "pretend binary").unwrap();
+        let wrapper = dir.path().join("wrapper");
+        std::fs::write(
+            &wrapper,
+            "#!/bin/sh\nexec chroot /x /usr/bin/python3.42 \"$@\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let binary_file = FileId::of(&binary);
+        let direct = Probed {
+            info: info("3.42.0", false, binary.to_str().unwrap()),
+            executable_file: binary_file,
+        };
+        // The wrapper's interpreter reports a path, and a file, of its own root.
+        let wrapped = Probed {
+            info: info("3.42.0", false, "/usr/bin/python3.42"),
+            executable_file: Some(FileId { dev: 1, ino: 4242 }),
+        };
+        let mut cache = ProbeCache::default();
+        cache.put(&binary, &direct);
+        cache.put(&wrapper, &wrapped);
+        assert_eq!(cache.get(&binary), Some(direct.clone()));
+        assert_eq!(cache.get(&wrapper), None);
+        // A wrapper that runs the host binary is not cached either.
+        cache.put(&wrapper, &direct);
+        assert_eq!(cache.get(&wrapper), None);
+        // Neither is an answer without the file.
+        let mut no_file = direct.clone();
+        no_file.executable_file = None;
+        let mut fresh = ProbeCache::default();
+        fresh.put(&binary, &no_file);
+        assert_eq!(fresh.get(&binary), None);
+        // Another file put in its place (same size, same mtime or not) is a miss.
+        let replacement = dir.path().join("replacement");
+        std::fs::write(&replacement, "pretend binary").unwrap();
+        std::fs::rename(&replacement, &binary).unwrap();
+        assert_eq!(cache.get(&binary), None);
     }
 }

@@ -4,7 +4,10 @@
 //! * [`probe`] asks one interpreter about itself in a short-lived subprocess.
 //! * [`install`] builds CPython (default and free-threaded) from source into
 //!   gilscope's managed directory.
+//! * [`added`] keeps the interpreters a user adds by path (`pythons add`,
+//!   `GILSCOPE_PYTHONS`), wrapper scripts included.
 
+pub mod added;
 pub mod apt;
 pub mod discover;
 pub mod install;
@@ -96,6 +99,10 @@ impl fmt::Display for Build {
 pub enum Source {
     /// Built by `gilscope pythons install`.
     Managed,
+    /// Added by the user with `gilscope pythons add PATH`.
+    Added,
+    /// Listed in the `GILSCOPE_PYTHONS` environment variable.
+    Env,
     /// `~/.local/share/uv/python`.
     Uv,
     /// `~/.pyenv/versions`.
@@ -112,6 +119,8 @@ impl Source {
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Managed => "managed",
+            Source::Added => "added",
+            Source::Env => "env",
             Source::Uv => "uv",
             Source::Pyenv => "pyenv",
             Source::Homebrew => "homebrew",

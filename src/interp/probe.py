@@ -17,7 +17,18 @@ info = {
     "own_gil_subinterpreters": False,
     "own_gil_error": None,
     "multiprocessing": False,
+    # (st_dev, st_ino) of the executable as this interpreter sees it: behind
+    # a wrapper (chroot, container) the path above may name another file on
+    # the host, or none.
+    "executable_file": None,
 }
+
+try:
+    if info["executable"]:
+        _st = os.stat(info["executable"])
+        info["executable_file"] = [_st.st_dev, _st.st_ino]
+except Exception:
+    pass
 
 try:
     import sysconfig

@@ -46,6 +46,43 @@ pub struct ProbeInfo {
     pub multiprocessing: bool,
 }
 
+/// A file as the kernel names it: device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+impl FileId {
+    /// The file at `path` on this side (symlinks followed), if it exists.
+    pub fn of(path: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        })
+    }
+}
+
+/// A probe's answer: what the interpreter says about itself, and which file
+/// its executable is as seen from inside it. The latter tells a wrapper into
+/// another root (whose `/usr/bin/python3.15` is not the host's) from the
+/// host file of the same name.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Probed {
+    #[serde(flatten)]
+    pub info: ProbeInfo,
+    /// `os.stat(executable)` inside the interpreter; `None` when it failed.
+    #[serde(default, deserialize_with = "file_id_pair")]
+    pub executable_file: Option<FileId>,
+}
+
+fn file_id_pair<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<FileId>, D::Error> {
+    let pair: Option<(u64, u64)> = Option::deserialize(d)?;
+    Ok(pair.map(|(dev, ino)| FileId { dev, ino }))
+}
+
 impl ProbeInfo {
     pub fn build(&self) -> Build {
         if self.free_threaded {
@@ -74,6 +111,11 @@ impl ProbeInfo {
 
 /// Runs the probe in `python` and returns its answer, or why it failed.
 pub fn probe(python: &Path, timeout: Duration) -> Result<ProbeInfo, String> {
+    probe_full(python, timeout).map(|p| p.info)
+}
+
+/// [`probe`], with the executable's file identity as the interpreter sees it.
+pub fn probe_full(python: &Path, timeout: Duration) -> Result<Probed, String> {
     let mut cmd = Command::new(python);
     cmd.args(["-I", "-c", PROBE_SCRIPT])
         .env_remove("PYTHON_GIL")
@@ -107,7 +149,7 @@ pub fn probe(python: &Path, timeout: Duration) -> Result<ProbeInfo, String> {
         };
         return Err(with_output(&describe_status(status), output));
     }
-    parse_probe_output(&stdout).ok_or_else(|| with_output("probe printed no answer", &stdout))
+    parse_probed(&stdout).ok_or_else(|| with_output("probe printed no answer", &stdout))
 }
 
 fn read_all(pipe: Option<impl Read>) -> String {
@@ -142,6 +184,10 @@ fn fmt_secs(d: Duration) -> String {
 
 /// Finds the marked JSON line in the probe's stdout.
 pub fn parse_probe_output(stdout: &str) -> Option<ProbeInfo> {
+    parse_probed(stdout).map(|p| p.info)
+}
+
+fn parse_probed(stdout: &str) -> Option<Probed> {
     stdout
         .lines()
         .rev()
@@ -168,6 +214,18 @@ mod tests {
         assert!(info.version_tuple() >= (3, 9), "{info:?}");
         assert!(info.multiprocessing);
         assert!(info.executable.is_some());
+    }
+
+    #[test]
+    fn a_direct_interpreter_reports_its_own_file() {
+        let python = std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".pyenv/versions/3.12.1/bin/python3.12"))
+            .filter(|p| p.is_file())
+            .unwrap_or_else(|| PathBuf::from("/usr/bin/python3"));
+        let probed = probe_full(&python, Duration::from_secs(20)).unwrap();
+        let exe = probed.info.executable.clone().unwrap();
+        assert_eq!(probed.executable_file, FileId::of(&exe));
+        assert_eq!(probed.executable_file, FileId::of(&python));
     }
 
     #[test]
