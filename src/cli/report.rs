@@ -51,8 +51,12 @@ fn worker_rows(run: &RunRecord) -> Vec<Vec<String>> {
                 .find(|g| g.worker == *w)
                 .map(|g| {
                     let p = |v: Option<f64>| v.map_or("—".to_string(), pct);
+                    let unsure = match g.unsure {
+                        Some(u) if u >= 0.005 => format!(" · unsure {}", pct(u)),
+                        _ => String::new(),
+                    };
                     format!(
-                        " · GIL: held {} · waited for {} · ran without {}",
+                        " · GIL: held {} · waited for {} · ran without {}{unsure}",
                         p(g.hold),
                         p(g.wait),
                         p(g.run_free)
@@ -85,6 +89,7 @@ pub fn worker_rows_json(run: &RunRecord) -> serde_json::Value {
                 "gil_hold": g.and_then(|g| g.hold),
                 "gil_wait": g.and_then(|g| g.wait),
                 "gil_run_free": g.and_then(|g| g.run_free),
+                "gil_unsure": g.and_then(|g| g.unsure),
                 "worker": w,
                 "chunks": totals.chunks,
                 "items": totals.items,
@@ -239,10 +244,20 @@ pub fn summary_text(run: &RunRecord) -> String {
             ),
         );
     }
-    if !gil.has_data() {
-        for n in &gil.notices {
-            row("GIL reader", n.clone());
-        }
+    if let Some(why) = gil.missing_reason() {
+        row("GIL reader", why);
+    } else if gil.threads.values().any(|t| t.unsure_probes > 0.0) {
+        row(
+            "GIL reader",
+            "unsure = runnable without the GIL where this CPython does not show whether the thread is waiting inside take_gil (3.13/3.14); never counted as running free".into(),
+        );
+    }
+    for n in gil
+        .notices
+        .iter()
+        .filter(|n| n.starts_with("the GIL reader fell behind"))
+    {
+        row("GIL reader", n.clone());
     }
     let sampler = sampler_use(run);
     if sampler.samples > 0 {

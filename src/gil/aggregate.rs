@@ -12,13 +12,18 @@
 //!   [`ThreadGilStats::hold_fraction`] counts any GIL of its process over
 //!   the ticks the process was read.
 //! * **wait fraction of T**: probes that found T inside `take_gil` / probes
-//!   of T: asleep in a futex inside one of its process's GIL structs, or
-//!   runnable after such a sleep while that GIL has not changed hands
-//!   since (see [`super::waits`]). Exact per probe (the kernel's answer
-//!   plus the GIL's own counter), not inferred from "not the holder while
-//!   locked": a thread sleeping on a queue or in `time.sleep` is *blocked*,
-//!   not waiting. Probes are a round-robin subset of ticks, so this
-//!   fraction has its own denominator; `None` without probes.
+//!   of T: asleep in a futex inside one of its process's GIL structs,
+//!   3.15's `gil_requested` set, or runnable after such a sleep while that
+//!   GIL has not changed hands since (see [`super::waits`]). Exact per
+//!   probe (the kernel's answer, the thread state's flags, the GIL's own
+//!   counter), not inferred from "not the holder while locked": a thread
+//!   sleeping on a queue or in `time.sleep` is *blocked*, not waiting.
+//!   Probes are a round-robin subset of ticks, so this fraction has its
+//!   own denominator; `None` without probes.
+//! * **ran without a GIL / unsure**: probes that found T runnable and
+//!   holding none, split into *running free* (provably outside
+//!   `take_gil`) and *unsure* (3.13/3.14 expose nothing that tells a
+//!   runnable waiter from free code; see [`super::waits::WaitTracker::refine`]).
 //! * **hand-offs/s**: from the GIL's own `switch_number` counter (every
 //!   change of holder, exact) over the interval; `sampled_handoffs_per_sec`
 //!   counts holder changes between consecutive ticks (a lower bound, what
@@ -92,10 +97,15 @@ pub struct ThreadGilStats {
     pub wait_fraction: Option<f64>,
     /// Probes on a CPU or runnable (with or without a GIL) / probes.
     pub running_fraction: Option<f64>,
-    /// Probes on a CPU or runnable while holding no GIL / probes: free-
-    /// threaded code, native code that released the GIL, or a thread
-    /// queued for a CPU (which only /proc's schedstat can tell apart).
+    /// Probes on a CPU or runnable, holding no GIL and known to be
+    /// outside `take_gil` / probes: free-threaded code, or native code
+    /// that released the GIL (see [`super::waits::WaitTracker::refine`]).
     pub running_without_gil_fraction: Option<f64>,
+    /// Probes on a CPU or runnable, holding no GIL, where the interpreter
+    /// exposes nothing that tells waiting inside `take_gil` from running
+    /// free (3.13, 3.14) / probes. Never counted as running free.
+    #[serde(default)]
+    pub unsure_fraction: Option<f64>,
     /// Probes blocked on something other than a GIL / probes.
     pub blocked_fraction: Option<f64>,
 }
@@ -158,6 +168,7 @@ struct ThreadAcc {
     waiting: u64,
     running: u64,
     running_free: u64,
+    unsure: u64,
     blocked: u64,
     /// Ticks holding + probes waiting, by GIL.
     by_gil: BTreeMap<i64, u64>,
@@ -251,16 +262,18 @@ impl GilAggregator {
                 *t.by_gil.entry(owner).or_default() += 1;
             }
             for probe in &p.probes {
-                let holds = p
-                    .interpreters
-                    .iter()
-                    .any(|i| i.locked && i.holder_tid == Some(probe.tid));
                 let t = acc.threads.entry(probe.tid).or_default();
                 t.probes += 1;
                 match probe.activity {
-                    ThreadActivity::Running => {
+                    ThreadActivity::Holding { .. } => t.running += 1,
+                    ThreadActivity::RunningFree => {
                         t.running += 1;
-                        t.running_free += u64::from(!holds);
+                        t.running_free += 1;
+                    }
+                    // Unrefined probes (`classify` alone) cannot say either.
+                    ThreadActivity::Unsure | ThreadActivity::Running => {
+                        t.running += 1;
+                        t.unsure += 1;
                     }
                     ThreadActivity::Blocked => t.blocked += 1,
                     ThreadActivity::WaitingForGil { gil_of } => {
@@ -316,6 +329,7 @@ fn process_stats(pid: u32, p: ProcAcc) -> ProcessGilStats {
             wait_fraction: opt_ratio(t.waiting, t.probes),
             running_fraction: opt_ratio(t.running, t.probes),
             running_without_gil_fraction: opt_ratio(t.running_free, t.probes),
+            unsure_fraction: opt_ratio(t.unsure, t.probes),
             blocked_fraction: opt_ratio(t.blocked, t.probes),
         })
         .collect();

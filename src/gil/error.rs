@@ -15,7 +15,7 @@ pub enum GilError {
     Gone { pid: u32 },
     /// The kernel refused to let gilscope read the process's memory.
     #[error(
-        "not allowed to read the memory of process {pid} ({source}): run gilscope as the same user as the target, and where kernel.yama.ptrace_scope is 1 start the target from gilscope (or set it to 0)"
+        "not allowed to read the memory of process {pid} ({source}): run gilscope as the same user as the target; where kernel.yama.ptrace_scope is 1 let gilscope start the target (or `sudo sysctl kernel.yama.ptrace_scope=0`), at 2 run gilscope with CAP_SYS_PTRACE (`sudo setcap cap_sys_ptrace+ep $(which gilscope)`), at 3 no process can be read"
     )]
     Permission {
         pid: u32,
@@ -24,9 +24,9 @@ pub enum GilError {
     },
     /// No CPython runtime (`_PyRuntime`) in any file mapped by the process.
     #[error(
-        "process {pid} is not a CPython process (no libpython or python executable with a _PyRuntime symbol is mapped)"
+        "process {pid} shows no CPython runtime: no _PyRuntime symbol or .PyRuntime section in {tried} (read through /proc/{pid}/root)"
     )]
-    NotPython { pid: u32 },
+    NotPython { pid: u32, tried: String },
     /// CPython older than 3.13: `_PyRuntime` has no `_Py_DebugOffsets`.
     #[error(
         "process {pid} runs {version}, which has no debug offsets (_Py_DebugOffsets arrived in CPython 3.13): exact GIL lanes need CPython 3.13 or newer"
@@ -34,7 +34,7 @@ pub enum GilError {
     NoDebugOffsets { pid: u32, version: String },
     /// Debug offsets of a version whose layout gilscope does not know.
     #[error(
-        "process {pid} runs CPython {version}, whose debug-offsets layout gilscope does not know (it reads 3.13 and 3.14): update gilscope"
+        "process {pid} runs CPython {version}, whose debug-offsets layout this gilscope does not know (it reads CPython 3.13, 3.14 and 3.15 final releases): a newer gilscope may read it"
     )]
     UnsupportedVersion { pid: u32, version: String },
     /// The debug offsets did not pass the sanity checks.

@@ -91,7 +91,9 @@ pub fn locate_runtime(pid: u32, cache: &mut ElfCache) -> Result<RuntimeLocation,
     let text = std::fs::read_to_string(&maps_path).map_err(|e| proc_error(pid, maps_path, e))?;
     let maps = parse_maps(&text);
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
-    for path in candidates(&maps, exe.as_deref()) {
+    let candidates = candidates(&maps, exe.as_deref());
+    for path in &candidates {
+        let path = path.clone();
         // The mapping with the lowest file offset fixes the load bias.
         let Some(first) = maps
             .iter()
@@ -123,7 +125,16 @@ pub fn locate_runtime(pid: u32, cache: &mut ElfCache) -> Result<RuntimeLocation,
         });
     }
     if std::path::Path::new(&format!("/proc/{pid}")).exists() {
-        Err(GilError::NotPython { pid })
+        let tried = if candidates.is_empty() {
+            "any mapped file (no libpython and no mapped executable)".to_string()
+        } else {
+            candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Err(GilError::NotPython { pid, tried })
     } else {
         Err(GilError::Gone { pid })
     }

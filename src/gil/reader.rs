@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::GilError;
 use super::locate::{ElfCache, RuntimeLocation, locate_runtime};
-use super::offsets::{self, DebugOffsets, LayoutError, PyVersion, TABLE_BYTES};
+use super::offsets::{self, DebugOffsets, HoldsGil, LayoutError, PyVersion, TABLE_BYTES};
 use super::remote::{Range, RemoteMemory};
 use super::walk::{self, InterpList};
 
@@ -58,6 +58,21 @@ pub struct GilSnapshot {
 pub struct PyThread {
     pub interp_id: i64,
     pub tid: u32,
+    /// Address of its `PyThreadState` in the target.
+    #[serde(default)]
+    pub tstate: u64,
+}
+
+/// What a thread state says about its thread and the GIL, read in one
+/// syscall with its `native_thread_id` (which must still be the thread's:
+/// a freed and reused thread state is not trusted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadFlags {
+    /// `holds_gil`: the thread holds its interpreter's GIL.
+    pub holds_gil: bool,
+    /// `gil_requested` (3.15+): the thread is inside `take_gil`; `None`
+    /// where the version has no such field.
+    pub gil_requested: Option<bool>,
 }
 
 /// Reads the GILs of one process. Open once, read at kHz.
@@ -353,6 +368,37 @@ impl GilReader {
         .max()
         .unwrap_or(0);
         usize::try_from(end).unwrap_or(0)
+    }
+
+    /// The GIL flags of the thread state at `tstate`, which must belong to
+    /// OS thread `tid`; `Ok(None)` when it no longer does (the thread
+    /// exited and the memory was reused).
+    pub fn read_flags(&mut self, tstate: u64, tid: u32) -> Result<Option<ThreadFlags>, GilError> {
+        let t = self.offsets.tstate;
+        let (from, to) = t.flags_span();
+        let len = usize::try_from(to - from).unwrap_or(0);
+        let ranges = [
+            Range::new(tstate + t.native_thread_id, 8),
+            Range::new(tstate + from, len),
+        ];
+        let mut b = [0u8; 24];
+        let b = b.get_mut(..8 + len).ok_or(GilError::BadLayout {
+            pid: self.pid(),
+            what: "thread_state flags span".into(),
+        })?;
+        self.mem.read_ranges(&ranges, b)?;
+        if walk::le_u64(b, 0) != u64::from(tid) {
+            return Ok(None);
+        }
+        let int_at = |at: u64| le_i32(&b[8..], at - from);
+        let holds_gil = match t.holds_gil {
+            HoldsGil::Bit { at, bit } => (int_at(at) as u32 >> bit) & 1 == 1,
+            HoldsGil::Int { at } => int_at(at) != 0,
+        };
+        Ok(Some(ThreadFlags {
+            holds_gil,
+            gil_requested: t.gil_requested.map(|at| int_at(at) != 0),
+        }))
     }
 
     /// Every Python thread of every interpreter (walks the thread lists:

@@ -13,7 +13,7 @@
 //! (yet) Python — a multiprocessing child between fork and exec.
 
 use crate::sampler::stoppable::{Mailbox, StoppableThread, Woken};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
@@ -21,9 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use super::error::GilError;
 use super::locate::ElfCache;
-use super::reader::{GilReader, GilSnapshot, InterpreterGil};
+use super::reader::{GilReader, GilSnapshot, InterpreterGil, PyThread};
 use super::sched::{SHORT_SLICE, request_short_slice, thread_cpu_ns};
-use super::waits::{GilSpan, ThreadActivity, WaitProbe, WaitTracker, classify};
+use super::waits::{
+    CpuReading, GilSpan, ProbeFacts, ThreadActivity, WaitProbe, WaitTracker, classify,
+};
 use crate::sampler::{list_threads, monotonic_ns, process_tree};
 
 /// Lowest and highest rates offered.
@@ -32,6 +34,8 @@ pub const MAX_RATE_HZ: f64 = 5000.0;
 /// Consecutive failed reads after which a process is detached (and
 /// re-attached at the next tree walk if it is still there).
 const MAX_READ_FAILURES: u32 = 3;
+/// Tree walks a process may stay unreadable before a notice says why.
+const UNREADABLE_WALKS: u32 = 10;
 
 /// How the GIL sampler runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -169,8 +173,40 @@ impl GilSampler {
 struct Target {
     reader: GilReader,
     threads: Vec<u32>,
+    /// Python thread states by OS thread id (walked when the thread list
+    /// changes or a probe finds one missing or reused).
+    tstates: HashMap<u32, PyThread>,
+    tstates_stale: bool,
+    /// Threads with no thread state at the last walk (not Python threads,
+    /// or not yet): one more walk each, not one per probe.
+    without_tstate: HashSet<u32>,
     failures: u32,
     snap: GilSnapshot,
+}
+
+impl Target {
+    fn new(reader: GilReader, threads: Vec<u32>) -> Self {
+        Self {
+            reader,
+            threads,
+            tstates: HashMap::new(),
+            tstates_stale: true,
+            without_tstate: HashSet::new(),
+            failures: 0,
+            snap: GilSnapshot::default(),
+        }
+    }
+
+    /// Walks the thread states again if the last walk is stale.
+    fn refresh_tstates(&mut self) {
+        if !self.tstates_stale {
+            return;
+        }
+        if let Ok(threads) = self.reader.read_threads() {
+            self.tstates = threads.into_iter().map(|t| (t.tid, t)).collect();
+            self.tstates_stale = false;
+        }
+    }
 }
 
 /// The sampler's state between ticks.
@@ -179,11 +215,15 @@ pub(super) struct State {
     config: GilSamplerConfig,
     targets: BTreeMap<u32, Target>,
     refused: HashSet<u32>,
+    /// Processes not (yet) readable, with how many walks found them so.
+    unreadable: HashMap<u32, u32>,
     cache: ElfCache,
     probe: WaitProbe,
     waits: WaitTracker,
     cursor: usize,
     n: u64,
+    /// When the previous tick read the GILs.
+    last_t_ns: Option<u64>,
     pub(super) read_errors: u64,
 }
 
@@ -194,11 +234,13 @@ impl State {
             config,
             targets: BTreeMap::new(),
             refused: HashSet::new(),
+            unreadable: HashMap::new(),
             cache: ElfCache::new(),
             probe: WaitProbe::new(),
             waits: WaitTracker::new(),
             cursor: 0,
             n: 0,
+            last_t_ns: None,
             read_errors: 0,
         }
     }
@@ -226,6 +268,11 @@ impl State {
         let read_start = Instant::now();
         self.read_all(&mut notices);
         let read_ns = read_start.elapsed().as_nanos() as u64;
+        let weight_ns = self.last_t_ns.map_or(0, |prev| t_ns.saturating_sub(prev));
+        self.last_t_ns = Some(t_ns);
+        for (&pid, t) in &self.targets {
+            self.waits.saw_holders(pid, weight_ns, &t.snap.interpreters);
+        }
         // A process whose read failed this tick is missing, not empty.
         let mut processes: Vec<ProcessTick> = self
             .targets
@@ -265,15 +312,7 @@ impl State {
                         runtime_file: reader.runtime_file().display().to_string(),
                     });
                     let threads = list_threads(pid).unwrap_or_default();
-                    self.targets.insert(
-                        pid,
-                        Target {
-                            reader,
-                            threads,
-                            failures: 0,
-                            snap: GilSnapshot::default(),
-                        },
-                    );
+                    self.targets.insert(pid, Target::new(reader, threads));
                 }
                 Err(e) if e.is_refusal() => {
                     self.refused.insert(pid);
@@ -282,7 +321,20 @@ impl State {
                         reason: e.to_string(),
                     });
                 }
-                // Not Python (yet), or gone: look again at the next walk.
+                // Not Python (yet), or gone: look again at the next walk,
+                // and say why once it has lasted (a multiprocessing child
+                // is not Python between fork and exec; a process that
+                // stays so is worth a line where the run has no GIL data).
+                Err(e) if !e.is_gone() => {
+                    let walks = self.unreadable.entry(pid).or_default();
+                    *walks += 1;
+                    if *walks == UNREADABLE_WALKS {
+                        notices.push(GilNotice::Refused {
+                            pid,
+                            reason: e.to_string(),
+                        });
+                    }
+                }
                 Err(_) => {}
             }
         }
@@ -299,6 +351,7 @@ impl State {
             self.detach(pid, "left the process tree".into(), notices);
         }
         self.refused.retain(|p| tree.contains(p));
+        self.unreadable.retain(|p, _| tree.contains(p));
     }
 
     fn detach(&mut self, pid: u32, reason: String, notices: &mut Vec<GilNotice>) {
@@ -312,7 +365,14 @@ impl State {
     fn refresh_threads(&mut self) {
         for (&pid, t) in self.targets.iter_mut() {
             if let Ok(threads) = list_threads(pid) {
+                if threads != t.threads {
+                    t.tstates_stale = true;
+                    t.without_tstate.clear();
+                }
                 t.threads = threads;
+            }
+            if self.config.probe_waits {
+                t.refresh_tstates();
             }
         }
         let targets = &self.targets;
@@ -355,7 +415,7 @@ impl State {
         let mut spans: Vec<GilSpan> = Vec::new();
         for k in 0..budget {
             let mut idx = (self.cursor + k) % total;
-            for (&pid, t) in &self.targets {
+            for (&pid, t) in self.targets.iter_mut() {
                 if idx >= t.threads.len() {
                     idx -= t.threads.len();
                     continue;
@@ -377,7 +437,34 @@ impl State {
                 }
                 if let Ok(sc) = self.probe.probe(pid, tid) {
                     let seen = classify(sc, &spans);
-                    let activity = self.waits.refine(pid, tid, seen, &t.snap.interpreters);
+                    let mut facts = ProbeFacts::default();
+                    if seen == ThreadActivity::Running {
+                        let py = t.tstates.get(&tid).copied();
+                        facts.gil_of = py.and_then(|p| {
+                            t.snap
+                                .interpreters
+                                .iter()
+                                .find(|i| i.id == p.interp_id)
+                                .and_then(|i| i.gil_of)
+                        });
+                        facts.flags = py.and_then(|p| t.reader.read_flags(p.tstate, tid).ok()?);
+                        // Its thread state moved (reused memory), or it has
+                        // none yet: walk again at the next refresh, once.
+                        if facts.flags.is_none() && t.without_tstate.insert(tid) {
+                            t.tstates_stale = true;
+                        }
+                        facts.cpu =
+                            self.probe
+                                .schedstat(pid, tid)
+                                .map(|(on_cpu_ns, rq)| CpuReading {
+                                    t_ns: monotonic_ns(),
+                                    on_cpu_ns,
+                                    runqueue_ns: rq,
+                                });
+                    }
+                    let activity = self
+                        .waits
+                        .refine(pid, tid, seen, facts, &t.snap.interpreters);
                     out.probes.push(ThreadProbe { tid, activity });
                 }
                 break;

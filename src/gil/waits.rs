@@ -19,8 +19,16 @@
 //! `take_gil` only returns with the GIL. Once the counter moves, or the
 //! thread holds a GIL or blocks elsewhere, the chain ends.
 //!
+//! A runnable thread that holds no GIL is either inside `take_gil` (woken,
+//! maybe queued for a CPU) or running code that released the GIL. 3.15
+//! says which (`gil_requested`); 3.13 and 3.14 do not, so there it counts
+//! as running free only with proof that it computed without the GIL since
+//! its last probe, else as *unsure* — never guessed to be free
+//! ([`WaitTracker::refine`] has the rules).
+//!
 //! Reading the file needs the same ptrace access as reading memory; for a
-//! running thread the kernel answers "running" without stopping it.
+//! runnable thread (on a CPU or queued for one) the kernel answers
+//! "running" without stopping it.
 
 use std::collections::HashMap;
 
@@ -71,9 +79,21 @@ fn parse_hex(s: &str) -> Option<u64> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ThreadActivity {
-    /// On a CPU or runnable (whether it holds a GIL is in the snapshot).
+    /// On a CPU or runnable: what [`classify`] says before
+    /// [`WaitTracker::refine`] tells which of the three below it is.
     Running,
-    /// Blocked in a futex on the GIL of interpreter `gil_of`.
+    /// On a CPU or runnable, holding the GIL of interpreter `gil_of`.
+    Holding { gil_of: i64 },
+    /// On a CPU or runnable, holding no GIL and not inside `take_gil`:
+    /// its GIL is disabled (free-threaded), 3.15's `gil_requested` is
+    /// clear, or it has been computing without a GIL since its last probe.
+    RunningFree,
+    /// On a CPU or runnable, holding no GIL, and nothing this CPython
+    /// exposes tells whether it is inside `take_gil` (3.13, 3.14): never
+    /// counted as running free.
+    Unsure,
+    /// Inside `take_gil` (or the forced-switch hand-off) of interpreter
+    /// `gil_of`'s GIL: asleep on it, or runnable after such a sleep.
     WaitingForGil { gil_of: i64 },
     /// Blocked on something else (I/O, sleep, a lock, a queue).
     Blocked,
@@ -102,11 +122,91 @@ pub fn classify(sc: Syscall, gils: &[GilSpan]) -> ThreadActivity {
     }
 }
 
-/// Per thread: the GIL it was last found waiting for, and that GIL's
-/// switch count then (see the module docs).
+/// A thread's on-CPU and run-queue time (ns, from its schedstat) at
+/// `t_ns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuReading {
+    pub t_ns: u64,
+    pub on_cpu_ns: u64,
+    pub runqueue_ns: u64,
+}
+
+/// What a probe of one runnable thread found beside its syscall.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProbeFacts {
+    /// Its thread state's flags, read at the probe.
+    pub flags: Option<super::reader::ThreadFlags>,
+    /// The GIL its interpreter uses, from its thread state.
+    pub gil_of: Option<i64>,
+    /// Its schedstat, read at the probe.
+    pub cpu: Option<CpuReading>,
+}
+
+/// On 3.13 and 3.14 a runnable thread that holds no GIL counts as running
+/// free only with evidence over the last [`FREE_WINDOW_NS`] or more: CPU
+/// time it used that its GIL holds cannot explain (on-CPU time from its
+/// schedstat minus the time GIL readings named it the holder) of at least
+/// [`FREE_MIN_SHARE`] of the window. A thread inside `take_gil` runs for
+/// microseconds per wake-up between sleeps on the GIL's condition variable
+/// (one per 5 ms switch interval, or one per hand-off); it cannot gather
+/// that much CPU without the GIL. The window is long because the kernel
+/// adds a running thread's CPU time to its schedstat only at scheduler
+/// ticks and switches (every 4 ms at `CONFIG_HZ=250`). This is evidence
+/// over a window, not a flag read at the instant: the README says so.
+pub const FREE_WINDOW_NS: u64 = 40_000_000;
+/// Share of the window that must be unexplained CPU time.
+pub const FREE_MIN_SHARE: f64 = 0.25;
+/// Readings kept per thread (a probe every few ms: ≥ the window).
+const HISTORY: usize = 64;
+
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    cpu: CpuReading,
+    /// The thread's GIL-holding time (from the ticks) at that moment.
+    held_ns: u64,
+}
+
+#[derive(Debug, Default)]
+struct Track {
+    /// The GIL it was last found waiting for, and that GIL's switch count.
+    pending: Option<(i64, u64)>,
+    /// Its schedstat readings, oldest first.
+    history: std::collections::VecDeque<Reading>,
+    /// Σ tick weights of the ticks whose GIL reading named it the holder.
+    held_ns: u64,
+}
+
+impl Track {
+    /// The CPU time since the newest reading at least a window old that
+    /// its GIL holds do not explain, as a share of the time since.
+    fn unexplained_share(&self, now: CpuReading) -> Option<f64> {
+        let base = self
+            .history
+            .iter()
+            .rev()
+            .find(|r| r.cpu.t_ns + FREE_WINDOW_NS <= now.t_ns)?;
+        let span = now.t_ns - base.cpu.t_ns;
+        let on_cpu = now.on_cpu_ns.saturating_sub(base.cpu.on_cpu_ns);
+        let held = self.held_ns.saturating_sub(base.held_ns);
+        Some(on_cpu.saturating_sub(held) as f64 / span as f64)
+    }
+
+    fn remember(&mut self, cpu: CpuReading) {
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(Reading {
+            cpu,
+            held_ns: self.held_ns,
+        });
+    }
+}
+
+/// Per thread: what is needed to tell a runnable thread's state (see the
+/// module docs and [`WaitTracker::refine`]).
 #[derive(Debug, Default)]
 pub struct WaitTracker {
-    pending: HashMap<(u32, u32), (i64, u64)>,
+    tracks: HashMap<(u32, u32), Track>,
 }
 
 impl WaitTracker {
@@ -114,13 +214,41 @@ impl WaitTracker {
         Self::default()
     }
 
+    /// Notes this tick's GIL holders of process `pid`; the tick stands
+    /// for `weight_ns` (the time since the previous tick).
+    pub fn saw_holders(&mut self, pid: u32, weight_ns: u64, interps: &[InterpreterGil]) {
+        for i in interps.iter().filter(|i| i.locked) {
+            if let Some(tid) = i.holder_tid {
+                self.tracks.entry((pid, tid)).or_default().held_ns += weight_ns;
+            }
+        }
+    }
+
     /// The activity of thread `tid` of `pid`, given its probe's `activity`
-    /// and the same tick's GILs of its process.
+    /// (from [`classify`]), what else the probe read, and the same tick's
+    /// GILs of its process. In order, for a runnable thread:
+    ///
+    /// 1. it holds a GIL (its thread state's `holds_gil`, else the GIL's
+    ///    holder) → [`ThreadActivity::Holding`];
+    /// 2. its GIL is disabled (free-threaded build) → running free;
+    /// 3. `gil_requested` (3.15+) set → waiting; clear → running free,
+    ///    unless its last probe found it asleep on a GIL (then it may be
+    ///    between the forced-switch hand-off in `drop_gil`, which sets no
+    ///    flag, and `take_gil`: rules 4–6 decide). Both flags set at once
+    ///    (`take_gil` sets `holds_gil` before it clears `gil_requested`,
+    ///    cpython #142207) counts as holding: the GIL is already taken;
+    /// 4. it was asleep on a GIL and that GIL has not changed hands since
+    ///    → still waiting (it cannot have taken it in between);
+    /// 5. over the last ≥ 40 ms, at least a quarter of the time it used a CPU
+    ///    while no GIL reading named it the holder → running free
+    ///    ([`FREE_WINDOW_NS`]);
+    /// 6. otherwise → [`ThreadActivity::Unsure`].
     pub fn refine(
         &mut self,
         pid: u32,
         tid: u32,
         activity: ThreadActivity,
+        facts: ProbeFacts,
         interps: &[InterpreterGil],
     ) -> ThreadActivity {
         let switches = |g: i64| {
@@ -129,45 +257,92 @@ impl WaitTracker {
                 .find(|i| i.id == g && i.gil_of == Some(g))
                 .and_then(|i| i.switches)
         };
-        let key = (pid, tid);
+        let track = self.tracks.entry((pid, tid)).or_default();
+        let unexplained = facts.cpu.and_then(|c| track.unexplained_share(c));
+        if let Some(c) = facts.cpu {
+            track.remember(c);
+        }
         match activity {
             ThreadActivity::WaitingForGil { gil_of } => {
-                match switches(gil_of) {
-                    Some(s) => self.pending.insert(key, (gil_of, s)),
-                    None => self.pending.remove(&key),
-                };
+                track.pending = switches(gil_of).map(|s| (gil_of, s));
                 activity
             }
             ThreadActivity::Running => {
-                let holds = interps
+                let held = interps
                     .iter()
-                    .any(|i| i.locked && i.holder_tid == Some(tid));
-                if !holds
-                    && let Some(&(g, s)) = self.pending.get(&key)
+                    .find(|i| i.locked && i.holder_tid == Some(tid));
+                let holds = facts.flags.map_or(held.is_some(), |f| f.holds_gil);
+                // The GIL this thread uses: from its thread state, else
+                // the one it holds, else the process's only one.
+                let own = facts
+                    .gil_of
+                    .or_else(|| held.and_then(|i| i.gil_of))
+                    .or(track.pending.map(|(g, _)| g))
+                    .or_else(|| match interps {
+                        [only] => only.gil_of,
+                        _ => None,
+                    });
+                let enabled = own
+                    .and_then(|g| interps.iter().find(|i| i.id == g))
+                    .map_or(interps.iter().any(|i| i.enabled), |i| i.enabled);
+                if holds {
+                    track.pending = None;
+                    return own.map_or(ThreadActivity::Unsure, |gil_of| ThreadActivity::Holding {
+                        gil_of,
+                    });
+                }
+                if !enabled && !interps.is_empty() {
+                    track.pending = None;
+                    return ThreadActivity::RunningFree;
+                }
+                // Its last probe found it asleep on a GIL, and nothing since
+                // showed it leave: it may still be inside `take_gil`, or just
+                // woken from the forced-switch hand-off in `drop_gil` (which
+                // sets no flag) and on its way back into `take_gil` or out
+                // to code that runs without the GIL.
+                let after_gil_sleep = track.pending.is_some();
+                match facts.flags.and_then(|f| f.gil_requested) {
+                    Some(true) => {
+                        if let Some(gil_of) = own {
+                            return ThreadActivity::WaitingForGil { gil_of };
+                        }
+                    }
+                    Some(false) if !after_gil_sleep => return ThreadActivity::RunningFree,
+                    _ => {}
+                }
+                if let Some((g, s)) = track.pending
                     && switches(g) == Some(s)
                 {
                     return ThreadActivity::WaitingForGil { gil_of: g };
                 }
-                self.pending.remove(&key);
-                activity
+                track.pending = None;
+                let computed_free = unexplained.is_some_and(|u| u >= FREE_MIN_SHARE);
+                if computed_free {
+                    ThreadActivity::RunningFree
+                } else {
+                    ThreadActivity::Unsure
+                }
             }
             ThreadActivity::Blocked => {
-                self.pending.remove(&key);
+                track.pending = None;
                 activity
             }
+            // Already refined (not what `classify` returns).
+            other => other,
         }
     }
 
     /// Forgets threads not in `keep`.
     pub fn retain(&mut self, mut keep: impl FnMut(u32, u32) -> bool) {
-        self.pending.retain(|&(p, t), _| keep(p, t));
+        self.tracks.retain(|&(p, t), _| keep(p, t));
     }
 }
 
-/// Kept-open `syscall` files of the threads being probed.
+/// Kept-open `syscall` (and `schedstat`) files of the threads being probed.
 #[derive(Debug, Default)]
 pub struct WaitProbe {
     files: HashMap<(u32, u32), ProcFile>,
+    schedstats: HashMap<(u32, u32), ProcFile>,
     buf: Vec<u8>,
 }
 
@@ -196,9 +371,32 @@ impl WaitProbe {
         }
     }
 
+    /// Thread `tid`'s on-CPU and run-queue time so far (ns); `None` when
+    /// it cannot be read (gone, or a kernel without schedstat).
+    pub fn schedstat(&mut self, pid: u32, tid: u32) -> Option<(u64, u64)> {
+        let key = (pid, tid);
+        let file = match self.schedstats.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(ProcFile::open(task_path(pid, tid, "schedstat")).ok()?)
+            }
+        };
+        match file.read(&mut self.buf) {
+            Ok(content) => crate::sampler::parse_schedstat(content)
+                .ok()
+                .flatten()
+                .map(|s| (s.on_cpu_ns, s.runqueue_wait_ns)),
+            Err(_) => {
+                self.schedstats.remove(&key);
+                None
+            }
+        }
+    }
+
     /// Forgets the files of threads not in `keep`.
     pub fn retain(&mut self, mut keep: impl FnMut(u32, u32) -> bool) {
         self.files.retain(|&(p, t), _| keep(p, t));
+        self.schedstats.retain(|&(p, t), _| keep(p, t));
     }
 
     /// Threads with an open file.
@@ -287,28 +485,131 @@ mod tests {
         }
     }
 
+    const NONE: ProbeFacts = ProbeFacts {
+        flags: None,
+        gil_of: None,
+        cpu: None,
+    };
+
     #[test]
     fn a_runnable_waiter_keeps_waiting_until_the_gil_moves() {
         let mut w = WaitTracker::new();
         let waiting = ThreadActivity::WaitingForGil { gil_of: 0 };
         let run = ThreadActivity::Running;
-        assert_eq!(w.refine(1, 7, waiting, &[gil(Some(8), 10)]), waiting);
+        let holding = ThreadActivity::Holding { gil_of: 0 };
+        let unsure = ThreadActivity::Unsure;
+        let mut r = |a, g| w.refine(1, 7, a, NONE, &[g]);
+        assert_eq!(r(waiting, gil(Some(8), 10)), waiting);
         // Woken by the timeout, queued for a CPU: the GIL has not moved.
-        assert_eq!(w.refine(1, 7, run, &[gil(Some(8), 10)]), waiting);
-        assert_eq!(w.refine(1, 7, run, &[gil(None, 10)]), waiting);
+        assert_eq!(r(run, gil(Some(8), 10)), waiting);
+        assert_eq!(r(run, gil(None, 10)), waiting);
         // It took the GIL: holding, the chain ends.
-        assert_eq!(w.refine(1, 7, run, &[gil(Some(7), 11)]), run);
-        assert_eq!(w.refine(1, 7, run, &[gil(Some(8), 11)]), run);
+        assert_eq!(r(run, gil(Some(7), 11)), holding);
+        // Runnable, not holding, nothing to prove it is free: unsure, never
+        // "running free".
+        assert_eq!(r(run, gil(Some(8), 11)), unsure);
         // Waiting again, then the GIL moved on without it: not provable.
-        w.refine(1, 7, waiting, &[gil(Some(8), 11)]);
-        assert_eq!(w.refine(1, 7, run, &[gil(Some(9), 12)]), run);
+        r(waiting, gil(Some(8), 11));
+        assert_eq!(r(run, gil(Some(9), 12)), unsure);
         // Blocked elsewhere ends the chain too.
-        w.refine(1, 7, waiting, &[gil(Some(8), 12)]);
+        r(waiting, gil(Some(8), 12));
         assert_eq!(
-            w.refine(1, 7, ThreadActivity::Blocked, &[gil(Some(8), 12)]),
+            r(ThreadActivity::Blocked, gil(Some(8), 12)),
             ThreadActivity::Blocked
         );
-        assert_eq!(w.refine(1, 7, run, &[gil(Some(8), 12)]), run);
+        assert_eq!(r(run, gil(Some(8), 12)), unsure);
+    }
+
+    fn flags(holds: bool, requested: Option<bool>) -> ProbeFacts {
+        ProbeFacts {
+            flags: Some(super::super::reader::ThreadFlags {
+                holds_gil: holds,
+                gil_requested: requested,
+            }),
+            gil_of: Some(0),
+            cpu: None,
+        }
+    }
+
+    #[test]
+    fn thread_state_flags_decide_where_the_version_has_them() {
+        let mut w = WaitTracker::new();
+        let run = ThreadActivity::Running;
+        let g = [gil(Some(8), 10)];
+        // 3.15: requested → waiting; clear → free; both → holding.
+        assert_eq!(
+            w.refine(1, 7, run, flags(false, Some(true)), &g),
+            ThreadActivity::WaitingForGil { gil_of: 0 }
+        );
+        assert_eq!(
+            w.refine(1, 7, run, flags(false, Some(false)), &g),
+            ThreadActivity::RunningFree
+        );
+        assert_eq!(
+            w.refine(1, 7, run, flags(true, Some(true)), &g),
+            ThreadActivity::Holding { gil_of: 0 }
+        );
+        // holds_gil beats a stale snapshot that names another holder.
+        assert_eq!(
+            w.refine(1, 7, run, flags(true, None), &g),
+            ThreadActivity::Holding { gil_of: 0 }
+        );
+        // Just woken from a GIL sleep with no flag set (the hand-off in
+        // drop_gil): not provably free.
+        let asleep = ThreadActivity::WaitingForGil { gil_of: 0 };
+        w.refine(1, 7, asleep, NONE, &[gil(Some(8), 10)]);
+        assert_eq!(
+            w.refine(1, 7, run, flags(false, Some(false)), &[gil(Some(8), 11)]),
+            ThreadActivity::Unsure
+        );
+        // A disabled GIL (free-threaded build): free, whatever else.
+        let mut off = gil(None, 10);
+        off.enabled = false;
+        assert_eq!(
+            w.refine(1, 9, run, NONE, &[off]),
+            ThreadActivity::RunningFree
+        );
+    }
+
+    fn cpu(t_ms: u64, on_cpu_ms: u64) -> ProbeFacts {
+        ProbeFacts {
+            flags: Some(super::super::reader::ThreadFlags {
+                holds_gil: false,
+                gil_requested: None,
+            }),
+            gil_of: Some(0),
+            cpu: Some(CpuReading {
+                t_ns: t_ms * 1_000_000,
+                on_cpu_ns: on_cpu_ms * 1_000_000,
+                runqueue_ns: 0,
+            }),
+        }
+    }
+
+    #[test]
+    fn cpu_its_holds_cannot_explain_proves_running_free() {
+        let mut w = WaitTracker::new();
+        let run = ThreadActivity::Running;
+        let free = ThreadActivity::RunningFree;
+        let unsure = ThreadActivity::Unsure;
+        let g = [gil(Some(8), 10)];
+        // Readings every 10 ms; nothing a window old yet: unsure.
+        for t in 0..4 {
+            assert_eq!(w.refine(1, 7, run, cpu(10 * t, 9 * t), &g), unsure);
+        }
+        // 40 ms on, 36 ms on a CPU, never the holder: free.
+        assert_eq!(w.refine(1, 7, run, cpu(40, 36), &g), free);
+        // Then GIL readings name it the holder for the next 40 ms, while
+        // it computes: its CPU time is explained by its holds → unsure.
+        w.saw_holders(1, 40_000_000, &[gil(Some(7), 11)]);
+        assert_eq!(w.refine(1, 7, run, cpu(50, 45), &g), unsure);
+        // Under load it gets 12 of the next 40 ms, never the holder: free.
+        assert_eq!(w.refine(1, 7, run, cpu(90, 57), &g), free);
+        // A waiter's life: asleep, 0.1 ms of wake-ups per 10 ms.
+        let mut w = WaitTracker::new();
+        for t in 0..10 {
+            assert_eq!(w.refine(1, 7, run, cpu(10 * t, t / 10), &g), unsure);
+        }
     }
 
     #[test]

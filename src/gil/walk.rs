@@ -121,6 +121,7 @@ pub(super) fn threads(
                 out.push(PyThread {
                     interp_id: node.id,
                     tid,
+                    tstate: t,
                 });
             }
             t = le_u64(&b, 0);

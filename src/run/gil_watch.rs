@@ -87,9 +87,19 @@ impl GilWatch {
         }
     }
 
-    /// Stops reading and sends what is left of the last interval.
+    /// Stops reading and sends what is left of the last interval, and a
+    /// notice when the reader missed more than a tenth of its ticks.
     pub fn stop(self) {
-        let _stats = self.sampler.stop();
+        let stats = self.sampler.stop();
+        let planned = stats.ticks + stats.missed;
+        if planned > 0 && stats.missed * 10 > planned {
+            let _ = self.tx.send(RunMessage::GilNotice(format!(
+                "the GIL reader fell behind: it missed {} of {} ticks (at most {:.1} ms late); its fractions rest on fewer readings",
+                stats.missed,
+                planned,
+                stats.max_late_ns as f64 / 1e6
+            )));
+        }
         let last = self
             .agg
             .lock()

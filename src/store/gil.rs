@@ -10,6 +10,11 @@ use crate::gil::{GilEnabledChange, GilInterval};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// How a refusal notice starts (`run::gil_watch::describe`).
+pub const REFUSED_PREFIX: &str = "no exact GIL lanes";
+/// How an attach notice starts.
+pub const ATTACHED_PREFIX: &str = "exact GIL lanes: reading";
+
 /// Columns of one thread in [`GilTrack::series`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GilColumns {
@@ -17,8 +22,12 @@ pub struct GilColumns {
     pub hold: ColumnId,
     /// Probes waiting for a GIL / probes.
     pub wait: ColumnId,
-    /// Probes on a CPU (or runnable) without any GIL / probes.
+    /// Probes on a CPU (or runnable) without any GIL, outside `take_gil`.
     pub run_free: ColumnId,
+    /// Probes on a CPU (or runnable) without any GIL where the interpreter
+    /// cannot tell whether it is inside `take_gil` (3.13/3.14).
+    #[serde(default)]
+    pub unsure: Option<ColumnId>,
 }
 
 /// One thread's GIL columns and run totals.
@@ -34,6 +43,9 @@ pub struct GilThread {
     /// Σ wait fraction × probes, Σ run-free fraction × probes, and probes.
     pub wait_probes: f64,
     pub run_free_probes: f64,
+    /// Σ unsure fraction × probes (run files before it: 0).
+    #[serde(default)]
+    pub unsure_probes: f64,
     pub probes: u64,
 }
 
@@ -51,6 +63,12 @@ impl GilThread {
     /// Fraction of its probes running without holding any GIL.
     pub fn run_free_fraction(&self) -> Option<f64> {
         (self.probes > 0).then(|| self.run_free_probes / self.probes as f64)
+    }
+
+    /// Fraction of its probes runnable without a GIL where the interpreter
+    /// could not tell waiting from running free.
+    pub fn unsure_fraction(&self) -> Option<f64> {
+        (self.probes > 0).then(|| self.unsure_probes / self.probes as f64)
     }
 }
 
@@ -114,9 +132,37 @@ impl Default for GilTrack {
 }
 
 impl GilTrack {
-    /// Whether any GIL was read.
+    /// Whether any GIL was read (intervals alone are not enough: the
+    /// reader also ticks while it has no process it can read).
     pub fn has_data(&self) -> bool {
-        self.intervals > 0
+        !self.gils.is_empty()
+    }
+
+    /// Why this run has no exact GIL numbers, in one line; `None` when it
+    /// has them. Every surface that shows a missing GIL figure says this.
+    pub fn missing_reason(&self) -> Option<String> {
+        if self.has_data() {
+            return None;
+        }
+        let refusal = self
+            .notices
+            .iter()
+            .find(|n| n.starts_with(REFUSED_PREFIX))
+            .or_else(|| {
+                self.notices
+                    .iter()
+                    .find(|n| !n.starts_with(ATTACHED_PREFIX))
+            });
+        Some(match refusal {
+            Some(n) => n.clone(),
+            None if self.intervals == 0 => {
+                "no exact GIL lanes: the GIL reader did not run (the run was not sampled, or --gil-rate was 0)".into()
+            }
+            None if self.notices.iter().any(|n| n.starts_with(ATTACHED_PREFIX)) => {
+                "no exact GIL lanes: the process exited before the GIL reader read it".into()
+            }
+            None => "no exact GIL lanes: the GIL reader found no CPython runtime in the run's processes before they exited".into(),
+        })
     }
 
     pub fn notice(&mut self, text: String) {
@@ -165,12 +211,14 @@ impl GilTrack {
                         hold: series.column(&format!("gil/{}/hold", t.tid)),
                         wait: series.column(&format!("gil/{}/wait", t.tid)),
                         run_free: series.column(&format!("gil/{}/run_free", t.tid)),
+                        unsure: Some(series.column(&format!("gil/{}/unsure", t.tid))),
                     },
                     interp_id: None,
                     hold_ticks: 0.0,
                     ticks: 0,
                     wait_probes: 0.0,
                     run_free_probes: 0.0,
+                    unsure_probes: 0.0,
                     probes: 0,
                 });
                 entry.interp_id = t.interp_id.or(entry.interp_id);
@@ -186,6 +234,10 @@ impl GilTrack {
                     if let Some(r) = t.running_without_gil_fraction {
                         entry.run_free_probes += r * t.probes as f64;
                         series.set_last(entry.columns.run_free, r as f32);
+                    }
+                    if let (Some(u), Some(col)) = (t.unsure_fraction, entry.columns.unsure) {
+                        entry.unsure_probes += u * t.probes as f64;
+                        series.set_last(col, u as f32);
                     }
                 }
             }

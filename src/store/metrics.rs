@@ -216,6 +216,9 @@ pub struct WorkerGil {
     /// Share of its probes running without any GIL (free-threaded code, or
     /// native code that released it).
     pub run_free: Option<f64>,
+    /// Share of its probes runnable without a GIL where CPython 3.13/3.14
+    /// cannot tell waiting inside `take_gil` from running free.
+    pub unsure: Option<f64>,
 }
 
 /// [`WorkerGil`] for every worker whose thread the GIL reader saw; empty
@@ -233,6 +236,7 @@ pub fn worker_gil(run: &RunRecord) -> Vec<WorkerGil> {
                 hold: t.hold_fraction(),
                 wait: t.wait_fraction(),
                 run_free: t.run_free_fraction(),
+                unsure: t.unsure_fraction(),
             })
         })
         .collect()

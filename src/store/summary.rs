@@ -26,6 +26,9 @@ pub struct RunSummary {
     /// else at start-up).
     pub gil_enabled_at_end: Option<bool>,
     pub gil_changes: usize,
+    /// Why the run has no exact GIL numbers (one line); `None` when it has.
+    #[serde(default)]
+    pub gil_missing: Option<String>,
     pub wall_secs: Option<f64>,
     pub cpu_secs: Option<f64>,
     pub mean_busy_cores: Option<f64>,
@@ -69,6 +72,7 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         checksum: result.map(|r| r.checksum.clone()),
         gil_enabled_at_end,
         gil_changes: run.gil_changes().count(),
+        gil_missing: run.gil().missing_reason(),
         wall_secs: outcome.map(|o| o.wall_secs),
         cpu_secs: outcome.and_then(|o| o.usage).map(|u| u.cpu_secs()),
         mean_busy_cores: cpu.mean_busy_cores,
