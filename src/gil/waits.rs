@@ -276,9 +276,9 @@ impl WaitTracker {
                 // the one it holds, else the process's only one.
                 let own = facts
                     .gil_of
-                    .or_else(|| held.and_then(|i| i.gil_of))
+                    .or(held.and_then(|i| i.gil_of))
                     .or(track.pending.map(|(g, _)| g))
-                    .or_else(|| match interps {
+                    .or(match interps {
                         [only] => only.gil_of,
                         _ => None,
                     });
