@@ -158,6 +158,9 @@ fn process_run(interp: &Interpreter, workers: usize) -> RunRecord {
                     worker: k,
                     chunk: 0,
                     items: 100,
+                    chunks: 1,
+                    start_ns: None,
+                    busy_ns: None,
                 };
                 run.eat_message(event(Event::ChunkDone(done)));
             }

@@ -108,6 +108,9 @@ pub fn chunk(t_ns: u64, worker: usize, chunk: u64, items: u64) -> Event {
         worker,
         chunk,
         items,
+        chunks: 1,
+        start_ns: None,
+        busy_ns: None,
     })
 }
 

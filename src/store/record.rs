@@ -64,7 +64,8 @@ pub struct SampleStats {
     pub out_of_order: u64,
 }
 
-/// Chunks and items of one worker, from every `chunk_done` (kept or not).
+/// Chunks and items of one worker, from every `chunk_done` (kept or not;
+/// one event may stand for several chunks).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerTotals {
     pub chunks: u64,
@@ -180,7 +181,7 @@ impl RunRecord {
             Event::WorkerStarted(w) => self.labeler.on_worker_started(w),
             Event::ChunkDone(c) => {
                 let totals = self.worker_totals.entry(c.worker).or_default();
-                totals.chunks += 1;
+                totals.chunks += c.chunks;
                 totals.items += c.items;
                 if self.kept_chunk_events >= self.limits.max_chunk_events {
                     self.dropped_chunk_events += 1;
@@ -273,6 +274,11 @@ impl RunRecord {
     /// `chunk_done` events counted but not kept (past the limit).
     pub fn dropped_chunk_events(&self) -> u64 {
         self.dropped_chunk_events
+    }
+
+    /// Chunks done so far, all workers, from every `chunk_done`.
+    pub fn chunks_done(&self) -> u64 {
+        self.worker_totals.values().map(|w| w.chunks).sum()
     }
 
     /// Chunks and items per worker, from every `chunk_done`.
@@ -396,7 +402,8 @@ impl RunRecord {
         })
     }
 
-    /// The kept `chunk_done` events, in arrival order.
+    /// The kept `chunk_done` events, in arrival order (one may stand for
+    /// several chunks: [`ChunkDone::chunks`]).
     pub fn chunks(&self) -> impl Iterator<Item = &ChunkDone> {
         self.events.iter().filter_map(|e| match e {
             Event::ChunkDone(c) => Some(c),

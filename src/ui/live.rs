@@ -238,7 +238,7 @@ fn header(app: &mut App, index: usize, ui: &mut egui::Ui) {
         ui.vertical(|ui| {
             ui.label(RichText::new(run_label(run)).size(20.0).strong());
             let status = if entry.is_running() {
-                format!("running… {} chunks done", run.chunks().count())
+                format!("running… {} chunks done", run.chunks_done())
             } else {
                 run.outcome().map_or("no outcome".into(), |o| o.headline())
             };
