@@ -194,6 +194,7 @@ fn process_run(interp: &Interpreter, workers: usize) -> RunRecord {
         exit: "exited with status 0".into(),
         stderr_tail: Vec::new(),
         sampler: None,
+        ended_ns: None,
     })));
     run
 }

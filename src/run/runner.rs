@@ -358,6 +358,7 @@ fn watch(
         }
     };
     let wall_secs = started.elapsed().as_secs_f64();
+    let ended_ns = crate::sampler::live::monotonic_ns();
     // Samples come before the outcome, which is always the last message.
     let sampler = sampler.map(Sampler::stop);
     if let Some(gil) = gil {
@@ -381,6 +382,7 @@ fn watch(
         exit,
         stderr_tail,
         sampler,
+        ended_ns: Some(ended_ns),
     };
     let _ = tx.send(RunMessage::Finished(Box::new(outcome)));
 }

@@ -184,6 +184,7 @@ pub fn completed(result: RunResult, wall_secs: f64, cpu_secs: f64) -> RunOutcome
         exit: "exited with status 0".into(),
         stderr_tail: Vec::new(),
         sampler: None,
+        ended_ns: None,
     }
 }
 

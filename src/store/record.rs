@@ -10,6 +10,7 @@ use super::labels::{Labeler, ThreadLabel};
 use super::memory::{MemoryBaseline, MemoryPeaks, MemoryTracker};
 use super::output::{OutputLimits, OutputLog};
 use super::series::{SeriesLimits, TimeSeries};
+use super::stall::StallTracker;
 use super::summary::{RunSummary, summarize};
 use crate::interp::Interpreter;
 use crate::run::protocol::{
@@ -96,6 +97,10 @@ pub struct RunRecord {
     /// The exact GIL reader's data (empty for files from before it).
     #[serde(default)]
     gil: GilTrack,
+    /// Progress gaps and chunk durations (rebuilt from the events for
+    /// files from before it).
+    #[serde(default)]
+    stall: StallTracker,
     #[serde(skip)]
     labeler: Labeler,
 }
@@ -135,6 +140,7 @@ impl RunRecord {
             outcome: None,
             summary: None,
             gil: GilTrack::default(),
+            stall: StallTracker::default(),
         }
     }
 
@@ -149,6 +155,11 @@ impl RunRecord {
             }
         }
         self.labeler = labeler;
+        if self.stall == StallTracker::default() {
+            for event in &self.events {
+                self.stall.on_event(event);
+            }
+        }
     }
 
     /// Takes in one message of the run.
@@ -175,6 +186,7 @@ impl RunRecord {
 
     /// Takes in one protocol event.
     pub fn eat_event(&mut self, event: Event) {
+        self.stall.on_event(&event);
         match &event {
             Event::Hello(h) => self.labeler.on_hello(h),
             Event::SetupDone(s) => self.memory.on_setup_done(s.t_ns),
@@ -342,6 +354,11 @@ impl RunRecord {
             .series
             .value(self.threads.get(&tid)?.columns.state, row)?;
         char::from_u32(code as u32)
+    }
+
+    /// Progress so far, for [`stall`](super::stall::stall).
+    pub fn stall_tracker(&self) -> &StallTracker {
+        &self.stall
     }
 
     /// What the exact GIL reader saw.
