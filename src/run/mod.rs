@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-pub use runner::{RunHandle, start, start_sampled};
+pub use runner::{RunHandle, start, start_sampled, start_with_env};
 
 /// Everything needed to start a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
