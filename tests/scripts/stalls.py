@@ -1,4 +1,5 @@
 """Short chunks, then one chunk that never ends: a stalled run."""
+import sys
 import time
 
 DESCRIPTION = "1 ms chunks; chunk `at` blocks forever"
@@ -15,6 +16,9 @@ def run_chunk(state, chunk):
         while True:
             time.sleep(0.5)
     time.sleep(state["ms"] / 1000.0)
+    # The truth the reported chunk counts must match (one write per line:
+    # print() writes its parts separately and threads would interleave).
+    sys.stdout.write("done %d\n" % chunk)
     return 1, chunk
 
 
