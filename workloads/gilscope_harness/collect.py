@@ -22,6 +22,7 @@ class Collector:
     polling) and keep the bookkeeping for ``result``."""
 
     def __init__(self, run, backend, chunk_count, flush_ns=0):
+        self.emitter = run.emitter
         self.emit = run.emitter.emit
         self.flush_ns = flush_ns
         self.gil_import = run.gil_import
@@ -82,10 +83,14 @@ class Collector:
         batches = self.backend.batches
         if batches is None:
             return
+        events = []
         for batch in (batches if worker is None else batches[worker:worker + 1]):
             message = batch.take()
             if message is not None:
-                self._on_chunks(*message[1:])
+                events.append(self._book_chunks(*message[1:]))
+        # one write for all of them
+        self.emitter.emit_many("chunk_done", events)
+        self._after_chunks()
 
     def _on_started(self, worker, native_id, pid, t_ns):
         self.state[worker] = "started"
@@ -100,25 +105,35 @@ class Collector:
 
     def _on_chunk(self, worker, index, items, partial, t_begin, t_end):
         self.partials[index] = partial
-        self._count(worker, index, 1, items, t_begin, t_end, t_end - t_begin)
+        self.emitter.emit_many("chunk_done", [self._book(
+            worker, index, 1, items, t_begin, t_end, t_end - t_begin)])
+        self._after_chunks()
 
     def _on_chunks(self, worker, parts, items, t_begin, t_end, busy_ns):
+        self.emitter.emit_many("chunk_done", [self._book_chunks(
+            worker, parts, items, t_begin, t_end, busy_ns)])
+        self._after_chunks()
+
+    def _book_chunks(self, worker, parts, items, t_begin, t_end, busy_ns):
         for index, partial in parts:
             self.partials[index] = partial
-        self._count(worker, parts[-1][0], len(parts), items, t_begin, t_end,
-                    busy_ns)
+        return self._book(worker, parts[-1][0], len(parts), items, t_begin,
+                          t_end, busy_ns)
 
-    def _count(self, worker, last_index, count, items, t_begin, t_end,
-               busy_ns):
-        """Book ``count`` chunks of ``worker`` and emit one chunk_done."""
+    def _book(self, worker, last_index, count, items, t_begin, t_end,
+              busy_ns):
+        """Book ``count`` chunks of ``worker``; returns the fields of their
+        chunk_done event."""
         self.received += count
         self.items[worker] += items
         self.chunks[worker] += count
         if self.t_last is None or t_end > self.t_last:
             self.t_last = t_end
-        self.emit("chunk_done", t_ns=t_end, worker=worker, chunk=last_index,
-                  items=items, start_ns=t_begin, chunks=count,
-                  busy_ns=busy_ns)
+        return dict(t_ns=t_end, worker=worker, chunk=last_index, items=items,
+                    start_ns=t_begin, chunks=count, busy_ns=busy_ns)
+
+    def _after_chunks(self):
+        """The mid-run import of ``import_gil_module``, when it is due."""
         if self.gil_import is not None:
             try:
                 self.gil_import.after_chunk(self.received)
