@@ -3,8 +3,9 @@
 //! The rule: a run is *stalled* while no chunk has finished for longer than
 //! `max(10 × the median chunk duration, 2 s)`. Before the first chunk there
 //! are no durations; the bound is then `max(10 × the setup, 10 s)`, the
-//! setup being the main interpreter's import and `prepare()` (from `hello`
-//! to `setup_done`), and every `worker_started` counts as progress. Once a
+//! setup being the main interpreter's `prepare()` (from `hello`, sent once
+//! the workload is imported, to `setup_done`), and every `worker_started`
+//! counts as progress. Once a
 //! chunk has finished, the gap before it is judged by the larger of the two
 //! bounds (it held the workers' `init()` and one whole chunk).
 //!
@@ -45,7 +46,7 @@ const MAX_BUCKET: usize = 48 * 16;
 pub enum StallBasis {
     /// `max(10 × median chunk, 2 s)`.
     MedianChunk { median_chunk_ms: f64 },
-    /// No chunk had finished: `max(10 × setup, 10 s)`.
+    /// No chunk had finished: `max(10 × setup (`prepare()`), 10 s)`.
     Setup { setup_ms: Option<f64> },
     /// Chunks finished but their durations are unknown (a run file from
     /// before chunks carried their start): the 2 s floor.
@@ -56,9 +57,10 @@ pub enum StallBasis {
 /// bound, and the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Stall {
-    /// The longest time without progress (s) against its bound: of the gap
-    /// before the first chunk and the longest one after it, the one with
-    /// the larger share of its bound.
+    /// The longest time without progress (s): of the longest gap before the
+    /// first chunk, the longest between chunks and the one still open, a
+    /// stall first, else a gap between chunks, else the largest share of
+    /// its bound.
     pub longest_gap_s: f64,
     /// When that gap began, in seconds after `setup_done`.
     pub gap_from_s: f64,
@@ -295,10 +297,16 @@ pub fn stall(run: &RunRecord, now_ns: Option<u64>) -> Option<Stall> {
         candidates.push((gap, bound, basis, true));
     }
     let ratio = |c: &(Gap, f64, StallBasis, bool)| c.0.1 as f64 / c.1;
-    // The open gap wins a tie (it is the one that is still growing).
-    let worst = candidates
-        .into_iter()
-        .max_by(|a, b| ratio(a).total_cmp(&ratio(b)));
+    let between_chunks =
+        |c: &(Gap, f64, StallBasis, bool)| !matches!(c.2, StallBasis::Setup { .. });
+    // A stall first, then a gap between chunks (what "chunks usually
+    // take" speaks of), then the largest share of its bound; the open gap
+    // wins a tie (it is the one still growing).
+    let worst = candidates.into_iter().max_by(|a, b| {
+        (ratio(a) > 1.0, between_chunks(a))
+            .cmp(&(ratio(b) > 1.0, between_chunks(b)))
+            .then(ratio(a).total_cmp(&ratio(b)))
+    });
     let median_chunk_ms = median.map(|m| m / 1e6);
     Some(match worst {
         Some(((from, len), bound, basis, ongoing)) => Stall {
