@@ -158,6 +158,9 @@ fn process_run(interp: &Interpreter, workers: usize) -> RunRecord {
                     worker: k,
                     chunk: 0,
                     items: 100,
+                    chunks: 1,
+                    start_ns: None,
+                    busy_ns: None,
                 };
                 run.eat_message(event(Event::ChunkDone(done)));
             }
@@ -191,6 +194,7 @@ fn process_run(interp: &Interpreter, workers: usize) -> RunRecord {
         exit: "exited with status 0".into(),
         stderr_tail: Vec::new(),
         sampler: None,
+        ended_ns: None,
     })));
     run
 }

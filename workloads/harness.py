@@ -3,7 +3,7 @@
     python workloads/harness.py --mode {gil,ft,ft-gil,subinterp,process}
         --workers N --workload NAME_OR_PATH [--param k=v]...
 
-Events (JSON lines, protocol v1) go to the fd in GILSCOPE_EVENT_FD, or to
+Events (JSON lines, protocol v2) go to the fd in GILSCOPE_EVENT_FD, or to
 stderr prefixed with '@gilscope '.  See PROTOCOL.md.
 """
 

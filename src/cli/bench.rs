@@ -18,6 +18,9 @@ pub enum BenchCommand {
     Sampler(SamplerArgs),
     /// UI work per frame of the live and compare views over a long run.
     Ui(UiArgs),
+    /// The harness main thread's CPU at 2, 16 and 64 workers with 1 ms
+    /// chunks, chunk coalescing off and on.
+    Harness(super::bench_harness::HarnessArgs),
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +90,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Scaling(args) => scaling(&args),
         BenchCommand::Sampler(args) => sampler(&args),
         BenchCommand::Ui(args) => ui_frames(&args),
+        BenchCommand::Harness(args) => super::bench_harness::harness(&args),
     }
 }
 

@@ -2,6 +2,7 @@
 //! own file and only renders what the library computes.
 
 mod bench;
+mod bench_harness;
 mod gui;
 mod pythons;
 mod report;
@@ -34,7 +35,7 @@ pub enum Command {
     Report(report_cmd::ReportArgs),
     /// Open the desktop app (also what a bare `gilscope` does).
     Gui(gui::GuiArgs),
-    /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time.
+    /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time, the harness's own cost.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

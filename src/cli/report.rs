@@ -4,8 +4,9 @@ use super::table;
 use crate::run::RunEnd;
 use crate::store::RunRecord;
 use crate::store::metrics::{
-    cpu_use, items_per_sec, memory_use, sampler_use, worker_gil, worker_times,
+    cpu_use, harness_cpu, items_per_sec, memory_use, sampler_use, worker_gil, worker_times,
 };
+use crate::store::stall::stall;
 
 fn mib(bytes: f64) -> String {
     format!("{:.1} MiB", bytes / 1048576.0)
@@ -259,6 +260,42 @@ pub fn summary_text(run: &RunRecord) -> String {
     {
         row("GIL reader", n.clone());
     }
+    if let Some(s) = stall(run, None) {
+        let text = if s.stalled {
+            format!(
+                "STALLED: {}, from {:.1} s after setup{}; {}",
+                s.headline(),
+                s.gap_from_s,
+                if s.ongoing {
+                    " until the run ended"
+                } else {
+                    ", then it went on"
+                },
+                s.bound_text()
+            )
+        } else {
+            format!(
+                "no stall: longest pause {} ({})",
+                crate::store::stall::duration_text(s.longest_gap_s),
+                s.bound_text()
+            )
+        };
+        row("progress", text);
+    }
+    let harness = harness_cpu(run);
+    row(
+        "harness",
+        match (harness.on_cpu_secs, harness.core_share) {
+            (Some(secs), Some(share)) => format!(
+                "main thread {secs:.3} s on a core, {:.1}% of one core during the work (forwarding the workers' reports)",
+                share * 100.0
+            ),
+            _ => format!(
+                "main thread's CPU not measured: {}",
+                harness.missing.as_deref().unwrap_or("unknown reason")
+            ),
+        },
+    );
     let sampler = sampler_use(run);
     if sampler.samples > 0 {
         let behind = if sampler.missed_ticks > 0 {

@@ -23,6 +23,11 @@ pub const EXIT_CRASH: u8 = 4;
 pub const EXIT_TIMEOUT: u8 = 5;
 pub const EXIT_STOPPED: u8 = 130;
 
+/// `gilscope run --timeout` by default (the same as `sweep` and the app).
+pub const DEFAULT_TIMEOUT_SECS: f64 = 600.0;
+/// How often the live line checks for a stall.
+const STALL_CHECK: Duration = Duration::from_millis(250);
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Built-in workload name (primes, blur, mandelbrot, fib, strings, hash, sleep) or a path to a workload file.
@@ -43,9 +48,11 @@ pub struct RunArgs {
     /// Workload parameter, repeatable: --param n=200000.
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
-    /// Kill the run after this many seconds.
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
+    /// Kill the run after this many seconds; 0 = never. A stalled run (no
+    /// chunk finished for max(10 × the median chunk, 2 s): shown live and in
+    /// the summary) ends only by this timeout or Ctrl-C.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS)]
+    pub timeout: f64,
     /// Print one JSON document with the result instead of text.
     #[arg(long)]
     pub json: bool,
@@ -172,13 +179,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         return usage("--workers must be at least 1".into());
     }
     let timeout = match args.timeout {
-        Some(t) if !(t > 0.0 && t.is_finite()) => {
+        0.0 => None,
+        t if t > 0.0 && t.is_finite() => Some(Duration::from_secs_f64(t)),
+        t => {
             return usage(format!(
-                "--timeout must be a positive number of seconds, got {t}"
+                "--timeout must be a number of seconds > 0, or 0 for none; got {t}"
             ));
         }
-        Some(t) => Some(Duration::from_secs_f64(t)),
-        None => None,
     };
     if let Err(msg) = check_rate(args.rate) {
         return usage(msg);
@@ -262,6 +269,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         new_bar()
     };
+    let mut stall_line = StallLine::new(timeout, args.json);
     loop {
         crossbeam_channel::select! {
             recv(handle.messages()) -> msg => match msg {
@@ -276,7 +284,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 Err(_) => anyhow::bail!("the run ended without an outcome"),
             },
             recv(ctrlc_rx) -> _ => handle.stop(),
+            default(STALL_CHECK) => {}
         }
+        stall_line.check(&record, &bar);
     }
     bar.finish_and_clear();
     let saved = args
@@ -313,10 +323,62 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }))
 }
 
+/// The live stall warning: a line when a stall begins and when progress
+/// resumes, and the growing gap on the bar meanwhile.
+struct StallLine {
+    timeout: Option<Duration>,
+    quiet: bool,
+    last_check: std::time::Instant,
+    shown: bool,
+}
+
+impl StallLine {
+    fn new(timeout: Option<Duration>, quiet: bool) -> Self {
+        Self {
+            timeout,
+            quiet,
+            last_check: std::time::Instant::now(),
+            shown: false,
+        }
+    }
+
+    fn check(&mut self, record: &RunRecord, bar: &ProgressBar) {
+        if self.quiet || record.is_finished() || self.last_check.elapsed() < STALL_CHECK {
+            return;
+        }
+        self.last_check = std::time::Instant::now();
+        let now = crate::sampler::live::monotonic_ns();
+        let Some(s) = crate::store::stall::stall(record, Some(now)) else {
+            return;
+        };
+        if s.stalled && s.ongoing {
+            if !self.shown {
+                let ends = match self.timeout {
+                    Some(t) => format!("at its timeout ({:.0} s) or on Ctrl-C", t.as_secs_f64()),
+                    None => "only on Ctrl-C (--timeout 0)".to_string(),
+                };
+                bar.suspend(|| {
+                    eprintln!(
+                        "STALLED: {}; {}; the run ends {ends}",
+                        s.headline(),
+                        s.bound_text()
+                    )
+                });
+                self.shown = true;
+            }
+            bar.set_message(format!("STALLED: {}", s.headline()));
+        } else if self.shown {
+            bar.set_message("");
+            bar.suspend(|| eprintln!("progress resumed"));
+            self.shown = false;
+        }
+    }
+}
+
 fn new_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("  [{bar:40}] {pos}/{len} items  {per_sec}  {elapsed}")
+        ProgressStyle::with_template("  [{bar:40}] {pos}/{len} items  {per_sec}  {elapsed}  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );

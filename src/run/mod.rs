@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-pub use runner::{RunHandle, start, start_sampled};
+pub use runner::{RunHandle, start, start_sampled, start_with_env};
 
 /// Everything needed to start a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +94,10 @@ pub struct RunOutcome {
     /// How the sampler kept up (`None` when the run was not sampled).
     #[serde(default)]
     pub sampler: Option<crate::sampler::SamplerStats>,
+    /// When the child ended or was killed (CLOCK_MONOTONIC ns, the events'
+    /// clock); `None` in files from before it.
+    #[serde(default)]
+    pub ended_ns: Option<u64>,
 }
 
 impl RunOutcome {

@@ -1,12 +1,15 @@
-//! The harness's JSON-lines protocol (version 1; see `workloads/PROTOCOL.md`).
+//! The harness's JSON-lines protocol (version 2; see `workloads/PROTOCOL.md`).
 //!
 //! Parsing is lenient about extra fields (a newer harness may add some) and
-//! strict about the ones gilscope relies on.
+//! strict about the ones gilscope relies on. Version 1 lines (and run files
+//! holding them) still parse: a v1 `chunk_done` is one chunk.
 
 use serde::{Deserialize, Serialize};
 
-/// Protocol version this gilscope speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// Protocol version this gilscope speaks (and the newest it reads).
+/// Version 2: one `chunk_done` may stand for several chunks of a worker
+/// (`chunks`, `busy_ns`); a version-1 reader would count it as one.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// One event from the harness. `t_ns` is `time.monotonic_ns()`
 /// (CLOCK_MONOTONIC, the clock of Rust's `Instant`).
@@ -83,12 +86,58 @@ pub struct WorkerStarted {
     pub pid: u32,
 }
 
+/// One or more chunks a worker finished (the harness coalesces a worker's
+/// chunks to at most one event per flush interval, 50 ms by default).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkDone {
+    /// When the last of the chunks ended.
     pub t_ns: u64,
     pub worker: usize,
+    /// The index of the last of the chunks.
     pub chunk: u64,
+    /// Items of all the chunks.
     pub items: u64,
+    /// How many chunks this event stands for (1 in protocol v1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub chunks: u64,
+    /// When the first of the chunks started (`None`: not reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ns: Option<u64>,
+    /// Σ of the chunks' own run times, start to end of each `run_chunk`
+    /// (`None`: not reported; for one chunk, `t_ns − start_ns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_ns: Option<u64>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+impl ChunkDone {
+    /// One chunk of `worker` that ran from `start_ns` to `t_ns`.
+    pub fn single(worker: usize, chunk: u64, items: u64, start_ns: u64, t_ns: u64) -> Self {
+        Self {
+            t_ns,
+            worker,
+            chunk,
+            items,
+            chunks: 1,
+            start_ns: Some(start_ns),
+            busy_ns: Some(t_ns.saturating_sub(start_ns)),
+        }
+    }
+
+    /// The mean run time of its chunks in ns, when known.
+    pub fn mean_chunk_ns(&self) -> Option<f64> {
+        let busy = self
+            .busy_ns
+            .or_else(|| (self.chunks == 1).then(|| self.t_ns.checked_sub(self.start_ns?))?)?;
+        (self.chunks > 0).then(|| busy as f64 / self.chunks as f64)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,7 +238,7 @@ mod tests {
             r#"{"event":"hello","v":1,"t_ns":1,"pid":42,"python":"3.13.5","implementation":"cpython","executable":"/x/python3.13t","ft_build":true,"gil_enabled":false,"mode":"ft","workers":2,"workload":"primes","params":{"n":1000},"subinterp_api":null}"#,
             r#"{"event":"setup_done","v":1,"t_ns":2,"chunks":10,"items_total":1000}"#,
             r#"{"event":"worker_started","v":1,"t_ns":3,"worker":0,"native_id":4242,"interp_id":null,"pid":42}"#,
-            r#"{"event":"chunk_done","v":1,"t_ns":4,"worker":0,"chunk":0,"items":100}"#,
+            r#"{"event":"chunk_done","v":2,"t_ns":4,"worker":0,"chunk":0,"items":100}"#,
             r#"{"event":"gil_changed","v":1,"t_ns":5,"enabled":true,"module":"gilmod","warning":"The global interpreter lock (GIL) has been enabled"}"#,
             r#"{"event":"worker_done","v":1,"t_ns":6,"worker":0}"#,
             r#"{"event":"result","v":1,"t_ns":7,"items":1000,"elapsed_s":0.5,"checksum":"168","gil_enabled":true}"#,
@@ -217,6 +266,27 @@ mod tests {
     }
 
     #[test]
+    fn chunk_done_of_v1_is_one_chunk_and_v2_may_be_several() {
+        let v1 = r#"{"event":"chunk_done","v":1,"t_ns":5000,"worker":1,"chunk":7,"items":10,"start_ns":3000}"#;
+        let Event::ChunkDone(c) = parse_line(v1).unwrap() else {
+            panic!()
+        };
+        assert_eq!((c.chunks, c.start_ns, c.busy_ns), (1, Some(3000), None));
+        assert_eq!(c.mean_chunk_ns(), Some(2000.0));
+        let v2 = r#"{"event":"chunk_done","v":2,"t_ns":9000,"worker":1,"chunk":9,"items":30,"start_ns":3000,"chunks":3,"busy_ns":4500}"#;
+        let Event::ChunkDone(c) = parse_line(v2).unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.chunks, 3);
+        assert_eq!(c.mean_chunk_ns(), Some(1500.0));
+        // Written back, a single chunk keeps the v1 shape (no `chunks`).
+        let one = ChunkDone::single(0, 1, 5, 10, 30);
+        let text = serde_json::to_string(&Event::ChunkDone(one.clone())).unwrap();
+        assert!(!text.contains("\"chunks\""), "{text}");
+        assert_eq!(parse_line(&text).unwrap(), Event::ChunkDone(one));
+    }
+
+    #[test]
     fn rejects_garbage_and_newer_versions() {
         assert!(parse_line("hello").unwrap_err().starts_with("not JSON"));
         assert_eq!(
@@ -229,7 +299,7 @@ mod tests {
                 .starts_with("unexpected event")
         );
         assert!(
-            parse_line(r#"{"event":"worker_done","v":2,"t_ns":1,"worker":0}"#)
+            parse_line(r#"{"event":"worker_done","v":3,"t_ns":1,"worker":0}"#)
                 .unwrap_err()
                 .contains("newer")
         );

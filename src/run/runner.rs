@@ -154,7 +154,20 @@ pub fn start_sampled(
     spec: &RunSpec,
     sampling: Option<SamplerConfig>,
 ) -> Result<RunHandle, StartError> {
+    start_with_env(spec, sampling, &[])
+}
+
+/// [`start_sampled`] with extra environment variables for the harness
+/// (benchmarks: `GILSCOPE_CHUNK_FLUSH_MS=0` turns chunk coalescing off).
+pub fn start_with_env(
+    spec: &RunSpec,
+    sampling: Option<SamplerConfig>,
+    env: &[(&str, &str)],
+) -> Result<RunHandle, StartError> {
     let mut cmd = command(spec)?;
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
     let (tx, rx) = unbounded();
     let (stop_tx, stop_rx) = bounded(1);
     let (spawned_tx, spawned_rx) = bounded(1);
@@ -358,6 +371,7 @@ fn watch(
         }
     };
     let wall_secs = started.elapsed().as_secs_f64();
+    let ended_ns = crate::sampler::live::monotonic_ns();
     // Samples come before the outcome, which is always the last message.
     let sampler = sampler.map(Sampler::stop);
     if let Some(gil) = gil {
@@ -381,6 +395,7 @@ fn watch(
         exit,
         stderr_tail,
         sampler,
+        ended_ns: Some(ended_ns),
     };
     let _ = tx.send(RunMessage::Finished(Box::new(outcome)));
 }

@@ -108,6 +108,9 @@ pub fn chunk(t_ns: u64, worker: usize, chunk: u64, items: u64) -> Event {
         worker,
         chunk,
         items,
+        chunks: 1,
+        start_ns: None,
+        busy_ns: None,
     })
 }
 
@@ -181,6 +184,7 @@ pub fn completed(result: RunResult, wall_secs: f64, cpu_secs: f64) -> RunOutcome
         exit: "exited with status 0".into(),
         stderr_tail: Vec::new(),
         sampler: None,
+        ended_ns: None,
     }
 }
 

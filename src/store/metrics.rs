@@ -9,6 +9,7 @@ use super::memory::{MemoryBaseline, MemoryPeaks};
 use super::record::RunRecord;
 use super::series::{ColumnId, TimeSeries};
 use crate::sampler::SamplerStats;
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// At most this many buckets in a [`Throughput`]; longer runs get wider ones.
@@ -258,6 +259,51 @@ fn time_split(
         blocked: block_ns / measured as f64,
         measured_ns: measured,
     })
+}
+
+/// The harness's main thread's CPU during the work: what forwarding the
+/// workers' reports (chunk events, …) cost, competing with the workers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HarnessCpu {
+    /// Its on-CPU seconds during the work window (schedstat).
+    pub on_cpu_secs: Option<f64>,
+    /// The same as a share of one core over the window.
+    pub core_share: Option<f64>,
+    /// Why the two are missing, when they are.
+    pub missing: Option<String>,
+}
+
+/// [`HarnessCpu`] from the samples of the thread labelled "main" between
+/// the first `worker_started` and the last `worker_done`.
+pub fn harness_cpu(run: &RunRecord) -> HarnessCpu {
+    let missing = |why: &str| HarnessCpu {
+        on_cpu_secs: None,
+        core_share: None,
+        missing: Some(why.to_string()),
+    };
+    if run.series().is_empty() {
+        return missing("the run was not sampled");
+    }
+    let Some((start, end)) = run.work_window_ns() else {
+        return missing("the workers never started");
+    };
+    let Some((_, main)) = run
+        .threads()
+        .into_iter()
+        .find(|(label, _)| *label == super::labels::ThreadLabel::Main)
+    else {
+        return missing("the harness's main thread was never sampled");
+    };
+    let series = run.series();
+    let rows = series.rows_between(start.saturating_add(1), end);
+    match weighted_sum(series, main.columns.running, rows) {
+        Some((on_cpu_ns, measured_ns)) if measured_ns > 0 => HarnessCpu {
+            on_cpu_secs: Some(on_cpu_ns / 1e9),
+            core_share: Some(on_cpu_ns / measured_ns as f64),
+            missing: None,
+        },
+        _ => missing("no schedstat reading of the main thread during the work"),
+    }
 }
 
 /// Sum over every thread seen of its last cumulative on-CPU time

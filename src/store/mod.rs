@@ -11,6 +11,8 @@
 //! * [`file`](mod@file): run files (versioned JSON, optionally gzip).
 //! * [`metrics`]: throughput, CPU use, memory overhead, per-worker time.
 //! * [`compare`](mod@compare): speedup and efficiency against a baseline run.
+//! * [`stall`](mod@stall): no chunk finished for far longer than chunks
+//!   take (the rule, and the tracker the record feeds).
 //! * [`summary`]: a run in one flat struct.
 //!
 //! Column names in a record's series: `core/{cpu}/{busy,user,system}`,
@@ -27,6 +29,7 @@ pub mod metrics;
 pub mod output;
 pub mod record;
 pub mod series;
+pub mod stall;
 pub mod summary;
 
 /// Synthetic runs (no processes): for unit tests and the UI benchmark.
@@ -39,4 +42,5 @@ pub use labels::ThreadLabel;
 pub use memory::{MemoryBaseline, MemoryPeaks};
 pub use record::{RecordLimits, RunRecord, ThreadTrack};
 pub use series::{Bucket, ColumnId, SeriesLimits, TimeSeries};
+pub use stall::{Stall, StallBasis, stall};
 pub use summary::{RunSummary, summarize};

@@ -10,6 +10,7 @@ use super::labels::{Labeler, ThreadLabel};
 use super::memory::{MemoryBaseline, MemoryPeaks, MemoryTracker};
 use super::output::{OutputLimits, OutputLog};
 use super::series::{SeriesLimits, TimeSeries};
+use super::stall::StallTracker;
 use super::summary::{RunSummary, summarize};
 use crate::interp::Interpreter;
 use crate::run::protocol::{
@@ -64,7 +65,8 @@ pub struct SampleStats {
     pub out_of_order: u64,
 }
 
-/// Chunks and items of one worker, from every `chunk_done` (kept or not).
+/// Chunks and items of one worker, from every `chunk_done` (kept or not;
+/// one event may stand for several chunks).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerTotals {
     pub chunks: u64,
@@ -95,6 +97,10 @@ pub struct RunRecord {
     /// The exact GIL reader's data (empty for files from before it).
     #[serde(default)]
     gil: GilTrack,
+    /// Progress gaps and chunk durations (rebuilt from the events for
+    /// files from before it).
+    #[serde(default)]
+    stall: StallTracker,
     #[serde(skip)]
     labeler: Labeler,
 }
@@ -134,6 +140,7 @@ impl RunRecord {
             outcome: None,
             summary: None,
             gil: GilTrack::default(),
+            stall: StallTracker::default(),
         }
     }
 
@@ -148,6 +155,11 @@ impl RunRecord {
             }
         }
         self.labeler = labeler;
+        if self.stall == StallTracker::default() {
+            for event in &self.events {
+                self.stall.on_event(event);
+            }
+        }
     }
 
     /// Takes in one message of the run.
@@ -174,13 +186,14 @@ impl RunRecord {
 
     /// Takes in one protocol event.
     pub fn eat_event(&mut self, event: Event) {
+        self.stall.on_event(&event);
         match &event {
             Event::Hello(h) => self.labeler.on_hello(h),
             Event::SetupDone(s) => self.memory.on_setup_done(s.t_ns),
             Event::WorkerStarted(w) => self.labeler.on_worker_started(w),
             Event::ChunkDone(c) => {
                 let totals = self.worker_totals.entry(c.worker).or_default();
-                totals.chunks += 1;
+                totals.chunks += c.chunks;
                 totals.items += c.items;
                 if self.kept_chunk_events >= self.limits.max_chunk_events {
                     self.dropped_chunk_events += 1;
@@ -275,6 +288,11 @@ impl RunRecord {
         self.dropped_chunk_events
     }
 
+    /// Chunks done so far, all workers, from every `chunk_done`.
+    pub fn chunks_done(&self) -> u64 {
+        self.worker_totals.values().map(|w| w.chunks).sum()
+    }
+
     /// Chunks and items per worker, from every `chunk_done`.
     pub fn worker_totals(&self) -> &BTreeMap<usize, WorkerTotals> {
         &self.worker_totals
@@ -338,6 +356,11 @@ impl RunRecord {
         char::from_u32(code as u32)
     }
 
+    /// Progress so far, for [`stall`](super::stall::stall).
+    pub fn stall_tracker(&self) -> &StallTracker {
+        &self.stall
+    }
+
     /// What the exact GIL reader saw.
     pub fn gil(&self) -> &GilTrack {
         &self.gil
@@ -396,7 +419,8 @@ impl RunRecord {
         })
     }
 
-    /// The kept `chunk_done` events, in arrival order.
+    /// The kept `chunk_done` events, in arrival order (one may stand for
+    /// several chunks: [`ChunkDone::chunks`]).
     pub fn chunks(&self) -> impl Iterator<Item = &ChunkDone> {
         self.events.iter().filter_map(|e| match e {
             Event::ChunkDone(c) => Some(c),

@@ -1,8 +1,9 @@
 //! A run in one flat struct: what a table row, a CLI line or a reader of
 //! the run file wants without recomputing anything.
 
-use super::metrics::{cpu_use, items_per_sec, memory_use, sampler_use};
+use super::metrics::{HarnessCpu, cpu_use, harness_cpu, items_per_sec, memory_use, sampler_use};
 use super::record::RunRecord;
+use super::stall::{Stall, stall};
 use crate::interp::Mode;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,14 @@ pub struct RunSummary {
     pub samples: u64,
     pub missed_ticks: u64,
     pub max_late_ns: u64,
+    /// The longest time without progress and whether it was a stall
+    /// (`None` before `setup_done`; absent in older files).
+    #[serde(default)]
+    pub stall: Option<Stall>,
+    /// The harness's main thread's CPU during the work (absent in older
+    /// files).
+    #[serde(default)]
+    pub harness_cpu: Option<HarnessCpu>,
 }
 
 /// The summary of `run` as it stands.
@@ -86,5 +95,7 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         samples: sampler.samples,
         missed_ticks: sampler.missed_ticks,
         max_late_ns: sampler.max_late_ns,
+        stall: stall(run, None),
+        harness_cpu: Some(harness_cpu(run)),
     }
 }

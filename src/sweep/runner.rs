@@ -259,6 +259,7 @@ pub fn run_sweep(
                 exit: "not started".into(),
                 stderr_tail: Vec::new(),
                 sampler: None,
+                ended_ns: None,
             }))),
         }
         if stopped {

@@ -420,6 +420,7 @@ impl App {
                                 exit: "not started".into(),
                                 stderr_tail: Vec::new(),
                                 sampler: None,
+                                ended_ns: None,
                             })));
                         finished.push(index);
                     }

@@ -1,7 +1,8 @@
 //! The live view of one run: per-core utilisation, thread-state swimlanes,
 //! memory and throughput, stacked on one shared time axis, with the speedup
-//! shown large and banners for a re-enabled GIL, a failed run or a sampler
-//! that fell behind.
+//! shown large and banners for a re-enabled GIL, a stall (no chunk finished
+//! for far longer than chunks take), a failed run or a sampler that fell
+//! behind.
 
 use super::app::{App, run_label};
 use super::lanes::{self, Picture, StateColors, Window};
@@ -238,7 +239,7 @@ fn header(app: &mut App, index: usize, ui: &mut egui::Ui) {
         ui.vertical(|ui| {
             ui.label(RichText::new(run_label(run)).size(20.0).strong());
             let status = if entry.is_running() {
-                format!("running… {} chunks done", run.chunks().count())
+                format!("running… {} chunks done", run.chunks_done())
             } else {
                 run.outcome().map_or("no outcome".into(), |o| o.headline())
             };
@@ -268,8 +269,10 @@ fn banners(app: &mut App, index: usize, ui: &mut egui::Ui) {
             ),
         );
     }
+    let running = app.runs[index].is_running();
     let run = &app.runs[index].record;
     let red = Color32::from_rgb(0xd6, 0x45, 0x45);
+    stall_banner(ui, run, running);
     for change in run.gil_changes() {
         if change.enabled {
             let t = (change.t_ns as f64 - run.t0_ns().unwrap_or(change.t_ns) as f64) / 1e9;
@@ -344,6 +347,44 @@ fn banners(app: &mut App, index: usize, ui: &mut egui::Ui) {
             );
         }
     }
+}
+
+/// "STALLED: no progress for 12 s (chunks usually take 1.0 ms)" while a
+/// run makes no progress, or after it did (the same rule as the CLI's
+/// summary: `store::stall`).
+fn stall_banner(ui: &mut egui::Ui, run: &RunRecord, running: bool) {
+    let now = running.then(crate::sampler::live::monotonic_ns);
+    let Some(s) = crate::store::stall::stall(run, now).filter(|s| s.stalled) else {
+        return;
+    };
+    let amber = Color32::from_rgb(0xf2, 0xa9, 0x00);
+    let (title, ends) = if running && s.ongoing {
+        let ends = match run.spec().timeout {
+            Some(t) => format!(
+                "The run ends at its timeout ({:.0} s) or when you stop it.",
+                t.as_secs_f64()
+            ),
+            None => "The run has no timeout: stop it to end it.".to_string(),
+        };
+        (format!("STALLED: {}", s.headline()), ends)
+    } else {
+        (
+            format!(
+                "This run stalled: {}, from {:.1} s after setup",
+                s.headline(),
+                s.gap_from_s
+            ),
+            String::new(),
+        )
+    };
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(1.5, amber))
+        .inner_margin(8.0)
+        .corner_radius(4.0)
+        .show(ui, |ui| {
+            ui.label(RichText::new(title).color(amber).strong());
+            ui.small(format!("{}. {ends}", s.bound_text()));
+        });
 }
 
 /// 1234567 → "1.23 M".
@@ -820,5 +861,46 @@ mod tests {
         assert_eq!(envelope(&plot, cols.pss_bytes, 1.0, 400, GAP_S).len(), 3);
         let rss = envelope(&plot, cols.rss_bytes, 1.0, 400, GAP_S);
         assert_eq!(rss.len(), 2);
+    }
+
+    #[test]
+    fn a_stalled_run_gets_a_banner_in_words() {
+        use crate::run::protocol::{ChunkDone, Event, SetupDone};
+        use crate::store::fixtures::{completed, hello, result};
+        let interp = interpreter("3.13", "3.13.5", false);
+        let mut run = RunRecord::new(spec(&interp, Mode::Gil, 1), interp);
+        run.eat_event(hello(T0, Mode::Gil, 1));
+        run.eat_event(Event::SetupDone(SetupDone {
+            t_ns: T0 + 10 * MS,
+            chunks: 100,
+            items_total: None,
+        }));
+        for k in 0..50 {
+            let start = T0 + 20 * MS + k * MS;
+            run.eat_event(Event::ChunkDone(ChunkDone::single(
+                0,
+                k,
+                1,
+                start,
+                start + MS,
+            )));
+        }
+        let mut outcome = completed(result(0, 0, 0.0, ""), 9.0, 0.1);
+        outcome.end = RunEnd::TimedOut { after_secs: 9.0 };
+        outcome.ended_ns = Some(T0 + 70 * MS + 8_000 * MS);
+        run.eat_message(crate::run::RunMessage::Finished(Box::new(outcome)));
+        use egui_kittest::kittest::Queryable;
+        let mut h = egui_kittest::Harness::new_ui(|ui| stall_banner(ui, &run, false));
+        h.run();
+        assert!(
+            h.query_by_label_contains(
+                "This run stalled: no progress for 8.0 s (chunks usually take 1.0 ms)"
+            )
+            .is_some()
+        );
+        assert!(
+            h.query_by_label_contains("bound 2.0 s = max(10 × median chunk, 2 s)")
+                .is_some()
+        );
     }
 }

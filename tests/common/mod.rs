@@ -124,6 +124,7 @@ fn placeholder() -> RunOutcome {
         exit: String::new(),
         stderr_tail: vec![],
         sampler: None,
+        ended_ns: None,
     }
 }
 

@@ -7,7 +7,7 @@ worker processes, so they must stay importable in an isolated
 subinterpreter (no single-phase-init extension modules).
 """
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 MODES = ("gil", "ft", "ft-gil", "subinterp", "process")
 

@@ -5,7 +5,10 @@ its messages on its own pipe, so the main thread can wait on all pipes and
 on the process sentinels at once (``multiprocessing.connection.wait``):
 no polling, and a worker that dies (``os._exit``, a signal) is noticed at
 once.  A shared array records the chunk each worker is running, so such a
-death can be blamed on the right chunk.
+death can be blamed on the right chunk.  With coalescing (the default) each
+worker process batches its finished chunks and a small flusher thread in
+it sends the batch at a fixed rate, so the main thread wakes at most that
+often per worker however short the chunks are.
 """
 
 import collections
@@ -15,6 +18,7 @@ import os
 import signal
 
 from . import loader, worker
+from .batch import ChunkBatch, Flusher
 
 _IDLE = -1
 
@@ -35,10 +39,23 @@ def _die_with_parent(parent_pid):
         os._exit(1)
 
 
-def _child_main(index, path, params, tasks, conn, inflight, parent_pid):
+def _child_main(index, path, params, tasks, conn, inflight, parent_pid,
+                flush_ns):
     """Entry point of a worker process."""
     _die_with_parent(parent_pid)
     send = conn.send
+    flusher = None
+    on_chunk = None
+    if flush_ns > 0:
+        batch = ChunkBatch(index)
+        flusher = Flusher(batch, conn.send, flush_ns, "gs-flush-%d" % index)
+        send = flusher.send_after_flush
+
+        def on_chunk(chunk, items, partial, t_start, t_end):
+            batch.add(chunk, items, partial, t_start, t_end)
+            inflight[index] = _IDLE
+
+        flusher.start()
 
     def next_task():
         task = tasks.get()
@@ -53,8 +70,10 @@ def _child_main(index, path, params, tasks, conn, inflight, parent_pid):
     try:
         watch = worker.make_gil_watch(index, send)
         worker.serve(index, lambda: (loader.load(path), path), params,
-                     next_task, tracked_send, watch)
+                     next_task, tracked_send, watch, on_chunk)
     finally:
+        if flusher is not None:
+            flusher.stop()
         worker.flush_std_streams()
         conn.close()
 
@@ -77,7 +96,10 @@ class ProcessBackend:
 
     clean_abort = True
 
-    def __init__(self, workers, path, params):
+    # chunks arrive already batched, as messages
+    batches = None
+
+    def __init__(self, workers, path, params, flush_ns=0):
         self.workers = workers
         ctx = multiprocessing.get_context("spawn")
         self._tasks = ctx.Queue()
@@ -91,7 +113,7 @@ class ProcessBackend:
             proc = ctx.Process(
                 target=_child_main, name="gs-worker-%d" % index,
                 args=(index, path, params, self._tasks, writer,
-                      self._inflight, os.getpid()),
+                      self._inflight, os.getpid(), flush_ns),
                 daemon=True)
             self._conns[index] = (reader, writer)
             self._procs.append(proc)
@@ -107,24 +129,29 @@ class ProcessBackend:
         """Processes are not subinterpreters."""
         return None
 
-    def next_message(self):
-        """Block until a worker sends something or a process ends."""
+    def next_message(self, timeout=None):
+        """Block until a worker sends something or a process ends (None
+        after ``timeout`` seconds without either)."""
         while not self._pending:
-            self._wait_once()
+            if not self._wait_once(timeout) and timeout is not None:
+                return None
         return self._pending.popleft()
 
-    def _wait_once(self):
-        """One blocking wait on all live pipes and process sentinels."""
+    def _wait_once(self, timeout=None):
+        """One blocking wait on all live pipes and process sentinels;
+        False if it timed out."""
         by_sentinel = {p.sentinel: i for i, p in enumerate(self._procs)
                        if i not in self._finished}
         waitables = list(self._conns.values()) + list(by_sentinel)
         if not waitables:
             raise RuntimeError("no live workers left to wait for")
-        for ready in multiprocessing.connection.wait(waitables):
+        ready_list = multiprocessing.connection.wait(waitables, timeout)
+        for ready in ready_list:
             if ready in by_sentinel:
                 self._on_exit(by_sentinel[ready])
             else:
                 self._drain(self._index_of(ready))
+        return bool(ready_list)
 
     def _index_of(self, conn):
         for index, candidate in self._conns.items():

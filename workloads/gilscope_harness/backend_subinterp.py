@@ -11,7 +11,9 @@ Per worker there are two threads in the main interpreter:
   and forwards the worker's messages from the response pipe to the inbox
   the main thread blocks on.  While many tasks are left it keeps one
   queued ahead, so the worker does not wait for the main interpreter
-  between chunks.
+  between chunks.  With coalescing (the default) it adds finished chunks
+  to the worker's ``ChunkBatch``, which the main thread takes at a fixed
+  rate, instead of waking the main thread for each.
 
 Pipes + ``marshal`` (see ``wire``) work identically on 3.12, 3.13, 3.13t
 and 3.14, so only create/run/destroy differ between versions.
@@ -22,6 +24,7 @@ import queue
 import threading
 
 from . import wire
+from .batch import ChunkBatch
 from .loader import WORKLOADS_DIR
 
 _BOOTSTRAP = """\
@@ -36,8 +39,9 @@ _gilscope_worker.subinterpreter_main({index!r}, {req!r}, {resp!r})
 class _Slot:
     """The pipes, threads and interpreter of one worker."""
 
-    def __init__(self, index):
+    def __init__(self, index, coalesce):
         self.index = index
+        self.batch = ChunkBatch(index) if coalesce else None
         self.req_r, self.req_w = os.pipe()
         self.resp_r, self.resp_w = os.pipe()
         self.interp_id = None
@@ -50,14 +54,17 @@ class SubinterpBackend:
 
     clean_abort = False
 
-    def __init__(self, workers, path, params, api):
+    def __init__(self, workers, path, params, api, flush_ns=0):
         self.workers = workers
         self._path = path
         self._params = params
         self._api = api
         self._tasks = queue.Queue()
         self._inbox = queue.Queue()
-        self._slots = [_Slot(i) for i in range(workers)]
+        self._slots = [_Slot(i, flush_ns > 0) for i in range(workers)]
+        # the main thread flushes these (None: one message per chunk)
+        self.batches = ([s.batch for s in self._slots]
+                        if flush_ns > 0 else None)
         self._created = threading.Barrier(workers + 1)
 
     def start(self):
@@ -137,7 +144,10 @@ class SubinterpBackend:
                         stopped = task is None
                         outstanding += 0 if stopped else 1
                 if kind == "chunk":
-                    self._inbox.put(message)
+                    if slot.batch is not None:
+                        slot.batch.add(*message[2:])
+                    else:
+                        self._inbox.put(message)
         except (EOFError, OSError):
             pass
         finally:
@@ -148,9 +158,13 @@ class SubinterpBackend:
         """Tasks to keep per worker: 2 while plenty are left, else 1."""
         return 2 if self._tasks.qsize() > 2 * self.workers else 1
 
-    def next_message(self):
-        """Block until a worker (or an exec thread) reports."""
-        return self._inbox.get()
+    def next_message(self, timeout=None):
+        """Block until a worker (or an exec thread) reports (None after
+        ``timeout`` seconds without a message)."""
+        try:
+            return self._inbox.get(timeout=timeout)
+        except queue.Empty:
+            return None
 
     def release(self, chunks):
         """Hand out every chunk, then one stop marker per worker."""

@@ -2,13 +2,16 @@
 
 Workers share the already-imported workload module and take
 ``(index, chunk)`` tasks from one ``queue.Queue``; their messages go to
-another ``queue.Queue`` that the main thread blocks on.
+another ``queue.Queue`` that the main thread blocks on.  With coalescing
+(the default) finished chunks go into one ``ChunkBatch`` per worker
+instead, which the main thread takes at a fixed rate.
 """
 
 import queue
 import threading
 
 from . import worker
+from .batch import ChunkBatch
 
 
 class ThreadBackend:
@@ -16,8 +19,12 @@ class ThreadBackend:
 
     clean_abort = False
 
-    def __init__(self, workers, module, path, params, gil_watch):
+    def __init__(self, workers, module, path, params, gil_watch,
+                 flush_ns=0):
         self.workers = workers
+        # the main thread flushes these (None: one message per chunk)
+        self.batches = ([ChunkBatch(i) for i in range(workers)]
+                        if flush_ns > 0 else None)
         self._module = module
         self._path = path
         self._params = params
@@ -32,7 +39,8 @@ class ThreadBackend:
             thread = threading.Thread(
                 target=worker.serve, name="gs-worker-%d" % index,
                 args=(index, self._get_module, self._params,
-                      self._tasks.get, self._inbox.put, self._gil_watch),
+                      self._tasks.get, self._inbox.put, self._gil_watch,
+                      self.batches[index].add if self.batches else None),
                 daemon=True)
             self._threads.append(thread)
             thread.start()
@@ -44,9 +52,13 @@ class ThreadBackend:
         """Threads have no interpreter of their own."""
         return None
 
-    def next_message(self):
-        """Block until a worker has something to say."""
-        return self._inbox.get()
+    def next_message(self, timeout=None):
+        """Block until a worker has something to say (None after
+        ``timeout`` seconds without a message)."""
+        try:
+            return self._inbox.get(timeout=timeout)
+        except queue.Empty:
+            return None
 
     def release(self, chunks):
         """Hand out every chunk, then one stop marker per worker."""

@@ -1,5 +1,13 @@
 """Turn worker messages into protocol events, gate the start, collect the
-partial results in chunk order, and abort the run on the first error."""
+partial results in chunk order, and abort the run on the first error.
+
+Finished chunks reach the main thread one message each (coalescing off) or
+in batches (see ``batch``): from worker processes as ``chunks`` messages,
+in thread and subinterpreter modes from the backend's ``ChunkBatch`` per
+worker, which the main thread takes every flush interval while chunks are
+out (it then waits on its inbox with that timeout), and before any other
+message of the same worker, so that no event overtakes a chunk's.
+"""
 
 import os
 import sys
@@ -13,8 +21,10 @@ class Collector:
     """Drive one backend from the main thread (always blocking, never
     polling) and keep the bookkeeping for ``result``."""
 
-    def __init__(self, run, backend, chunk_count):
+    def __init__(self, run, backend, chunk_count, flush_ns=0):
+        self.emitter = run.emitter
         self.emit = run.emitter.emit
+        self.flush_ns = flush_ns
         self.gil_import = run.gil_import
         self.backend = backend
         self.workers = backend.workers
@@ -38,8 +48,21 @@ class Collector:
         # from here (reported in result as start_ns)
         self.t_start = time.monotonic_ns()
         self.backend.release(chunks)
+        batches = self.backend.batches
+        next_flush = self.t_start + self.flush_ns
         while self.state.count("done") < self.workers:
-            self.handle(self.backend.next_message())
+            if batches is None:
+                self.handle(self.backend.next_message())
+                continue
+            wait_ns = next_flush - time.monotonic_ns()
+            message = self.backend.next_message(max(wait_ns, 0) / 1e9)
+            if message is not None:
+                self.handle(message)
+            now = time.monotonic_ns()
+            if now >= next_flush:
+                self.flush()
+                next_flush = now + self.flush_ns
+        self.flush()
         self.backend.finish()
         if self.received != len(self.partials):
             self.abort(errors.plain(
@@ -48,8 +71,26 @@ class Collector:
         return self.partials
 
     def handle(self, message):
-        """Dispatch one worker message."""
+        """Dispatch one worker message (after the sender's pending chunks,
+        so that a worker's chunks come out before its other events)."""
+        if message[0] not in ("chunk", "chunks"):
+            self.flush(message[1])
         getattr(self, "_on_" + message[0])(*message[1:])
+
+    def flush(self, worker=None):
+        """Emit the pending chunks of ``worker`` (None: of every worker)
+        from the backend's batches, if it keeps any."""
+        batches = self.backend.batches
+        if batches is None:
+            return
+        events = []
+        for batch in (batches if worker is None else batches[worker:worker + 1]):
+            message = batch.take()
+            if message is not None:
+                events.append(self._book_chunks(*message[1:]))
+        # one write for all of them
+        self.emitter.emit_many("chunk_done", events)
+        self._after_chunks()
 
     def _on_started(self, worker, native_id, pid, t_ns):
         self.state[worker] = "started"
@@ -64,13 +105,35 @@ class Collector:
 
     def _on_chunk(self, worker, index, items, partial, t_begin, t_end):
         self.partials[index] = partial
-        self.received += 1
+        self.emitter.emit_many("chunk_done", [self._book(
+            worker, index, 1, items, t_begin, t_end, t_end - t_begin)])
+        self._after_chunks()
+
+    def _on_chunks(self, worker, parts, items, t_begin, t_end, busy_ns):
+        self.emitter.emit_many("chunk_done", [self._book_chunks(
+            worker, parts, items, t_begin, t_end, busy_ns)])
+        self._after_chunks()
+
+    def _book_chunks(self, worker, parts, items, t_begin, t_end, busy_ns):
+        for index, partial in parts:
+            self.partials[index] = partial
+        return self._book(worker, parts[-1][0], len(parts), items, t_begin,
+                          t_end, busy_ns)
+
+    def _book(self, worker, last_index, count, items, t_begin, t_end,
+              busy_ns):
+        """Book ``count`` chunks of ``worker``; returns the fields of their
+        chunk_done event."""
+        self.received += count
         self.items[worker] += items
-        self.chunks[worker] += 1
+        self.chunks[worker] += count
         if self.t_last is None or t_end > self.t_last:
             self.t_last = t_end
-        self.emit("chunk_done", t_ns=t_end, worker=worker, chunk=index,
-                  items=items, start_ns=t_begin)
+        return dict(t_ns=t_end, worker=worker, chunk=last_index, items=items,
+                    start_ns=t_begin, chunks=count, busy_ns=busy_ns)
+
+    def _after_chunks(self):
+        """The mid-run import of ``import_gil_module``, when it is due."""
         if self.gil_import is not None:
             try:
                 self.gil_import.after_chunk(self.received)
@@ -112,6 +175,10 @@ class Collector:
         threads and subinterpreters cannot be interrupted mid-chunk, so the
         harness leaves with ``os._exit`` after flushing stdout/stderr.
         """
+        try:
+            self.flush()
+        except Exception:
+            pass  # a damaged batch must not hide the error
         self.emit("error", **info)
         try:
             self.backend.abort()

@@ -72,15 +72,27 @@ class Emitter:
 
     def emit(self, event, t_ns=None, **fields):
         """Write one event line; ``t_ns`` defaults to now."""
-        record = {"event": event, "v": PROTOCOL_VERSION,
-                  "t_ns": time.monotonic_ns() if t_ns is None else t_ns}
-        record.update(fields)
-        try:
-            text = json.dumps(record, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError):  # NaN/inf, bytes, tuples as keys...
-            text = json.dumps(_jsonable(record), separators=(",", ":"),
-                              allow_nan=False, default=repr)
-        data = (self._prefix + text + "\n").encode("utf-8")
+        self.emit_many(event, [dict(fields, t_ns=t_ns)])
+
+    def emit_many(self, event, many):
+        """Write several events of one kind with one write: ``many`` holds
+        each one's fields (``t_ns`` None or absent: now)."""
+        lines = []
+        for fields in many:
+            t_ns = fields.pop("t_ns", None)
+            record = {"event": event, "v": PROTOCOL_VERSION,
+                      "t_ns": time.monotonic_ns() if t_ns is None else t_ns}
+            record.update(fields)
+            try:
+                text = json.dumps(record, separators=(",", ":"),
+                                  allow_nan=False)
+            except (TypeError, ValueError):  # NaN/inf, bytes, tuples...
+                text = json.dumps(_jsonable(record), separators=(",", ":"),
+                                  allow_nan=False, default=repr)
+            lines.append(self._prefix + text + "\n")
+        if not lines:
+            return
+        data = "".join(lines).encode("utf-8")
         with self._lock:
             if self._broken:
                 return

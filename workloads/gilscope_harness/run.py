@@ -7,8 +7,9 @@ import sys
 import sysconfig
 import time
 
-from . import (EXIT_OK, EXIT_USAGE, EXIT_WORKLOAD_ERROR, MODES, HarnessExit,
-               cli, errors, loader, subinterp_api)
+from . import (EXIT_OK, EXIT_USAGE, EXIT_WORKLOAD_ERROR, MODES,
+               PROTOCOL_VERSION, HarnessExit, batch, cli, errors, loader,
+               subinterp_api)
 from .collect import Collector
 from .events import BadEventFd, Emitter
 from . import gilwatch
@@ -57,7 +58,7 @@ def probe(emitter):
         workloads.append(entry)
     facts = interpreter_facts()
     facts.update(subinterp_api=api_name, modes=supported_modes(api_name),
-                 workloads=workloads, protocol=1)
+                 workloads=workloads, protocol=PROTOCOL_VERSION)
     emitter.emit("probe", **facts)
     return EXIT_OK
 
@@ -101,6 +102,7 @@ class Run:
         self.t_setup = None
         self.import_gil_at = None
         self.gil_import = None
+        self.flush_ns = 0
 
     # -- events ---------------------------------------------------------
 
@@ -144,7 +146,7 @@ class Run:
         self.load(start_gil)
         chunks = self.prepare()
         backend = self.make_backend()
-        collector = Collector(self, backend, len(chunks))
+        collector = Collector(self, backend, len(chunks), self.flush_ns)
         partials = collector.run(chunks)
         self.finish(partials, collector)
         return EXIT_OK
@@ -173,6 +175,10 @@ class Run:
             except ValueError as exc:
                 raise loader.UsageError(str(exc))
             self.params = loader.resolve_params(self.module, overrides)
+            try:
+                self.flush_ns = batch.flush_interval_ns()
+            except ValueError as exc:
+                raise loader.UsageError(str(exc))
             self.check_mode()
         except loader.UsageError as exc:
             self.hello(start_gil, description)
@@ -224,14 +230,15 @@ class Run:
         """The backend for this mode."""
         if self.mode == "process":
             from .backend_process import ProcessBackend
-            return ProcessBackend(self.workers, self.path, self.params)
+            return ProcessBackend(self.workers, self.path, self.params,
+                                  self.flush_ns)
         if self.mode == "subinterp":
             from .backend_subinterp import SubinterpBackend
             return SubinterpBackend(self.workers, self.path, self.params,
-                                    self.api)
+                                    self.api, self.flush_ns)
         from .backend_threads import ThreadBackend
         return ThreadBackend(self.workers, self.module, self.path,
-                             self.params, self.watch)
+                             self.params, self.watch, self.flush_ns)
 
     def finish(self, partials, collector):
         """``finish(params, partials)``, then the ``result`` event."""

@@ -9,6 +9,8 @@ tuple, which the main interpreter turns into protocol events:
     ("started", worker, native_id, pid, t_ns)
     ("ready",   worker, t_ns)
     ("chunk",   worker, index, items, partial, t_start_ns, t_end_ns)
+    ("chunks",  worker, [(index, partial), ...], items, first_start_ns,
+                last_end_ns, busy_ns)       (a coalesced batch, see batch)
     ("gil",     worker, enabled, module, warning, t_ns)
     ("done",    worker, chunks, items, t_ns)
     ("error",   worker, info_dict)
@@ -25,11 +27,15 @@ from . import errors, loader, wire
 from .gilwatch import GilWatch
 
 
-def serve(worker, get_module, params, next_task, send, gil_watch):
+def serve(worker, get_module, params, next_task, send, gil_watch,
+          on_chunk=None):
     """Run one worker until its task source says stop (or a chunk fails).
 
     ``get_module()`` returns ``(module, path)``; ``next_task()`` returns
-    ``(index, chunk)`` or None.  Returns True if the worker finished cleanly.
+    ``(index, chunk)`` or None.  ``on_chunk(index, items, partial, t_start,
+    t_end)`` takes each finished chunk (a ``ChunkBatch.add`` when chunk
+    reports are coalesced); by default each is sent as a ``chunk`` message.
+    Returns True if the worker finished cleanly.
     """
     send(("started", worker, threading.get_native_id(), os.getpid(),
           time.monotonic_ns()))
@@ -46,11 +52,15 @@ def serve(worker, get_module, params, next_task, send, gil_watch):
                                                worker=worker)))
         return False
     send(("ready", worker, time.monotonic_ns()))
+    if on_chunk is None:
+        def on_chunk(index, items, partial, t_start, t_end):
+            send(("chunk", worker, index, items, partial, t_start, t_end))
     return _chunk_loop(worker, module, path, state, next_task, send,
-                       gil_watch)
+                       gil_watch, on_chunk)
 
 
-def _chunk_loop(worker, module, path, state, next_task, send, gil_watch):
+def _chunk_loop(worker, module, path, state, next_task, send, gil_watch,
+                on_chunk):
     """Take chunks until told to stop; report each one."""
     run_chunk = module.run_chunk
     done = items_done = 0
@@ -68,7 +78,7 @@ def _chunk_loop(worker, module, path, state, next_task, send, gil_watch):
                 exc, "chunk", path, worker=worker, chunk=index)))
             return False
         t_end = time.monotonic_ns()
-        send(("chunk", worker, index, result[0], result[1], t_start, t_end))
+        on_chunk(index, result[0], result[1], t_start, t_end)
         done += 1
         items_done += result[0]
         if gil_watch is not None:
