@@ -61,8 +61,9 @@ fn assert_shared_gil(run: &SampledRun, mode: Mode, min_wait: f64) {
         );
         assert_eq!(t.interp_id, Some(0));
     }
-    // The harness's main thread wakes for every chunk_done message and
-    // then queues for the GIL behind the spinners: it holds little.
+    // The harness's main thread wakes for each batch of chunk_done
+    // messages and then queues for the GIL behind the spinners: it holds
+    // little.
     let main = iv.thread(run.harness, run.harness).unwrap();
     eprintln!("{mode} main thread: {main:?}");
     assert!(main.hold_fraction < 0.3, "{main:?}");
@@ -73,7 +74,7 @@ fn assert_shared_gil(run: &SampledRun, mode: Mode, min_wait: f64) {
 // Spinning workers switch the GIL every 10 ms here, not every 5: after each
 // hand-off the previous holder is runnable on its way back into `take_gil`,
 // which is not provably a GIL wait (it could be heading for I/O) and is
-// counted as running; on a loaded 2-core machine that transit lasts long
+// counted as unsure; on a loaded 2-core machine that transit lasts long
 // and half as many hand-offs keep it small. The default interval is tested
 // below with a looser bound.
 const SWITCH_MS: &str = "10";
