@@ -219,6 +219,24 @@ fn results(out: &mut String, report: &Report) {
          read from the interpreter's memory (CPython 3.13+; — where it could not be read). \
          *checksum*: ✓ when the point's runs computed the sweep's reference result.\n\n",
     );
+    let missing: Vec<String> = points
+        .iter()
+        .filter(|p| p.gil_hold.is_none())
+        .filter_map(|p| {
+            let why = p.gil_missing.as_ref()?;
+            Some(format!(
+                "* {} {} ×{}: {why}",
+                p.interpreter, p.mode, p.workers
+            ))
+        })
+        .collect();
+    if !missing.is_empty() {
+        out.push_str("Why a *GIL hold / wait* is —:\n\n");
+        for line in missing {
+            let _ = writeln!(out, "{line}");
+        }
+        out.push('\n');
+    }
     match (report.aggregate.checksums_agree, reference) {
         (true, Some(c)) => {
             let _ = writeln!(

@@ -143,6 +143,7 @@ pub(crate) mod tests {
             blocked: secs.map(|_| 0.2),
             gil_hold: secs.map(|_| 0.45),
             gil_wait: secs.map(|_| 0.4),
+            gil_missing: None,
             checksum: secs.map(|_| "abc".into()),
             checksums: secs.map(|_| "abc".into()).into_iter().collect(),
         }

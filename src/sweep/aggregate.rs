@@ -45,6 +45,9 @@ pub struct Point {
     pub gil_hold: Option<f64>,
     #[serde(default)]
     pub gil_wait: Option<f64>,
+    /// Why `gil_hold` / `gil_wait` are missing (the first run's reason).
+    #[serde(default)]
+    pub gil_missing: Option<String>,
     /// The checksum all completed runs agreed on; `None` if they disagree
     /// (see `checksums`) or none completed.
     pub checksum: Option<String>,
@@ -235,6 +238,7 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
         blocked: median(splits.iter().map(|s| s.2).collect()),
         gil_hold: median(gil.iter().filter_map(|g| g.0).collect()),
         gil_wait: median(gil.iter().filter_map(|g| g.1).collect()),
+        gil_missing: done.iter().find_map(|r| r.gil().missing_reason()),
         checksum: (checksums.len() == 1).then(|| checksums[0].clone()),
         checksums,
     }

@@ -30,6 +30,8 @@ pub struct Row {
     /// Mean over workers of the share of time waiting for a GIL (exact GIL
     /// reader; `None` where it could not read the GIL).
     pub gil_wait: Option<f64>,
+    /// Why there is no GIL figure (shown on hover over "—").
+    pub gil_missing: Option<String>,
     /// Same checksum as the baseline run (`None`: nothing to compare).
     pub checksum_ok: Option<bool>,
     pub status: String,
@@ -72,6 +74,7 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
                         .collect();
                     (!w.is_empty()).then(|| w.iter().sum::<f64>() / w.len() as f64)
                 },
+                gil_missing: run.gil().missing_reason(),
                 checksum_ok,
                 status: run.outcome().map_or("running".into(), |o| {
                     if run.result().is_some() {
@@ -250,7 +253,10 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                         ui.label(opt(row.cpu_cores, |v| format!("{v:.2}")));
                         ui.label(opt(row.peak_rss_mib, |v| format!("{v:.1}")));
                         ui.label(opt(row.overhead_mib, |v| format!("{v:+.1}")));
-                        ui.label(opt(row.gil_wait, |v| format!("{:.0} %", v * 100.0)));
+                        let wait = ui.label(opt(row.gil_wait, |v| format!("{:.0} %", v * 100.0)));
+                        if let (None, Some(why)) = (row.gil_wait, &row.gil_missing) {
+                            wait.on_hover_text(why);
+                        }
                         ui.label(match row.checksum_ok {
                             Some(true) => {
                                 RichText::new("✓").color(Color32::from_rgb(0x2e, 0xa0, 0x43))

@@ -25,6 +25,9 @@ pub struct StateColors {
     /// Running at a moment the GIL reader has no reading for (exact lanes
     /// only: before it attached, or a gap).
     pub unread: Color32,
+    /// Runnable without the GIL where the interpreter does not show whether
+    /// it is waiting inside `take_gil` (3.13/3.14, exact lanes only).
+    pub unsure: Color32,
     /// Heat map at 0 % busy.
     pub cold: Color32,
     /// Heat map at 100 % busy.
@@ -48,6 +51,7 @@ impl StateColors {
             } else {
                 Color32::from_rgb(0x55, 0x5b, 0x66)
             },
+            unsure: Color32::from_rgb(0x9b, 0x7f, 0xd4),
             cold: if dark {
                 Color32::from_rgb(0x24, 0x3b, 0x55)
             } else {
@@ -281,7 +285,11 @@ pub fn gil_columns(run: &RunRecord, max_lanes: usize) -> Vec<ColumnId> {
     lane_threads(run, max_lanes)
         .into_iter()
         .filter_map(|(_, tid)| gil.get(&tid))
-        .flat_map(|t| [t.columns.hold, t.columns.wait, t.columns.run_free])
+        .flat_map(|t| {
+            [t.columns.hold, t.columns.wait, t.columns.run_free]
+                .into_iter()
+                .chain(t.columns.unsure)
+        })
         .collect()
 }
 
@@ -347,7 +355,14 @@ pub fn thread_lanes(
         // The GIL reader's columns for this thread, if it saw it.
         let exact = gil.zip(gil_threads.get(tid)).map(|(g, t)| {
             let c = |id| g.column(id).unwrap_or(&[]);
-            (g, c(t.columns.hold), c(t.columns.wait))
+            let unsure = t.columns.unsure.map_or(&[][..], c);
+            (
+                g,
+                c(t.columns.hold),
+                c(t.columns.wait),
+                c(t.columns.run_free),
+                unsure,
+            )
         });
         let at = |c: &[Option<f32>], x: usize| c.get(x).copied().flatten();
         for x in 0..width {
@@ -359,23 +374,29 @@ pub fn thread_lanes(
             // Split running into with/without the GIL and blocked into
             // waiting for the GIL / anything else, where the GIL reader
             // has a reading for this moment.
-            let gil_at = exact.and_then(|(g, hold, wait)| {
+            let gil_at = exact.and_then(|(g, hold, wait, free, unsure)| {
                 let t = t_of(acc, x);
                 if t < g.start_ns {
                     return None;
                 }
                 let gx = ((t - g.start_ns) / g.bucket_ns) as usize;
-                Some((at(hold, gx)?, at(wait, gx).unwrap_or(0.0)))
+                // Of running without the GIL, the share the probes could
+                // not prove free (3.13/3.14: maybe queued in take_gil).
+                let (f, u) = (at(free, gx).unwrap_or(0.0), at(unsure, gx).unwrap_or(0.0));
+                let unsure_share = if f + u > 0.0 { u / (f + u) } else { 0.0 };
+                Some((at(hold, gx)?, at(wait, gx).unwrap_or(0.0), unsure_share))
             });
-            // At most five segments, on the stack: this runs per pixel.
+            // At most six segments, on the stack: this runs per pixel.
             let none = (0.0, Color32::TRANSPARENT);
-            let segments: [(f32, Color32); 5] = match gil_at {
-                Some((hold, gwait)) => {
+            let segments: [(f32, Color32); 6] = match gil_at {
+                Some((hold, gwait, unsure_share)) => {
                     let with = r.min(hold);
+                    let without = r - with;
                     let gw = b.min(gwait);
                     [
                         (with, colors.running),
-                        (r - with, colors.running_free),
+                        (without * (1.0 - unsure_share), colors.running_free),
+                        (without * unsure_share, colors.unsure),
                         (w, colors.waiting),
                         (gw, colors.blocked),
                         (b - gw, colors.blocked_other),
@@ -388,11 +409,13 @@ pub fn thread_lanes(
                     (b, colors.blocked_other),
                     none,
                     none,
+                    none,
                 ],
                 None => [
                     (r, colors.running),
                     (w, colors.waiting),
                     (b, colors.blocked),
+                    none,
                     none,
                     none,
                 ],

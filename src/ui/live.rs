@@ -700,6 +700,16 @@ pub fn lane_plot(
                     .color(c.running_free)
                     .strong(),
             );
+            if spec
+                .run
+                .gil()
+                .threads
+                .values()
+                .any(|t| t.unsure_probes > 0.0)
+            {
+                ui.label(RichText::new("■ without it, unsure").color(c.unsure).strong())
+                    .on_hover_text("Runnable without the GIL, where this CPython (3.13/3.14) does not show whether the thread is waiting inside take_gil: never counted as running free");
+            }
             ui.label(
                 RichText::new("■ waiting for a core")
                     .color(c.waiting)
@@ -728,12 +738,11 @@ pub fn lane_plot(
             let why = spec
                 .run
                 .gil()
-                .notices
-                .iter()
-                .find(|n| n.starts_with("no exact"))
-                .cloned()
+                .missing_reason()
                 .unwrap_or_else(|| "no exact GIL lanes for this run".into());
-            ui.small(format!("({why})"));
+            // One line that never widens the view: cut to fit, whole on hover.
+            ui.add(egui::Label::new(RichText::new(format!("({why})")).small()).truncate())
+                .on_hover_text(why);
         }
     });
     let Some((tex, pic)) = lanes else { return };
