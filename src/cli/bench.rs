@@ -296,58 +296,79 @@ fn scaling(args: &ScalingArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The exact GIL reader at its default 1 kHz on a 3.13 process with two
-/// threads fighting over the GIL.
+/// The exact GIL reader at its default 1 kHz on a process with two threads
+/// fighting over the GIL, once per CPython minor version 3.13+ found (its
+/// default build; the newest patch release of each), side by side.
 fn gil_reader_cost(interps: &[Interpreter], secs: f64) -> anyhow::Result<()> {
     let config = crate::gil::GilSamplerConfig::default();
-    let Some(interp) = run::pick_interpreter(interps, Mode::Gil)
-        .filter(|i| i.info().is_some_and(|x| x.version_tuple() >= (3, 13)))
-    else {
+    // "3.14.10" → [3, 14, 10]: patch releases compare as numbers.
+    let numbers = |i: &Interpreter| -> Vec<u32> {
+        i.info().map_or_else(Vec::new, |x| {
+            x.version
+                .split('.')
+                .map(|p| p.parse().unwrap_or(0))
+                .collect()
+        })
+    };
+    let mut by_minor: Vec<&Interpreter> = Vec::new();
+    for i in interps {
+        let Some(info) = i.info() else { continue };
+        if info.free_threaded || info.version_tuple() < (3, 13) {
+            continue;
+        }
+        let same =
+            |o: &&Interpreter| o.info().map(|x| x.version_tuple()) == Some(info.version_tuple());
+        match by_minor.iter().position(same) {
+            Some(k) if numbers(by_minor[k]) < numbers(i) => by_minor[k] = i,
+            Some(_) => {}
+            None => by_minor.push(i),
+        }
+    }
+    if by_minor.is_empty() {
         println!("\nGIL reader: no CPython 3.13+ default build found (skipped)");
         return Ok(());
-    };
-    let target = python_target(&interp.path, SPINNERS)?;
-    let report = crate::gil::bench(target.pid(), config, Duration::from_secs_f64(secs))?;
-    drop(target);
+    }
+    by_minor.sort_by_key(|i| numbers(i));
+    let mut rows = Vec::new();
+    for interp in by_minor {
+        let target = python_target(&interp.path, SPINNERS)?;
+        let report = crate::gil::bench(target.pid(), config, Duration::from_secs_f64(secs));
+        drop(target);
+        let version = interp.info().map_or(String::new(), |x| x.version.clone());
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                rows.push(vec![version, format!("cannot read it: {e}")]);
+                continue;
+            }
+        };
+        rows.push(vec![
+            version,
+            format!("{:.1} / {:.1}", report.read_median_us, report.read_p99_us),
+            format!("{:.1} / {:.1}", report.tick_median_us, report.tick_p99_us),
+            format!("{:.2}%", report.work_share * 100.0),
+            format!("{:.2}%", report.cpu_share * 100.0),
+            format!("{:.2}%", report.wakeup_floor_share * 100.0),
+            format!("{} of {}", report.missed, report.ticks + report.missed),
+        ]);
+    }
     println!(
-        "\nGIL reader at {:.0} Hz on {} with 2 spinning threads: {} ticks in {:.1} s, {} missed, at most {:.1} ms late",
-        report.rate_hz,
-        interp.name,
-        report.ticks,
-        report.wall_secs,
-        report.missed,
-        report.max_late_us / 1000.0
+        "\nGIL reader at {:.0} Hz on a process with 2 threads spinning under one GIL, {secs:.0} s each, one after another (CPU as a share of one core):",
+        config.rate_hz
     );
     print!(
         "{}",
         table::render(
-            &["", "MEDIAN µs", "P99 µs", "CPU OF ONE CORE"],
             &[
-                vec![
-                    "read (all interpreters)".into(),
-                    format!("{:.1}", report.read_median_us),
-                    format!("{:.1}", report.read_p99_us),
-                    String::new()
-                ],
-                vec![
-                    "tick (read + thread probe)".into(),
-                    format!("{:.1}", report.tick_median_us),
-                    format!("{:.1}", report.tick_p99_us),
-                    format!("{:.2}% work", report.work_share * 100.0),
-                ],
-                vec![
-                    "sampling thread in all".into(),
-                    String::new(),
-                    String::new(),
-                    format!("{:.2}%", report.cpu_share * 100.0)
-                ],
-                vec![
-                    "a thread that only wakes at this rate".into(),
-                    String::new(),
-                    String::new(),
-                    format!("{:.2}%", report.wakeup_floor_share * 100.0),
-                ],
-            ]
+                "CPYTHON",
+                "READ µs (MEDIAN / P99)",
+                "TICK µs (READ + PROBE)",
+                "WORK",
+                "THREAD IN ALL",
+                "WAKE-ONLY FLOOR",
+                "TICKS MISSED",
+            ],
+            &rows
         )
     );
     Ok(())
