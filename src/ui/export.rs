@@ -311,6 +311,7 @@ mod tests {
             peak_rss_mib: None,
             overhead_mib: None,
             gil_wait: Some(0.5),
+            gil_missing: None,
             checksum_ok: Some(true),
             status: "ok".into(),
         };
