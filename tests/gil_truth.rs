@@ -407,7 +407,10 @@ fn cpython_314_and_315_run_every_mode_with_exact_gils() {
         return;
     }
     let _one = one_at_a_time();
-    let params = [("n", "300000")];
+    // Few, long chunks: a subinterpreter worker waits for its next chunk
+    // without its GIL, and on a busy machine many short ones would make
+    // that wait a large share of a short run.
+    let params = [("n", "1000000"), ("chunk", "25000")];
     let reference = sampled(
         interp("3.13", false).unwrap(),
         Mode::Gil,

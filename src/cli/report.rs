@@ -250,7 +250,7 @@ pub fn summary_text(run: &RunRecord) -> String {
     } else if gil.threads.values().any(|t| t.unsure_probes > 0.0) {
         row(
             "GIL reader",
-            "unsure = runnable without the GIL where this CPython does not show whether the thread is waiting inside take_gil (3.13/3.14); never counted as running free".into(),
+            "unsure = runnable without the GIL where nothing shows whether the thread is on its way into take_gil (typically just after handing the GIL over); never counted as running free".into(),
         );
     }
     for n in gil

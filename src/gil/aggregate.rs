@@ -22,8 +22,8 @@
 //!   own denominator; `None` without probes.
 //! * **ran without a GIL / unsure**: probes that found T runnable and
 //!   holding none, split into *running free* (provably outside
-//!   `take_gil`) and *unsure* (3.13/3.14 expose nothing that tells a
-//!   runnable waiter from free code; see [`super::waits::WaitTracker::refine`]).
+//!   `take_gil`) and *unsure* (nothing tells a thread on its way into
+//!   `take_gil` from free code; see [`super::waits::WaitTracker::refine`]).
 //! * **hand-offs/s**: from the GIL's own `switch_number` counter (every
 //!   change of holder, exact) over the interval; `sampled_handoffs_per_sec`
 //!   counts holder changes between consecutive ticks (a lower bound, what

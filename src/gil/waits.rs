@@ -231,12 +231,12 @@ impl WaitTracker {
     /// 1. it holds a GIL (its thread state's `holds_gil`, else the GIL's
     ///    holder) → [`ThreadActivity::Holding`];
     /// 2. its GIL is disabled (free-threaded build) → running free;
-    /// 3. `gil_requested` (3.15+) set → waiting; clear → running free,
-    ///    unless its last probe found it asleep on a GIL (then it may be
-    ///    between the forced-switch hand-off in `drop_gil`, which sets no
-    ///    flag, and `take_gil`: rules 4–6 decide). Both flags set at once
-    ///    (`take_gil` sets `holds_gil` before it clears `gil_requested`,
-    ///    cpython #142207) counts as holding: the GIL is already taken;
+    /// 3. `gil_requested` (3.15+) set → waiting. Clear is not proof of
+    ///    running free: a thread just out of the forced-switch hand-off in
+    ///    `drop_gil` (which sets no flag) is runnable on its way back into
+    ///    `take_gil` — rules 4–6 decide. Both flags set at once (`take_gil`
+    ///    sets `holds_gil` before it clears `gil_requested`, cpython
+    ///    #142207) counts as holding: the GIL is already taken;
     /// 4. it was asleep on a GIL and that GIL has not changed hands since
     ///    → still waiting (it cannot have taken it in between);
     /// 5. over the last ≥ 40 ms, at least a quarter of the time it used a CPU
@@ -295,20 +295,16 @@ impl WaitTracker {
                     track.pending = None;
                     return ThreadActivity::RunningFree;
                 }
-                // Its last probe found it asleep on a GIL, and nothing since
-                // showed it leave: it may still be inside `take_gil`, or just
-                // woken from the forced-switch hand-off in `drop_gil` (which
-                // sets no flag) and on its way back into `take_gil` or out
-                // to code that runs without the GIL.
-                let after_gil_sleep = track.pending.is_some();
-                match facts.flags.and_then(|f| f.gil_requested) {
-                    Some(true) => {
-                        if let Some(gil_of) = own {
-                            return ThreadActivity::WaitingForGil { gil_of };
-                        }
-                    }
-                    Some(false) if !after_gil_sleep => return ThreadActivity::RunningFree,
-                    _ => {}
+                // 3.15: inside `take_gil` is exact. Outside it is not yet
+                // "free": a thread that just dropped the GIL for a forced
+                // switch waits in `drop_gil` for the hand-off (no flag set),
+                // then is runnable — on a busy machine queued for a core for
+                // a long while — on its way back into `take_gil`; rules 4–5
+                // decide, as on 3.13/3.14.
+                if facts.flags.and_then(|f| f.gil_requested) == Some(true)
+                    && let Some(gil_of) = own
+                {
+                    return ThreadActivity::WaitingForGil { gil_of };
                 }
                 if let Some((g, s)) = track.pending
                     && switches(g) == Some(s)
@@ -536,14 +532,15 @@ mod tests {
         let mut w = WaitTracker::new();
         let run = ThreadActivity::Running;
         let g = [gil(Some(8), 10)];
-        // 3.15: requested → waiting; clear → free; both → holding.
+        // 3.15: requested → waiting; clear alone proves nothing (a thread
+        // queued on its way back from the hand-off); both → holding.
         assert_eq!(
             w.refine(1, 7, run, flags(false, Some(true)), &g),
             ThreadActivity::WaitingForGil { gil_of: 0 }
         );
         assert_eq!(
             w.refine(1, 7, run, flags(false, Some(false)), &g),
-            ThreadActivity::RunningFree
+            ThreadActivity::Unsure
         );
         assert_eq!(
             w.refine(1, 7, run, flags(true, Some(true)), &g),

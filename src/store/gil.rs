@@ -25,7 +25,7 @@ pub struct GilColumns {
     /// Probes on a CPU (or runnable) without any GIL, outside `take_gil`.
     pub run_free: ColumnId,
     /// Probes on a CPU (or runnable) without any GIL where the interpreter
-    /// cannot tell whether it is inside `take_gil` (3.13/3.14).
+    /// cannot tell whether it is on its way into `take_gil`.
     #[serde(default)]
     pub unsure: Option<ColumnId>,
 }

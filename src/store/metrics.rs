@@ -217,7 +217,7 @@ pub struct WorkerGil {
     /// Share of its probes running without any GIL (free-threaded code, or
     /// native code that released it).
     pub run_free: Option<f64>,
-    /// Share of its probes runnable without a GIL where CPython 3.13/3.14
+    /// Share of its probes runnable without a GIL where CPython
     /// cannot tell waiting inside `take_gil` from running free.
     pub unsure: Option<f64>,
 }

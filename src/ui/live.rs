@@ -708,7 +708,7 @@ pub fn lane_plot(
                 .any(|t| t.unsure_probes > 0.0)
             {
                 ui.label(RichText::new("■ without it, unsure").color(c.unsure).strong())
-                    .on_hover_text("Runnable without the GIL, where this CPython (3.13/3.14) does not show whether the thread is waiting inside take_gil: never counted as running free");
+                    .on_hover_text("Runnable without the GIL, where nothing shows whether the thread is on its way into take_gil (typically just after handing the GIL over): never counted as running free");
             }
             ui.label(
                 RichText::new("■ waiting for a core")
