@@ -367,7 +367,7 @@ fn cpython_315_matches_pyspy() {
     cross_check("3.15");
 }
 
-/// A short sampled run to its end.
+/// A short sampled run to its end (panics unless it completed).
 fn sampled(
     i: &Interpreter,
     mode: Mode,
@@ -375,27 +375,7 @@ fn sampled(
     workload: &str,
     params: &[(&str, &str)],
 ) -> RunRecord {
-    let spec = spec(i, mode, workers, workload, params);
-    let handle = gilscope::run::start_sampled(&spec, Some(SamplerConfig::default())).unwrap();
-    let mut record = RunRecord::new(spec.clone(), i.clone());
-    loop {
-        let msg = handle
-            .messages()
-            .recv_timeout(Duration::from_secs(150))
-            .unwrap();
-        let done = matches!(msg, RunMessage::Finished(_));
-        record.eat_message(msg);
-        if done {
-            break;
-        }
-    }
-    assert!(
-        matches!(record.outcome().unwrap().end, RunEnd::Completed { .. }),
-        "{} {mode}: {:?}",
-        i.name,
-        record.outcome().unwrap()
-    );
-    record
+    common::sampled_record_with(&spec(i, mode, workers, workload, params), i)
 }
 
 /// gil, subinterp and process on 3.14 and 3.15: the same checksum as on

@@ -131,7 +131,12 @@ fn placeholder() -> RunOutcome {
 /// Runs `spec` sampled (the /proc sampler at 50 Hz and the GIL reader at
 /// 1 kHz) into a record; panics unless it completed.
 pub fn sampled_record(spec: &RunSpec) -> gilscope::store::RunRecord {
-    let interp = interp_for(spec.mode).clone();
+    sampled_record_with(spec, interp_for(spec.mode))
+}
+
+/// [`sampled_record`] on a given interpreter (`spec.python` must be it).
+pub fn sampled_record_with(spec: &RunSpec, interp: &Interpreter) -> gilscope::store::RunRecord {
+    let interp = interp.clone();
     let sampling = Some(gilscope::sampler::SamplerConfig::default());
     let handle = gilscope::run::start_sampled(spec, sampling).unwrap();
     let mut record = gilscope::store::RunRecord::new(spec.clone(), interp);
