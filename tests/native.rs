@@ -439,3 +439,62 @@ fn import_gil_module_outside_thread_modes_is_a_usage_error() {
         error.message
     );
 }
+
+/// "Forgot the GIL" (`--param native_fault=clone_without_gil`): a Rust
+/// thread of the native extension copies a Python object handle without
+/// the GIL, pyo3 panics, the extension aborts — as Perspective 3.4.0 did.
+/// In a thread mode and in process mode, the run ends as a crash that
+/// names the cause in words and quotes the panic, and nothing is left in
+/// its process group.
+#[test]
+fn a_native_extension_that_forgets_the_gil_is_a_named_crash() {
+    let _turn = turn();
+    for mode in [Mode::Gil, Mode::Process] {
+        let fin = run_to_end(&spec(
+            mode,
+            2,
+            "primes",
+            &[("n", "200000"), ("native_fault", "clone_without_gil")],
+        ));
+        let RunEnd::Crashed { reason } = &fin.outcome.end else {
+            panic!("{mode}: {:?}\nstderr: {:?}", fin.outcome.end, fin.stderr);
+        };
+        assert!(
+            reason.contains("a native extension touched a Python object without holding the GIL"),
+            "{mode}: {reason}"
+        );
+        assert!(
+            reason.contains("Cannot clone pointer into Python heap"),
+            "{mode}: {reason}"
+        );
+        assert!(reason.contains("SIGABRT"), "{mode}: {reason}");
+        // Some chunks ran before the fault, which comes half-way.
+        let chunks = fin
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::ChunkDone(_)))
+            .count();
+        assert!(chunks > 0, "{mode}: the fault came before any chunk");
+        assert!(
+            common::group_gone_within(fin.pid, Duration::from_secs(5)),
+            "{mode}: processes left: {:?}",
+            common::live_in_group(fin.pid)
+        );
+    }
+    // A fault gilscope does not know is a usage error, before any work.
+    let fin = run_to_end(&spec(
+        Mode::Gil,
+        2,
+        "primes",
+        &[("n", "10000"), ("native_fault", "segfault_please")],
+    ));
+    let RunEnd::WorkloadFailed { error } = &fin.outcome.end else {
+        panic!("{:?}", fin.outcome.end);
+    };
+    assert_eq!(error.phase.as_deref(), Some("usage"));
+    assert!(
+        error.message.contains("clone_without_gil"),
+        "{}",
+        error.message
+    );
+}

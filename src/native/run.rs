@@ -9,6 +9,9 @@
 //!   `PYTHON_GIL` unset instead of `0`, because with `PYTHON_GIL=0` CPython
 //!   keeps the GIL off on such an import and there is nothing to see.
 //!
+//! * `native_fault` (a harness parameter, any workload and mode) →
+//!   `gilscope_native`, whose `forget_the_gil` the harness calls half-way.
+//!
 //! Bad values are not judged here: the harness reports them as usage errors.
 
 use super::{NativeCache, NativeError, Progress, Variant};
@@ -20,6 +23,10 @@ use std::path::{Path, PathBuf};
 pub const KERNEL_PARAM: &str = "kernel";
 /// The harness parameter that imports `gilscope_native_gil` mid-run.
 pub const IMPORT_PARAM: &str = "import_gil_module";
+/// The harness parameter that runs a deliberately wrong native kernel
+/// half-way (`clone_without_gil`: a Rust thread copies a Python object
+/// handle without the GIL, as in Perspective 3.4.0's crash).
+pub const FAULT_PARAM: &str = "native_fault";
 
 /// Modes in which the harness honours `import_gil_module` (its own threads).
 const IMPORT_MODES: [Mode; 3] = [Mode::Gil, Mode::Ft, Mode::FtGil];
@@ -68,6 +75,17 @@ pub fn run_needs(
                 Variant::GilFree.module_name()
             )));
         }
+        needs.variants.push(Variant::GilFree);
+    }
+    // The fault runs in the harness's main thread (the main interpreter), so
+    // every mode can show it.
+    let fault = param(params, FAULT_PARAM).is_some_and(|v| {
+        !matches!(
+            v.to_ascii_lowercase().as_str(),
+            "" | "0" | "off" | "no" | "false"
+        )
+    });
+    if fault && !needs.variants.contains(&Variant::GilFree) {
         needs.variants.push(Variant::GilFree);
     }
     if param(params, IMPORT_PARAM).is_some_and(import_requested) && IMPORT_MODES.contains(&mode) {

@@ -63,6 +63,26 @@ pub enum RunMessage {
     Finished(Box<RunOutcome>),
 }
 
+/// What pyo3 prints when Rust code copies a Python object handle on a
+/// thread that does not hold the GIL (0.28: "attached"; older: "held").
+const PYO3_NO_GIL_PANICS: [&str; 2] = [
+    "Cannot clone pointer into Python heap without the thread being attached",
+    "Cannot clone pointer into Python heap without the GIL being held",
+];
+
+/// When the stderr of a crashed run shows a native extension touching a
+/// Python object without the GIL (the pyo3 panic that crashed Perspective
+/// 3.4.0), the cause in words with the panic quoted.
+pub fn native_gil_fault(stderr_tail: &[String]) -> Option<String> {
+    let line = stderr_tail
+        .iter()
+        .find(|l| PYO3_NO_GIL_PANICS.iter().any(|p| l.contains(p)))?;
+    Some(format!(
+        "a native extension touched a Python object without holding the GIL (a pyo3 panic in a Rust thread: \"{}\")",
+        line.trim()
+    ))
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "end", rename_all = "kebab-case")]

@@ -420,6 +420,11 @@ fn classify(
         return RunEnd::Completed { result };
     }
     let last = stderr_tail.iter().rev().find(|l| !l.trim().is_empty());
+    if let Some(cause) = super::native_gil_fault(stderr_tail) {
+        return RunEnd::Crashed {
+            reason: format!("{cause}; the interpreter was {}", describe_status(status)),
+        };
+    }
     let reason = match (status.signal(), last) {
         (Some(_), _) => format!("the interpreter was {}", describe_status(status)),
         (None, Some(line)) => format!(

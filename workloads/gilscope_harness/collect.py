@@ -26,6 +26,7 @@ class Collector:
         self.emit = run.emitter.emit
         self.flush_ns = flush_ns
         self.gil_import = run.gil_import
+        self.fault = run.fault
         self.backend = backend
         self.workers = backend.workers
         self.partials = [None] * chunk_count
@@ -133,10 +134,13 @@ class Collector:
                     start_ns=t_begin, chunks=count, busy_ns=busy_ns)
 
     def _after_chunks(self):
-        """The mid-run import of ``import_gil_module``, when it is due."""
-        if self.gil_import is not None:
+        """The mid-run import of ``import_gil_module`` and the
+        ``native_fault``, when they are due."""
+        for due in (self.gil_import, self.fault):
+            if due is None:
+                continue
             try:
-                self.gil_import.after_chunk(self.received)
+                due.after_chunk(self.received)
             except BaseException as exc:
                 self.abort(errors.describe(exc, "chunk", None, chunk=None))
 

@@ -12,7 +12,7 @@ from . import (EXIT_OK, EXIT_USAGE, EXIT_WORKLOAD_ERROR, MODES,
                subinterp_api)
 from .collect import Collector
 from .events import BadEventFd, Emitter
-from . import gilwatch
+from . import gilwatch, native_fault
 from .gilwatch import GilWatch, gil_enabled
 
 
@@ -102,6 +102,8 @@ class Run:
         self.t_setup = None
         self.import_gil_at = None
         self.gil_import = None
+        self.native_fault = None
+        self.fault = None
         self.flush_ns = 0
 
     # -- events ---------------------------------------------------------
@@ -172,6 +174,8 @@ class Run:
             try:
                 overrides, self.import_gil_at = gilwatch.split_import_param(
                     self.args.param)
+                overrides, self.native_fault = native_fault.split_fault_param(
+                    overrides)
             except ValueError as exc:
                 raise loader.UsageError(str(exc))
             self.params = loader.resolve_params(self.module, overrides)
@@ -207,6 +211,11 @@ class Run:
                 gilwatch.check_import_possible(self.mode, ft_build())
             except ValueError as exc:
                 raise loader.UsageError(str(exc))
+        if self.native_fault is not None:
+            try:
+                native_fault.check_fault_possible()
+            except ValueError as exc:
+                raise loader.UsageError(str(exc))
 
     def prepare(self):
         """``prepare(params)`` in the main interpreter, then setup_done."""
@@ -221,6 +230,8 @@ class Run:
         if self.import_gil_at is not None:
             self.gil_import = gilwatch.GilModuleImport(
                 self.import_gil_at, len(chunks), self.watch)
+        if self.native_fault is not None:
+            self.fault = native_fault.NativeFault(len(chunks))
         self.t_setup = time.monotonic_ns()
         self.emitter.emit("setup_done", t_ns=self.t_setup,
                           chunks=len(chunks), items_total=total)

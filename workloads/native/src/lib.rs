@@ -58,6 +58,30 @@ fn spin(py: Python<'_>, n: u64, release_gil: bool) -> u64 {
     }
 }
 
+/// forget_the_gil(obj) -> never returns: aborts the process
+///
+/// A deliberately wrong kernel, the bug that crashed Perspective 3.4.0: it
+/// hands `obj` to a Rust background thread that copies the object's handle
+/// without holding the GIL. pyo3 panics in that thread ("Cannot clone
+/// pointer into Python heap without the thread being attached"), and the
+/// extension, like Perspective's, treats the dead thread as fatal and
+/// aborts. Only `--param native_fault=clone_without_gil` calls it.
+#[pyfunction]
+fn forget_the_gil(py: Python<'_>, obj: Py<PyAny>) {
+    let worker = std::thread::Builder::new()
+        .name("native-bg".into())
+        .spawn(move || {
+            // The bug: `Clone` on a `Py` needs the GIL, and this thread
+            // never took it.
+            let copy = obj.clone();
+            drop(copy);
+        });
+    let finished = py.detach(|| worker.map(|h| h.join().is_ok()).unwrap_or(false));
+    if !finished {
+        std::process::abort();
+    }
+}
+
 #[cfg_attr(
     not(feature = "gil-used"),
     pymodule(name = "gilscope_native", gil_used = false)
@@ -69,6 +93,7 @@ fn spin(py: Python<'_>, n: u64, release_gil: bool) -> u64 {
 fn gilscope_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(blur_band, m)?)?;
     m.add_function(wrap_pyfunction!(spin, m)?)?;
+    m.add_function(wrap_pyfunction!(forget_the_gil, m)?)?;
     m.add("GIL_USED", GIL_USED)?;
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
     Ok(())
