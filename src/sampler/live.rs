@@ -5,8 +5,8 @@
 use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
 use super::stoppable::{Mailbox, StoppableThread, Woken, request_short_slice};
 use super::{
-    CpuStat, CpuStatReader, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet, core_fractions,
-    read_smaps_rollup, ticks_to_ns,
+    CpuStat, CpuStatReader, LoadScanner, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet,
+    core_fractions, read_smaps_rollup, ticks_to_ns,
 };
 use crossbeam_channel::Sender;
 use rustc_hash::FxHashMap;
@@ -251,8 +251,13 @@ struct State {
     memory: MemoryPass,
     prev: FxHashMap<TaskId, Prev>,
     last_smaps: Option<LastSmaps>,
+    load: LoadScanner,
     n: u64,
 }
+
+/// The machine-wide load reading (`LoadSample`: what else ran) is taken
+/// this many times a second, in the first sample and in every poked one.
+pub const LOAD_HZ: f64 = 1.0;
 
 impl State {
     fn new(root: Pid) -> Self {
@@ -265,6 +270,7 @@ impl State {
             memory: MemoryPass::default(),
             prev: FxHashMap::default(),
             last_smaps: None,
+            load: LoadScanner::new(),
             n: 0,
         }
     }
@@ -321,11 +327,18 @@ impl State {
             self.prev.remove(gone);
         }
         let threads = self.thread_samples(t_ns);
-        let cores = self.core_samples();
+        let (cores, cpu_read) = self.core_samples();
         let memory = self.memory_sample(smaps, n);
         if threads.is_empty() && memory.is_none() {
             return None;
         }
+        let load_due = (n + 3).is_multiple_of(config.every(LOAD_HZ));
+        let load = (cpu_read && (n == 0 || poke.is_some() || load_due)).then(|| {
+            let set = &self.set;
+            let pids: Vec<Pid> = set.pids().collect();
+            self.load
+                .read(set.root(), &self.cpu_cur, |pid| pids.contains(&pid))
+        });
         Some(Sample {
             t_ns,
             late_ns: 0,
@@ -335,6 +348,7 @@ impl State {
             cores,
             threads,
             memory,
+            load,
         })
     }
 
@@ -391,12 +405,13 @@ impl State {
         out
     }
 
-    fn core_samples(&mut self) -> Vec<CoreSample> {
+    /// The cores' fractions, and whether /proc/stat was read.
+    fn core_samples(&mut self) -> (Vec<CoreSample>, bool) {
         let Some(reader) = &mut self.cpu else {
-            return Vec::new();
+            return (Vec::new(), false);
         };
         if reader.read_into(&mut self.cpu_cur).is_err() {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         let cores = match &self.cpu_prev {
             Some(prev) => core_fractions(prev, &self.cpu_cur)
@@ -422,7 +437,7 @@ impl State {
                 .collect(),
         };
         self.cpu_prev = Some(self.cpu_cur.clone());
-        cores
+        (cores, true)
     }
 
     fn memory_sample(&mut self, smaps: Smaps, n: u64) -> Option<MemorySample> {
