@@ -39,6 +39,8 @@ impl Busy {
         self.dir.path().join("gsbusy")
     }
 
+    // Reaped by `finish` (wait4, for the rusage), also on drop.
+    #[allow(clippy::zombie_processes)]
     fn start(&mut self, n: usize) {
         for _ in 0..n {
             let child = std::process::Command::new(self.exe())
