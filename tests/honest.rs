@@ -290,6 +290,34 @@ fn a_slowed_one_worker_run_is_implausible_as_a_baseline() {
         "{}",
         v.reason
     );
+
+    // The case: a gil ×2 run on the then quieter machine looks
+    // faster than that slowed baseline — impossible for workers that keep
+    // their one GIL busy. Both reasons are given.
+    let two = run_with(&spec(Mode::Gil, 2, "primes", &[("n", "400000")]), |_| {});
+    let speedup = run.result().unwrap().elapsed_s / two.result().unwrap().elapsed_s;
+    let hold = gilscope::store::verdict::shared_gil_hold(&two);
+    let verdicts = gilscope::store::verdict::comparison_verdicts(&two, Some(&run), Some(speedup));
+    eprintln!(
+        "gil ×2 against it: {speedup:.2}×, shared GIL held {hold:?}: {}",
+        text(&verdicts)
+    );
+    assert!(
+        verdicts
+            .iter()
+            .any(|v| v.reason.contains("the 1-worker run was slowed")),
+        "{}",
+        text(&verdicts)
+    );
+    if speedup > 1.1 && hold.is_some_and(|h| h >= 0.9) {
+        assert!(
+            verdicts
+                .iter()
+                .any(|v| v.reason.contains("GIL-bound run cannot beat")),
+            "{}",
+            text(&verdicts)
+        );
+    }
 }
 
 /// A run on a quiet machine carries no label. The machine is shared: try

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 /// *contended*: other processes used more than the cores the run left
 /// spare plus this share of the cores it needed.
 pub const CONTENDED_SHARE: f64 = 0.10;
-/// A mode whose workers hold the GIL at least this share of the time …
+/// A mode whose workers share one GIL and together hold it at least this
+/// share of the time (the GIL is busy: the work is serial) …
 pub const GIL_BOUND_HOLD: f64 = 0.90;
 /// … cannot honestly be faster than this many times its 1-worker run.
 pub const GIL_BOUND_MAX_SPEEDUP: f64 = 1.10;
@@ -141,7 +142,8 @@ pub fn slowed_baseline(workers: usize, running: f64, waiting: f64) -> Option<Ver
 }
 
 /// *implausible*: a speedup the run's own measurements do not allow.
-/// `gil_hold`: mean share of time its workers held a GIL; `spread`: the
+/// `gil_hold`: share of time the workers' one shared GIL was held by
+/// them (see [`shared_gil_hold`]); `spread`: the
 /// point's relative spread (max − min over median), if it has repeats.
 pub fn implausible_speedup(
     workers: usize,
@@ -159,7 +161,7 @@ pub fn implausible_speedup(
         return Some(Verdict::new(
             VerdictKind::Implausible,
             format!(
-                "{speedup:.2}× with workers holding the GIL {:.0} % of the time: a GIL-bound run cannot beat {GIL_BOUND_MAX_SPEEDUP:.1}× its 1-worker run",
+                "{speedup:.2}× while its workers held their one GIL {:.0} % of the time: a GIL-bound run cannot beat {GIL_BOUND_MAX_SPEEDUP:.1}× its 1-worker run",
                 hold * 100.0
             ),
         ));
@@ -209,10 +211,22 @@ pub fn worker_split(run: &RunRecord) -> Option<(f64, f64)> {
     ))
 }
 
-/// The mean share of time a run's workers held a GIL (exact reader).
-pub fn gil_hold(run: &RunRecord) -> Option<f64> {
+/// The share of time the one GIL a run's workers share was held by them:
+/// the sum of their hold fractions (exact reader), at most 1; `None` in
+/// modes without one shared GIL (ft, subinterp, process) or unread.
+pub fn shared_gil_hold(run: &RunRecord) -> Option<f64> {
+    if !matches!(run.spec().mode, Mode::Gil | Mode::FtGil) {
+        return None;
+    }
     let h: Vec<f64> = worker_gil(run).iter().filter_map(|g| g.hold).collect();
-    (!h.is_empty()).then(|| h.iter().sum::<f64>() / h.len() as f64)
+    (!h.is_empty()).then(|| h.iter().sum::<f64>().min(1.0))
+}
+
+/// The same from a point's mean hold per worker.
+pub fn shared_gil_hold_of(mode: Mode, workers: usize, mean_hold: Option<f64>) -> Option<f64> {
+    matches!(mode, Mode::Gil | Mode::FtGil)
+        .then_some(mean_hold?)
+        .map(|h| (h * workers as f64).min(1.0))
 }
 
 /// The verdicts one run earns on its own: *contended*, and *implausible*
@@ -251,7 +265,7 @@ pub fn comparison_verdicts(
     if let Some(s) = speedup {
         push(
             &mut out,
-            implausible_speedup(run.spec().workers, s, gil_hold(run), None),
+            implausible_speedup(run.spec().workers, s, shared_gil_hold(run), None),
         );
     }
     out
@@ -318,6 +332,9 @@ mod tests {
         let v = implausible_speedup(2, 2.02, Some(0.95), None).expect("implausible");
         assert!(v.reason.contains("2.02×"), "{}", v.reason);
         assert!(v.reason.contains("95 %"), "{}", v.reason);
+        // Two gil workers holding 49 % each: the GIL was busy 98 %.
+        assert_eq!(shared_gil_hold_of(Mode::Gil, 2, Some(0.49)), Some(0.98));
+        assert_eq!(shared_gil_hold_of(Mode::Subinterp, 2, Some(0.49)), None);
         assert_eq!(implausible_speedup(2, 1.05, Some(0.95), None), None);
         // Not GIL-bound: 1.9× on 2 workers is fine.
         assert_eq!(implausible_speedup(2, 1.9, Some(0.5), None), None);

@@ -248,7 +248,12 @@ pub fn aggregate<R: AsRef<RunRecord>>(runs: &[R]) -> Aggregate {
                     .fold(None, |a: Option<f64>, r| Some(a.map_or(r, |a| a.max(r))));
                 verdict::push(
                     &mut p.verdicts,
-                    verdict::implausible_speedup(p.workers, s, p.gil_hold, rel),
+                    verdict::implausible_speedup(
+                        p.workers,
+                        s,
+                        verdict::shared_gil_hold_of(p.mode, p.workers, p.gil_hold),
+                        rel,
+                    ),
                 );
             }
         }
