@@ -165,10 +165,12 @@ fn load_of(run: &RunRecord) -> Load {
     run.load_track().load().unwrap()
 }
 
-/// Two busy processes start 0.3 s into an ft ×2 run, spin 1.5 s, are
+/// Two busy processes start 0.3 s into an ft ×2 run, spin 2.5 s, are
 /// stopped (so a load reading sees their final counters) and killed
 /// before the run ends: the recorded "other processes" CPU must be their
-/// rusage (plus what else the machine ran, measured independently), the
+/// rusage plus what else the machine ran (the background: /proc/stat's
+/// busy time minus the run's, this process's and the busy processes'
+/// rusage — exactly their rusage when the machine is quiet), the
 /// run marked contended with their share, and `gsbusy` named.
 #[test]
 fn a_run_under_load_is_contended_and_others_match_rusage() {
@@ -180,14 +182,14 @@ fn a_run_under_load_is_contended_and_others_match_rusage() {
         let mut proc_secs = None;
         let machine0 = machine_busy_secs();
         let self0 = self_cpu_secs();
-        let n = ["1500000", "2200000", "3000000"][attempt - 1];
+        let n = ["2200000", "3000000", "4000000"][attempt - 1];
         let run = run_with(&spec(Mode::Ft, 2, "primes", &[("n", n)]), |since| {
             let Some(t) = since else { return };
             if busy.pids.is_empty() && proc_secs.is_none() && t >= Duration::from_millis(300) {
                 busy.start(2);
             } else if !busy.pids.is_empty()
                 && stopped_at.is_none()
-                && t >= Duration::from_millis(1800)
+                && t >= Duration::from_millis(2800)
             {
                 busy.signal(libc::SIGSTOP);
                 stopped_at = Some(t);
@@ -228,20 +230,34 @@ fn a_run_under_load_is_contended_and_others_match_rusage() {
             ));
             continue;
         }
-        if background > 0.25 * busy_secs {
-            log.push(format!("{detail} — the machine was busy with other work"));
-            continue;
-        }
-        let truth = busy_secs + background;
-        assert!(
-            (other - truth).abs() <= 0.10 * truth,
-            "recorded other-processes CPU {other:.3} s vs {truth:.3} s (busy rusage {busy_secs:.3} + background {background:.3}): {detail}"
-        );
+        // Whatever else ran: the busy processes are named with their
+        // rusage, and "other" is them plus the background.
         let named = named.unwrap_or_else(|| panic!("gsbusy not among the busiest: {detail}"));
         assert!(
             (named - busy_secs).abs() <= 0.10 * busy_secs,
             "gsbusy named with {named:.3} s vs rusage {busy_secs:.3} s: {detail}"
         );
+        let truth = busy_secs + background;
+        assert!(
+            (other - truth).abs() <= 0.10 * truth,
+            "recorded other-processes CPU {other:.3} s vs {truth:.3} s (busy rusage {busy_secs:.3} + background {background:.3}): {detail}"
+        );
+        if background > 0.5 * busy_secs {
+            // The machine is shared: when other work outweighs the busy
+            // processes, the attempt does not show that their CPU is what
+            // lands in "other".
+            log.push(format!(
+                "{detail} — the machine was busy with other work (background over half the busy processes' CPU)"
+            ));
+            continue;
+        }
+        if background <= 0.05 * busy_secs {
+            // A quiet machine: "other processes" is the busy processes.
+            assert!(
+                (other - busy_secs).abs() <= 0.10 * busy_secs,
+                "recorded other-processes CPU {other:.3} s vs the busy processes' rusage {busy_secs:.3} s: {detail}"
+            );
+        }
         let contended = verdicts
             .iter()
             .find(|v| v.kind == VerdictKind::Contended)

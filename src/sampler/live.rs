@@ -252,12 +252,19 @@ struct State {
     prev: FxHashMap<TaskId, Prev>,
     last_smaps: Option<LastSmaps>,
     load: LoadScanner,
+    /// When the last load reading was taken.
+    last_load_ns: Option<u64>,
     n: u64,
 }
 
 /// The machine-wide load reading (`LoadSample`: what else ran) is taken
-/// this many times a second, in the first sample and in every poked one.
+/// this many times a second, in the first sample and when a worker
+/// finishes (see [`LOAD_POKE_MIN_GAP_NS`]).
 pub const LOAD_HZ: f64 = 1.0;
+/// A `Poke::Now` (a worker finished) takes a load reading only if the last
+/// one is at least this old (64 workers finishing together poke 64 times);
+/// the baseline poke takes none.
+pub const LOAD_POKE_MIN_GAP_NS: u64 = 20_000_000;
 
 impl State {
     fn new(root: Pid) -> Self {
@@ -271,6 +278,7 @@ impl State {
             prev: FxHashMap::default(),
             last_smaps: None,
             load: LoadScanner::new(),
+            last_load_ns: None,
             n: 0,
         }
     }
@@ -333,7 +341,12 @@ impl State {
             return None;
         }
         let load_due = (n + 3).is_multiple_of(config.every(LOAD_HZ));
-        let load = (cpu_read && (n == 0 || poke.is_some() || load_due)).then(|| {
+        let poked = poke == Some(Poke::Now)
+            && self
+                .last_load_ns
+                .is_none_or(|last| t_ns.saturating_sub(last) >= LOAD_POKE_MIN_GAP_NS);
+        let load = (cpu_read && (n == 0 || poked || load_due)).then(|| {
+            self.last_load_ns = Some(t_ns);
             let set = &self.set;
             let pids: Vec<Pid> = set.pids().collect();
             self.load
