@@ -254,6 +254,26 @@ mod tests {
     }
 
     #[test]
+    fn run_files_from_before_load_readings_still_load() {
+        use crate::interp::Mode;
+        use crate::store::RunRecord;
+        use crate::store::fixtures::{Synth, interpreter};
+        let run = Synth::new(Mode::Gil, 2).build(&interpreter("3.13", "3.13.5", false));
+        let mut v = serde_json::to_value(&run).expect("serialises");
+        let obj = v.as_object_mut().expect("an object");
+        assert!(obj.remove("load").is_some());
+        if let Some(summary) = obj.get_mut("summary").and_then(|s| s.as_object_mut()) {
+            for key in ["load", "load_missing", "verdicts"] {
+                summary.remove(key);
+            }
+        }
+        let old: RunRecord = serde_json::from_value(v).expect("an older file loads");
+        assert_eq!(old.load_track().readings(), 0);
+        let why = old.load_track().load().expect_err("nothing to say");
+        assert!(why.contains("no machine load readings"), "{why}");
+    }
+
+    #[test]
     fn a_tree_that_could_not_be_read_leaves_others_missing() {
         let mut t = LoadTrack::default();
         t.eat(0, reading(100.0, 0.0, 1.0, 0.0));
