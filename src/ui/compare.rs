@@ -263,13 +263,13 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                         "items/s",
                         "speedup",
                         "efficiency",
+                        "verdict",
+                        "point (median ± spread)",
                         "CPU cores",
                         "peak RSS MiB",
                         "overhead MiB",
                         "GIL wait",
                         "checksum",
-                        "point (median ± spread)",
-                        "verdict",
                         "status",
                         "",
                     ] {
@@ -317,19 +317,6 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                         ui.label(t(opt(row.items_per_s, human)));
                         ui.label(t(opt(row.speedup, |v| format!("{v:.2}×"))));
                         ui.label(t(opt(row.efficiency, |v| format!("{:.0} %", v * 100.0))));
-                        ui.label(t(opt(row.cpu_cores, |v| format!("{v:.2}"))));
-                        ui.label(t(opt(row.peak_rss_mib, |v| format!("{v:.1}"))));
-                        ui.label(t(opt(row.overhead_mib, |v| format!("{v:+.1}"))));
-                        ui.label(t(opt(row.gil_wait, |v| format!("{:.0} %", v * 100.0))));
-                        ui.label(match row.checksum_ok {
-                            Some(true) => {
-                                RichText::new("✓").color(Color32::from_rgb(0x2e, 0xa0, 0x43))
-                            }
-                            Some(false) => RichText::new("✗ differs")
-                                .color(Color32::from_rgb(0xd6, 0x45, 0x45)),
-                            None => RichText::new("—"),
-                        });
-                        ui.label(t(row.point_text()));
                         if dim {
                             let mut kinds: Vec<_> = row.verdicts.iter().map(|v| v.kind).collect();
                             kinds.sort();
@@ -343,6 +330,19 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                         } else {
                             ui.label("");
                         }
+                        ui.label(t(row.point_text()));
+                        ui.label(t(opt(row.cpu_cores, |v| format!("{v:.2}"))));
+                        ui.label(t(opt(row.peak_rss_mib, |v| format!("{v:.1}"))));
+                        ui.label(t(opt(row.overhead_mib, |v| format!("{v:+.1}"))));
+                        ui.label(t(opt(row.gil_wait, |v| format!("{:.0} %", v * 100.0))));
+                        ui.label(match row.checksum_ok {
+                            Some(true) => {
+                                RichText::new("✓").color(Color32::from_rgb(0x2e, 0xa0, 0x43))
+                            }
+                            Some(false) => RichText::new("✗ differs")
+                                .color(Color32::from_rgb(0xd6, 0x45, 0x45)),
+                            None => RichText::new("—"),
+                        });
                         let failed = row.status != "ok" && row.status != "running";
                         ui.label(if failed {
                             RichText::new(&row.status).color(Color32::from_rgb(0xd6, 0x45, 0x45))
