@@ -330,7 +330,13 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                         } else {
                             ui.label("");
                         }
-                        ui.label(t(row.point_text()));
+                        let point = ui.label(t(row.point_text()));
+                        if let Some(sp) = row.point {
+                            point.on_hover_text(format!(
+                                "time of the completed repeats of this interpreter, mode, workers, workload and params: {}",
+                                sp.text(|v| format!("{v:.3} s"))
+                            ));
+                        }
                         ui.label(t(opt(row.cpu_cores, |v| format!("{v:.2}"))));
                         ui.label(t(opt(row.peak_rss_mib, |v| format!("{v:.1}"))));
                         ui.label(t(opt(row.overhead_mib, |v| format!("{v:+.1}"))));
