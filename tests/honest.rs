@@ -357,7 +357,7 @@ fn a_quiet_run_has_no_label() {
             return;
         }
         log.push(detail);
-        std::thread::sleep(Duration::from_secs(2));
+        std::thread::sleep(Duration::from_secs(5));
     }
     panic!(
         "every attempt was labelled (the machine never went quiet?):\n{}",
