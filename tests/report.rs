@@ -119,6 +119,8 @@ fn get<'a>(row: &'a [(String, String)], header: &str) -> &'a str {
 /// A number as the table prints it ("1,234", "1.500×", "93.2 %"), `None`
 /// for "–"; with its resolution (half a unit in the last digit).
 fn parse(cell: &str) -> Option<(f64, f64)> {
+    // "0.1010 ± 16.4 %" and "1.554× (1.13–2.02)": the median comes first.
+    let cell = cell.split(" ±").next().unwrap().split(" (").next().unwrap();
     let clean: String = cell
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
@@ -178,9 +180,9 @@ fn report_numbers_are_those_of_the_run_files() {
             f => format!("{} + {f} failed", p.runs),
         };
         assert_eq!(get(row, "runs"), runs);
-        assert_cell(row, "median s", p.median_elapsed_secs);
+        assert_cell(row, "median s ± spread", p.median_elapsed_secs);
         assert_cell(row, "items/s", p.median_items_per_sec);
-        assert_cell(row, "speedup", p.speedup);
+        assert_cell(row, "speedup (min–max)", p.speedup);
         assert_cell(row, "efficiency", p.efficiency.map(|e| e * 100.0));
         assert_cell(row, "vs GIL 1-worker", p.speedup_vs_gil);
         assert_cell(row, "cores used", p.median_thread_cores);
@@ -208,7 +210,7 @@ fn report_numbers_are_those_of_the_run_files() {
         .find(|r| get(r, "mode") == "ft" && get(r, "workers") == "2")
         .unwrap();
     assert_eq!(get(ft2, "runs"), "0 + 1 failed");
-    assert_eq!(get(ft2, "speedup"), "–");
+    assert_eq!(get(ft2, "speedup (min–max)"), "–");
     assert!(md.contains("ValueError: chunk three is cursed"), "{md}");
 
     // Overhead, machine, interpreters, command.
@@ -440,4 +442,86 @@ fn a_newer_or_corrupt_sweep_file_is_named() {
 fn a_directory_without_a_sweep_is_refused() {
     let remove = |d: &Path| std::fs::remove_file(d.join("sweep.json")).unwrap();
     refused(remove, "sweep.json", "gilscope sweep");
+}
+
+/// A sweep with `--repeat 3`: every point of report.md shows `median ±
+/// spread` with its 3 runs, the speedup its range, and the speedup chart
+/// an error bar (cap – stem – cap, one 6-point path in the mode's colour)
+/// per multi-worker point; the sweep's own summary prints the same spread.
+#[test]
+fn repeats_give_spreads_and_error_bars() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("sw");
+    let stdout = run_ok(
+        gilscope()
+            .args(["sweep", "--workload", "primes", "--param", "n=60000"])
+            .args(["--modes", "gil,ft", "--workers", "1,2", "--repeat", "3"])
+            .arg("--out")
+            .arg(&dir),
+    );
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains(" ×")).collect();
+    assert!(!lines.is_empty(), "{stdout}");
+    for l in lines
+        .iter()
+        .filter(|l| l.starts_with("  gil") || l.starts_with("  ft "))
+    {
+        assert!(
+            l.contains(" ± ") && l.contains("(n = 3, min–max"),
+            "{l}\n{stdout}"
+        );
+    }
+    let out = root.path().join("report");
+    let report = Report::load(&dir).unwrap();
+    report.write(&out).unwrap();
+    let md = std::fs::read_to_string(out.join(REPORT_FILE_NAME)).unwrap();
+    let rows = results_table(&md);
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert_eq!(get(row, "runs"), "3", "{row:?}");
+        let median = get(row, "median s ± spread");
+        assert!(median.contains(" ± ") && median.ends_with(" %"), "{row:?}");
+        let p = report
+            .aggregate
+            .points
+            .iter()
+            .find(|p| {
+                p.mode.as_str() == get(row, "mode") && p.workers.to_string() == get(row, "workers")
+            })
+            .unwrap();
+        let sp = p.spread.unwrap();
+        assert_eq!(sp.n, 3);
+        let shown: f64 = median
+            .split(" ± ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(" %")
+            .parse()
+            .unwrap();
+        assert!(
+            (shown - sp.relative() * 50.0).abs() <= 0.05 + 1e-9,
+            "{median} vs {sp:?}"
+        );
+        assert!(get(row, "speedup (min–max)").contains('–'), "{row:?}");
+    }
+    assert!(md.contains("## Verdicts"), "{md}");
+    // Error bars in the speedup chart.
+    let svg = std::fs::read_to_string(out.join(CHARTS_DIR).join("speedup.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    for (mode, c) in MODE_COLOURS
+        .iter()
+        .filter(|(m, _)| ["gil", "ft"].contains(m))
+    {
+        let bars = doc
+            .descendants()
+            .filter(|n| {
+                n.has_tag_name("polyline") && n.attribute("stroke") == Some(hex(*c).as_str())
+            })
+            .filter(|n| {
+                let pts: Vec<&str> = n.attribute("points").unwrap().split_whitespace().collect();
+                // Cap, stem, cap: x of points 2 and 3 equal (the stem).
+                pts.len() == 6 && pts[2].split(',').next() == pts[3].split(',').next()
+            })
+            .count();
+        assert!(bars >= 2, "{mode}: {bars} error bars in speedup.svg");
+    }
 }

@@ -135,6 +135,7 @@ fn process_run(interp: &Interpreter, workers: usize) -> RunRecord {
                 uss_bytes: None,
                 processes: 1 + workers as u32,
             }),
+            load: None,
         };
         run.eat_message(RunMessage::Sample(Box::new(sample)));
         // Events of this instant arrive after the sample that saw them.

@@ -175,3 +175,46 @@ fn interrupting_a_sweep_keeps_the_finished_runs() {
     assert!(file.runs.iter().all(|r| r.completed));
     assert_eq!(file.load_runs(&out).unwrap().len(), file.runs.len());
 }
+
+/// `--until-stable P`: each point is repeated until its spread is under P
+/// % or `--max-repeats` is reached; points that never settled are named
+/// in the output and in sweep.json. A bound of 0.001 % cannot be met by
+/// real runs: every point runs to the cap and is named.
+#[test]
+fn until_stable_repeats_to_the_cap_and_names_what_never_settled() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sw");
+    let status = gilscope()
+        .args(["sweep", "--workload", "primes", "--param", "n=30000"])
+        .args(["--modes", "gil", "--workers", "1,2"])
+        .args(["--until-stable", "0.001", "--max-repeats", "3", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let file = SweepFile::load(&out).unwrap();
+    assert_eq!(file.plan.until_stable_pct, Some(0.001));
+    // gil ×1, gil ×2 and the ft / ft-gil overhead points, 3 runs each.
+    let points = 2 + file.plan.overhead_modes.len();
+    assert_eq!(file.runs.len(), 3 * points, "{:?}", file.runs);
+    assert_eq!(file.unsettled.len(), points, "{:?}", file.unsettled);
+    assert!(
+        stdout.contains("never settled under 0.001 % spread"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("gil ×2: spread "), "{stdout}");
+    // Repeats are outermost: the third round comes after both others.
+    let rounds: Vec<usize> = file.runs.iter().map(|r| r.repeat).collect();
+    assert!(rounds.windows(2).all(|w| w[0] <= w[1]), "{rounds:?}");
+    // Every run says what else ran.
+    assert!(
+        file.runs.iter().all(|r| r.load.is_some()),
+        "{:?}",
+        file.runs
+    );
+}

@@ -300,3 +300,48 @@ fn sweep_fills_the_scaling_chart() {
     h.run_steps(3);
     assert!(h.state().race.is_none());
 }
+
+/// Repeats: the setup's Repeats field runs every (mode, workers) that many
+/// times, repeats outermost; Compare groups them into one point with its
+/// spread, and the scaling chart draws an error bar for it.
+#[test]
+fn repeats_group_into_points_with_error_bars() {
+    let mut h = harness_with_catalog();
+    assert!(h.query_by_label("Repeats").is_some());
+    set(&mut h, |a| {
+        only_modes(a, &[Mode::Gil]);
+        a.setup.workers = 2;
+        a.setup.repeat = 3;
+        a.setup.params = vec![
+            ("n".into(), "30000".into()),
+            ("chunk".into(), "2000".into()),
+        ];
+    });
+    h.get_by_label("Sweep").click();
+    h.run_steps(2);
+    assert_eq!(h.state().sweep.as_ref().map(|s| s.total), Some(6));
+    step_until(&mut h, "the sweep", Duration::from_secs(240), |a| !a.busy());
+    let app = h.state();
+    let order: Vec<usize> = app.runs.iter().map(|e| e.record.spec().workers).collect();
+    assert_eq!(order, vec![1, 2, 1, 2, 1, 2], "repeats outermost");
+    set(&mut h, |a| a.view = View::Compare);
+    let app = h.state();
+    let agg = app.compare_cache.agg.as_ref().unwrap();
+    let series = gilscope::ui::compare::scaling_series(&agg.points);
+    let two = series
+        .iter()
+        .flat_map(|s| &s.points)
+        .find(|p| p.workers == 2)
+        .unwrap();
+    assert_eq!(two.runs, 3);
+    let [lo, hi] = two.range.expect("an error bar from 3 repeats");
+    assert!(lo <= two.speedup && two.speedup <= hi, "{two:?}");
+    assert!(h.query_by_label("bars: min–max of the repeats").is_some());
+    assert!(h.query_by_label("point (median ± spread)").is_some());
+    let rows = &h.state().compare_cache.rows;
+    assert!(
+        rows.iter().all(|r| r.point_text().ends_with("(n = 3)")),
+        "{:?}",
+        rows.iter().map(|r| r.point_text()).collect::<Vec<_>>()
+    );
+}

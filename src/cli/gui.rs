@@ -20,6 +20,10 @@ pub struct GuiArgs {
     /// Worker counts of that sweep, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     pub workers: Vec<usize>,
+    /// With --sweep: runs per (mode, workers), repeats outermost; the
+    /// compare view shows their median and spread.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
     /// Workload parameter of that sweep, repeatable: --param n=200000.
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = super::run::parse_param)]
     pub params: Vec<(String, String)>,
@@ -87,11 +91,15 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<ExitCode> {
         if args.workers.contains(&0) {
             anyhow::bail!("--workers: worker counts start at 1");
         }
+        if args.repeat == 0 {
+            anyhow::bail!("--repeat: at least 1 run per point");
+        }
         options.auto_sweep = Some(AutoSweep {
             workload: workload.clone(),
             params: args.params.clone(),
             modes,
             workers: args.workers.clone(),
+            repeat: args.repeat,
         });
     } else if (args.screenshots.is_some() || args.quit_when_done) && args.open.is_empty() {
         anyhow::bail!("--screenshots and --quit-when-done need --sweep WORKLOAD or --open PATH");

@@ -296,6 +296,22 @@ pub fn summary_text(run: &RunRecord) -> String {
             ),
         },
     );
+    row(
+        "what else",
+        match run.load_track().load() {
+            Ok(load) => load.line(),
+            Err(why) => format!("not measured: {why}"),
+        },
+    );
+    let verdicts = crate::store::verdict::run_verdicts(run);
+    row(
+        "verdict",
+        if verdicts.is_empty() {
+            "no label (not contended, 1-worker run not slowed)".to_string()
+        } else {
+            crate::store::verdict::text(&verdicts)
+        },
+    );
     let sampler = sampler_use(run);
     if sampler.samples > 0 {
         let behind = if sampler.missed_ticks > 0 {

@@ -28,9 +28,18 @@ pub struct SweepArgs {
     /// Interpreters by name, comma-separated; each mode uses the first that can run it.
     #[arg(long, value_delimiter = ',')]
     pub interp: Vec<String>,
-    /// Runs per point; reports take the median.
+    /// Runs per point; reports take the median and show the spread.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
+    /// After --repeat rounds (at least 2), repeat each point whose times
+    /// spread (max − min over the median) by more than P % until it does
+    /// not or --max-repeats is reached; the points that never settled are
+    /// named at the end and in sweep.json.
+    #[arg(long, value_name = "P")]
+    pub until_stable: Option<f64>,
+    /// The most runs of one point with --until-stable.
+    #[arg(long, value_name = "N", default_value_t = crate::sweep::runner::DEFAULT_MAX_REPEATS)]
+    pub max_repeats: usize,
     /// Directory for the run files and sweep.json (must not hold a sweep yet).
     #[arg(long)]
     pub out: PathBuf,
@@ -87,6 +96,17 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     if workers.contains(&0) || args.repeat == 0 || args.timeout.is_nan() || args.timeout <= 0.0 {
         return usage("--workers must be ≥ 1, --repeat ≥ 1 and --timeout > 0".into());
     }
+    if let Some(p) = args.until_stable
+        && (!p.is_finite() || p <= 0.0 || args.max_repeats < 2)
+    {
+        return usage("--until-stable takes a percentage > 0 and --max-repeats must be ≥ 2".into());
+    }
+    // A spread needs two runs.
+    let repeat = if args.until_stable.is_some() {
+        args.repeat.max(2).min(args.max_repeats)
+    } else {
+        args.repeat
+    };
     if args.out.join(SWEEP_FILE_NAME).exists() {
         return usage(format!(
             "{} already holds a sweep; choose another --out (or `gilscope report {}` to see it)",
@@ -102,15 +122,17 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(msg) => return usage(msg),
     };
-    let plan = make_plan(
+    let mut plan = make_plan(
         &args.workload,
         &args.params,
         &modes,
         &workers,
-        args.repeat,
+        repeat,
         &chosen,
         &found,
     );
+    plan.until_stable_pct = args.until_stable;
+    plan.max_repeats = args.until_stable.map(|_| args.max_repeats);
     let total = runs_of(&plan).len();
     std::fs::create_dir_all(&args.out)?;
     println!("sweep: {} runs into {}", total, args.out.display());
@@ -148,8 +170,10 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
                 mode,
                 workers,
                 repeat,
+                total,
                 ..
             } => {
+                bar.set_length(total as u64);
                 bar.set_message(format!("{mode} ×{workers} (repeat {})", repeat + 1));
             }
             SweepEvent::RunFinished {
@@ -170,10 +194,15 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let records = file.load_runs(&args.out)?;
     let agg = aggregate(&records);
+    let planned = if file.runs.len() > total {
+        format!("{total} planned + {} until stable", file.runs.len() - total)
+    } else {
+        total.to_string()
+    };
     println!(
         "{} of {} runs done{}{}; checksums {}",
         file.runs.len(),
-        total,
+        planned,
         if failures > 0 {
             format!(", {failures} failed")
         } else {
@@ -191,15 +220,38 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         }
     );
     for p in &agg.points {
+        let time = p
+            .spread
+            .map_or("-".into(), |s| s.text(|v| format!("{v:.3} s")));
+        let speedup = match (p.speedup, p.speedup_range) {
+            (Some(s), Some([lo, hi])) => format!("{s:.2}x ({lo:.2}–{hi:.2})"),
+            (Some(s), None) => format!("{s:.2}x"),
+            (None, _) => "-".into(),
+        };
         println!(
-            "  {:<9} {:<7} ×{:<3} median {:>8} s  speedup {}",
+            "  {:<9} {:<7} ×{:<3} {time}  speedup {speedup}{}",
             p.mode.as_str(),
             p.interpreter,
             p.workers,
-            p.median_elapsed_secs
-                .map_or("-".into(), |s| format!("{s:.3}")),
-            p.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
+            if p.verdicts.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", crate::store::verdict::labels(&p.verdicts))
+            }
         );
+        for v in &p.verdicts {
+            println!("      {}: {}", v.kind.label(), v.reason);
+        }
+    }
+    if let Some(pct) = file.plan.until_stable_pct {
+        if file.unsettled.is_empty() {
+            println!("  every point settled under {pct} % spread");
+        } else {
+            println!("  never settled under {pct} % spread:");
+            for u in &file.unsettled {
+                println!("    {u}");
+            }
+        }
     }
     if let Some(pct) = agg.overhead.ft_overhead_pct {
         println!(

@@ -3,13 +3,14 @@
 
 use super::axis::Ticked;
 use super::frame::{
-    DrawResult, LegendEntry, Swatch, draw_marker, err, frame, house_builder, house_mesh,
+    DrawResult, LegendEntry, Swatch, draw_marker, err, frame, house_builder, house_mesh, label,
 };
 use super::series::ChartData;
-use super::style::{IDEAL, LINE_PX};
+use super::style::{IDEAL, INK, LINE_PX, MARKER_PX, VALUE_PX, text, tint};
 use crate::sweep::Point;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::VPos;
 
 /// Which line chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,25 @@ impl LineChart {
             LineChart::Speedup => p.speedup,
             LineChart::Efficiency => p.efficiency.map(|e| e * 100.0),
             LineChart::Throughput => p.median_items_per_sec,
+        }
+    }
+
+    /// The error bar of a point: its repeats' min–max (`None` for one
+    /// run).
+    pub fn range(self, p: &Point) -> Option<(f64, f64)> {
+        let [lo, hi] = p.speedup_range?;
+        match self {
+            LineChart::Speedup => Some((lo, hi)),
+            LineChart::Efficiency => {
+                let w = p.workers as f64 / 100.0;
+                Some((lo / w, hi / w))
+            }
+            LineChart::Throughput => {
+                let ips = p.median_items_per_sec?;
+                let s = p.spread?;
+                (s.min > 0.0 && s.max > 0.0)
+                    .then(|| (ips * s.median / s.max, ips * s.median / s.min))
+            }
         }
     }
 
@@ -127,7 +147,12 @@ pub fn draw<DB: DrawingBackend>(
     let y_max_data = data
         .series
         .iter()
-        .flat_map(|s| s.points.iter().filter_map(|p| kind.value(p)))
+        .flat_map(|s| {
+            s.points.iter().filter_map(|p| {
+                let v = kind.value(p)?;
+                Some(kind.range(p).map_or(v, |(_, hi)| v.max(hi)))
+            })
+        })
         .filter(|v| v.is_finite())
         .fold(0.0_f64, f64::max);
     let y_max_ideal = kind.ideal(hi).unwrap_or(0.0);
@@ -173,12 +198,60 @@ pub fn draw<DB: DrawingBackend>(
                 .map_err(err)?;
         }
         let area = chart.plotting_area();
+        // Error bars (min–max of the repeats): one path each, cap – stem –
+        // cap, in the series' colour.
+        for p in &s.points {
+            let (Some(_), Some((lo, hi))) = (kind.value(p), kind.range(p)) else {
+                continue;
+            };
+            if !(lo.is_finite() && hi.is_finite()) {
+                continue;
+            }
+            let x = p.workers as f64;
+            let (px, top) = area.map_coordinate(&(x, hi));
+            let (_, bottom) = area.map_coordinate(&(x, lo));
+            let c = ERROR_CAP_PX;
+            root.draw(&PathElement::new(
+                vec![
+                    (px - c, top),
+                    (px + c, top),
+                    (px, top),
+                    (px, bottom),
+                    (px - c, bottom),
+                    (px + c, bottom),
+                ],
+                s.color.stroke_width(ERROR_BAR_PX),
+            ))
+            .map_err(err)?;
+        }
         for &(x, y) in segments.iter().flatten() {
-            draw_marker(root, area.map_coordinate(&(x, y)), s.marker, s.color)?;
+            let flagged = s
+                .at(x.round() as usize)
+                .is_some_and(|p| !p.verdicts.is_empty());
+            let at = area.map_coordinate(&(x, y));
+            if flagged {
+                // Dimmed and marked, never dropped.
+                draw_marker(root, at, s.marker, tint(s.color, FLAGGED_TINT))?;
+                label(
+                    root,
+                    "!",
+                    (at.0 + 2 * MARKER_PX, at.1 - MARKER_PX),
+                    text(VALUE_PX * 1.3, INK),
+                    VPos::Center,
+                )?;
+            } else {
+                draw_marker(root, at, s.marker, s.color)?;
+            }
         }
     }
     Ok(())
 }
+
+/// Half the width of an error bar's caps, and its stroke.
+const ERROR_CAP_PX: i32 = 12;
+const ERROR_BAR_PX: u32 = 3;
+/// A flagged point's marker is its colour this far towards white.
+pub const FLAGGED_TINT: f64 = 0.55;
 
 #[cfg(test)]
 mod tests {

@@ -8,21 +8,23 @@ use crate::sweep::Point;
 use std::fmt::Write;
 
 /// The columns of the results table.
-pub const TABLE_HEADER: [&str; 14] = [
+pub const TABLE_HEADER: [&str; 16] = [
     "mode",
     "interpreter",
     "workers",
     "runs",
-    "median s",
+    "median s ± spread",
     "items/s",
-    "speedup",
+    "speedup (min–max)",
     "efficiency",
     "vs GIL 1-worker",
     "cores used",
     "overhead MiB",
     "running / blocked %",
     "GIL hold / wait %",
+    "other cores",
     "checksum",
+    "verdict",
 ];
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -66,14 +68,34 @@ pub fn point_row(p: &Point, reference: Option<&str>) -> Vec<String> {
         (Some(c), _) if reference.is_none_or(|r| r == c) => "✓".to_string(),
         _ => "✗".to_string(),
     };
+    let median = or_missing(p.median_elapsed_secs, |s| match p.spread {
+        Some(sp) if sp.n >= 2 => format!("{s:.4} ± {:.1} %", sp.relative() * 50.0),
+        _ => format!("{s:.4}"),
+    });
+    let speedup = or_missing(p.speedup, |s| match p.speedup_range {
+        Some([lo, hi]) => format!("{s:.3}× ({lo:.2}–{hi:.2})"),
+        None => format!("{s:.3}×"),
+    });
+    let verdict = if p.verdicts.is_empty() {
+        String::new()
+    } else {
+        let mut kinds: Vec<_> = p.verdicts.iter().map(|v| v.kind).collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds
+            .iter()
+            .map(|k| k.mark())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     vec![
         p.mode.to_string(),
         cell(&p.interpreter),
         p.workers.to_string(),
         runs,
-        or_missing(p.median_elapsed_secs, |s| format!("{s:.4}")),
+        median,
         or_missing(p.median_items_per_sec, grouped),
-        or_missing(p.speedup, |s| format!("{s:.3}×")),
+        speedup,
         or_missing(p.efficiency, |e| format!("{:.1} %", e * 100.0)),
         or_missing(p.speedup_vs_gil, |s| format!("{s:.3}×")),
         or_missing(p.median_thread_cores, |c| format!("{c:.2}")),
@@ -83,7 +105,9 @@ pub fn point_row(p: &Point, reference: Option<&str>) -> Vec<String> {
             (Some(h), Some(w)) => format!("{:.0} / {:.0}", h * 100.0, w * 100.0),
             _ => MISSING.to_string(),
         },
+        or_missing(p.median_other_cores, |c| format!("{c:.2}")),
         checksum,
+        verdict,
     ]
 }
 
@@ -132,6 +156,7 @@ pub fn report_md(report: &Report) -> String {
     interpreters(&mut out, report);
     reproduce(&mut out, report);
     results(&mut out, report);
+    verdicts(&mut out, report);
     overhead(&mut out, report);
     failures(&mut out, report);
     charts(&mut out);
@@ -208,8 +233,10 @@ fn results(out: &mut String, report: &Report) {
     out.push_str("## Results\n\n");
     table(out, &TABLE_HEADER, &rows);
     out.push_str(
-        "*median s*: the workload's own elapsed time, median over completed runs. \
-         *speedup*: against the same mode's 1-worker point on the same interpreter; \
+        "*median s ± spread*: the workload's own elapsed time, median over completed runs \
+         (*runs*: how many; ± half their min–max range as a share of the median). \
+         *speedup*: against the same mode's 1-worker point on the same interpreter \
+         (in brackets: what the point's fastest and slowest runs give); \
          *efficiency* = speedup / workers; *vs GIL 1-worker*: against the 1-worker `gil` point \
          on the default build. *cores used*: mean cores busy with the run's threads. \
          *overhead MiB*: peak RSS minus the RSS before workers started. \
@@ -217,7 +244,9 @@ fn results(out: &mut String, report: &Report) {
          (GIL, locks, I/O); the rest waited for a core. \
          *GIL hold / wait %*: mean share of worker time holding a GIL / waiting for one, \
          read from the interpreter's memory (CPython 3.13+; — where it could not be read). \
-         *checksum*: ✓ when the point's runs computed the sweep's reference result.\n\n",
+         *other cores*: mean cores other processes used during its runs (median). \
+         *checksum*: ✓ when the point's runs computed the sweep's reference result. \
+         *verdict*: see Verdicts below.\n\n",
     );
     let missing: Vec<String> = points
         .iter()
@@ -254,6 +283,69 @@ fn results(out: &mut String, report: &Report) {
                 cell(reference.unwrap_or(MISSING))
             );
         }
+    }
+}
+
+fn verdicts(out: &mut String, report: &Report) {
+    use crate::store::verdict as v;
+    out.push_str("## Verdicts\n\n");
+    let _ = writeln!(
+        out,
+        "Every point says how sure it is. A flagged point stays in the table and the charts \
+         (faded, marked `!`); read its number with the reason below.\n\n\
+         * **⚠ contended**: other processes used more than the cores the run left spare plus \
+         {:.0} % of the cores it needed (*other cores*: the machine's busy time minus the run's \
+         process tree minus gilscope itself, in mean cores over the run).\n\
+         * **✗ implausible**: a speedup the run's own measurements do not allow: a mode whose \
+         workers held the GIL ≥ {:.0} % of the time faster than {:.1}× its 1-worker run; an \
+         efficiency above 100 % by more than the spread of the repeats (at least {:.0} %); or a \
+         1-worker baseline whose worker got under {:.2} of a core while it waited for one \
+         (≥ {:.0} % of the time) — speedups against it are inflated.\n\
+         * **≈ noisy**: the repeats' times spread (max − min) by more than {:.0} % of their \
+         median. *median s ± spread*: ± is half that range; the speedup's range is what the \
+         point's fastest and slowest runs give against the baseline's median.\n",
+        v::CONTENDED_SHARE * 100.0,
+        v::GIL_BOUND_HOLD * 100.0,
+        v::GIL_BOUND_MAX_SPEEDUP,
+        v::EFFICIENCY_SLACK * 100.0,
+        v::BASELINE_MIN_CORE,
+        v::BASELINE_MIN_WAITING * 100.0,
+        v::NOISY_SPREAD * 100.0,
+    );
+    let flagged: Vec<&Point> = report
+        .aggregate
+        .points
+        .iter()
+        .filter(|p| !p.verdicts.is_empty())
+        .collect();
+    if flagged.is_empty() {
+        out.push_str("No point was flagged.\n\n");
+    } else {
+        for p in flagged {
+            for verdict in &p.verdicts {
+                let _ = writeln!(
+                    out,
+                    "* `{} ×{}` ({}): **{}**: {}",
+                    p.mode,
+                    p.workers,
+                    cell(&p.interpreter),
+                    verdict.kind.label(),
+                    cell(&verdict.reason)
+                );
+            }
+        }
+        out.push('\n');
+    }
+    if !report.sweep.unsettled.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Never settled** under {} % spread (`--until-stable`):\n",
+            report.sweep.plan.until_stable_pct.unwrap_or(f64::NAN)
+        );
+        for u in &report.sweep.unsettled {
+            let _ = writeln!(out, "* {}", cell(u));
+        }
+        out.push('\n');
     }
 }
 
@@ -343,7 +435,7 @@ mod tests {
         let row = point_row(&failed, Some("abc"));
         assert_eq!(row.len(), TABLE_HEADER.len());
         assert_eq!(row[3], "0 + 1 failed");
-        assert!(row[4..].iter().all(|c| c == MISSING), "{row:?}");
+        assert!(row[4..15].iter().all(|c| c == MISSING), "{row:?}");
         let ok = point(Mode::Gil, "3.13", 2, Some(0.5));
         let row = point_row(&ok, Some("abc"));
         assert_eq!(row[4], "0.5000");
@@ -353,8 +445,20 @@ mod tests {
         assert_eq!(row[10], "6.0");
         assert_eq!(row[11], "70 / 20");
         assert_eq!(row[12], "45 / 40");
-        assert_eq!(row[13], "✓");
-        assert_eq!(point_row(&ok, Some("other"))[13], "✗");
+        assert_eq!(row[14], "✓");
+        assert_eq!(row[15], "");
+        assert_eq!(point_row(&ok, Some("other"))[14], "✗");
+        let mut noisy = ok.clone();
+        noisy.spread = crate::sweep::aggregate::Spread::of(&[0.45, 0.5, 0.55]);
+        noisy.speedup_range = Some([1.8, 2.2]);
+        noisy.verdicts = vec![crate::store::Verdict {
+            kind: crate::store::VerdictKind::Noisy,
+            reason: "spread".into(),
+        }];
+        let row = point_row(&noisy, Some("abc"));
+        assert_eq!(row[4], "0.5000 ± 10.0 %");
+        assert_eq!(row[6], "2.000× (1.80–2.20)");
+        assert_eq!(row[15], "≈ noisy");
     }
 
     #[test]

@@ -144,13 +144,28 @@ impl Report {
         let m = &self.sweep.machine;
         let cpu = m.cpu_model.as_deref().unwrap_or("unknown CPU");
         let repeat = self.sweep.plan.repeat;
-        let median = if repeat > 1 {
-            format!("median of {repeat} runs")
+        let max_runs = self
+            .aggregate
+            .points
+            .iter()
+            .map(|p| p.runs)
+            .max()
+            .unwrap_or(0);
+        let median = if repeat > 1 || max_runs > 1 {
+            format!(
+                "median of {repeat}–{} runs, bars: min–max",
+                max_runs.max(repeat)
+            )
         } else {
             "1 run each".to_string()
         };
+        let flagged = if self.aggregate.points.iter().any(|p| !p.verdicts.is_empty()) {
+            " · faded ! = flagged (report.md: Verdicts)"
+        } else {
+            ""
+        };
         format!(
-            "{cpu}, {} cores · {median} · gilscope {}",
+            "{cpu}, {} cores · {median}{flagged} · gilscope {}",
             m.cores, self.sweep.gilscope
         )
     }

@@ -146,6 +146,12 @@ pub(crate) mod tests {
             gil_missing: None,
             checksum: secs.map(|_| "abc".into()),
             checksums: secs.map(|_| "abc".into()).into_iter().collect(),
+            spread: None,
+            speedup_range: None,
+            median_other_cores: None,
+            contended_runs: 0,
+            verdicts: Vec::new(),
+            worker_running_waiting: None,
         }
     }
 

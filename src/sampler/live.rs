@@ -5,8 +5,8 @@
 use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
 use super::stoppable::{Mailbox, StoppableThread, Woken, request_short_slice};
 use super::{
-    CpuStat, CpuStatReader, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet, core_fractions,
-    read_smaps_rollup, ticks_to_ns,
+    CpuStat, CpuStatReader, LoadScanner, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet,
+    core_fractions, read_smaps_rollup, ticks_to_ns,
 };
 use crossbeam_channel::Sender;
 use rustc_hash::FxHashMap;
@@ -251,8 +251,20 @@ struct State {
     memory: MemoryPass,
     prev: FxHashMap<TaskId, Prev>,
     last_smaps: Option<LastSmaps>,
+    load: LoadScanner,
+    /// When the last load reading was taken.
+    last_load_ns: Option<u64>,
     n: u64,
 }
+
+/// The machine-wide load reading (`LoadSample`: what else ran) is taken
+/// this many times a second, in the first sample and when a worker
+/// finishes (see [`LOAD_POKE_MIN_GAP_NS`]).
+pub const LOAD_HZ: f64 = 1.0;
+/// A `Poke::Now` (a worker finished) takes a load reading only if the last
+/// one is at least this old (64 workers finishing together poke 64 times);
+/// the baseline poke takes none.
+pub const LOAD_POKE_MIN_GAP_NS: u64 = 20_000_000;
 
 impl State {
     fn new(root: Pid) -> Self {
@@ -265,6 +277,8 @@ impl State {
             memory: MemoryPass::default(),
             prev: FxHashMap::default(),
             last_smaps: None,
+            load: LoadScanner::new(),
+            last_load_ns: None,
             n: 0,
         }
     }
@@ -321,11 +335,23 @@ impl State {
             self.prev.remove(gone);
         }
         let threads = self.thread_samples(t_ns);
-        let cores = self.core_samples();
+        let (cores, cpu_read) = self.core_samples();
         let memory = self.memory_sample(smaps, n);
         if threads.is_empty() && memory.is_none() {
             return None;
         }
+        let load_due = (n + 3).is_multiple_of(config.every(LOAD_HZ));
+        let poked = poke == Some(Poke::Now)
+            && self
+                .last_load_ns
+                .is_none_or(|last| t_ns.saturating_sub(last) >= LOAD_POKE_MIN_GAP_NS);
+        let load = (cpu_read && (n == 0 || poked || load_due)).then(|| {
+            self.last_load_ns = Some(t_ns);
+            let set = &self.set;
+            let pids: Vec<Pid> = set.pids().collect();
+            self.load
+                .read(set.root(), &self.cpu_cur, |pid| pids.contains(&pid))
+        });
         Some(Sample {
             t_ns,
             late_ns: 0,
@@ -335,6 +361,7 @@ impl State {
             cores,
             threads,
             memory,
+            load,
         })
     }
 
@@ -391,12 +418,13 @@ impl State {
         out
     }
 
-    fn core_samples(&mut self) -> Vec<CoreSample> {
+    /// The cores' fractions, and whether /proc/stat was read.
+    fn core_samples(&mut self) -> (Vec<CoreSample>, bool) {
         let Some(reader) = &mut self.cpu else {
-            return Vec::new();
+            return (Vec::new(), false);
         };
         if reader.read_into(&mut self.cpu_cur).is_err() {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         let cores = match &self.cpu_prev {
             Some(prev) => core_fractions(prev, &self.cpu_cur)
@@ -422,7 +450,7 @@ impl State {
                 .collect(),
         };
         self.cpu_prev = Some(self.cpu_cur.clone());
-        cores
+        (cores, true)
     }
 
     fn memory_sample(&mut self, smaps: Smaps, n: u64) -> Option<MemorySample> {

@@ -13,6 +13,7 @@ mod cpu;
 mod error;
 mod file;
 pub mod live;
+mod load;
 mod mem;
 mod parse;
 mod reader;
@@ -33,6 +34,7 @@ pub use cpu::{
 pub use error::{ParseError, ProcError};
 pub use file::{ProcFile, read_once};
 pub use live::{Poke, Poker, Sampler, SamplerConfig, SamplerStats, monotonic_ns, thread_cpu_ns};
+pub use load::{LOAD_TOP, LoadSample, LoadScanner, NamedCpu, ProcCpu, parse_proc_cpu};
 pub use mem::{
     SmapsRollup, Statm, StatmPages, StatmReader, parse_smaps_rollup, parse_statm, proc_path,
     read_smaps_rollup, read_statm,

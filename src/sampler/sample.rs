@@ -31,6 +31,11 @@ pub struct Sample {
     pub threads: Vec<ThreadSample>,
     /// Memory of the whole process tree; `None` when it could not be read.
     pub memory: Option<MemorySample>,
+    /// What else ran on the machine (cumulative counters), in the first
+    /// sample, about once a second and in poked samples; `None` in the
+    /// others.
+    #[serde(default)]
+    pub load: Option<super::load::LoadSample>,
 }
 
 /// One core over the interval since the previous sample.

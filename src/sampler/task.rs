@@ -112,18 +112,18 @@ pub struct SchedStat {
 }
 
 /// A stat line split around its comm field.
-struct StatParts<'a> {
+pub(crate) struct StatParts<'a> {
     /// Before `(`: the pid.
-    head: &'a [u8],
+    pub(crate) head: &'a [u8],
     /// Between `(` and the last `)`.
-    comm: &'a [u8],
+    pub(crate) comm: &'a [u8],
     /// After the last `)`: fields 3 onwards.
-    rest: &'a [u8],
+    pub(crate) rest: &'a [u8],
 }
 
 /// Splits a stat line at the comm field. The comm may itself contain spaces
 /// and parentheses, so its end is the LAST `)` in the line.
-fn split_comm(content: &[u8]) -> Result<StatParts<'_>, ParseError> {
+pub(crate) fn split_comm(content: &[u8]) -> Result<StatParts<'_>, ParseError> {
     let open = content
         .iter()
         .position(|&b| b == b'(')

@@ -138,6 +138,7 @@ pub fn sample(t_ns: u64) -> Sample {
         cores: Vec::new(),
         threads: Vec::new(),
         memory: None,
+        load: None,
     }
 }
 

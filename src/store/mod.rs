@@ -13,6 +13,8 @@
 //! * [`compare`](mod@compare): speedup and efficiency against a baseline run.
 //! * [`stall`](mod@stall): no chunk finished for far longer than chunks
 //!   take (the rule, and the tracker the record feeds).
+//! * [`load`]: what else ran — the run's tree, gilscope, other processes.
+//! * [`verdict`]: contended / implausible / noisy, with the reason.
 //! * [`summary`]: a run in one flat struct.
 //!
 //! Column names in a record's series: `core/{cpu}/{busy,user,system}`,
@@ -24,6 +26,7 @@ pub mod compare;
 pub mod file;
 pub mod gil;
 pub mod labels;
+pub mod load;
 pub mod memory;
 pub mod metrics;
 pub mod output;
@@ -31,6 +34,7 @@ pub mod record;
 pub mod series;
 pub mod stall;
 pub mod summary;
+pub mod verdict;
 
 /// Synthetic runs (no processes): for unit tests and the UI benchmark.
 #[doc(hidden)]
@@ -39,8 +43,10 @@ pub mod fixtures;
 pub use compare::{BaselineKind, Comparison, Versus, compare, find_baseline, speedup};
 pub use file::{RUN_FILE_FORMAT, RUN_FILE_VERSION, RunFileError};
 pub use labels::ThreadLabel;
+pub use load::{Load, LoadTrack, NamedLoad};
 pub use memory::{MemoryBaseline, MemoryPeaks};
 pub use record::{RecordLimits, RunRecord, ThreadTrack};
 pub use series::{Bucket, ColumnId, SeriesLimits, TimeSeries};
 pub use stall::{Stall, StallBasis, stall};
 pub use summary::{RunSummary, summarize};
+pub use verdict::{Verdict, VerdictKind};

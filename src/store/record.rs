@@ -7,6 +7,7 @@
 
 use super::gil::GilTrack;
 use super::labels::{Labeler, ThreadLabel};
+use super::load::LoadTrack;
 use super::memory::{MemoryBaseline, MemoryPeaks, MemoryTracker};
 use super::output::{OutputLimits, OutputLog};
 use super::series::{SeriesLimits, TimeSeries};
@@ -101,6 +102,9 @@ pub struct RunRecord {
     /// files from before it).
     #[serde(default)]
     stall: StallTracker,
+    /// What else ran (absent in files from before it).
+    #[serde(default)]
+    load: LoadTrack,
     #[serde(skip)]
     labeler: Labeler,
 }
@@ -141,6 +145,7 @@ impl RunRecord {
             summary: None,
             gil: GilTrack::default(),
             stall: StallTracker::default(),
+            load: LoadTrack::default(),
         }
     }
 
@@ -220,6 +225,9 @@ impl RunRecord {
         stats.total_late_ns = stats.total_late_ns.saturating_add(sample.late_ns);
         stats.max_cost_ns = stats.max_cost_ns.max(sample.cost_ns);
         stats.total_cost_ns = stats.total_cost_ns.saturating_add(sample.cost_ns);
+        if let Some(load) = sample.load {
+            self.load.eat(sample.t_ns, load);
+        }
         let rc = self.run_columns;
         series.set_last(rc.late_ms, sample.late_ns as f32 / 1e6);
         series.set_last(rc.cost_ms, sample.cost_ns as f32 / 1e6);
@@ -362,6 +370,11 @@ impl RunRecord {
     }
 
     /// What the exact GIL reader saw.
+    /// The machine-wide load readings: what else ran.
+    pub fn load_track(&self) -> &LoadTrack {
+        &self.load
+    }
+
     pub fn gil(&self) -> &GilTrack {
         &self.gil
     }

@@ -1,9 +1,11 @@
 //! A run in one flat struct: what a table row, a CLI line or a reader of
 //! the run file wants without recomputing anything.
 
+use super::load::Load;
 use super::metrics::{HarnessCpu, cpu_use, harness_cpu, items_per_sec, memory_use, sampler_use};
 use super::record::RunRecord;
 use super::stall::{Stall, stall};
+use super::verdict::{Verdict, run_verdicts};
 use crate::interp::Mode;
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +53,16 @@ pub struct RunSummary {
     /// files).
     #[serde(default)]
     pub harness_cpu: Option<HarnessCpu>,
+    /// What else ran: the run's tree, gilscope, other processes (absent in
+    /// older files).
+    #[serde(default)]
+    pub load: Option<Load>,
+    /// Why `load` is missing.
+    #[serde(default)]
+    pub load_missing: Option<String>,
+    /// Contended / implausible (as a baseline) — see `store::verdict`.
+    #[serde(default)]
+    pub verdicts: Vec<Verdict>,
 }
 
 /// The summary of `run` as it stands.
@@ -62,6 +74,7 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
     let cpu = cpu_use(run);
     let memory = memory_use(run);
     let sampler = sampler_use(run);
+    let load = run.load_track().load();
     let gil_enabled_at_end = result
         .and_then(|r| r.gil_enabled)
         .or(run.gil_changes().last().map(|g| g.enabled))
@@ -97,5 +110,8 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         max_late_ns: sampler.max_late_ns,
         stall: stall(run, None),
         harness_cpu: Some(harness_cpu(run)),
+        load: load.as_ref().ok().cloned(),
+        load_missing: load.err(),
+        verdicts: run_verdicts(run),
     }
 }

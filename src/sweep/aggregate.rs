@@ -6,6 +6,7 @@
 use crate::interp::Mode;
 use crate::store::RunRecord;
 use crate::store::metrics::{cpu_use, items_per_sec, memory_use, worker_gil, worker_times};
+use crate::store::verdict::{self, Verdict, VerdictKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -52,6 +53,94 @@ pub struct Point {
     /// (see `checksums`) or none completed.
     pub checksum: Option<String>,
     pub checksums: Vec<String>,
+    /// Spread of the completed runs' times (absent in older sweeps).
+    #[serde(default)]
+    pub spread: Option<Spread>,
+    /// The speedup this point's fastest and slowest runs give against the
+    /// baseline's median: the error bar of `speedup`.
+    #[serde(default)]
+    pub speedup_range: Option<[f64; 2]>,
+    /// Cores other processes used during its runs, median over runs.
+    #[serde(default)]
+    pub median_other_cores: Option<f64>,
+    /// Runs marked contended.
+    #[serde(default)]
+    pub contended_runs: usize,
+    /// Contended / implausible / noisy, with the reason (see
+    /// `store::verdict`).
+    #[serde(default)]
+    pub verdicts: Vec<Verdict>,
+    /// The workers' mean running / waiting share, median over runs (for
+    /// the slowed-baseline rule).
+    #[serde(default)]
+    pub worker_running_waiting: Option<[f64; 2]>,
+}
+
+/// How the values of a point's repeats spread.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub n: usize,
+    pub min: f64,
+    pub q1: f64,
+    pub median: f64,
+    pub q3: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// `None` for no finite values.
+    pub fn of(values: &[f64]) -> Option<Self> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        Some(Self {
+            n: v.len(),
+            min: v[0],
+            q1: quantile(&v, 0.25),
+            median: median(v.clone())?,
+            q3: quantile(&v, 0.75),
+            max: v[v.len() - 1],
+        })
+    }
+
+    /// (max − min) / median.
+    pub fn relative(&self) -> f64 {
+        if self.median > 0.0 {
+            (self.max - self.min) / self.median
+        } else {
+            0.0
+        }
+    }
+
+    /// "1.234 s ± 4.1 % (n = 3, min–max 1.20–1.26, IQR 1.22–1.25)" with
+    /// `fmt` for each value; ± is half the min–max range as a share of the
+    /// median (the "spread" of `noisy` and `--until-stable` is the whole
+    /// range).
+    pub fn text(&self, fmt: impl Fn(f64) -> String) -> String {
+        if self.n < 2 {
+            return format!("{} (n = 1, no spread)", fmt(self.median));
+        }
+        format!(
+            "{} ± {:.1} % (n = {}, min–max {}–{}, IQR {}–{})",
+            fmt(self.median),
+            self.relative() * 50.0,
+            self.n,
+            fmt(self.min),
+            fmt(self.max),
+            fmt(self.q1),
+            fmt(self.q3)
+        )
+    }
+}
+
+/// Linear-interpolated quantile of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 /// Single-thread cost of the free-threaded build: its 1-worker time against
@@ -125,10 +214,51 @@ pub fn aggregate<R: AsRef<RunRecord>>(runs: &[R]) -> Aggregate {
         .iter()
         .map(|p| base_of(&points, p.mode, &p.interpreter))
         .collect();
-    for (p, base) in points.iter_mut().zip(bases) {
+    // The 1-worker point's spread and whether it was slowed.
+    let base_points: Vec<Option<(Option<Spread>, Option<Verdict>)>> = points
+        .iter()
+        .map(|p| {
+            points
+                .iter()
+                .find(|b| b.mode == p.mode && b.interpreter == p.interpreter && b.workers == 1)
+                .map(|b| {
+                    let slowed = b
+                        .worker_running_waiting
+                        .and_then(|[r, w]| verdict::slowed_baseline(1, r, w));
+                    (b.spread, slowed)
+                })
+        })
+        .collect();
+    for ((p, base), base_point) in points.iter_mut().zip(bases).zip(base_points) {
         if let (Some(base), Some(t)) = (base, p.median_elapsed_secs) {
             p.speedup = Some(base / t);
             p.efficiency = Some(base / t / p.workers as f64);
+            if let Some(sp) = p.spread
+                && sp.n >= 2
+                && sp.min > 0.0
+            {
+                p.speedup_range = Some([base / sp.max, base / sp.min]);
+            }
+        }
+        if let Some((base_spread, slowed)) = base_point {
+            verdict::push(&mut p.verdicts, slowed);
+            if let Some(s) = p.speedup {
+                let rel = [p.spread, base_spread]
+                    .iter()
+                    .flatten()
+                    .filter(|x| x.n >= 2)
+                    .map(Spread::relative)
+                    .fold(None, |a: Option<f64>, r| Some(a.map_or(r, |a| a.max(r))));
+                verdict::push(
+                    &mut p.verdicts,
+                    verdict::implausible_speedup(
+                        p.workers,
+                        s,
+                        verdict::shared_gil_hold_of(p.mode, p.workers, p.gil_hold),
+                        rel,
+                    ),
+                );
+            }
         }
         if let (Some(base), Some(t)) = (gil_base, p.median_elapsed_secs) {
             p.speedup_vs_gil = Some(base / t);
@@ -201,7 +331,52 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
             )
         })
         .collect();
+    let times: Vec<f64> = done
+        .iter()
+        .filter_map(|r| r.result().map(|x| x.elapsed_s))
+        .collect();
+    let spread = Spread::of(&times);
+    let loads: Vec<f64> = done
+        .iter()
+        .filter_map(|r| r.load_track().load().ok()?.other_cores())
+        .collect();
+    let run_verdicts: Vec<Vec<Verdict>> = done.iter().map(|r| verdict::run_verdicts(r)).collect();
+    let contended: Vec<&Verdict> = run_verdicts
+        .iter()
+        .filter_map(|v| v.iter().find(|v| v.kind == VerdictKind::Contended))
+        .collect();
+    let mut verdicts = Vec::new();
+    if let Some(first) = contended.first() {
+        verdicts.push(Verdict {
+            kind: VerdictKind::Contended,
+            reason: if done.len() == 1 {
+                first.reason.clone()
+            } else {
+                format!(
+                    "{} of {} runs; first: {}",
+                    contended.len(),
+                    done.len(),
+                    first.reason
+                )
+            },
+        });
+    }
+    if let Some(sp) = spread {
+        verdict::push(&mut verdicts, verdict::noisy(sp.n, sp.relative()));
+    }
+    let running_waiting = (!splits.is_empty()).then(|| {
+        [
+            median(splits.iter().map(|s| s.0).collect()).unwrap_or(f64::NAN),
+            median(splits.iter().map(|s| s.1).collect()).unwrap_or(f64::NAN),
+        ]
+    });
     Point {
+        spread,
+        speedup_range: None,
+        median_other_cores: median(loads),
+        contended_runs: contended.len(),
+        verdicts,
+        worker_running_waiting: running_waiting,
         mode,
         interpreter,
         python_version: info.map(|i| i.version.clone()),
@@ -209,11 +384,7 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
         workers,
         runs: done.len(),
         failed: runs.len() - done.len(),
-        median_elapsed_secs: median(
-            done.iter()
-                .filter_map(|r| r.result().map(|x| x.elapsed_s))
-                .collect(),
-        ),
+        median_elapsed_secs: median(times),
         median_items_per_sec: median(done.iter().filter_map(|r| items_per_sec(r)).collect()),
         speedup: None,
         efficiency: None,
@@ -246,7 +417,20 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::{Spread, median};
+
+    #[test]
+    fn spreads() {
+        let s = Spread::of(&[1.0, 1.2, 1.1, f64::NAN]).expect("values");
+        assert_eq!((s.n, s.min, s.median, s.max), (3, 1.0, 1.1, 1.2));
+        assert!((s.q1 - 1.05).abs() < 1e-9 && (s.q3 - 1.15).abs() < 1e-9);
+        assert!((s.relative() - 0.2 / 1.1).abs() < 1e-9);
+        assert_eq!(Spread::of(&[]), None);
+        assert!(
+            s.text(|v| format!("{v:.2} s"))
+                .starts_with("1.10 s ± 9.1 % (n = 3")
+        );
+    }
 
     #[test]
     fn medians() {

@@ -5,7 +5,7 @@
 pub mod aggregate;
 pub mod model;
 
-pub use aggregate::{Aggregate, Point, SingleThreadOverhead, aggregate};
+pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate};
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
 pub mod runner;
 

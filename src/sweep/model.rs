@@ -25,6 +25,13 @@ pub struct SweepPlan {
     /// Extra 1-worker runs for the single-thread overhead (`gil`, `ft`,
     /// `ft-gil` on 1 worker) that the modes above do not already include.
     pub overhead_modes: Vec<Mode>,
+    /// `--until-stable P`: after `repeat` rounds, repeat each point whose
+    /// times spread (max − min over median) by more than P % …
+    #[serde(default)]
+    pub until_stable_pct: Option<f64>,
+    /// … until it has this many runs (`--max-repeats`).
+    #[serde(default)]
+    pub max_repeats: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +66,13 @@ pub struct SweepRunEntry {
     pub completed: bool,
     /// How it ended, in one line.
     pub headline: String,
+    /// What else ran during it (absent in older sweeps or when it could
+    /// not be measured).
+    #[serde(default)]
+    pub load: Option<crate::store::Load>,
+    /// Its own verdicts (contended; implausible as a slowed baseline).
+    #[serde(default)]
+    pub verdicts: Vec<crate::store::Verdict>,
 }
 
 /// `sweep.json`.
@@ -76,6 +90,10 @@ pub struct SweepFile {
     pub runs: Vec<SweepRunEntry>,
     /// True when the sweep was stopped before every run was done.
     pub interrupted: bool,
+    /// With `--until-stable`: the points whose spread never went under
+    /// the bound, in words.
+    #[serde(default)]
+    pub unsettled: Vec<String>,
 }
 
 /// Why a sweep directory could not be read.

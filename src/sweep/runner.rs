@@ -10,7 +10,9 @@ use crate::interp::{Build, Interpreter, Mode};
 use crate::run::{self, RunMessage, RunSpec};
 use crate::sampler::SamplerConfig;
 use crate::store::RunRecord;
+use crate::sweep::aggregate::Spread;
 use crossbeam_channel::{Receiver, select};
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -116,7 +118,50 @@ pub fn make_plan(
         repeat,
         interpreters,
         overhead_modes,
+        until_stable_pct: None,
+        max_repeats: None,
     }
+}
+
+/// `items` `repeat` times over, repeats outermost (every item once, then
+/// every item again, …) so drift hits all points alike. The CLI's sweep
+/// and the app's Run and Sweep both order their runs this way.
+pub fn repeat_outermost<T: Clone>(items: &[T], repeat: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len() * repeat);
+    for _ in 0..repeat {
+        out.extend_from_slice(items);
+    }
+    out
+}
+
+/// The default cap of `--until-stable` when `--max-repeats` is not given.
+pub const DEFAULT_MAX_REPEATS: usize = 10;
+
+/// With `--until-stable P`: the points (mode, workers) of `times` whose
+/// spread is above P % and that have fewer than `max` runs.
+pub fn unstable_points(
+    times: &BTreeMap<(Mode, usize), Vec<f64>>,
+    pct: f64,
+    max: usize,
+) -> (Vec<(Mode, usize)>, Vec<String>) {
+    let mut again = Vec::new();
+    let mut unsettled = Vec::new();
+    for (&(mode, workers), t) in times {
+        let Some(sp) = Spread::of(t) else { continue };
+        let spread_pct = sp.relative() * 100.0;
+        if sp.n >= 2 && spread_pct <= pct {
+            continue;
+        }
+        if t.len() < max {
+            again.push((mode, workers));
+        } else {
+            unsettled.push(format!(
+                "{mode} ×{workers}: spread {spread_pct:.0} % after {} runs (bound {pct} %)",
+                t.len()
+            ));
+        }
+    }
+    (again, unsettled)
 }
 
 fn planned(mode: Mode, interp: &Interpreter) -> PlannedInterpreter {
@@ -130,28 +175,28 @@ fn planned(mode: Mode, interp: &Interpreter) -> PlannedInterpreter {
     }
 }
 
-/// Every run of the plan, repeats outermost so drift hits all points alike.
+/// Every run of the plan, repeats outermost so drift hits all points alike
+/// (`--until-stable` may add more rounds of the points that did not settle).
 pub fn runs_of(plan: &SweepPlan) -> Vec<PlannedRun> {
-    let mut out = Vec::new();
-    for repeat in 0..plan.repeat {
-        for &mode in &plan.overhead_modes {
-            out.push(PlannedRun {
-                mode,
-                workers: 1,
-                repeat,
-            });
-        }
-        for &mode in &plan.modes {
-            for &workers in &plan.workers {
-                out.push(PlannedRun {
-                    mode,
-                    workers,
-                    repeat,
-                });
-            }
+    let mut round = Vec::new();
+    for &mode in &plan.overhead_modes {
+        round.push((mode, 1));
+    }
+    for &mode in &plan.modes {
+        for &workers in &plan.workers {
+            round.push((mode, workers));
         }
     }
-    out
+    let n = round.len().max(1);
+    repeat_outermost(&round, plan.repeat)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (mode, workers))| PlannedRun {
+            mode,
+            workers,
+            repeat: i / n,
+        })
+        .collect()
 }
 
 fn file_stem(workload: &str) -> String {
@@ -188,7 +233,10 @@ pub fn run_sweep(
         path: runs_dir.clone(),
         source,
     })?;
-    let todo = runs_of(&plan);
+    let mut todo: VecDeque<PlannedRun> = runs_of(&plan).into();
+    let mut total = todo.len();
+    let mut times: BTreeMap<(Mode, usize), Vec<f64>> = BTreeMap::new();
+    let mut round = plan.repeat;
     let mut file = SweepFile {
         format: SWEEP_FILE_FORMAT.to_string(),
         version: SWEEP_FILE_VERSION,
@@ -202,10 +250,38 @@ pub fn run_sweep(
         plan,
         runs: Vec::new(),
         interrupted: false,
+        unsettled: Vec::new(),
     };
     file.save(dir)?;
     let stem = file_stem(&file.plan.workload);
-    for (index, planned) in todo.iter().enumerate() {
+    let mut next_index = 0;
+    loop {
+        let Some(planned) = todo.pop_front() else {
+            // A round is done: with --until-stable, run the unsettled
+            // points once more (each repeat a round of its own).
+            let Some(pct) = file.plan.until_stable_pct else {
+                break;
+            };
+            let max = file.plan.max_repeats.unwrap_or(DEFAULT_MAX_REPEATS);
+            let (again, unsettled) = unstable_points(&times, pct, max);
+            file.unsettled = unsettled;
+            if again.is_empty() {
+                file.save(dir)?;
+                break;
+            }
+            for (mode, workers) in again {
+                todo.push_back(PlannedRun {
+                    mode,
+                    workers,
+                    repeat: round,
+                });
+            }
+            round += 1;
+            total += todo.len();
+            continue;
+        };
+        let index = next_index;
+        next_index += 1;
         let Some(pi) = file
             .plan
             .interpreters
@@ -219,7 +295,7 @@ pub fn run_sweep(
         };
         on_event(SweepEvent::RunStarted {
             index,
-            total: todo.len(),
+            total,
             mode: planned.mode,
             workers: planned.workers,
             repeat: planned.repeat,
@@ -278,6 +354,12 @@ pub fn run_sweep(
             .map(|o| o.headline())
             .unwrap_or_else(|| "no outcome".into());
         let completed = record.result().is_some();
+        let slot = times.entry((planned.mode, planned.workers)).or_default();
+        match record.result() {
+            Some(r) => slot.push(r.elapsed_s),
+            // A failed run counts towards the cap, not the spread.
+            None => slot.push(f64::NAN),
+        }
         file.runs.push(SweepRunEntry {
             file: rel,
             mode: planned.mode,
@@ -286,11 +368,13 @@ pub fn run_sweep(
             interpreter: spec.interp_name.clone(),
             completed,
             headline: headline.clone(),
+            load: record.load_track().load().ok(),
+            verdicts: crate::store::verdict::run_verdicts(&record),
         });
         file.save(dir)?;
         on_event(SweepEvent::RunFinished {
             index,
-            total: todo.len(),
+            total,
             completed,
             headline,
             secs: started.elapsed().as_secs_f64(),
@@ -313,6 +397,8 @@ mod tests {
             repeat: 2,
             interpreters: vec![],
             overhead_modes: vec![Mode::Ft],
+            until_stable_pct: None,
+            max_repeats: None,
         };
         let runs = runs_of(&plan);
         assert_eq!(runs.len(), 10);
@@ -340,6 +426,23 @@ mod tests {
                 repeat: 1
             }
         );
+    }
+
+    #[test]
+    fn unstable_points_repeat_until_the_cap() {
+        let mut times = BTreeMap::new();
+        times.insert((Mode::Gil, 1), vec![1.0, 1.02]);
+        times.insert((Mode::Ft, 2), vec![1.0, 1.5]);
+        times.insert((Mode::Ft, 1), vec![1.0, 1.5, 1.2]);
+        times.insert((Mode::Process, 2), vec![1.0]);
+        let (again, unsettled) = unstable_points(&times, 5.0, 3);
+        assert_eq!(again, vec![(Mode::Ft, 2), (Mode::Process, 2)]);
+        assert_eq!(unsettled.len(), 1);
+        assert!(
+            unsettled[0].starts_with("ft ×1: spread 42 % after 3 runs"),
+            "{unsettled:?}"
+        );
+        assert_eq!(repeat_outermost(&[1, 2], 2), vec![1, 2, 1, 2]);
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct AutoSweep {
     pub params: Vec<(String, String)>,
     pub modes: Vec<Mode>,
     pub workers: Vec<usize>,
+    /// Runs per (mode, workers), repeats outermost.
+    pub repeat: usize,
 }
 
 /// How the window starts.

@@ -7,8 +7,9 @@ use super::lanes::Window;
 use super::live::{self, PlotSpec, human};
 use super::style::mode_color;
 use crate::store::metrics::{cpu_use, items_per_sec, memory_use};
+use crate::store::verdict::{self, Verdict};
 use crate::store::{RunRecord, compare, compare::same_workload};
-use crate::sweep::aggregate;
+use crate::sweep::{Point, Spread, aggregate};
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
 use std::time::Instant;
@@ -35,6 +36,44 @@ pub struct Row {
     /// Same checksum as the baseline run (`None`: nothing to compare).
     pub checksum_ok: Option<bool>,
     pub status: String,
+    /// Its point: the completed repeats of the same (interpreter, mode,
+    /// workers, workload, params) — their times' spread (`None` while
+    /// none completed).
+    pub point: Option<Spread>,
+    /// Contended / implausible / noisy, with the reasons.
+    pub verdicts: Vec<Verdict>,
+}
+
+impl Row {
+    /// "0.101 s ± 16 % (n = 4)" for the row's point.
+    pub fn point_text(&self) -> String {
+        match self.point {
+            Some(sp) if sp.n >= 2 => format!(
+                "{:.3} ± {:.0} % (n = {})",
+                sp.median,
+                sp.relative() * 50.0,
+                sp.n
+            ),
+            Some(sp) => format!("{:.3} (n = 1)", sp.median),
+            None => "—".into(),
+        }
+    }
+}
+
+/// The completed runs that are repeats of `run`: same workload and params,
+/// interpreter, mode and workers.
+fn repeats_of<'a>(run: &RunRecord, records: &[&'a RunRecord]) -> Vec<&'a RunRecord> {
+    records
+        .iter()
+        .copied()
+        .filter(|r| {
+            r.result().is_some()
+                && same_workload(run, r)
+                && r.spec().interp_name == run.spec().interp_name
+                && r.spec().mode == run.spec().mode
+                && r.spec().workers == run.spec().workers
+        })
+        .collect()
 }
 
 pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
@@ -44,6 +83,18 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
         .map(|run| {
             let cmp = compare(run, records);
             let same = cmp.same_interpreter;
+            let repeats = repeats_of(run, records);
+            let times: Vec<f64> = repeats
+                .iter()
+                .filter_map(|r| r.result().map(|x| x.elapsed_s))
+                .collect();
+            let point = Spread::of(&times);
+            let baseline = same.and_then(|v| records.get(v.baseline_index).copied());
+            let mut verdicts =
+                verdict::comparison_verdicts(run, baseline, same.and_then(|v| v.speedup));
+            if let Some(sp) = point {
+                verdict::push(&mut verdicts, verdict::noisy(sp.n, sp.relative()));
+            }
             let cpu = cpu_use(run);
             let mem = memory_use(run);
             // A checksum is checked against every other completed run of
@@ -83,6 +134,8 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
                         o.headline()
                     }
                 }),
+                point,
+                verdicts,
             }
         })
         .collect()
@@ -213,6 +266,8 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                         "items/s",
                         "speedup",
                         "efficiency",
+                        "verdict",
+                        "point (median ± spread)",
                         "CPU cores",
                         "peak RSS MiB",
                         "overhead MiB",
@@ -237,23 +292,58 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                                 app.selected.retain(|&s| s != i);
                             }
                         }
-                        ui.label(format!("{}", i + 1));
-                        ui.label(&row.interpreter);
+                        // A flagged row is dimmed (and marked in its
+                        // verdict column), never hidden.
+                        let dim = !row.verdicts.is_empty();
+                        let t = |s: String| {
+                            if dim {
+                                RichText::new(s).weak()
+                            } else {
+                                RichText::new(s)
+                            }
+                        };
+                        ui.label(t(format!("{}", i + 1)));
+                        ui.label(t(row.interpreter.clone()));
                         let mode = crate::interp::Mode::parse(&row.mode);
+                        let colour = mode.map_or(Color32::GRAY, mode_color);
                         ui.label(
                             RichText::new(&row.mode)
-                                .color(mode.map_or(Color32::GRAY, mode_color))
+                                .color(if dim {
+                                    colour.gamma_multiply(0.5)
+                                } else {
+                                    colour
+                                })
                                 .strong(),
                         );
-                        ui.label(row.workers.to_string());
-                        ui.label(opt(row.wall_s, |v| format!("{v:.3}")));
-                        ui.label(opt(row.items_per_s, human));
-                        ui.label(opt(row.speedup, |v| format!("{v:.2}×")));
-                        ui.label(opt(row.efficiency, |v| format!("{:.0} %", v * 100.0)));
-                        ui.label(opt(row.cpu_cores, |v| format!("{v:.2}")));
-                        ui.label(opt(row.peak_rss_mib, |v| format!("{v:.1}")));
-                        ui.label(opt(row.overhead_mib, |v| format!("{v:+.1}")));
-                        let wait = ui.label(opt(row.gil_wait, |v| format!("{:.0} %", v * 100.0)));
+                        ui.label(t(row.workers.to_string()));
+                        ui.label(t(opt(row.wall_s, |v| format!("{v:.3}"))));
+                        ui.label(t(opt(row.items_per_s, human)));
+                        ui.label(t(opt(row.speedup, |v| format!("{v:.2}×"))));
+                        ui.label(t(opt(row.efficiency, |v| format!("{:.0} %", v * 100.0))));
+                        if dim {
+                            let mut kinds: Vec<_> = row.verdicts.iter().map(|v| v.kind).collect();
+                            kinds.sort();
+                            kinds.dedup();
+                            let marks: Vec<&str> = kinds.iter().map(|k| k.mark()).collect();
+                            ui.label(
+                                RichText::new(marks.join(", "))
+                                    .color(Color32::from_rgb(0xd5, 0x5e, 0x00)),
+                            )
+                            .on_hover_text(verdict::text(&row.verdicts));
+                        } else {
+                            ui.label("");
+                        }
+                        let point = ui.label(t(row.point_text()));
+                        if let Some(sp) = row.point {
+                            point.on_hover_text(format!(
+                                "time of the completed repeats of this interpreter, mode, workers, workload and params: {}",
+                                sp.text(|v| format!("{v:.3} s"))
+                            ));
+                        }
+                        ui.label(t(opt(row.cpu_cores, |v| format!("{v:.2}"))));
+                        ui.label(t(opt(row.peak_rss_mib, |v| format!("{v:.1}"))));
+                        ui.label(t(opt(row.overhead_mib, |v| format!("{v:+.1}"))));
+                        let wait = ui.label(t(opt(row.gil_wait, |v| format!("{:.0} %", v * 100.0))));
                         if let (None, Some(why)) = (row.gil_wait, &row.gil_missing) {
                             wait.on_hover_text(why);
                         }
@@ -284,16 +374,81 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
         });
 }
 
+/// One point of the scaling chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingPoint {
+    pub workers: usize,
+    pub speedup: f64,
+    /// The error bar: what the point's fastest and slowest repeats give
+    /// (`None` for a single run).
+    pub range: Option<[f64; 2]>,
+    pub runs: usize,
+    /// Flagged (drawn faded, with "!"), and why.
+    pub verdicts: Vec<Verdict>,
+}
+
+/// One line of the scaling chart: a mode on an interpreter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingSeries {
+    pub name: String,
+    pub mode: crate::interp::Mode,
+    /// Sorted by workers.
+    pub points: Vec<ScalingPoint>,
+}
+
+/// What the scaling chart draws, from the grouped repeats.
+pub fn scaling_series(points: &[Point]) -> Vec<ScalingSeries> {
+    let mut series: Vec<ScalingSeries> = Vec::new();
+    for pt in points {
+        let Some(s) = pt.speedup else { continue };
+        let name = format!("{} ({})", pt.mode, pt.interpreter);
+        let sp = ScalingPoint {
+            workers: pt.workers,
+            speedup: s,
+            range: pt.speedup_range,
+            runs: pt.runs,
+            verdicts: pt.verdicts.clone(),
+        };
+        match series.iter_mut().find(|x| x.name == name) {
+            Some(x) => x.points.push(sp),
+            None => series.push(ScalingSeries {
+                name,
+                mode: pt.mode,
+                points: vec![sp],
+            }),
+        }
+    }
+    for s in &mut series {
+        s.points.sort_by_key(|p| p.workers);
+    }
+    series
+}
+
 fn scaling_chart(app: &App, ui: &mut egui::Ui, h: f32) {
     let Some(agg) = &app.compare_cache.agg else {
         return;
     };
+    let series = scaling_series(&agg.points);
+    let bars = series
+        .iter()
+        .flat_map(|s| &s.points)
+        .any(|p| p.range.is_some());
+    let flagged = series
+        .iter()
+        .flat_map(|s| &s.points)
+        .any(|p| !p.verdicts.is_empty());
     ui.horizontal(|ui| {
         ui.label(RichText::new("Speedup vs workers").strong());
         if !agg.points.iter().any(|p| p.speedup.is_some()) {
             ui.small(
                 "(a mode's line needs a completed 1-worker run of this workload: Sweep runs one)",
             );
+        }
+        if bars {
+            ui.small("bars: min–max of the repeats");
+        }
+        if flagged {
+            ui.small("faded ! = flagged (see the verdict column)");
         }
     });
     let max_w = agg
@@ -319,28 +474,70 @@ fn scaling_chart(app: &App, ui: &mut egui::Ui, h: f32) {
                     .color(Color32::GRAY)
                     .style(egui_plot::LineStyle::dashed_loose()),
             );
-            let mut series: Vec<(String, crate::interp::Mode, Vec<[f64; 2]>)> = Vec::new();
-            for pt in &agg.points {
-                let Some(s) = pt.speedup else { continue };
-                let name = format!("{} ({})", pt.mode, pt.interpreter);
-                match series.iter_mut().find(|(n, _, _)| *n == name) {
-                    Some((_, _, v)) => v.push([pt.workers as f64, s]),
-                    None => series.push((name, pt.mode, vec![[pt.workers as f64, s]])),
-                }
-            }
-            for (name, mode, mut pts) in series {
-                pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
+            for s in series {
+                let color = mode_color(s.mode);
+                let pts: Vec<[f64; 2]> = s
+                    .points
+                    .iter()
+                    .map(|q| [q.workers as f64, q.speedup])
+                    .collect();
                 p.line(
-                    Line::new(name.clone(), PlotPoints::new(pts.clone()))
-                        .color(mode_color(mode))
+                    Line::new(s.name.clone(), PlotPoints::new(pts))
+                        .color(color)
                         .width(2.5),
                 );
+                // Error bars: unnamed (kept out of the legend), cap – stem – cap.
+                for q in &s.points {
+                    let Some([lo, hi]) = q.range else { continue };
+                    let x = q.workers as f64;
+                    let c = 0.06;
+                    p.line(
+                        Line::new(
+                            "",
+                            PlotPoints::new(vec![
+                                [x - c, hi],
+                                [x + c, hi],
+                                [x, hi],
+                                [x, lo],
+                                [x - c, lo],
+                                [x + c, lo],
+                            ]),
+                        )
+                        .color(color)
+                        .width(1.5)
+                        .allow_hover(false),
+                    );
+                }
+                let (ok, bad): (Vec<&ScalingPoint>, Vec<&ScalingPoint>) =
+                    s.points.iter().partition(|q| q.verdicts.is_empty());
+                let xy = |v: &[&ScalingPoint]| -> Vec<[f64; 2]> {
+                    v.iter().map(|q| [q.workers as f64, q.speedup]).collect()
+                };
                 p.points(
-                    Points::new(name, PlotPoints::new(pts))
-                        .color(mode_color(mode))
+                    Points::new(s.name.clone(), PlotPoints::new(xy(&ok)))
+                        .color(color)
                         .radius(4.5)
                         .shape(MarkerShape::Circle),
                 );
+                if !bad.is_empty() {
+                    // Flagged: still drawn, faded and marked.
+                    p.points(
+                        Points::new(s.name.clone(), PlotPoints::new(xy(&bad)))
+                            .color(color.gamma_multiply(0.4))
+                            .radius(4.5)
+                            .shape(MarkerShape::Circle),
+                    );
+                    for q in bad {
+                        p.text(
+                            egui_plot::Text::new(
+                                "",
+                                egui_plot::PlotPoint::new(q.workers as f64 + 0.08, q.speedup),
+                                RichText::new("!").strong(),
+                            )
+                            .anchor(egui::Align2::LEFT_BOTTOM),
+                        );
+                    }
+                }
             }
         });
 }

@@ -81,13 +81,13 @@ pub fn run_csv(run: &RunRecord) -> String {
 /// The compare table as CSV (empty cells where a value is missing).
 pub fn table_csv(rows: &[Row]) -> String {
     let mut out = String::from(
-        "interpreter,mode,workers,time_s,items_per_s,speedup,efficiency,cpu_cores,peak_rss_mib,overhead_mib,gil_wait,checksum_ok,status\n",
+        "interpreter,mode,workers,time_s,items_per_s,speedup,efficiency,cpu_cores,peak_rss_mib,overhead_mib,gil_wait,checksum_ok,status,verdict\n",
     );
     let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v}"));
     for r in rows {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},\"{}\"",
+            "{},{},{},{},{},{},{},{},{},{},{},{},\"{}\",\"{}\"",
             r.interpreter,
             r.mode,
             r.workers,
@@ -100,7 +100,8 @@ pub fn table_csv(rows: &[Row]) -> String {
             f(r.overhead_mib),
             f(r.gil_wait),
             r.checksum_ok.map_or(String::new(), |b| b.to_string()),
-            r.status.replace('"', "'")
+            r.status.replace('"', "'"),
+            crate::store::verdict::labels(&r.verdicts)
         );
     }
     out
@@ -314,11 +315,16 @@ mod tests {
             gil_missing: None,
             checksum_ok: Some(true),
             status: "ok".into(),
+            point: None,
+            verdicts: vec![crate::store::Verdict {
+                kind: crate::store::VerdictKind::Noisy,
+                reason: "spread".into(),
+            }],
         };
         let csv = table_csv(&[row]);
         assert_eq!(
             csv.lines().nth(1),
-            Some("3.13,gil,2,1.5,,,,1,,,0.5,true,\"ok\"")
+            Some("3.13,gil,2,1.5,,,,1,,,0.5,true,\"ok\",\"noisy\"")
         );
     }
 }

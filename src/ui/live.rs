@@ -249,6 +249,32 @@ fn header(app: &mut App, index: usize, ui: &mut egui::Ui) {
     ui.separator();
 }
 
+/// What else ran during the run (other processes, gilscope itself) and
+/// its verdicts, in one line each: flagged numbers are marked, never
+/// hidden.
+fn what_else_line(app: &App, index: usize, ui: &mut egui::Ui) {
+    let run = &app.runs[index].record;
+    let text = match run.load_track().load() {
+        Ok(load) => format!("What else ran: {}", load.line()),
+        Err(why) => format!("What else ran: not measured yet ({why})"),
+    };
+    ui.small(text);
+    let verdicts = if run.is_finished() {
+        let records: Vec<&RunRecord> = app.runs.iter().map(|e| &e.record).collect();
+        let same = compare(run, &records).same_interpreter;
+        let base = same.and_then(|v| records.get(v.baseline_index).copied());
+        crate::store::verdict::comparison_verdicts(run, base, same.and_then(|v| v.speedup))
+    } else {
+        crate::store::verdict::run_verdicts(run)
+    };
+    for v in &verdicts {
+        ui.label(
+            RichText::new(format!("{}: {}", v.kind.mark(), v.reason))
+                .color(Color32::from_rgb(0xd5, 0x5e, 0x00)),
+        );
+    }
+}
+
 /// gilscope's own CPU use above this (in cores) during a run gets a warning
 /// on machines with few cores.
 pub const SELF_CPU_WARN: f64 = 0.25;
@@ -273,6 +299,8 @@ fn banners(app: &mut App, index: usize, ui: &mut egui::Ui) {
     let run = &app.runs[index].record;
     let red = Color32::from_rgb(0xd6, 0x45, 0x45);
     stall_banner(ui, run, running);
+    what_else_line(app, index, ui);
+    let run = &app.runs[index].record;
     for change in run.gil_changes() {
         if change.enabled {
             let t = (change.t_ns as f64 - run.t0_ns().unwrap_or(change.t_ns) as f64) / 1e9;

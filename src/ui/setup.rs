@@ -36,6 +36,10 @@ pub struct Setup {
     pub extra_params: String,
     pub modes: Vec<(Mode, bool)>,
     pub workers: usize,
+    /// Runs per (mode, workers) for Run and Sweep, repeats outermost (as
+    /// `gilscope sweep --repeat`); the compare view groups them into one
+    /// point with median and spread.
+    pub repeat: usize,
     pub catalog: Option<Result<Vec<WorkloadInfo>, String>>,
     pub timeout_s: u64,
 }
@@ -58,6 +62,7 @@ impl Default for Setup {
             extra_params: String::new(),
             modes: MODES.iter().map(|&m| (m, false)).collect(),
             workers: cores.clamp(2, 64),
+            repeat: 1,
             catalog: None,
             timeout_s: 600,
         }
@@ -191,7 +196,8 @@ impl Setup {
             .collect()
     }
 
-    /// Every (mode, workers) pair as a spec, modes outermost.
+    /// Every (mode, workers) pair as a spec, modes outermost, the whole
+    /// list `repeat` times over (repeats outermost, as `gilscope sweep`).
     pub fn specs(
         &self,
         found: &[Interpreter],
@@ -199,6 +205,7 @@ impl Setup {
         params: &[(String, String)],
         modes: &[Mode],
         workers: &[usize],
+        repeat: usize,
     ) -> Result<Vec<RunSpec>, String> {
         if modes.is_empty() {
             return Err("pick at least one mode".into());
@@ -222,7 +229,10 @@ impl Setup {
                 });
             }
         }
-        Ok(specs)
+        Ok(crate::sweep::runner::repeat_outermost(
+            &specs,
+            repeat.max(1),
+        ))
     }
 
     /// Run: the checked modes at the chosen worker count.
@@ -234,6 +244,7 @@ impl Setup {
             &self.run_params()?,
             &self.checked_modes(),
             &[self.workers],
+            self.repeat,
         )
     }
 
@@ -247,6 +258,7 @@ impl Setup {
             &self.run_params()?,
             &self.checked_modes(),
             &workers,
+            self.repeat,
         )
     }
 
@@ -268,6 +280,7 @@ impl Setup {
             *on = plan.modes.contains(mode);
         }
         self.workers = plan.workers.iter().copied().max().unwrap_or(1);
+        self.repeat = plan.repeat.max(1);
     }
 
     /// The specs of a sweep given on the command line.
@@ -279,6 +292,7 @@ impl Setup {
             &auto.params,
             &auto.modes,
             &auto.workers,
+            auto.repeat,
         )
     }
 }
@@ -491,6 +505,14 @@ fn modes_and_workers(app: &mut App, ui: &mut egui::Ui) {
         ui.small(format!("({cores} cores here)"));
     });
     ui.horizontal(|ui| {
+        let l = ui.label("Repeats");
+        ui.add(egui::DragValue::new(&mut app.setup.repeat).range(1..=50))
+            .labelled_by(l.id)
+            .on_hover_text(
+                "Runs of each (mode, workers), repeats outermost; Compare shows their median and spread (min–max, IQR) and error bars",
+            );
+    });
+    ui.horizontal(|ui| {
         let l = ui.label("Timeout");
         ui.add(
             egui::DragValue::new(&mut app.setup.timeout_s)
@@ -510,7 +532,7 @@ fn actions(app: &mut App, ui: &mut egui::Ui) {
         } else {
             if ui
                 .button(egui::RichText::new("▶ Run").strong())
-                .on_hover_text("Each checked mode with this many workers (Space)")
+                .on_hover_text("Each checked mode with this many workers, Repeats times (Space)")
                 .clicked()
             {
                 match app.setup.run_specs(app) {
