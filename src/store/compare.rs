@@ -89,7 +89,8 @@ pub fn same_interpreter(a: &RunRecord, b: &RunRecord) -> bool {
 }
 
 /// The baseline of kind `kind` for `run` among `runs` (which may include
-/// `run` itself); the most recent one when several fit equally.
+/// `run` itself): `run` itself when it qualifies, else, when several fit
+/// equally (repeats), the one with the median throughput.
 pub fn find_baseline<'a, R: AsRef<RunRecord>>(
     run: &RunRecord,
     runs: &'a [R],
@@ -150,7 +151,8 @@ fn baseline_index<R: AsRef<RunRecord>>(
             }
         }
     };
-    runs.iter()
+    let ranked: Vec<(u8, usize, f64)> = runs
+        .iter()
         .map(AsRef::as_ref)
         .enumerate()
         .filter(|(_, c)| {
@@ -159,10 +161,26 @@ fn baseline_index<R: AsRef<RunRecord>>(
                 && items_per_sec(c).is_some()
                 && same_workload(run, c)
         })
-        .filter_map(|(i, c)| rank(c).map(|r| (r, i)))
-        // Best rank first, then the latest.
-        .min_by_key(|&(r, i)| (r, std::cmp::Reverse(i)))
-        .map(|(_, i)| i)
+        .filter_map(|(i, c)| Some((rank(c)?, i, items_per_sec(c)?)))
+        .collect();
+    let best = ranked.iter().map(|&(r, _, _)| r).min()?;
+    let mut group: Vec<(usize, f64)> = ranked
+        .iter()
+        .filter(|&&(r, _, _)| r == best)
+        .map(|&(_, i, rate)| (i, rate))
+        .collect();
+    // A qualifying 1-worker run is its own baseline (1.00×, not a ratio to
+    // one of its repeats).
+    if let Some(&(i, _)) = group
+        .iter()
+        .find(|&&(i, _)| runs.get(i).is_some_and(|c| std::ptr::eq(c.as_ref(), run)))
+    {
+        return Some(i);
+    }
+    // Among repeats, the median run (by throughput; the earlier of the two
+    // middle ones), so no single fast or slow repeat sets every speedup.
+    group.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    group.get((group.len() - 1) / 2).map(|&(i, _)| i)
 }
 
 #[cfg(test)]

@@ -115,3 +115,21 @@ fn a_one_worker_run_is_its_own_baseline_and_checksums_are_compared() {
     assert_eq!(c.same_interpreter.unwrap().checksum_matches, Some(false));
     assert_eq!(c.gil_build.unwrap().baseline_index, 0);
 }
+
+#[test]
+fn among_repeats_the_baseline_is_the_median_run_and_a_repeat_is_its_own() {
+    let py = interpreter("3.13", "3.13.5", false);
+    // Three 1-worker repeats at 90, 130 and 100 % of the chunk time.
+    let runs = vec![
+        run(&py, Mode::Gil, 1, 90),
+        run(&py, Mode::Gil, 1, 130),
+        run(&py, Mode::Gil, 1, 100),
+        run(&py, Mode::Gil, 2, 100),
+    ];
+    let base = find_baseline(&runs[3], &runs, BaselineKind::SameInterpreter).unwrap();
+    assert!(std::ptr::eq(base, &runs[2]), "the 100 % repeat is the median");
+    for one in &runs[..3] {
+        let c = compare(one, &runs);
+        assert_eq!(c.same_interpreter.unwrap().speedup, Some(1.0));
+    }
+}
