@@ -520,9 +520,11 @@ fn scaling_chart(app: &App, ui: &mut egui::Ui, h: f32) {
                         .shape(MarkerShape::Circle),
                 );
                 if !bad.is_empty() {
-                    // Flagged: still drawn, faded and marked.
+                    // Flagged: still drawn, faded and marked; unnamed, so
+                    // the legend keeps the series' own colour (two colours
+                    // under one name made its swatch grey).
                     p.points(
-                        Points::new(s.name.clone(), PlotPoints::new(xy(&bad)))
+                        Points::new("", PlotPoints::new(xy(&bad)))
                             .color(color.gamma_multiply(0.4))
                             .radius(4.5)
                             .shape(MarkerShape::Circle),
