@@ -380,10 +380,12 @@ pub fn thread_lanes(
                     return None;
                 }
                 let gx = ((t - g.start_ns) / g.bucket_ns) as usize;
-                // Of running without the GIL, the share the probes could
-                // not prove free (3.13/3.14: maybe queued in take_gil).
+                // Of running without the GIL (the /proc running time its
+                // GIL holds do not cover), the share the probes proved
+                // free; without such proof in this column, all of it is
+                // unsure — never painted as running free on a guess.
                 let (f, u) = (at(free, gx).unwrap_or(0.0), at(unsure, gx).unwrap_or(0.0));
-                let unsure_share = if f + u > 0.0 { u / (f + u) } else { 0.0 };
+                let unsure_share = if f + u > 0.0 { u / (f + u) } else { 1.0 };
                 Some((at(hold, gx)?, at(wait, gx).unwrap_or(0.0), unsure_share))
             });
             // At most six segments, on the stack: this runs per pixel.

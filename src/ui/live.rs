@@ -728,16 +728,8 @@ pub fn lane_plot(
                     .color(c.running_free)
                     .strong(),
             );
-            if spec
-                .run
-                .gil()
-                .threads
-                .values()
-                .any(|t| t.unsure_probes > 0.0)
-            {
-                ui.label(RichText::new("■ without it, unsure").color(c.unsure).strong())
-                    .on_hover_text("Runnable without the GIL, where nothing shows whether the thread is on its way into take_gil (typically just after handing the GIL over): never counted as running free");
-            }
+            ui.label(RichText::new("■ without it, unsure").color(c.unsure).strong())
+                .on_hover_text("Running without holding the GIL where nothing proves it free: nothing shows whether the thread is on its way into take_gil (typically just after handing the GIL over). Never counted as running free");
             ui.label(
                 RichText::new("■ waiting for a core")
                     .color(c.waiting)

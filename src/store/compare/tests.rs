@@ -127,7 +127,10 @@ fn among_repeats_the_baseline_is_the_median_run_and_a_repeat_is_its_own() {
         run(&py, Mode::Gil, 2, 100),
     ];
     let base = find_baseline(&runs[3], &runs, BaselineKind::SameInterpreter).unwrap();
-    assert!(std::ptr::eq(base, &runs[2]), "the 100 % repeat is the median");
+    assert!(
+        std::ptr::eq(base, &runs[2]),
+        "the 100 % repeat is the median"
+    );
     for one in &runs[..3] {
         let c = compare(one, &runs);
         assert_eq!(c.same_interpreter.unwrap().speedup, Some(1.0));
