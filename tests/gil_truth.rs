@@ -113,17 +113,10 @@ fn spec(
     workload: &str,
     params: &[(&str, &str)],
 ) -> RunSpec {
+    // Longer than common's default: the cross-checks run for seconds.
     RunSpec {
-        python: i.path.clone(),
-        interp_name: i.name.clone(),
-        mode,
-        workers,
-        workload: workload.to_string(),
-        params: params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
         timeout: Some(Duration::from_secs(180)),
+        ..common::spec_on(i, mode, workers, workload, params)
     }
 }
 

@@ -37,7 +37,17 @@ pub fn interp_for(mode: Mode) -> &'static Interpreter {
 }
 
 pub fn spec(mode: Mode, workers: usize, workload: &str, params: &[(&str, &str)]) -> RunSpec {
-    let interp = interp_for(mode);
+    spec_on(interp_for(mode), mode, workers, workload, params)
+}
+
+/// [`spec`] on a given interpreter.
+pub fn spec_on(
+    interp: &Interpreter,
+    mode: Mode,
+    workers: usize,
+    workload: &str,
+    params: &[(&str, &str)],
+) -> RunSpec {
     RunSpec {
         python: interp.path.clone(),
         interp_name: interp.name.clone(),
