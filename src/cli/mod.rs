@@ -1,6 +1,7 @@
 //! The command line. `main.rs` calls [`main`]; each subcommand lives in its
 //! own file and only renders what the library computes.
 
+mod attach;
 mod bench;
 mod bench_harness;
 mod gui;
@@ -29,6 +30,8 @@ pub enum Command {
     Pythons(pythons::PythonsCommand),
     /// Run one workload in one mode with N workers and print a summary.
     Run(run::RunArgs),
+    /// Watch a running process gilscope did not start (read only): its threads, exact GIL, CPU and memory.
+    Attach(attach::AttachArgs),
     /// Run a workload over modes × worker counts × repeats, recording every run.
     Sweep(sweep::SweepArgs),
     /// Charts and report.md from a sweep directory.
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Pythons(cmd)) => pythons::run(cmd),
         Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Attach(args)) => attach::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Report(args)) => report_cmd::run(&args),

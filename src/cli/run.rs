@@ -320,6 +320,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         RunEnd::Crashed { .. } => EXIT_CRASH,
         RunEnd::TimedOut { .. } => EXIT_TIMEOUT,
         RunEnd::Stopped => EXIT_STOPPED,
+        RunEnd::Detached { .. } => 0,
     }))
 }
 

@@ -5,6 +5,7 @@
 //! harness's protocol events, the workload's own output lines, and finally a
 //! [`RunOutcome`]. Dropping the handle stops the run.
 
+pub mod attach;
 pub mod embedded;
 pub mod gil_watch;
 pub mod protocol;
@@ -97,6 +98,10 @@ pub enum RunEnd {
     TimedOut { after_secs: f64 },
     /// Stopped by the user.
     Stopped,
+    /// An attach to a process gilscope did not start ended (the process
+    /// exited, the duration was over, or the user stopped watching); the
+    /// process itself was never touched.
+    Detached { reason: String },
 }
 
 /// The end of a run, with what the kernel accounted for it.
@@ -134,6 +139,7 @@ impl RunOutcome {
                 format!("timed out after {after_secs:.1} s and was killed")
             }
             RunEnd::Stopped => "stopped".to_string(),
+            RunEnd::Detached { reason } => format!("detached: {reason}"),
         }
     }
 }

@@ -37,6 +37,23 @@ pub struct RunHandle {
 }
 
 impl RunHandle {
+    /// A handle over an owner thread that sends `messages` and ends on `stop`.
+    pub(super) fn from_parts(
+        messages: Receiver<RunMessage>,
+        stop: Sender<()>,
+        pid: u32,
+        started: Instant,
+        owner: JoinHandle<()>,
+    ) -> Self {
+        Self {
+            messages,
+            stop,
+            pid,
+            started,
+            owner: Some(owner),
+        }
+    }
+
     /// Everything the run reports; ends with [`RunMessage::Finished`].
     pub fn messages(&self) -> &Receiver<RunMessage> {
         &self.messages

@@ -205,6 +205,21 @@ pub fn worker_times(run: &RunRecord) -> Vec<WorkerTime> {
         .collect()
 }
 
+/// Where thread `tid`'s time went over every sample that saw it (an
+/// attached process's threads, which no harness event names).
+pub fn thread_split(run: &RunRecord, tid: u32) -> Option<TimeSplit> {
+    let track = run.thread_tracks().get(&tid)?;
+    let series = run.series();
+    let rows = series.rows_between(track.first_seen_ns, track.last_seen_ns);
+    time_split(
+        series,
+        track.columns.running,
+        track.columns.waiting,
+        track.columns.blocked,
+        rows,
+    )
+}
+
 /// One worker's thread with the exact GIL reader (CPython 3.13+).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WorkerGil {

@@ -328,7 +328,12 @@ fn banners(app: &mut App, index: usize, ui: &mut egui::Ui) {
         }
     }
     if let Some(outcome) = run.outcome() {
-        let failed = !matches!(outcome.end, RunEnd::Completed { .. });
+        // An attach that ended (the process exited, the duration was over)
+        // is not a failure.
+        let failed = !matches!(
+            outcome.end,
+            RunEnd::Completed { .. } | RunEnd::Detached { .. }
+        );
         if failed {
             egui::Frame::new()
                 .stroke(egui::Stroke::new(1.5, red))

@@ -1,0 +1,322 @@
+//! `gilscope attach PID`: watch a process gilscope did not start — its
+//! whole process tree, per-core use, every thread's state with the exact
+//! GIL (CPython 3.13–3.15), memory — read only, until it exits, the
+//! duration ends or Ctrl-C; then a summary, and a run file with `--record`.
+
+use super::run::check_rate;
+use super::{EXIT_USAGE, table};
+use crate::run::attach::{self, Target};
+use crate::run::{RunEnd, RunMessage};
+use crate::sampler::SamplerConfig;
+use crate::store::metrics::{cpu_use, memory_use, thread_split};
+use crate::store::{RunRecord, summarize};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Threads shown in the summary (the busiest; `--json` has them all).
+const SHOWN_THREADS: usize = 16;
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// The process to watch (its child processes are watched too).
+    pub pid: u32,
+    /// Stop watching after this many seconds (default: until it exits or Ctrl-C).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Save what was measured as a run file (`.json` or `.json.gz`), which
+    /// `gilscope gui --open FILE` shows and compares like a run.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Samples per second of the /proc sampler (10–500).
+    #[arg(long, value_name = "HZ", default_value_t = 50.0)]
+    pub rate: f64,
+    /// Reads of each interpreter's GIL per second; 0 turns the GIL reader off.
+    #[arg(long, value_name = "HZ", default_value_t = 1000.0)]
+    pub gil_rate: f64,
+}
+
+pub fn run(args: &AttachArgs) -> anyhow::Result<ExitCode> {
+    if let Err(msg) = check_rate(args.rate) {
+        eprintln!("error: {msg}");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let duration = match args.duration {
+        None => None,
+        Some(d) if d > 0.0 && d.is_finite() => Some(Duration::from_secs_f64(d)),
+        Some(d) => {
+            eprintln!("error: --duration must be a positive number of seconds, got {d}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let target = match attach::inspect(args.pid) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if !args.json {
+        eprintln!("{}", header(&target, duration));
+    }
+    let sampling = SamplerConfig {
+        rate_hz: args.rate,
+        gil_hz: args.gil_rate.max(0.0),
+        ..SamplerConfig::default()
+    };
+    let (ctrlc_tx, ctrlc_rx) = crossbeam_channel::bounded(1);
+    let _ = ctrlc::set_handler(move || {
+        let _ = ctrlc_tx.try_send(());
+    });
+    let handle = match attach::attach(&target, sampling, duration) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut record = RunRecord::new(
+        attach::spec(&target, duration),
+        attach::interpreter(&target),
+    );
+    let started = Instant::now();
+    let mut last_line = Instant::now();
+    loop {
+        crossbeam_channel::select! {
+            recv(handle.messages()) -> msg => match msg {
+                Ok(msg) => {
+                    let finished = matches!(msg, RunMessage::Finished(_));
+                    record.eat_message(msg);
+                    if finished {
+                        break;
+                    }
+                }
+                Err(_) => anyhow::bail!("the attach ended without an outcome"),
+            },
+            recv(ctrlc_rx) -> _ => handle.stop(),
+            default(Duration::from_millis(250)) => {}
+        }
+        if !args.json && last_line.elapsed() >= Duration::from_secs(5) {
+            last_line = Instant::now();
+            eprintln!(
+                "  … {:.0} s, {} threads seen (Ctrl-C stops watching; the process goes on)",
+                started.elapsed().as_secs_f64(),
+                record.thread_tracks().len()
+            );
+        }
+    }
+    let saved = args
+        .record
+        .as_ref()
+        .map(|path| record.save(path).map(|()| path.clone()));
+    if args.json {
+        let doc = serde_json::json!({
+            "version": 1,
+            "target": {
+                "pid": target.pid,
+                "exe": target.exe,
+                "name": target.name,
+                "cmdline": target.cmdline,
+                "python": target.python.as_ref().map(|p| &p.0),
+                "free_threaded": target.python.as_ref().map(|p| p.1),
+            },
+            "summary": summarize(&record),
+            "threads": threads_json(&record),
+            "outcome": record.outcome(),
+            "record": saved.as_ref().map(|r| r.as_ref().map(|p| p.display().to_string()).map_err(|e| e.to_string())),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        print!("{}", summary_text(&record));
+        match &saved {
+            Some(Ok(path)) => println!("  run file    {}", path.display()),
+            Some(Err(e)) => eprintln!("error: the attach was not saved: {e}"),
+            None => {}
+        }
+    }
+    Ok(match (record.outcome().map(|o| &o.end), &saved) {
+        (_, Some(Err(_))) => ExitCode::FAILURE,
+        (Some(RunEnd::Detached { .. }), _) => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    })
+}
+
+fn header(target: &Target, duration: Option<Duration>) -> String {
+    let python = match (&target.python, &target.python_unread) {
+        (Some((v, ft)), _) => {
+            format!("CPython {v}{}", if *ft { ", free-threaded" } else { "" })
+        }
+        (None, Some(why)) => format!("no exact GIL lanes: {why}"),
+        (None, None) => String::new(),
+    };
+    format!(
+        "attached to pid {} ({}: {}) · {python} · {}",
+        target.pid,
+        target.name,
+        target.exe.display(),
+        duration.map_or("until it exits or Ctrl-C".to_string(), |d| {
+            format!("for {:.0} s", d.as_secs_f64())
+        })
+    )
+}
+
+/// One thread: its /proc split and its GIL numbers, busiest first.
+struct ThreadRow {
+    tid: u32,
+    pid: u32,
+    name: String,
+    cpu_ns: u64,
+    split: Option<crate::store::metrics::TimeSplit>,
+    gil: Option<crate::store::gil::GilThread>,
+}
+
+fn thread_rows(run: &RunRecord) -> Vec<ThreadRow> {
+    let gil = &run.gil().threads;
+    let mut rows: Vec<ThreadRow> = run
+        .thread_tracks()
+        .values()
+        .map(|t| ThreadRow {
+            tid: t.tid,
+            pid: t.pid,
+            name: t.name.clone(),
+            cpu_ns: t
+                .last_on_cpu_ns
+                .zip(t.first_on_cpu_ns)
+                .map_or(0, |(l, f)| l.saturating_sub(f)),
+            split: thread_split(run, t.tid),
+            gil: gil.get(&t.tid).copied(),
+        })
+        .collect();
+    rows.sort_by(|a, b| b.cpu_ns.cmp(&a.cpu_ns).then(a.tid.cmp(&b.tid)));
+    rows
+}
+
+fn opt_pct(v: Option<f64>) -> String {
+    v.map_or("—".into(), |x| format!("{:.0}%", x * 100.0))
+}
+
+fn summary_text(run: &RunRecord) -> String {
+    let mut out = String::new();
+    let outcome = run.outcome();
+    let cpu = cpu_use(run);
+    let memory = memory_use(run);
+    let mut rows: Vec<Vec<String>> = vec![vec![
+        "watched".into(),
+        format!(
+            "{:.1} s, {}",
+            outcome.map_or(0.0, |o| o.wall_secs),
+            outcome.map_or("running".into(), |o| o.headline())
+        ),
+    ]];
+    if let Some(c) = cpu.thread_cores {
+        rows.push(vec![
+            "CPU".into(),
+            format!("{c:.2} cores busy on average (its threads' schedstat)"),
+        ]);
+    }
+    if let Some(peak) = memory.peaks.rss_bytes {
+        rows.push(vec![
+            "memory".into(),
+            format!(
+                "RSS peak {:.1} MiB, whole process tree",
+                peak as f64 / 1048576.0
+            ),
+        ]);
+    }
+    let gil = run.gil();
+    for t in &gil.gils {
+        rows.push(vec![
+            "GIL".into(),
+            format!(
+                "pid {} interpreter {}: locked {} of the time, {} hand-offs/s",
+                t.pid,
+                t.interp_id,
+                opt_pct(t.locked_fraction()),
+                t.handoffs_per_sec()
+                    .map_or("—".into(), |h| format!("{h:.0}"))
+            ),
+        ]);
+    }
+    if let Some(why) = gil.missing_reason() {
+        rows.push(vec!["GIL".into(), why]);
+    }
+    if let Some(load) = summarize(run).load {
+        rows.push(vec!["what else".into(), load.line()]);
+    }
+    for row in &rows {
+        out.push_str(&format!("  {:<11} {}\n", row[0], row[1]));
+    }
+    let threads = thread_rows(run);
+    let shown: Vec<Vec<String>> = threads
+        .iter()
+        .take(SHOWN_THREADS)
+        .map(|t| {
+            let g = t.gil.as_ref();
+            vec![
+                t.tid.to_string(),
+                t.pid.to_string(),
+                t.name.clone(),
+                format!("{:.2} s", t.cpu_ns as f64 / 1e9),
+                opt_pct(t.split.map(|s| s.running)),
+                opt_pct(t.split.map(|s| s.waiting)),
+                opt_pct(t.split.map(|s| s.blocked)),
+                opt_pct(g.and_then(|g| g.hold_fraction())),
+                opt_pct(g.and_then(|g| g.wait_fraction())),
+                opt_pct(g.and_then(|g| g.run_free_fraction())),
+                opt_pct(g.and_then(|g| g.unsure_fraction())),
+            ]
+        })
+        .collect();
+    out.push('\n');
+    out.push_str(&table::render(
+        &[
+            "TID",
+            "PID",
+            "NAME",
+            "CPU",
+            "RUNNING",
+            "WAIT CORE",
+            "BLOCKED",
+            "GIL HELD",
+            "GIL WAITED",
+            "RAN WITHOUT",
+            "UNSURE",
+        ],
+        &shown,
+    ));
+    if threads.len() > SHOWN_THREADS {
+        out.push_str(&format!(
+            "  … and {} more threads (--json lists them all)\n",
+            threads.len() - SHOWN_THREADS
+        ));
+    }
+    out
+}
+
+fn threads_json(run: &RunRecord) -> serde_json::Value {
+    serde_json::Value::Array(
+        thread_rows(run)
+            .iter()
+            .map(|t| {
+                let g = t.gil.as_ref();
+                serde_json::json!({
+                    "tid": t.tid,
+                    "pid": t.pid,
+                    "name": t.name,
+                    "cpu_secs": t.cpu_ns as f64 / 1e9,
+                    "running": t.split.map(|s| s.running),
+                    "waiting": t.split.map(|s| s.waiting),
+                    "blocked": t.split.map(|s| s.blocked),
+                    "gil_hold": g.and_then(|g| g.hold_fraction()),
+                    "gil_wait": g.and_then(|g| g.wait_fraction()),
+                    "gil_run_free": g.and_then(|g| g.run_free_fraction()),
+                    "gil_unsure": g.and_then(|g| g.unsure_fraction()),
+                })
+            })
+            .collect(),
+    )
+}

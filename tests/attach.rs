@@ -1,0 +1,268 @@
+//! `gilscope attach PID` against real processes gilscope did not start:
+//! a 3.13 process whose two threads spin (each holds the GIL about half
+//! the time, checked against py-spy over the same seconds), a 3.15 process
+//! inside the Debian sid root, a process that exits while watched, and an
+//! unprivileged user attaching to a root process.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const GILSCOPE: &str = env!("CARGO_BIN_EXE_gilscope");
+
+/// One attach at a time: each target spins two threads, and two targets
+/// at once on 2 cores would each see the other's load.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Two threads spinning for `secs`, pure Python.
+const SPINNERS: &str = "import threading, time, sys
+def spin():
+    end = time.time() + float(sys.argv[1])
+    x = 0
+    while time.time() < end:
+        for i in range(1000):
+            x += i
+ts = [threading.Thread(target=spin, name='spinner-%d' % k) for k in range(2)]
+for t in ts: t.start()
+for t in ts: t.join()
+";
+
+/// A target process that is killed and reaped on drop.
+struct Spawned(Child);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(python: &Path, code: &str, secs: &str) -> Spawned {
+    let child = Command::new(python)
+        .args(["-c", code, secs])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let it start its threads.
+    std::thread::sleep(Duration::from_millis(500));
+    Spawned(child)
+}
+
+fn attach_json(pid: u32, extra: &[&str]) -> serde_json::Value {
+    let out = Command::new(GILSCOPE)
+        .args(["attach", &pid.to_string(), "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "attach failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn pyspy() -> Option<PathBuf> {
+    let path = std::env::var_os("GILSCOPE_PYSPY")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|c| c.join("gilscope/pyspy-venv/bin/py-spy")))?;
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("GILSCOPE_TEST_PYSPY").is_none_or(|v| v != "1"),
+        "GILSCOPE_TEST_PYSPY=1 but there is no py-spy at {}",
+        path.display()
+    );
+    eprintln!("skipped: no py-spy at {}", path.display());
+    None
+}
+
+/// The spinner threads of an attach document: (tid, held).
+fn spinner_holds(doc: &serde_json::Value) -> Vec<(u32, f64)> {
+    doc["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["cpu_secs"].as_f64().unwrap_or(0.0) > 0.5)
+        .map(|t| {
+            (
+                u32::try_from(t["tid"].as_u64().unwrap()).unwrap(),
+                t["gil_hold"].as_f64().unwrap_or(f64::NAN),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn attach_to_two_spinning_threads_on_313_agrees_with_pyspy() {
+    let _one = one_at_a_time();
+    let Some(pyspy) = pyspy() else { return };
+    let (python, _) = common::managed_313();
+    let target = spawn(&python.path, SPINNERS, "12");
+    let pid = target.0.id();
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("pyspy.txt");
+    // py-spy over the same 5 seconds as the attach.
+    let spy = Command::new(pyspy)
+        .args(["record", "--gil", "--threads", "--nonblocking", "-r", "200"])
+        .args(["-d", "5", "-f", "raw", "-p", &pid.to_string(), "-o"])
+        .arg(&raw)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let run_file = dir.path().join("attach.json.gz");
+    let doc = attach_json(
+        pid,
+        &["--duration", "5", "--record", run_file.to_str().unwrap()],
+    );
+    let spy = spy.wait_with_output().unwrap();
+    assert!(spy.status.success());
+    assert_eq!(doc["target"]["python"].as_str(), Some("3.13.5"), "{doc}");
+    assert!(doc["summary"]["gil_missing"].is_null(), "{doc}");
+    assert!(
+        doc["outcome"]["end"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("duration"),
+        "{}",
+        doc["outcome"]
+    );
+    let mut counts = std::collections::BTreeMap::<u32, u64>::new();
+    for line in std::fs::read_to_string(&raw).unwrap().lines() {
+        let Some(rest) = line.strip_prefix("thread (") else {
+            continue;
+        };
+        let tid: u32 = rest.split(')').next().unwrap().parse().unwrap();
+        *counts.entry(tid).or_default() += line.rsplit(' ').next().unwrap().parse::<u64>().unwrap();
+    }
+    let spinners = spinner_holds(&doc);
+    assert_eq!(spinners.len(), 2, "{}", doc["threads"]);
+    for (tid, ours) in spinners {
+        let theirs = counts.get(&tid).copied().unwrap_or(0) as f64 / 1000.0;
+        eprintln!(
+            "ATTACH 3.13 spinner {tid}: held {:.1} % (gilscope attach) vs {:.1} % (py-spy)",
+            ours * 100.0,
+            theirs * 100.0
+        );
+        assert!((0.40..=0.60).contains(&ours), "thread {tid} held {ours:.3}");
+        assert!(
+            (ours - theirs).abs() <= 0.05,
+            "thread {tid}: gilscope {ours:.3} vs py-spy {theirs:.3}"
+        );
+    }
+    // The attach was recorded like a run, and the target was left running.
+    let record = gilscope::store::RunRecord::load(&run_file).unwrap();
+    assert!(record.gil().has_data());
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+}
+
+#[test]
+fn attach_reads_a_315_process_inside_the_sid_root() {
+    let _one = one_at_a_time();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sid-pythons");
+    let out = Command::new(&script).arg("--check").output().unwrap();
+    if !out.status.success() {
+        assert!(
+            std::env::var_os("GILSCOPE_TEST_SID").is_none_or(|v| v != "1"),
+            "GILSCOPE_TEST_SID=1 but the sid root is missing"
+        );
+        eprintln!("skipped: no sid root here");
+        return;
+    }
+    let py315 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.ends_with("python3.15"))
+        .map(PathBuf::from)
+        .unwrap();
+    let target = spawn(&py315, SPINNERS, "8");
+    let doc = attach_json(target.0.id(), &["--duration", "3"]);
+    assert_eq!(
+        doc["target"]["python"].as_str().map(|v| &v[..4]),
+        Some("3.15"),
+        "{doc}"
+    );
+    assert!(doc["summary"]["gil_missing"].is_null(), "{doc}");
+    for (tid, held) in spinner_holds(&doc) {
+        assert!(
+            (0.3..=0.7).contains(&held),
+            "3.15 thread {tid} held {held:.3}"
+        );
+    }
+}
+
+#[test]
+fn a_process_that_exits_ends_the_attach_with_what_was_measured() {
+    let _one = one_at_a_time();
+    let (python, _) = common::managed_313();
+    let target = spawn(&python.path, SPINNERS, "2");
+    let started = Instant::now();
+    let doc = attach_json(target.0.id(), &["--duration", "60"]);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(
+        doc["outcome"]["end"]["reason"].as_str(),
+        Some("the process exited"),
+        "{}",
+        doc["outcome"]
+    );
+    assert!(
+        doc["summary"]["samples"].as_u64().unwrap() > 10,
+        "{}",
+        doc["summary"]
+    );
+    assert_eq!(spinner_holds(&doc).len(), 2, "{}", doc["threads"]);
+}
+
+#[test]
+fn an_unprivileged_user_attaching_to_a_root_process_gets_the_fix() {
+    let _one = one_at_a_time();
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to start the target and drop to nobody");
+        return;
+    }
+    let (python, _) = common::managed_313();
+    let target = spawn(&python.path, SPINNERS, "10");
+    // A copy of gilscope that user nobody can run.
+    let dir = tempfile::Builder::new()
+        .prefix("gilscope-nobody")
+        .tempdir()
+        .unwrap();
+    let exe = dir.path().join("gilscope");
+    std::fs::copy(GILSCOPE, &exe).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .args(["attach", &target.0.id().to_string(), "--duration", "2"])
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("not allowed to read process")
+            && err.contains("another user")
+            && err.contains("CAP_SYS_PTRACE"),
+        "{err}"
+    );
+    // Nothing left behind: no gilscope process of user nobody.
+    let left = Command::new("pgrep")
+        .args(["-u", "65534", "-f", "gilscope-nobody"])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}
