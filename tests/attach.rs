@@ -68,22 +68,6 @@ fn attach_json(pid: u32, extra: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn pyspy() -> Option<PathBuf> {
-    let path = std::env::var_os("GILSCOPE_PYSPY")
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|c| c.join("gilscope/pyspy-venv/bin/py-spy")))?;
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("GILSCOPE_TEST_PYSPY").is_none_or(|v| v != "1"),
-        "GILSCOPE_TEST_PYSPY=1 but there is no py-spy at {}",
-        path.display()
-    );
-    eprintln!("skipped: no py-spy at {}", path.display());
-    None
-}
-
 /// The spinner threads of an attach document: (tid, held).
 fn spinner_holds(doc: &serde_json::Value) -> Vec<(u32, f64)> {
     doc["threads"]
@@ -103,7 +87,7 @@ fn spinner_holds(doc: &serde_json::Value) -> Vec<(u32, f64)> {
 #[test]
 fn attach_to_two_spinning_threads_on_313_agrees_with_pyspy() {
     let _one = one_at_a_time();
-    let Some(pyspy) = pyspy() else { return };
+    let Some(pyspy) = common::pyspy() else { return };
     let (python, _) = common::managed_313();
     let target = spawn(&python.path, SPINNERS, "12");
     let pid = target.0.id();

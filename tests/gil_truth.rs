@@ -59,26 +59,6 @@ fn sid_wrappers() -> Option<Vec<PathBuf>> {
     .clone()
 }
 
-/// py-spy 0.4.3 from the private venv `scripts/test` makes.
-fn pyspy() -> Option<PathBuf> {
-    let path = std::env::var_os("GILSCOPE_PYSPY")
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|c| c.join("gilscope/pyspy-venv/bin/py-spy")))?;
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        !required("GILSCOPE_TEST_PYSPY"),
-        "GILSCOPE_TEST_PYSPY=1 but there is no py-spy at {}",
-        path.display()
-    );
-    eprintln!(
-        "skipped: no py-spy at {} (scripts/test installs it)",
-        path.display()
-    );
-    None
-}
-
 /// Every interpreter, with the sid wrappers listed through
 /// `GILSCOPE_PYTHONS` (set once, before the only discovery of this binary).
 fn interpreters() -> &'static Vec<Interpreter> {
@@ -278,7 +258,7 @@ fn worker_tids(run: &RunRecord) -> Vec<u32> {
 
 /// primes and hash, gil ×2, on one interpreter, against py-spy.
 fn cross_check(version: &str) {
-    let Some(pyspy) = pyspy() else { return };
+    let Some(pyspy) = common::pyspy() else { return };
     let Some(i) = interp(version, false) else {
         assert!(
             version == "3.13" || !required("GILSCOPE_TEST_SID"),

@@ -3,11 +3,9 @@
 //! GIL (CPython 3.13–3.15), memory — read only, until it exits, the
 //! duration ends or Ctrl-C; then a summary, and a run file with `--record`.
 
-use super::run::check_rate;
 use super::{EXIT_USAGE, table};
 use crate::run::attach::{self, Target};
 use crate::run::{RunEnd, RunMessage};
-use crate::sampler::SamplerConfig;
 use crate::store::metrics::{cpu_use, memory_use, thread_split};
 use crate::store::{RunRecord, summarize};
 use clap::Args;
@@ -32,19 +30,18 @@ pub struct AttachArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Samples per second of the /proc sampler (10–500).
-    #[arg(long, value_name = "HZ", default_value_t = 50.0)]
-    pub rate: f64,
-    /// Reads of each interpreter's GIL per second; 0 turns the GIL reader off.
-    #[arg(long, value_name = "HZ", default_value_t = 1000.0)]
-    pub gil_rate: f64,
+    #[command(flatten)]
+    pub sampling: super::run::SamplingArgs,
 }
 
 pub fn run(args: &AttachArgs) -> anyhow::Result<ExitCode> {
-    if let Err(msg) = check_rate(args.rate) {
-        eprintln!("error: {msg}");
-        return Ok(ExitCode::from(EXIT_USAGE));
-    }
+    let sampling = match args.sampling.config() {
+        Ok(config) => config,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
     let duration = match args.duration {
         None => None,
         Some(d) if d > 0.0 && d.is_finite() => Some(Duration::from_secs_f64(d)),
@@ -63,11 +60,6 @@ pub fn run(args: &AttachArgs) -> anyhow::Result<ExitCode> {
     if !args.json {
         eprintln!("{}", header(&target, duration));
     }
-    let sampling = SamplerConfig {
-        rate_hz: args.rate,
-        gil_hz: args.gil_rate.max(0.0),
-        ..SamplerConfig::default()
-    };
     let (ctrlc_tx, ctrlc_rx) = crossbeam_channel::bounded(1);
     let _ = ctrlc::set_handler(move || {
         let _ = ctrlc_tx.try_send(());

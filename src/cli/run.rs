@@ -56,13 +56,8 @@ pub struct RunArgs {
     /// Print one JSON document with the result instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Samples per second of the /proc sampler (10–500).
-    #[arg(long, value_name = "HZ", default_value_t = 50.0)]
-    pub rate: f64,
-    /// Reads of each interpreter's GIL per second (CPython 3.13+; exact
-    /// hold/wait per thread); 0 turns the GIL reader off.
-    #[arg(long, value_name = "HZ", default_value_t = 1000.0)]
-    pub gil_rate: f64,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
     /// Do not sample the run (no per-thread split, no memory baseline).
     #[arg(long)]
     pub no_sample: bool,
@@ -83,6 +78,31 @@ pub(super) fn parse_param(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
         _ => Err(format!("'{s}' is not KEY=VALUE")),
+    }
+}
+
+/// The sampling flags `run`, `sweep` and `attach` share.
+#[derive(Debug, Args)]
+pub struct SamplingArgs {
+    /// Samples per second of the /proc sampler (10–500).
+    #[arg(long, value_name = "HZ", default_value_t = 50.0)]
+    pub rate: f64,
+    /// Reads of each interpreter's GIL per second (CPython 3.13+; exact
+    /// hold/wait per thread); 0 turns the GIL reader off.
+    #[arg(long, value_name = "HZ", default_value_t = 1000.0)]
+    pub gil_rate: f64,
+}
+
+impl SamplingArgs {
+    /// The sampler's configuration, or the usage error of a `--rate` out
+    /// of range.
+    pub fn config(&self) -> Result<SamplerConfig, String> {
+        check_rate(self.rate)?;
+        Ok(SamplerConfig {
+            rate_hz: self.rate,
+            gil_hz: self.gil_rate.max(0.0),
+            ..SamplerConfig::default()
+        })
     }
 }
 
@@ -187,9 +207,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             ));
         }
     };
-    if let Err(msg) = check_rate(args.rate) {
-        return usage(msg);
-    }
+    let sampling = match args.sampling.config() {
+        Ok(config) => config,
+        Err(msg) => return usage(msg),
+    };
     if let Some(dir) = args
         .record
         .as_deref()
@@ -246,11 +267,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Err(e) = native {
         return usage(e.to_string());
     }
-    let sampling = (!args.no_sample).then(|| SamplerConfig {
-        rate_hz: args.rate,
-        gil_hz: args.gil_rate.max(0.0),
-        ..SamplerConfig::default()
-    });
+    let sampling = (!args.no_sample).then_some(sampling);
     let handle = run::start_sampled(&spec, sampling)?;
     if !args.json {
         eprintln!(

@@ -2,7 +2,6 @@
 
 use super::EXIT_USAGE;
 use crate::interp::{DiscoverOptions, Mode, discover};
-use crate::sampler::SamplerConfig;
 use crate::sweep::model::SWEEP_FILE_NAME;
 use crate::sweep::{SweepEvent, aggregate, choose_interpreters, make_plan, run_sweep, runs_of};
 use clap::Args;
@@ -46,13 +45,8 @@ pub struct SweepArgs {
     /// Kill a run after this many seconds (it is recorded as failed).
     #[arg(long, value_name = "SECS", default_value_t = 600.0)]
     pub timeout: f64,
-    /// Samples per second of the /proc sampler.
-    #[arg(long, value_name = "HZ", default_value_t = 50.0)]
-    pub rate: f64,
-    /// Reads of each interpreter's GIL per second (CPython 3.13+; exact
-    /// hold/wait per thread); 0 turns the GIL reader off.
-    #[arg(long, value_name = "HZ", default_value_t = 1000.0)]
-    pub gil_rate: f64,
+    #[command(flatten)]
+    pub sampling: super::run::SamplingArgs,
 }
 
 /// 1, 2, 4, … below `cores`, then `cores`.
@@ -151,10 +145,12 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     );
     bar.enable_steady_tick(Duration::from_millis(250));
     let command: Vec<String> = std::env::args().collect();
-    let sampling = SamplerConfig {
-        rate_hz: args.rate,
-        gil_hz: args.gil_rate.max(0.0),
-        ..SamplerConfig::default()
+    let sampling = match args.sampling.config() {
+        Ok(config) => config,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return Ok(ExitCode::from(super::EXIT_USAGE));
+        }
     };
     let mut failures = 0;
     let file = run_sweep(

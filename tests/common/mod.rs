@@ -202,3 +202,25 @@ pub fn group_gone_within(pgid: u32, limit: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// py-spy 0.4.3 from the private venv `scripts/test` makes (or
+/// `GILSCOPE_PYSPY`); `None`, saying so, when it is missing — unless
+/// `GILSCOPE_TEST_PYSPY=1` (set by `scripts/test`), which makes that a failure.
+pub fn pyspy() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("GILSCOPE_PYSPY")
+        .map(std::path::PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|c| c.join("gilscope/pyspy-venv/bin/py-spy")))?;
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("GILSCOPE_TEST_PYSPY").is_none_or(|v| v != "1"),
+        "GILSCOPE_TEST_PYSPY=1 but there is no py-spy at {}",
+        path.display()
+    );
+    eprintln!(
+        "skipped: no py-spy at {} (scripts/test installs it)",
+        path.display()
+    );
+    None
+}
