@@ -290,7 +290,11 @@ fn a_slowed_one_worker_run_is_implausible_as_a_baseline() {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut busy = Busy::new();
     busy.start(cores);
-    let run = run_with(&spec(Mode::Gil, 1, "primes", &[("n", "400000")]), |_| {});
+    // Let the busy processes settle on the cores first, and give the run
+    // long enough (~1.5 s) that the scheduler's favour for a newcomer
+    // does not decide it (a 0.5 s run once got nearly a whole core).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let run = run_with(&spec(Mode::Gil, 1, "primes", &[("n", "1000000")]), |_| {});
     let busy_secs = busy.finish();
     let verdicts = run_verdicts(&run);
     eprintln!(
@@ -310,7 +314,7 @@ fn a_slowed_one_worker_run_is_implausible_as_a_baseline() {
     // The case: a gil ×2 run on the then quieter machine looks
     // faster than that slowed baseline — impossible for workers that keep
     // their one GIL busy. Both reasons are given.
-    let two = run_with(&spec(Mode::Gil, 2, "primes", &[("n", "400000")]), |_| {});
+    let two = run_with(&spec(Mode::Gil, 2, "primes", &[("n", "1000000")]), |_| {});
     let speedup = run.result().unwrap().elapsed_s / two.result().unwrap().elapsed_s;
     let hold = gilscope::store::verdict::shared_gil_hold(&two);
     let verdicts = gilscope::store::verdict::comparison_verdicts(&two, Some(&run), Some(speedup));
