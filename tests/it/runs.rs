@@ -2,7 +2,7 @@
 //! and 3.13t builds: identical checksums everywhere.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{run_to_end, spec};
 use gilscope::interp::Mode;

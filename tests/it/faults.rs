@@ -2,7 +2,7 @@
 //! leaves no process behind.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{group_gone_within, live_in_group, run_to_end, spec};
 use gilscope::interp::Mode;

@@ -4,7 +4,7 @@
 //! finished before; coalesced chunk events keep every count.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{group_gone_within, interp_for, live_in_group, run_to_end, spec};
 use gilscope::interp::Mode;
@@ -34,6 +34,7 @@ const NOTICE_SLACK_S: f64 = 1.5;
 /// returns), judged live every 100 ms as the CLI and the app do.
 /// Returns the record and when (s after the gap began) the stall was seen.
 fn stalled_run(mode: Mode, timeout_s: u64) -> (RunRecord, f64, u32) {
+    let _one = crate::common::one_at_a_time();
     let mut s = spec(mode, 2, &script("stalls.py"), &[]);
     s.timeout = Some(Duration::from_secs(timeout_s));
     let sampling = SamplerConfig {

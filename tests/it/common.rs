@@ -5,8 +5,17 @@ use gilscope::interp::Mode;
 use gilscope::interp::{DiscoverOptions, Interpreter, Source, discover};
 use gilscope::run::protocol::Event;
 use gilscope::run::{RunMessage, RunOutcome, RunSpec, Stream};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
+
+/// One measuring test at a time in the whole test binary: on a 2-core
+/// machine two spinning runs would starve each other and the samplers, and
+/// the tests that check load flags would see each other's load. Tests that
+/// only read files or draw synthetic runs do not take it.
+pub fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// gilscope's managed CPython 3.13 builds: (default, free-threaded).
 pub fn managed_313() -> &'static (Interpreter, Interpreter) {

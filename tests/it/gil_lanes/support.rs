@@ -1,7 +1,7 @@
 //! Helpers of the GIL-lane tests: sampled harness runs and bare target
 //! processes.
 
-use super::common;
+use crate::common;
 use gilscope::gil::{
     GilAggregator, GilError, GilInterval, GilNotice, GilReader, GilSampler, GilSamplerConfig,
     GilTick,
@@ -11,15 +11,9 @@ use gilscope::run::protocol::Event;
 use gilscope::run::{RunEnd, RunMessage};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// One spinning target at a time: on a 2-core machine parallel runs would
-/// starve each other and the sampler.
-pub fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub use crate::common::one_at_a_time;
 
 pub fn spin_script() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

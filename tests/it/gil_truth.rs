@@ -11,7 +11,7 @@
 //! tests; a plain `cargo test` on a machine without them says so and skips.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 
 use gilscope::interp::{DiscoverOptions, Interpreter, Mode, Source, discover};
 use gilscope::run::{RunEnd, RunMessage, RunSpec};
@@ -21,15 +21,8 @@ use gilscope::store::metrics::worker_gil;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-/// One measuring run at a time: the cross-checks compare fractions, and
-/// two of them at once on 2 cores would each see the other's load.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn required(var: &str) -> bool {
     std::env::var_os(var).is_some_and(|v| v == "1")
@@ -266,7 +259,7 @@ fn cross_check(version: &str) {
         );
         return;
     };
-    let _one = one_at_a_time();
+    let _one = common::one_at_a_time();
     let cases = [
         ("primes", &[("n", "200000000")][..]),
         ("hash", &[("count", "100000")][..]),
@@ -359,7 +352,7 @@ fn cpython_314_and_315_run_every_mode_with_exact_gils() {
     if sid_wrappers().is_none() {
         return;
     }
-    let _one = one_at_a_time();
+    let _one = common::one_at_a_time();
     // Few, long chunks: a subinterpreter worker waits for its next chunk
     // without its GIL, and on a busy machine many short ones would make
     // that wait a large share of a short run.
@@ -432,7 +425,7 @@ fn cpython_312_says_why_it_has_no_gil_numbers() {
         eprintln!("skipped: no CPython 3.12 here");
         return;
     };
-    let _one = one_at_a_time();
+    let _one = common::one_at_a_time();
     let run = sampled(i, Mode::Gil, 2, "primes", &[("n", "100000")]);
     let why = run.gil().missing_reason().expect("a reason");
     assert!(

@@ -10,7 +10,7 @@
 //! they take turns.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 
 use common::{managed_313, run_to_end, spec};
 use gilscope::interp::Mode;
@@ -20,14 +20,7 @@ use gilscope::run::{self, RunEnd, RunMessage, RunSpec};
 use gilscope::sampler::{Sample, SamplerConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
-
-/// One test at a time in this file.
-fn turn() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -77,7 +70,7 @@ fn import_in(python: &Path, dir: &Path, module: &str) -> (bool, bool) {
 
 #[test]
 fn extension_builds_for_313_and_313t_from_a_clean_cache() {
-    let _turn = turn();
+    let _turn = common::one_at_a_time();
     let root = tempfile::tempdir().unwrap();
     let cache = NativeCache::at(root.path());
     let (default, ft) = managed_313();
@@ -184,7 +177,7 @@ fn copy_crate(dest: &Path) {
 
 #[test]
 fn native_blur_gives_the_pure_python_checksum() {
-    let _turn = turn();
+    let _turn = common::one_at_a_time();
     let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/astronaut.png");
     // (16, 20): a radius past the image edges, where every tap clamps
     for (size, radius) in [(0u32, 4u32), (200, 7), (16, 20)] {
@@ -226,7 +219,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 /// hits both; the speedup is the median of the pairs' ratios.
 #[test]
 fn native_blur_scaling_on_the_default_build() {
-    let _turn = turn();
+    let _turn = common::one_at_a_time();
     let shape = [("kernel", "native"), ("radius", "96"), ("rows", "8")];
     // build (or find) the module before timing anything
     let _ = run_to_end(&spec(Mode::Gil, 1, "blur", &[("kernel", "native")]));
@@ -315,7 +308,7 @@ fn parallel_phase(events: &[Event]) -> (u64, u64) {
 /// released it computes or waits for a core, however busy the machine is.
 #[test]
 fn with_the_gil_released_workers_do_not_block() {
-    let _turn = turn();
+    let _turn = common::one_at_a_time();
     let mut blocked = Vec::new();
     for (kernel, shape) in [
         ("native", [("radius", "160"), ("size", "0")]),
@@ -342,7 +335,7 @@ fn with_the_gil_released_workers_do_not_block() {
 
 #[test]
 fn importing_a_gil_module_mid_run_turns_the_gil_on_and_workers_block() {
-    let _turn = turn();
+    let _turn = common::one_at_a_time();
     let (_, ft) = managed_313();
     let spec = spec(
         Mode::Ft,
@@ -450,7 +443,7 @@ fn import_gil_module_outside_thread_modes_is_a_usage_error() {
 /// its process group.
 #[test]
 fn a_native_extension_that_forgets_the_gil_is_a_named_crash() {
-    let _turn = turn();
+    let _turn = common::one_at_a_time();
     for mode in [Mode::Gil, Mode::Process] {
         let fin = run_to_end(&spec(
             mode,

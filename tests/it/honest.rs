@@ -6,7 +6,7 @@
 //! found by name among the busiest others), writing to /dev/null.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::spec;
 use gilscope::interp::Mode;
@@ -14,10 +14,7 @@ use gilscope::run::{RunMessage, RunSpec};
 use gilscope::store::verdict::{VerdictKind, labels, run_verdicts, text};
 use gilscope::store::{Load, RunRecord};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Busy processes the test owns; killed and reaped on drop.
 struct Busy {
@@ -174,7 +171,7 @@ fn load_of(run: &RunRecord) -> Load {
 /// run marked contended with their share, and `gsbusy` named.
 #[test]
 fn a_run_under_load_is_contended_and_others_match_rusage() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::one_at_a_time();
     let mut log = Vec::new();
     for attempt in 1..=3 {
         let mut busy = Busy::new();
@@ -286,7 +283,7 @@ fn a_run_under_load_is_contended_and_others_match_rusage() {
 /// about two thirds of a core: as a baseline it is implausible.
 #[test]
 fn a_slowed_one_worker_run_is_implausible_as_a_baseline() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::one_at_a_time();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut busy = Busy::new();
     busy.start(cores);
@@ -344,7 +341,7 @@ fn a_slowed_one_worker_run_is_implausible_as_a_baseline() {
 /// up to three times, and report the load each attempt saw.
 #[test]
 fn a_quiet_run_has_no_label() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::one_at_a_time();
     let mut log = Vec::new();
     for attempt in 1..=3 {
         let run = run_with(&spec(Mode::Ft, 2, "primes", &[("n", "300000")]), |_| {});

@@ -3,13 +3,14 @@
 //! of it, and a sweep's aggregate carries "GIL wait" per mode.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use gilscope::interp::Mode;
 use gilscope::store::RunRecord;
 use gilscope::store::metrics::worker_gil;
 
 fn sampled(mode: Mode, workers: usize) -> RunRecord {
+    let _one = common::one_at_a_time();
     common::sampled_record(&common::spec(mode, workers, "primes", &[("n", "250000")]))
 }
 

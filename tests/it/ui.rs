@@ -4,7 +4,7 @@
 //! scaling chart.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;

@@ -5,20 +5,13 @@
 //! unprivileged user attaching to a root process.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const GILSCOPE: &str = env!("CARGO_BIN_EXE_gilscope");
-
-/// One attach at a time: each target spins two threads, and two targets
-/// at once on 2 cores would each see the other's load.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Two threads spinning for `secs`, pure Python.
 const SPINNERS: &str = "import threading, time, sys
@@ -86,7 +79,7 @@ fn spinner_holds(doc: &serde_json::Value) -> Vec<(u32, f64)> {
 
 #[test]
 fn attach_to_two_spinning_threads_on_313_agrees_with_pyspy() {
-    let _one = one_at_a_time();
+    let _one = common::one_at_a_time();
     let Some(pyspy) = common::pyspy() else { return };
     let (python, _) = common::managed_313();
     let target = spawn(&python.path, SPINNERS, "12");
@@ -150,7 +143,7 @@ fn attach_to_two_spinning_threads_on_313_agrees_with_pyspy() {
 
 #[test]
 fn attach_reads_a_315_process_inside_the_sid_root() {
-    let _one = one_at_a_time();
+    let _one = common::one_at_a_time();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sid-pythons");
     let out = Command::new(&script).arg("--check").output().unwrap();
     if !out.status.success() {
@@ -184,7 +177,7 @@ fn attach_reads_a_315_process_inside_the_sid_root() {
 
 #[test]
 fn a_process_that_exits_ends_the_attach_with_what_was_measured() {
-    let _one = one_at_a_time();
+    let _one = common::one_at_a_time();
     let (python, _) = common::managed_313();
     let target = spawn(&python.path, SPINNERS, "2");
     let started = Instant::now();
@@ -206,7 +199,7 @@ fn a_process_that_exits_ends_the_attach_with_what_was_measured() {
 
 #[test]
 fn an_unprivileged_user_attaching_to_a_root_process_gets_the_fix() {
-    let _one = one_at_a_time();
+    let _one = common::one_at_a_time();
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("skipped: needs root to start the target and drop to nobody");

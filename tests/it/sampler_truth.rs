@@ -4,16 +4,13 @@
 //! other's cores.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::spec;
 use gilscope::interp::Mode;
 use gilscope::run::RunSpec;
 use gilscope::store::RunRecord;
 use gilscope::store::metrics::{threads_on_cpu_ns, worker_times};
-use std::sync::Mutex;
-
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Runs `spec` sampled into a record.
 fn sampled_run(spec: &RunSpec) -> RunRecord {
@@ -76,7 +73,7 @@ fn splits(run: &RunRecord) -> Vec<(f64, f64, f64)> {
 
 #[test]
 fn threads_on_cpu_time_matches_the_kernels_rusage() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::one_at_a_time();
     for mode in [Mode::Ft, Mode::Gil] {
         let run = sampled_run(&spec(mode, 2, "primes", &[("n", "500000")]));
         let threads_ns = threads_on_cpu_ns(&run).unwrap() as f64;
@@ -98,7 +95,7 @@ fn threads_on_cpu_time_matches_the_kernels_rusage() {
 
 #[test]
 fn a_busy_worker_reads_as_running() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::one_at_a_time();
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1) as f64;
@@ -121,7 +118,7 @@ fn a_busy_worker_reads_as_running() {
 
 #[test]
 fn gil_workers_block_and_free_threaded_ones_do_not() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::one_at_a_time();
     let describe = |run: &RunRecord| {
         let parts: Vec<String> = splits(run)
             .iter()
@@ -151,7 +148,7 @@ fn gil_workers_block_and_free_threaded_ones_do_not() {
 
 #[test]
 fn memory_baseline_is_taken_before_workers_start() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::one_at_a_time();
     // Each process-mode worker is a whole interpreter: the overhead must show.
     let run = sampled_run(&spec(Mode::Process, 2, "primes", &[("n", "200000")]));
     let base = run.memory_baseline().expect("no baseline sample");

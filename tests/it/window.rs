@@ -3,7 +3,7 @@
 //! the live and compare views, and closes itself.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

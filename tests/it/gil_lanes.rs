@@ -3,7 +3,7 @@
 //! older interpreters that must be refused.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 #[path = "gil_lanes/support.rs"]
 mod support;
 

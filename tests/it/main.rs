@@ -1,0 +1,23 @@
+//! gilscope's integration tests: one binary (one link of eframe), one module
+//! per area. Tests that run real interpreters and measure take
+//! [`common::one_at_a_time`]; see `tests/it/common.rs` for the shared support.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+mod attach;
+mod faults;
+mod gil_lanes;
+mod gil_runs;
+mod gil_truth;
+mod honest;
+mod native;
+mod pythons_cli;
+mod report;
+mod runs;
+mod sampler_truth;
+mod stall;
+mod store;
+mod sweep;
+mod ui;
+mod window;
