@@ -110,11 +110,12 @@ fn ui_frames(args: &UiArgs) -> anyhow::Result<ExitCode> {
         let ctx = egui::Context::default();
         let built = std::time::Instant::now();
         let mut app = synthetic_app(&ctx, args.threads, cores, secs);
-        let rows = app.runs[0].record.series().len();
+        let record = &app.runs().iter().next().expect("the synthetic run").record;
+        let rows = record.series().len();
         if cores == 64
             && let Some(path) = &args.save_run
         {
-            app.runs[0].record.save(path)?;
+            record.save(path)?;
             eprintln!("  (saved the synthetic run to {})", path.display());
         }
         eprintln!(
@@ -140,7 +141,15 @@ fn ui_frames(args: &UiArgs) -> anyhow::Result<ExitCode> {
                 "compare, numbers recomputed",
             ),
         ] {
-            let mut t = time_frames(&mut app, &ctx, view, rebuild, args.frames, name);
+            app.apply(crate::ui::Action::SetView(view), &ctx);
+            let mut t = time_frames(&ctx, rebuild, args.frames, name, |ui, rebuild| {
+                match rebuild {
+                    Rebuild::Never => {}
+                    Rebuild::Textures => app.drop_caches(false),
+                    Rebuild::Everything => app.drop_caches(true),
+                }
+                app.ui(ui);
+            });
             t.ui_ms.sort_by(f64::total_cmp);
             t.tessellate_ms.sort_by(f64::total_cmp);
             println!(

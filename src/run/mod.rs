@@ -126,6 +126,21 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
+    /// The outcome of a run whose interpreter could not be started.
+    pub fn not_started(reason: &str) -> Self {
+        Self {
+            end: RunEnd::Crashed {
+                reason: format!("could not start: {reason}"),
+            },
+            wall_secs: 0.0,
+            usage: None,
+            exit: "not started".into(),
+            stderr_tail: Vec::new(),
+            sampler: None,
+            ended_ns: None,
+        }
+    }
+
     /// A one-line description of how the run ended.
     pub fn headline(&self) -> String {
         match &self.end {

@@ -3,10 +3,12 @@
 //! of a sweep's run files into the points a report shows.
 
 pub mod aggregate;
+pub mod engine;
 pub mod model;
 
 pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate};
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
 pub mod runner;
 
+pub use engine::{Engine, NextRun};
 pub use runner::{SweepEvent, choose_interpreters, make_plan, run_sweep, runs_of};

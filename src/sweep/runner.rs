@@ -2,17 +2,18 @@
 //! and saved to its own run file, `sweep.json` rewritten after each run so
 //! an interrupted sweep keeps everything it finished.
 
+use super::engine::{Engine, NextRun};
 use super::model::{
     PlannedInterpreter, SWEEP_FILE_FORMAT, SWEEP_FILE_VERSION, SweepError, SweepFile, SweepPlan,
     SweepRunEntry,
 };
 use crate::interp::{Build, Interpreter, Mode};
-use crate::run::{self, RunMessage, RunSpec};
+use crate::run::{self, RunMessage};
 use crate::sampler::SamplerConfig;
 use crate::store::RunRecord;
 use crate::sweep::aggregate::Spread;
 use crossbeam_channel::{Receiver, select};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -215,7 +216,8 @@ fn file_stem(workload: &str) -> String {
         .collect()
 }
 
-/// Runs the plan into `dir`. Stops early (keeping what finished) when
+/// Runs the plan into `dir` with the [`Engine`] (the app's Run and Sweep
+/// step through the same engine). Stops early (keeping what finished) when
 /// `stop` receives; returns the sweep file as written.
 #[allow(clippy::too_many_arguments)]
 pub fn run_sweep(
@@ -233,10 +235,7 @@ pub fn run_sweep(
         path: runs_dir.clone(),
         source,
     })?;
-    let mut todo: VecDeque<PlannedRun> = runs_of(&plan).into();
-    let mut total = todo.len();
-    let mut times: BTreeMap<(Mode, usize), Vec<f64>> = BTreeMap::new();
-    let mut round = plan.repeat;
+    let mut engine = Engine::new(plan.clone(), found, timeout);
     let mut file = SweepFile {
         format: SWEEP_FILE_FORMAT.to_string(),
         version: SWEEP_FILE_VERSION,
@@ -254,45 +253,14 @@ pub fn run_sweep(
     };
     file.save(dir)?;
     let stem = file_stem(&file.plan.workload);
-    let mut next_index = 0;
-    loop {
-        let Some(planned) = todo.pop_front() else {
-            // A round is done: with --until-stable, run the unsettled
-            // points once more (each repeat a round of its own).
-            let Some(pct) = file.plan.until_stable_pct else {
-                break;
-            };
-            let max = file.plan.max_repeats.unwrap_or(DEFAULT_MAX_REPEATS);
-            let (again, unsettled) = unstable_points(&times, pct, max);
-            file.unsettled = unsettled;
-            if again.is_empty() {
-                file.save(dir)?;
-                break;
-            }
-            for (mode, workers) in again {
-                todo.push_back(PlannedRun {
-                    mode,
-                    workers,
-                    repeat: round,
-                });
-            }
-            round += 1;
-            total += todo.len();
-            continue;
-        };
-        let index = next_index;
-        next_index += 1;
-        let Some(pi) = file
-            .plan
-            .interpreters
-            .iter()
-            .find(|p| p.mode == planned.mode)
-        else {
-            continue;
-        };
-        let Some(interp) = found.iter().find(|i| i.path == pi.path).cloned() else {
-            continue;
-        };
+    while let Some(next) = engine.next_run() {
+        let NextRun {
+            index,
+            total,
+            planned,
+            spec,
+            interpreter,
+        } = next;
         on_event(SweepEvent::RunStarted {
             index,
             total,
@@ -300,17 +268,8 @@ pub fn run_sweep(
             workers: planned.workers,
             repeat: planned.repeat,
         });
-        let spec = RunSpec {
-            python: interp.path.clone(),
-            interp_name: interp.name.clone(),
-            mode: planned.mode,
-            workers: planned.workers,
-            workload: file.plan.workload.clone(),
-            params: file.plan.params.clone(),
-            timeout,
-        };
         let started = Instant::now();
-        let mut record = RunRecord::new(spec.clone(), interp);
+        let mut record = RunRecord::new(spec.clone(), interpreter);
         let mut stopped = false;
         match run::start_sampled(&spec, Some(sampling)) {
             Ok(handle) => loop {
@@ -326,24 +285,18 @@ pub fn run_sweep(
                     recv(stop) -> _ => { stopped = true; handle.stop(); }
                 }
             },
-            Err(e) => record.eat_message(RunMessage::Finished(Box::new(crate::run::RunOutcome {
-                end: crate::run::RunEnd::Crashed {
-                    reason: format!("could not start: {e}"),
-                },
-                wall_secs: 0.0,
-                usage: None,
-                exit: "not started".into(),
-                stderr_tail: Vec::new(),
-                sampler: None,
-                ended_ns: None,
-            }))),
+            Err(e) => record.eat_message(RunMessage::Finished(Box::new(
+                crate::run::RunOutcome::not_started(&e.to_string()),
+            ))),
         }
         if stopped {
             // A run cut short measures nothing: keep only finished ones.
             file.interrupted = true;
+            file.unsettled = engine.unsettled().to_vec();
             file.save(dir)?;
             return Ok(file);
         }
+        engine.ended(&planned, &record);
         let rel = format!(
             "runs/{stem}-{}-w{}-r{}.json.gz",
             planned.mode, planned.workers, planned.repeat
@@ -354,12 +307,6 @@ pub fn run_sweep(
             .map(|o| o.headline())
             .unwrap_or_else(|| "no outcome".into());
         let completed = record.result().is_some();
-        let slot = times.entry((planned.mode, planned.workers)).or_default();
-        match record.result() {
-            Some(r) => slot.push(r.elapsed_s),
-            // A failed run counts towards the cap, not the spread.
-            None => slot.push(f64::NAN),
-        }
         file.runs.push(SweepRunEntry {
             file: rel,
             mode: planned.mode,
@@ -371,15 +318,18 @@ pub fn run_sweep(
             load: record.load_track().load().ok(),
             verdicts: crate::store::verdict::run_verdicts(&record),
         });
+        file.unsettled = engine.unsettled().to_vec();
         file.save(dir)?;
         on_event(SweepEvent::RunFinished {
             index,
-            total,
+            total: engine.total(),
             completed,
             headline,
             secs: started.elapsed().as_secs_f64(),
         });
     }
+    file.unsettled = engine.unsettled().to_vec();
+    file.save(dir)?;
     Ok(file)
 }
 

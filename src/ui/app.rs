@@ -1,17 +1,27 @@
-//! The window's state and its frame: top bar, setup panel, the live or
-//! compare view, the status bar; keys; and the pump that moves messages
-//! from run drivers and jobs into the state, never waiting.
+//! The app: the state panels share (runs, interpreters, the shown run,
+//! the current batch, settings), the frame's layout, and [`App::apply`] —
+//! the one place where an [`Action`] a panel returned changes that state.
+//! Also the pump that moves messages from run drivers and jobs into the
+//! state, never waiting, and the keys and drops.
 
+use super::action::{Action, Batch, View};
+use super::auto::{AutoPilot, PilotAction, PilotInputs};
+use super::browse::{Browser, Choice, Purpose};
+use super::compare::CompareView;
+use super::context::{BatchProgress, InstallState, UiContext};
 use super::driver::{Driver, DriverMsg};
 use super::jobs::{JobResult, Jobs};
-use super::setup::Setup;
-use super::{compare, export, live, setup, style};
+use super::live::LiveView;
+use super::runs::{RunId, Runs};
+use super::setup::SetupPanel;
+use super::status::StatusBar;
+use super::{export, style};
 use crate::interp::install::InstallEvent;
 use crate::interp::{Interpreter, Mode};
-use crate::run::{RunEnd, RunMessage, RunOutcome, RunSpec};
+use crate::run::{RunMessage, RunOutcome};
 use crate::sampler::SamplerConfig;
 use crate::store::RunRecord;
-use std::collections::VecDeque;
+use crate::sweep::{Engine, runner::PlannedRun};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -85,113 +95,38 @@ pub fn default_export_dir() -> PathBuf {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Live,
-    Compare,
-}
-
-/// One run in the window: live (with its driver) or finished or opened.
-pub struct RunEntry {
-    pub record: RunRecord,
-    pub driver: Option<Driver>,
-    /// Opened from this file (not run in this window).
-    pub file: Option<PathBuf>,
-}
-
-impl RunEntry {
-    pub fn is_running(&self) -> bool {
-        self.driver.is_some()
-    }
-}
-
-/// A notice in the status bar.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    pub text: String,
-    pub error: bool,
-    pub at: Instant,
-}
-
-/// A sweep's progress.
-#[derive(Debug, Clone)]
-pub struct SweepState {
-    pub total: usize,
-    pub started: Instant,
-    pub queue: VecDeque<RunSpec>,
-    pub finished: usize,
-    pub failed: usize,
-}
-
-/// Install progress for the setup panel.
-#[derive(Debug, Clone, Default)]
-pub struct InstallState {
-    pub running: bool,
-    pub line: String,
-    pub fraction: f32,
-    pub log: Option<PathBuf>,
-}
-
-/// The replay of two runs on one clock.
-#[derive(Debug, Clone)]
-pub struct Race {
-    pub a: usize,
-    pub b: usize,
-    /// When the replay started (None: paused at `t_s`).
-    pub playing_since: Option<Instant>,
-    pub t_s: f64,
-    pub speed: f64,
-}
-
-/// Where the auto sweep's screenshots stand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AutoStep {
-    /// Screenshots of opened files: wait for them to load.
-    WaitOpen,
-    WaitInterpreters,
-    Sweeping,
-    SettleLive(u32),
-    ShotLive,
-    SettleCompare(u32),
-    ShotCompare,
-    Done,
+/// A Run or Sweep in progress: the shared sweep engine and the run of it
+/// that goes now.
+struct BatchState {
+    engine: Engine,
+    started: Instant,
+    current: Option<(RunId, PlannedRun)>,
+    sweep: bool,
 }
 
 pub struct App {
-    pub options: UiOptions,
-    pub jobs: Jobs,
-    pub interpreters: Option<Vec<Interpreter>>,
-    pub setup: Setup,
-    pub runs: Vec<RunEntry>,
-    /// Index of the run the live view shows.
-    pub live: Option<usize>,
-    pub view: View,
-    pub sweep: Option<SweepState>,
-    pub install: InstallState,
-    pub notices: Vec<Notice>,
-    pub presentation: bool,
-    pub dark: bool,
-    pub race: Option<Race>,
-    /// Compare table selection (for race and exports).
-    pub selected: Vec<usize>,
-    pub show_log: bool,
-    pub open_path: String,
+    options: UiOptions,
+    jobs: Jobs,
+    interpreters: Option<Vec<Interpreter>>,
+    runs: Runs,
+    /// The run the live view shows (and the compare view's anchor).
+    live: Option<RunId>,
+    view: View,
+    batch: Option<BatchState>,
+    install: InstallState,
+    dark: bool,
+    presentation: bool,
+    setup: SetupPanel,
+    live_view: LiveView,
+    compare: CompareView,
+    status: StatusBar,
+    /// The File menu's path field.
+    open_path: String,
     /// The "Open file…" browser, when open.
-    pub browser: Option<super::browse::Browser>,
-    pub pictures: live::Pictures,
-    pub compare_cache: compare::CompareCache,
-    style_applied: Option<(bool, bool)>,
-    auto: Option<AutoStep>,
+    browser: Option<Browser>,
+    pilot: Option<AutoPilot>,
     shots_pending: usize,
-    /// Frame time of the UI work of the last frames (for the status bar).
-    pub frame_ms: VecDeque<f32>,
-    /// gilscope's own CPU use (all its threads: UI, rendering, samplers),
-    /// in cores, over the last second or so.
-    pub self_cpu: Option<f64>,
-    self_cpu_mark: Option<(Instant, f64)>,
-    /// Repaint at 5 Hz instead of 25 Hz while a run goes (less CPU taken
-    /// from the workload, e.g. with software rendering on a small machine).
-    pub low_refresh: bool,
+    style_applied: Option<(bool, bool)>,
 }
 
 impl App {
@@ -200,35 +135,27 @@ impl App {
         jobs.set_context(ctx);
         let mut app = Self {
             interpreters: None,
-            setup: Setup::default(),
-            runs: Vec::new(),
+            runs: Runs::default(),
             live: None,
             view: View::Live,
-            sweep: None,
+            batch: None,
             install: InstallState::default(),
-            notices: Vec::new(),
-            presentation: options.presentation,
             dark: options.dark,
-            race: None,
-            selected: Vec::new(),
-            show_log: false,
+            presentation: options.presentation,
+            setup: SetupPanel::default(),
+            live_view: LiveView::default(),
+            compare: CompareView::default(),
+            status: StatusBar::new(options.low_refresh),
             open_path: String::new(),
             browser: None,
-            pictures: live::Pictures::default(),
-            compare_cache: compare::CompareCache::default(),
-            style_applied: None,
-            auto: if options.auto_sweep.is_some() {
-                Some(AutoStep::WaitInterpreters)
-            } else if options.screenshot_dir.is_some() && !options.open.is_empty() {
-                Some(AutoStep::WaitOpen)
-            } else {
-                None
-            },
+            pilot: AutoPilot::new(
+                options.auto_sweep.is_some(),
+                !options.open.is_empty(),
+                options.screenshot_dir.is_some(),
+                options.quit_when_done,
+            ),
             shots_pending: 0,
-            frame_ms: VecDeque::new(),
-            self_cpu: None,
-            self_cpu_mark: None,
-            low_refresh: options.low_refresh,
+            style_applied: None,
             jobs,
             options,
         };
@@ -243,6 +170,83 @@ impl App {
         app
     }
 
+    // ---- read access (tests, the benchmark) ----
+
+    pub fn runs(&self) -> &Runs {
+        &self.runs
+    }
+
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    pub fn live(&self) -> Option<RunId> {
+        self.live
+    }
+
+    pub fn setup(&self) -> &SetupPanel {
+        &self.setup
+    }
+
+    /// The setup panel's form, as a user would fill it (tests).
+    pub fn setup_mut(&mut self) -> &mut SetupPanel {
+        &mut self.setup
+    }
+
+    pub fn compare(&self) -> &CompareView {
+        &self.compare
+    }
+
+    /// The compare view's own state (ticks), as a user would set it (tests).
+    pub fn compare_mut(&mut self) -> &mut CompareView {
+        &mut self.compare
+    }
+
+    pub fn status(&self) -> &StatusBar {
+        &self.status
+    }
+
+    pub fn options(&self) -> &UiOptions {
+        &self.options
+    }
+
+    /// How far the current Run or Sweep is.
+    pub fn progress(&self) -> Option<BatchProgress> {
+        self.batch.as_ref().map(|b| BatchProgress {
+            finished: b.engine.finished(),
+            failed: b.engine.failed(),
+            total: b.engine.total(),
+            started: b.started,
+        })
+    }
+
+    /// Whether a run is going (or a batch has more to run).
+    pub fn busy(&self) -> bool {
+        self.runs.any_running() || self.batch.is_some()
+    }
+
+    /// Whether the auto sweep (and its screenshots) finished.
+    pub fn auto_done(&self) -> bool {
+        self.pilot.as_ref().is_none_or(AutoPilot::done)
+    }
+
+    /// Adds a finished run (the benchmark's synthetic one) and shows it.
+    pub fn add_finished(&mut self, record: RunRecord) -> RunId {
+        let id = self.runs.add(record, None, None);
+        self.live = Some(id);
+        id
+    }
+
+    /// Forgets cached pictures (and, with `everything`, the compare
+    /// numbers) so the next frame redraws them (the benchmark).
+    pub fn drop_caches(&mut self, everything: bool) {
+        self.live_view.pictures.mark_stale();
+        if everything {
+            self.live_view.pictures.clear();
+            self.compare.cache.clear();
+        }
+    }
+
     /// The OpenGL renderer is known: software rendering (llvmpipe,
     /// softpipe, swrast) costs most of a core at 25 Hz, taken from the
     /// workload, so low refresh is switched on and the user is told.
@@ -253,128 +257,178 @@ impl App {
             .iter()
             .any(|s| lower.contains(s))
         {
-            self.low_refresh = true;
-            self.notify(
+            self.status.low_refresh = true;
+            self.status.notify(
                 format!("software rendering ({name}): repainting 5 times a second during runs so the window takes less CPU from the workload (untick \"low refresh\" for 25)"),
                 false,
             );
         }
     }
 
-    /// Opens the file browser for `purpose`.
-    pub fn browse(&mut self, purpose: super::browse::Purpose) {
-        self.browser = Some(super::browse::Browser::new(purpose, None));
-    }
-
     /// Stops every run (the window is closing).
     pub fn shutdown(&mut self) {
-        if let Some(s) = &mut self.sweep {
-            s.queue.clear();
-        }
-        for entry in &self.runs {
-            if let Some(d) = &entry.driver {
-                d.stop();
-            }
+        self.stop();
+    }
+
+    fn context(&self) -> UiContext<'_> {
+        UiContext {
+            runs: &self.runs,
+            live: self.live,
+            interpreters: self.interpreters.as_deref(),
+            busy: self.busy(),
+            progress: self.progress(),
+            install: &self.install,
+            dark: self.dark,
+            presentation: self.presentation,
+            self_cpu: self.status.self_cpu(),
+            low_refresh: self.status.low_refresh,
+            export_dir: &self.options.export_dir,
         }
     }
 
-    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
-        self.notices.push(Notice {
-            text: text.into(),
-            error,
-            at: Instant::now(),
-        });
-        if self.notices.len() > 50 {
-            self.notices.remove(0);
+    // ---- the one place actions change state ----
+
+    /// Carries out what a panel (or a key, a drop, the auto pilot) asked.
+    pub fn apply(&mut self, action: Action, ctx: &egui::Context) {
+        match action {
+            Action::Start(batch) => self.start_batch(*batch),
+            Action::Stop => self.stop(),
+            Action::RunOrStop => self.run_or_stop(ctx),
+            Action::Show(id) => {
+                if self.runs.contains(id) {
+                    self.live = Some(id);
+                    self.view = View::Live;
+                }
+            }
+            Action::SetView(view) => self.view = view,
+            Action::Race(a, b) => {
+                if self.runs.contains(a) && self.runs.contains(b) {
+                    self.compare.start_race(a, b);
+                    self.view = View::Compare;
+                }
+            }
+            Action::ClearFinished => {
+                let n = self.runs.remove_finished();
+                if self.live.is_some_and(|id| !self.runs.contains(id)) {
+                    self.live = self.runs.last();
+                }
+                self.status
+                    .notify(format!("cleared {n} finished run(s)"), false);
+            }
+            Action::Open(path) => self.jobs.open(path),
+            Action::Browse(purpose) => self.browser = Some(Browser::new(purpose, None)),
+            Action::Export(what) => {
+                export::start(
+                    what,
+                    &self.runs,
+                    self.live,
+                    &self.options.export_dir,
+                    &self.jobs,
+                );
+            }
+            Action::Screenshot(name) => self.screenshot(ctx, name.as_deref()),
+            Action::SetDark(dark) => self.dark = dark,
+            Action::SetPresentation(on) => self.presentation = on,
+            Action::Install => {
+                if !self.install.running {
+                    self.install = InstallState {
+                        running: true,
+                        line: "starting".into(),
+                        ..InstallState::default()
+                    };
+                    self.jobs.install();
+                }
+            }
+            Action::Rediscover => {
+                self.interpreters = None;
+                self.jobs.discover();
+            }
+            Action::Notify { text, error } => self.status.notify(text, error),
+            Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
     }
 
     fn set_interpreters(&mut self, found: Vec<Interpreter>) {
         let usable = found.iter().filter(|i| i.info().is_some()).count();
         if usable == 0 {
-            self.notify(
+            self.status.notify(
                 "no working Python found: use \"Install CPython 3.13 + 3.13t\" in the setup panel",
                 true,
             );
         }
+        if let Some(describer) = self.setup.on_interpreters(&found) {
+            self.jobs.describe_workloads(describer);
+        }
         self.interpreters = Some(found);
-        self.setup
-            .on_interpreters(self.interpreters.as_deref().unwrap_or(&[]), &self.jobs);
     }
 
-    /// Whether a run is going (or a sweep has more to run).
-    pub fn busy(&self) -> bool {
-        self.runs.iter().any(RunEntry::is_running) || self.sweep.is_some()
-    }
-
-    /// Starts one run of `spec`; the live view follows it.
-    pub fn start_run(&mut self, spec: RunSpec) {
-        let Some(interp) = self
-            .interpreters
-            .as_ref()
-            .and_then(|all| all.iter().find(|i| i.path == spec.python))
-            .cloned()
-        else {
-            self.notify(
-                format!("{}: interpreter not found", spec.python.display()),
+    /// Starts a Run or Sweep: the engine hands out one run at a time.
+    fn start_batch(&mut self, batch: Batch) {
+        if self.busy() {
+            self.status
+                .notify("a run is going: stop it first (Space)", true);
+            return;
+        }
+        let found = self.interpreters.clone().unwrap_or_default();
+        let engine = Engine::new(batch.plan, &found, batch.timeout);
+        if engine.total() == 0 {
+            self.status.notify(
+                "nothing to run: pick at least one mode that has an interpreter",
                 true,
             );
             return;
-        };
-        let driver = Driver::start(spec.clone(), self.options.sampling, self.jobs.waker());
-        self.runs.push(RunEntry {
-            record: RunRecord::new(spec, interp),
-            driver: Some(driver),
-            file: None,
-        });
-        self.live = Some(self.runs.len() - 1);
-    }
-
-    /// Starts the runs of a sweep one after another.
-    pub fn start_sweep(&mut self, specs: Vec<RunSpec>) {
-        if specs.is_empty() {
-            self.notify("nothing to sweep: pick at least one mode", true);
-            return;
         }
-        self.sweep = Some(SweepState {
-            total: specs.len(),
+        self.batch = Some(BatchState {
+            engine,
             started: Instant::now(),
-            queue: specs.into(),
-            finished: 0,
-            failed: 0,
+            current: None,
+            sweep: batch.sweep,
         });
-        self.next_sweep_run();
+        self.next_batch_run();
     }
 
-    fn next_sweep_run(&mut self) {
-        if self.runs.iter().any(RunEntry::is_running) {
+    /// Starts the batch's next run when none goes; ends the batch when
+    /// the engine has no more.
+    fn next_batch_run(&mut self) {
+        if self.runs.any_running() {
             return;
         }
-        let next = self.sweep.as_mut().and_then(|s| s.queue.pop_front());
-        match next {
-            Some(spec) => self.start_run(spec),
+        let Some(batch) = &mut self.batch else { return };
+        match batch.engine.next_run() {
+            Some(next) => {
+                let driver =
+                    Driver::start(next.spec.clone(), self.options.sampling, self.jobs.waker());
+                let id = self.runs.add(
+                    RunRecord::new(next.spec, next.interpreter),
+                    Some(driver),
+                    None,
+                );
+                batch.current = Some((id, next.planned));
+                self.live = Some(id);
+            }
             None => {
-                if let Some(s) = self.sweep.take() {
-                    self.notify(
-                        format!(
-                            "sweep done: {} runs ({} failed) in {:.1} s",
-                            s.finished,
-                            s.failed,
-                            s.started.elapsed().as_secs_f64()
-                        ),
-                        s.failed > 0,
-                    );
+                let b = self.batch.take().expect("batch is set");
+                let (finished, failed) = (b.engine.finished(), b.engine.failed());
+                let mut text = format!(
+                    "{} done: {finished} run{} ({failed} failed) in {:.1} s",
+                    if b.sweep { "sweep" } else { "run" },
+                    if finished == 1 { "" } else { "s" },
+                    b.started.elapsed().as_secs_f64()
+                );
+                for u in b.engine.unsettled() {
+                    text.push_str(&format!("; unsettled: {u}"));
                 }
+                self.status.notify(text, failed > 0);
             }
         }
     }
 
-    /// Stops the live run and drops the rest of a sweep.
-    pub fn stop(&mut self) {
-        if let Some(s) = &mut self.sweep {
-            s.queue.clear();
+    /// Stops the live run and drops the rest of its batch.
+    fn stop(&mut self) {
+        if let Some(b) = &mut self.batch {
+            b.engine.cancel();
         }
-        for entry in &self.runs {
+        for entry in self.runs.iter() {
             if let Some(d) = &entry.driver {
                 d.stop();
             }
@@ -382,21 +436,22 @@ impl App {
     }
 
     /// Run or stop, whichever applies (Space).
-    pub fn run_or_stop(&mut self) {
-        if self.busy() {
-            self.stop();
+    fn run_or_stop(&mut self, ctx: &egui::Context) {
+        let action = if self.busy() {
+            Action::Stop
         } else {
-            match self.setup.run_specs(self) {
-                Ok(specs) => self.start_sweep(specs),
-                Err(e) => self.notify(e, true),
-            }
-        }
+            let cx = self.context();
+            self.setup
+                .run_batch(&cx)
+                .map_or_else(Action::error, |b| Action::Start(Box::new(b)))
+        };
+        self.apply(action, ctx);
     }
 
     /// Moves everything the drivers and jobs reported into the state.
     pub fn pump(&mut self) {
         let mut finished = Vec::new();
-        for (index, entry) in self.runs.iter_mut().enumerate() {
+        for entry in self.runs.iter_mut() {
             let Some(driver) = &entry.driver else {
                 continue;
             };
@@ -407,47 +462,42 @@ impl App {
                         let done = matches!(msg, RunMessage::Finished(_));
                         entry.record.eat_message(msg);
                         if done {
-                            finished.push(index);
+                            finished.push(entry.id);
                         }
                     }
                     DriverMsg::StartFailed(reason) => {
-                        entry
-                            .record
-                            .eat_message(RunMessage::Finished(Box::new(RunOutcome {
-                                end: RunEnd::Crashed {
-                                    reason: format!("could not start: {reason}"),
-                                },
-                                wall_secs: 0.0,
-                                usage: None,
-                                exit: "not started".into(),
-                                stderr_tail: Vec::new(),
-                                sampler: None,
-                                ended_ns: None,
-                            })));
-                        finished.push(index);
+                        entry.record.eat_message(RunMessage::Finished(Box::new(
+                            RunOutcome::not_started(&reason),
+                        )));
+                        finished.push(entry.id);
                     }
                 }
             }
         }
-        for index in finished {
-            self.runs[index].driver = None;
-            let record = &self.runs[index].record;
+        for id in finished {
+            self.runs.mark_finished(id);
+            let Some(entry) = self.runs.get(id) else {
+                continue;
+            };
+            let record = &entry.record;
             let completed = record.result().is_some();
             let headline = record.outcome().map(|o| o.headline()).unwrap_or_default();
             let label = run_label(record);
+            if let Some(b) = &mut self.batch
+                && let Some((cur, planned)) = &b.current
+                && *cur == id
+            {
+                b.engine.ended(planned, record);
+                b.current = None;
+            }
             if !completed {
-                self.show_log = true;
+                self.live_view.open_log();
             }
-            self.notify(format!("{label}: {headline}"), !completed);
-            if let Some(s) = &mut self.sweep {
-                s.finished += 1;
-                if !completed {
-                    s.failed += 1;
-                }
-            }
+            self.status
+                .notify(format!("{label}: {headline}"), !completed);
         }
-        if self.sweep.is_some() {
-            self.next_sweep_run();
+        if self.batch.is_some() {
+            self.next_batch_run();
         }
         for result in self.jobs.drain() {
             self.on_job(result);
@@ -463,7 +513,7 @@ impl App {
                 self.install.running = false;
                 match result {
                     Ok(paths) => {
-                        self.notify(
+                        self.status.notify(
                             format!(
                                 "installed: {}",
                                 paths
@@ -477,28 +527,26 @@ impl App {
                         self.interpreters = None;
                         self.jobs.discover();
                     }
-                    Err(e) => self.notify(format!("install failed: {e}"), true),
+                    Err(e) => self.status.notify(format!("install failed: {e}"), true),
                 }
             }
             JobResult::Opened { path, result } => match result {
                 Ok(records) => {
                     let n = records.len();
+                    let mut last = None;
                     for record in records {
-                        self.runs.push(RunEntry {
-                            record,
-                            driver: None,
-                            file: Some(path.clone()),
-                        });
+                        last = Some(self.runs.add(record, None, Some(path.clone())));
                     }
                     if self.live.is_none() || !self.busy() {
-                        self.live = Some(self.runs.len() - 1);
+                        self.live = last.or(self.live);
                     }
                     if n > 1 {
                         self.view = View::Compare;
                     }
-                    self.notify(format!("opened {n} run(s) from {}", path.display()), false);
+                    self.status
+                        .notify(format!("opened {n} run(s) from {}", path.display()), false);
                 }
-                Err(e) => self.notify(format!("could not open: {e}"), true),
+                Err(e) => self.status.notify(format!("could not open: {e}"), true),
             },
             JobResult::Wrote { what, result } => {
                 self.shots_pending = self
@@ -508,9 +556,10 @@ impl App {
                     Ok(paths) => {
                         let shown: Vec<String> =
                             paths.iter().map(|p| p.display().to_string()).collect();
-                        self.notify(format!("{what} written: {}", shown.join(", ")), false);
+                        self.status
+                            .notify(format!("{what} written: {}", shown.join(", ")), false);
                     }
-                    Err(e) => self.notify(format!("{what} failed: {e}"), true),
+                    Err(e) => self.status.notify(format!("{what} failed: {e}"), true),
                 }
             }
         }
@@ -543,8 +592,9 @@ impl App {
         }
     }
 
-    /// Saves a screenshot of the window (PNG) into the export folder.
-    pub fn screenshot(&mut self, ctx: &egui::Context, name: Option<&str>) {
+    /// Saves a screenshot of the window (PNG): `name` in the screenshot
+    /// folder, or a time-stamped file in the export folder.
+    fn screenshot(&mut self, ctx: &egui::Context, name: Option<&str>) {
         let path = match name {
             Some(n) => self
                 .options
@@ -582,15 +632,15 @@ impl App {
             )
         });
         if space {
-            self.run_or_stop();
+            self.apply(Action::RunOrStop, ctx);
         }
         if s {
-            self.screenshot(ctx, None);
+            self.apply(Action::Screenshot(None), ctx);
         }
         if f11 {
-            self.presentation = !self.presentation;
+            self.apply(Action::SetPresentation(!self.presentation), ctx);
         } else if escape {
-            self.presentation = false;
+            self.apply(Action::SetPresentation(false), ctx);
         }
     }
 
@@ -606,92 +656,54 @@ impl App {
             let name = path.to_string_lossy().to_lowercase();
             if name.ends_with(".py") {
                 self.setup.use_file(&path);
-                self.notify(format!("workload file: {}", path.display()), false);
+                self.status
+                    .notify(format!("workload file: {}", path.display()), false);
             } else if name.ends_with(".png") || name.ends_with(".ppm") {
                 self.setup.use_image(&path);
-                self.notify(format!("blur image: {}", path.display()), false);
+                self.status
+                    .notify(format!("blur image: {}", path.display()), false);
             } else {
                 self.jobs.open(path);
             }
         }
     }
 
-    fn drive_auto(&mut self, ctx: &egui::Context) {
-        let Some(step) = self.auto else { return };
-        let next = match step {
-            AutoStep::WaitOpen => {
-                let loading = self.runs.is_empty() && !self.notices.iter().any(|n| n.error);
-                if loading {
-                    return;
-                }
-                self.view = View::Live;
-                AutoStep::SettleLive(0)
-            }
-            AutoStep::WaitInterpreters => {
-                // Also wait for the workload catalog: its probe is a python
-                // process that would compete with the first run.
-                if self.interpreters.is_none() || self.setup.catalog.is_none() {
-                    return;
-                }
-                let plan = self.options.auto_sweep.clone();
-                if let Some(p) = &plan {
-                    self.setup.show_plan(p);
-                }
-                match plan.map(|p| self.setup.sweep_specs_for(self, &p)) {
-                    Some(Ok(specs)) => {
-                        self.start_sweep(specs);
-                        AutoStep::Sweeping
-                    }
-                    Some(Err(e)) => {
-                        self.notify(format!("auto sweep: {e}"), true);
-                        AutoStep::Done
-                    }
-                    None => AutoStep::Done,
-                }
-            }
-            AutoStep::Sweeping if self.busy() => return,
-            AutoStep::Sweeping => {
-                self.view = View::Live;
-                // Show the best multi-worker run of the sweep live.
-                self.live = best_run(&self.runs).or(self.live);
-
-                AutoStep::SettleLive(0)
-            }
-            AutoStep::SettleLive(n) if n < 10 => AutoStep::SettleLive(n + 1),
-            AutoStep::SettleLive(_) => {
-                if self.options.screenshot_dir.is_some() {
-                    self.screenshot(ctx, Some("live.png"));
-                }
-                AutoStep::ShotLive
-            }
-            AutoStep::ShotLive if self.shots_pending > 0 => return,
-            AutoStep::ShotLive => {
-                self.view = View::Compare;
-                AutoStep::SettleCompare(0)
-            }
-            AutoStep::SettleCompare(n) if n < 10 => AutoStep::SettleCompare(n + 1),
-            AutoStep::SettleCompare(_) => {
-                if self.options.screenshot_dir.is_some() {
-                    self.screenshot(ctx, Some("compare.png"));
-                }
-                AutoStep::ShotCompare
-            }
-            AutoStep::ShotCompare if self.shots_pending > 0 => return,
-            AutoStep::ShotCompare => {
-                if self.options.quit_when_done {
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                }
-                AutoStep::Done
-            }
-            AutoStep::Done => return,
+    fn drive_pilot(&mut self, ctx: &egui::Context) {
+        let Some(mut pilot) = self.pilot.take() else {
+            return;
         };
-        self.auto = Some(next);
-        ctx.request_repaint();
+        let inputs = PilotInputs {
+            catalog_ready: self.setup.catalog.is_some(),
+            had_error: self.status.notices().iter().any(|n| n.error),
+            shots_pending: self.shots_pending,
+        };
+        let todo = pilot.step(&self.context(), &inputs);
+        let active = pilot.active();
+        self.pilot = Some(pilot);
+        for step in todo {
+            match step {
+                PilotAction::Do(action) => self.apply(action, ctx),
+                PilotAction::StartAutoSweep => self.start_auto_sweep(ctx),
+            }
+        }
+        if active {
+            ctx.request_repaint();
+        }
     }
 
-    /// Whether the auto sweep (and its screenshots) finished.
-    pub fn auto_done(&self) -> bool {
-        matches!(self.auto, None | Some(AutoStep::Done))
+    /// The sweep given on the command line: shown in the setup panel, then
+    /// started like the Sweep button would.
+    fn start_auto_sweep(&mut self, ctx: &egui::Context) {
+        let Some(plan) = self.options.auto_sweep.clone() else {
+            return;
+        };
+        self.setup.show_plan(&plan);
+        let found = self.interpreters.clone().unwrap_or_default();
+        let action = match self.setup.auto_batch(&found, &plan) {
+            Ok(batch) => Action::Start(Box::new(batch)),
+            Err(e) => Action::error(format!("auto sweep: {e}")),
+        };
+        self.apply(action, ctx);
     }
 
     /// The whole frame.
@@ -715,161 +727,145 @@ impl App {
         self.pump();
         self.handle_keys(&ctx);
         self.handle_drops(&ctx);
-        self.drive_auto(&ctx);
+        self.drive_pilot(&ctx);
 
-        if !self.presentation {
-            egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
-            egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
-            egui::Panel::left("setup")
-                .resizable(true)
-                .default_size(320.0)
-                .show(ui, |ui| {
-                    egui::ScrollArea::vertical().show(ui, |ui| setup::show(self, ui));
-                });
-        } else {
-            egui::Panel::top("top-presentation").show(ui, |ui| self.presentation_bar(ui));
-        }
-        if let Some(browser) = &mut self.browser
-            && let Some(choice) = browser.show(&ctx)
+        let mut actions: Vec<Action> = Vec::new();
         {
-            let purpose = browser.purpose;
-            self.browser = None;
-            if let super::browse::Choice::Picked(path) = choice {
-                match purpose {
-                    super::browse::Purpose::Workload => self.setup.use_file(&path),
-                    super::browse::Purpose::Image => self.setup.use_image(&path),
-                    super::browse::Purpose::RunOrSweep => self.jobs.open(path),
+            let cx = UiContext {
+                runs: &self.runs,
+                live: self.live,
+                interpreters: self.interpreters.as_deref(),
+                busy: self.runs.any_running() || self.batch.is_some(),
+                progress: self.batch.as_ref().map(|b| BatchProgress {
+                    finished: b.engine.finished(),
+                    failed: b.engine.failed(),
+                    total: b.engine.total(),
+                    started: b.started,
+                }),
+                install: &self.install,
+                dark: self.dark,
+                presentation: self.presentation,
+                self_cpu: self.status.self_cpu(),
+                low_refresh: self.status.low_refresh,
+                export_dir: &self.options.export_dir,
+            };
+            if !self.presentation {
+                egui::Panel::top("top").show(ui, |ui| {
+                    actions.extend(top_bar_ui(ui, &cx, self.view, &mut self.open_path));
+                });
+                egui::Panel::bottom("status").show(ui, |ui| self.status.ui(ui));
+                egui::Panel::left("setup")
+                    .resizable(true)
+                    .default_size(320.0)
+                    .show(ui, |ui| {
+                        egui::ScrollArea::vertical()
+                            .show(ui, |ui| actions.extend(self.setup.ui(ui, &cx)));
+                    });
+            } else {
+                egui::Panel::top("top-presentation").show(ui, |ui| {
+                    actions.extend(presentation_bar_ui(ui, &cx, self.view));
+                });
+            }
+            if let Some(browser) = &mut self.browser
+                && let Some(choice) = browser.show(&ctx)
+            {
+                let purpose = browser.purpose;
+                self.browser = None;
+                if let Choice::Picked(path) = choice {
+                    match purpose {
+                        Purpose::Workload => self.setup.use_file(&path),
+                        Purpose::Image => self.setup.use_image(&path),
+                        Purpose::RunOrSweep => actions.push(Action::Open(path)),
+                    }
                 }
             }
+            egui::CentralPanel::default().show(ui, |ui| {
+                actions.extend(match self.view {
+                    View::Live => self.live_view.ui(ui, &cx),
+                    View::Compare => self.compare.ui(ui, &cx),
+                });
+            });
         }
-        egui::CentralPanel::default().show(ui, |ui| match self.view {
-            View::Live => live::show(self, ui),
-            View::Compare => compare::show(self, ui),
-        });
-
-        if self.busy()
-            || self
-                .race
-                .as_ref()
-                .is_some_and(|r| r.playing_since.is_some())
-        {
+        for action in actions {
+            self.apply(action, &ctx);
+        }
+        if self.busy() || self.compare.racing() {
             // 25 updates per second while something moves (5 in low refresh).
-            let ms = if self.low_refresh && self.busy() {
+            let ms = if self.status.low_refresh && self.busy() {
                 200
             } else {
                 40
             };
             ctx.request_repaint_after(Duration::from_millis(ms));
         }
-        self.measure_self_cpu();
-        if self.frame_ms.len() >= 120 {
-            self.frame_ms.pop_front();
-        }
-        self.frame_ms
-            .push_back(frame_start.elapsed().as_secs_f32() * 1e3);
+        self.status.end_frame(frame_start.elapsed());
     }
+}
 
-    fn top_bar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            ui.heading(egui::RichText::new("gilscope").strong());
-            ui.separator();
-            ui.selectable_value(&mut self.view, View::Live, "Live");
-            ui.selectable_value(&mut self.view, View::Compare, "Compare");
-            ui.separator();
-            ui.menu_button("File", |ui| export::file_menu(self, ui));
-            ui.separator();
-            if ui
-                .button(if self.dark {
-                    "Light theme"
-                } else {
-                    "Dark theme"
-                })
-                .clicked()
-            {
-                self.dark = !self.dark;
-            }
-            if ui.button("Presentation (F11)").clicked() {
-                self.presentation = true;
-            }
-            if ui.button("Screenshot (S)").clicked() {
-                let ctx = ui.ctx().clone();
-                self.screenshot(&ctx, None);
+/// The top bar: views, File menu, theme, presentation, screenshot.
+fn top_bar_ui(
+    ui: &mut egui::Ui,
+    cx: &UiContext,
+    view: View,
+    open_path: &mut String,
+) -> Option<Action> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        ui.heading(egui::RichText::new("gilscope").strong());
+        ui.separator();
+        action = view_switch_ui(ui, view);
+        ui.separator();
+        ui.menu_button("File", |ui| {
+            if let Some(a) = export::file_menu_ui(ui, cx, open_path) {
+                action = Some(a);
             }
         });
-    }
-
-    fn presentation_bar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            ui.heading(egui::RichText::new("gilscope").strong());
-            ui.selectable_value(&mut self.view, View::Live, "Live");
-            ui.selectable_value(&mut self.view, View::Compare, "Compare");
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.button("Exit presentation (Esc)").clicked() {
-                    self.presentation = false;
-                }
-                let label = if self.busy() {
-                    "■ Stop (Space)"
-                } else {
-                    "▶ Run (Space)"
-                };
-                if ui.button(label).clicked() {
-                    self.run_or_stop();
-                }
-            });
-        });
-    }
-
-    fn measure_self_cpu(&mut self) {
-        let Some(cpu) = crate::child::self_cpu_secs() else {
-            return;
-        };
-        let now = Instant::now();
-        match self.self_cpu_mark {
-            Some((at, before)) if now.duration_since(at) >= Duration::from_secs(1) => {
-                self.self_cpu = Some((cpu - before) / now.duration_since(at).as_secs_f64());
-                self.self_cpu_mark = Some((now, cpu));
-            }
-            Some(_) => {}
-            None => self.self_cpu_mark = Some((now, cpu)),
+        ui.separator();
+        if ui
+            .button(if cx.dark { "Light theme" } else { "Dark theme" })
+            .clicked()
+        {
+            action = Some(Action::SetDark(!cx.dark));
         }
-    }
+        if ui.button("Presentation (F11)").clicked() {
+            action = Some(Action::SetPresentation(true));
+        }
+        if ui.button("Screenshot (S)").clicked() {
+            action = Some(Action::Screenshot(None));
+        }
+    });
+    action
+}
 
-    fn status_bar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            if let Some(n) = self.notices.last() {
-                let color = if n.error {
-                    egui::Color32::from_rgb(0xd6, 0x45, 0x45)
-                } else {
-                    ui.visuals().text_color()
-                };
-                ui.label(egui::RichText::new(&n.text).color(color))
-                    .on_hover_text(
-                        self.notices
-                            .iter()
-                            .rev()
-                            .take(12)
-                            .map(|n| n.text.clone())
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    );
+/// Live | Compare.
+fn view_switch_ui(ui: &mut egui::Ui, view: View) -> Option<Action> {
+    let mut chosen = view;
+    ui.selectable_value(&mut chosen, View::Live, "Live");
+    ui.selectable_value(&mut chosen, View::Compare, "Compare");
+    (chosen != view).then_some(Action::SetView(chosen))
+}
+
+/// The one bar presentation mode keeps: views, Run/Stop, exit.
+fn presentation_bar_ui(ui: &mut egui::Ui, cx: &UiContext, view: View) -> Option<Action> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        ui.heading(egui::RichText::new("gilscope").strong());
+        action = view_switch_ui(ui, view);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("Exit presentation (Esc)").clicked() {
+                action = Some(Action::SetPresentation(false));
+            }
+            let label = if cx.busy {
+                "■ Stop (Space)"
             } else {
-                ui.label("Ready. Space runs, S takes a screenshot, F11 presents.");
+                "▶ Run (Space)"
+            };
+            if ui.button(label).clicked() {
+                action = Some(Action::RunOrStop);
             }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let mut sorted: Vec<f32> = self.frame_ms.iter().copied().collect();
-                sorted.sort_by(f32::total_cmp);
-                if let Some(median) = sorted.get(sorted.len() / 2) {
-                    ui.small(format!("UI {median:.1} ms/frame"));
-                }
-                if let Some(cores) = self.self_cpu {
-                    ui.small(format!("gilscope itself: {:.0} % of a core ·", cores * 100.0))
-                        .on_hover_text("CPU time of gilscope's own threads (window, rendering, sampler) over the last second: taken from the cores the workload runs on. Low refresh lowers it.");
-                }
-                ui.checkbox(&mut self.low_refresh, "low refresh")
-                    .on_hover_text("Repaint 5 times a second instead of 25 while a run goes");
-            });
         });
-    }
+    });
+    action
 }
 
 /// "primes · ft · 2 workers · 3.13t".
@@ -885,26 +881,4 @@ pub fn run_label(record: &RunRecord) -> String {
         if spec.workers == 1 { "" } else { "s" },
         spec.interp_name
     )
-}
-
-/// The completed multi-worker run that scaled best (else any completed run).
-fn best_run(runs: &[RunEntry]) -> Option<usize> {
-    let records: Vec<&RunRecord> = runs.iter().map(|e| &e.record).collect();
-    records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.result().is_some())
-        .max_by(|(_, a), (_, b)| {
-            let key = |r: &RunRecord| {
-                let s = crate::store::compare(r, &records)
-                    .same_interpreter
-                    .and_then(|v| v.speedup)
-                    .unwrap_or(0.0);
-                (r.spec().workers > 1, s)
-            };
-            let (ma, sa) = key(a);
-            let (mb, sb) = key(b);
-            ma.cmp(&mb).then(sa.total_cmp(&sb))
-        })
-        .map(|(i, _)| i)
 }

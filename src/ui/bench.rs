@@ -2,7 +2,7 @@
 //! views over a long synthetic run (no window, no GPU): egui layout plus
 //! gilscope's own per-frame work, and egui's tessellation separately.
 
-use super::app::{App, RunEntry, UiOptions, View};
+use super::app::{App, UiOptions};
 use crate::interp::Mode;
 use crate::store::fixtures::{MS, Synth, interpreter};
 use std::time::Instant;
@@ -50,25 +50,19 @@ pub fn synthetic_app(ctx: &egui::Context, threads: usize, cores: u32, secs: u64)
         ..UiOptions::default()
     };
     let mut app = App::new(ctx, options);
-    app.runs.push(RunEntry {
-        record,
-        driver: None,
-        file: None,
-    });
-    app.live = Some(0);
+    app.add_finished(record);
     app
 }
 
-/// Times `frames` frames of `view`, redoing `rebuild` before each.
+/// Times `frames` frames drawn by `frame` (the app's `ui`, its view set
+/// by the caller), which is told before each what to redo.
 pub fn time_frames(
-    app: &mut App,
     ctx: &egui::Context,
-    view: View,
     rebuild: Rebuild,
     frames: usize,
     case: &str,
+    mut frame: impl FnMut(&mut egui::Ui, Rebuild),
 ) -> FrameTimes {
-    app.view = view;
     let mut out = FrameTimes {
         case: case.to_string(),
         frames,
@@ -84,21 +78,13 @@ pub fn time_frames(
     };
     // Warm up: fonts, first layout, first textures.
     for _ in 0..3 {
-        let mut output = ctx.run_ui(input(), |ui| app.ui(ui));
+        let mut output = ctx.run_ui(input(), |ui| frame(ui, Rebuild::Never));
         // No renderer here: drop the texture uploads on purpose.
         output.textures_delta.clear();
     }
     for _ in 0..frames {
-        match rebuild {
-            Rebuild::Never => {}
-            Rebuild::Textures => app.pictures.mark_stale(),
-            Rebuild::Everything => {
-                app.pictures.clear();
-                app.compare_cache.clear();
-            }
-        }
         let t = Instant::now();
-        let mut output = ctx.run_ui(input(), |ui| app.ui(ui));
+        let mut output = ctx.run_ui(input(), |ui| frame(ui, rebuild));
         out.ui_ms.push(t.elapsed().as_secs_f64() * 1e3);
         output.textures_delta.clear();
         let t = Instant::now();

@@ -2,9 +2,12 @@
 //! (speedup vs workers per mode, with the ideal line), memory overhead per
 //! mode, and a race: two runs replayed side by side on one clock.
 
-use super::app::{App, Race, View, run_label};
+use super::action::Action;
+use super::app::run_label;
+use super::context::UiContext;
 use super::lanes::Window;
 use super::live::{self, PlotSpec, human};
+use super::runs::{RunId, Runs};
 use super::style::mode_color;
 use crate::store::metrics::{cpu_use, items_per_sec, memory_use};
 use crate::store::verdict::{self, Verdict};
@@ -17,6 +20,8 @@ use std::time::Instant;
 /// One table row's numbers, computed from the run alone (and its baseline).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
+    /// The run's id in the window (`None` outside the app, e.g. in CSV tests).
+    pub id: Option<RunId>,
     pub label: String,
     pub interpreter: String,
     pub mode: String,
@@ -107,6 +112,7 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
                     .all(|o| o.checksum == r.checksum)
             });
             Row {
+                id: None,
                 label: run_label(run),
                 interpreter: run.spec().interp_name.clone(),
                 mode: run.spec().mode.to_string(),
@@ -141,12 +147,12 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
         .collect()
 }
 
-/// The compare view's numbers, recomputed when runs are added, finish or
-/// the anchor run changes, and at most 4 times a second while one runs
-/// (computing them walks every sample of every run).
+/// The compare view's numbers, recomputed when runs are added, removed or
+/// finish, or the anchor run changes, and at most 4 times a second while
+/// one runs (computing them walks every sample of every run).
 #[derive(Default)]
 pub struct CompareCache {
-    key: Option<(usize, usize, Option<usize>)>,
+    key: Option<(u64, Option<RunId>)>,
     at: Option<Instant>,
     pub rows: Vec<Row>,
     /// Aggregate of the completed runs of the anchor run's workload.
@@ -158,18 +164,23 @@ impl CompareCache {
         self.key = None;
     }
 
-    fn refresh(&mut self, app_runs: &[super::app::RunEntry], live: Option<usize>) {
-        let finished = app_runs.iter().filter(|e| !e.is_running()).count();
-        let key = (app_runs.len(), finished, live);
-        let running = finished < app_runs.len();
+    pub fn refresh(&mut self, runs: &Runs, live: Option<RunId>) {
+        let key = (runs.version(), live);
+        let running = runs.any_running();
         let fresh = self.key == Some(key)
             && (!running || self.at.is_some_and(|t| t.elapsed().as_millis() < 250));
         if fresh {
             return;
         }
-        let records: Vec<&RunRecord> = app_runs.iter().map(|e| &e.record).collect();
+        let records = runs.records();
         self.rows = rows(&records);
-        let anchor = live.and_then(|i| records.get(i)).or(records.last());
+        for (row, id) in self.rows.iter_mut().zip(runs.ids()) {
+            row.id = Some(id);
+        }
+        let anchor = live
+            .and_then(|id| runs.get(id))
+            .map(|e| &e.record)
+            .or(records.last().copied());
         self.agg = anchor.map(|a| {
             let same: Vec<&RunRecord> = records
                 .iter()
@@ -183,72 +194,119 @@ impl CompareCache {
     }
 }
 
+/// The replay of two runs on one clock.
+#[derive(Debug, Clone)]
+pub struct Race {
+    pub a: RunId,
+    pub b: RunId,
+    /// When the replay started (None: paused at `t_s`).
+    pub playing_since: Option<Instant>,
+    pub t_s: f64,
+    pub speed: f64,
+}
+
+/// The compare view: owns its table cache, the ticked runs and the race.
+pub struct CompareView {
+    pub cache: CompareCache,
+    /// Ticked rows (at most two: what Race takes).
+    pub selected: Vec<RunId>,
+    pub race: Option<Race>,
+    race_pictures: super::live::Pictures,
+}
+
+impl Default for CompareView {
+    fn default() -> Self {
+        Self {
+            cache: CompareCache::default(),
+            selected: Vec::new(),
+            race: None,
+            race_pictures: super::live::Pictures::new("race"),
+        }
+    }
+}
+
+impl CompareView {
+    /// Starts the replay of two runs.
+    pub fn start_race(&mut self, a: RunId, b: RunId) {
+        self.race = Some(Race {
+            a,
+            b,
+            playing_since: Some(Instant::now()),
+            t_s: 0.0,
+            speed: 1.0,
+        });
+    }
+
+    /// Whether a replay is moving (the window repaints for it).
+    pub fn racing(&self) -> bool {
+        self.race
+            .as_ref()
+            .is_some_and(|r| r.playing_since.is_some())
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &UiContext) -> Option<Action> {
+        self.selected.retain(|id| cx.runs.contains(*id));
+        self.race_pictures.retain(|id| cx.runs.contains(id));
+        if self
+            .race
+            .as_ref()
+            .is_some_and(|r| !cx.runs.contains(r.a) || !cx.runs.contains(r.b))
+        {
+            self.race = None;
+        }
+        if cx.runs.is_empty() {
+            ui.vertical_centered(|ui| {
+                ui.add_space(ui.available_height() * 0.3);
+                ui.heading("No runs yet.");
+                ui.label(
+                    "Run or Sweep from the setup panel, or File › Open a run file or sweep folder.",
+                );
+            });
+            return None;
+        }
+        if self.race.is_some() {
+            self.race_ui(ui, cx);
+            return None;
+        }
+        self.cache.refresh(cx.runs, cx.live);
+        let total_h = ui.available_height();
+        let action = self.table_ui(ui, (total_h * 0.42).max(140.0));
+        ui.separator();
+        let h = (ui.available_height() - 30.0).max(160.0);
+        ui.columns(2, |cols| {
+            scaling_chart_ui(&self.cache, &mut cols[0], h);
+            memory_chart_ui(&self.cache, &mut cols[1], h);
+        });
+        action
+    }
+}
+
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or("—".into(), f)
 }
 
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    if app.runs.is_empty() {
-        ui.vertical_centered(|ui| {
-            ui.add_space(ui.available_height() * 0.3);
-            ui.heading("No runs yet.");
-            ui.label(
-                "Run or Sweep from the setup panel, or File › Open a run file or sweep folder.",
-            );
-        });
-        return;
-    }
-    if app.race.is_some() {
-        race(app, ui);
-        return;
-    }
-    app.compare_cache.refresh(&app.runs, app.live);
-    let total_h = ui.available_height();
-    table(app, ui, (total_h * 0.42).max(140.0));
-    ui.separator();
-    let h = (ui.available_height() - 30.0).max(160.0);
-    ui.columns(2, |cols| {
-        scaling_chart(app, &mut cols[0], h);
-        memory_chart(app, &mut cols[1], h);
-    });
-}
-
-fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
-    let rows = app.compare_cache.rows.clone();
-    ui.horizontal(|ui| {
+impl CompareView {
+    fn table_ui(&mut self, ui: &mut egui::Ui, height: f32) -> Option<Action> {
+        let mut action = None;
+        let rows = self.cache.rows.clone();
+        ui.horizontal(|ui| {
         ui.label(RichText::new(format!("Runs ({})", rows.len())).strong());
         ui.small("speedup and efficiency: against the 1-worker run of the same workload on the same interpreter");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let two = app.selected.len() == 2;
+            let two = self.selected.len() == 2;
             if ui
                 .add_enabled(two, egui::Button::new("Race the two selected"))
                 .on_disabled_hover_text("tick exactly two runs")
                 .clicked()
             {
-                app.race = Some(Race {
-                    a: app.selected[0],
-                    b: app.selected[1],
-                    playing_since: Some(Instant::now()),
-                    t_s: 0.0,
-                    speed: 1.0,
-                });
+                action = Some(Action::Race(self.selected[0], self.selected[1]));
             }
             if ui.button("Clear finished").on_hover_text("Forget every finished run").clicked() {
-                let keep: Vec<bool> = app.runs.iter().map(|e| e.is_running()).collect();
-                let mut i = 0;
-                app.runs.retain(|_| {
-                    let k = keep[i];
-                    i += 1;
-                    k
-                });
-                app.selected.clear();
-                app.pictures.clear();
-                app.compare_cache.clear();
-                app.live = if app.runs.is_empty() { None } else { Some(app.runs.len() - 1) };
+                action = Some(Action::ClearFinished);
             }
         });
     });
-    egui::ScrollArea::both()
+        egui::ScrollArea::both()
         .max_height(height)
         .id_salt("runs-table")
         .show(ui, |ui| {
@@ -279,17 +337,27 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                         ui.label(RichText::new(h).strong());
                     }
                     ui.end_row();
-                    let mut show_live = None;
-                    for (i, row) in rows.iter().enumerate() {
-                        let mut ticked = app.selected.contains(&i);
-                        if ui.checkbox(&mut ticked, "").changed() {
+                    for row in &rows {
+                        let Some(id) = row.id else { continue };
+                        let mut ticked = self.selected.contains(&id);
+                        let tick = ui.checkbox(&mut ticked, "");
+                        // Its name for screen readers (and tests): the row's run.
+                        tick.widget_info(|| {
+                            egui::WidgetInfo::selected(
+                                egui::accesskit::Role::CheckBox,
+                                true,
+                                ticked,
+                                format!("select run {}", id.number()),
+                            )
+                        });
+                        if tick.changed() {
                             if ticked {
-                                app.selected.push(i);
-                                if app.selected.len() > 2 {
-                                    app.selected.remove(0);
+                                self.selected.push(id);
+                                if self.selected.len() > 2 {
+                                    self.selected.remove(0);
                                 }
                             } else {
-                                app.selected.retain(|&s| s != i);
+                                self.selected.retain(|&s| s != id);
                             }
                         }
                         // A flagged row is dimmed (and marked in its
@@ -302,7 +370,7 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                                 RichText::new(s)
                             }
                         };
-                        ui.label(t(format!("{}", i + 1)));
+                        ui.label(t(format!("{}", id.number())));
                         ui.label(t(row.interpreter.clone()));
                         let mode = crate::interp::Mode::parse(&row.mode);
                         let colour = mode.map_or(Color32::GRAY, mode_color);
@@ -362,16 +430,14 @@ fn table(app: &mut App, ui: &mut egui::Ui, height: f32) {
                             RichText::new(&row.status)
                         });
                         if ui.small_button("show").clicked() {
-                            show_live = Some(i);
+                            action = Some(Action::Show(id));
                         }
                         ui.end_row();
                     }
-                    if let Some(i) = show_live {
-                        app.live = Some(i);
-                        app.view = View::Live;
-                    }
                 });
         });
+        action
+    }
 }
 
 /// One point of the scaling chart.
@@ -424,8 +490,8 @@ pub fn scaling_series(points: &[Point]) -> Vec<ScalingSeries> {
     series
 }
 
-fn scaling_chart(app: &App, ui: &mut egui::Ui, h: f32) {
-    let Some(agg) = &app.compare_cache.agg else {
+fn scaling_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
+    let Some(agg) = &cache.agg else {
         return;
     };
     let series = scaling_series(&agg.points);
@@ -544,8 +610,8 @@ fn scaling_chart(app: &App, ui: &mut egui::Ui, h: f32) {
         });
 }
 
-fn memory_chart(app: &App, ui: &mut egui::Ui, h: f32) {
-    let Some(agg) = &app.compare_cache.agg else {
+fn memory_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
+    let Some(agg) = &cache.agg else {
         return;
     };
     ui.label(RichText::new("Memory overhead per mode (peak RSS − baseline, MiB)").strong());
@@ -605,96 +671,101 @@ fn memory_chart(app: &App, ui: &mut egui::Ui, h: f32) {
 }
 
 /// Two runs replayed on one clock: thread lanes and throughput side by side.
-fn race(app: &mut App, ui: &mut egui::Ui) {
-    let Some(r) = app.race.clone() else { return };
-    let (Some(a), Some(b)) = (app.runs.get(r.a), app.runs.get(r.b)) else {
-        app.race = None;
-        return;
-    };
-    let now_s = r.t_s
-        + r.playing_since
-            .map_or(0.0, |s| s.elapsed().as_secs_f64() * r.speed);
-    let windows = (Window::whole(&a.record), Window::whole(&b.record));
-    let end_s = [windows.0, windows.1]
-        .iter()
-        .flatten()
-        .map(|w| w.secs(w.to_ns))
-        .fold(0.0, f64::max);
-    ui.horizontal(|ui| {
-        ui.heading(RichText::new("Race").strong());
-        ui.label(format!("t = {:.2} s", now_s.min(end_s)));
-        let playing = r.playing_since.is_some();
-        if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
-            let race = app.race.as_mut().expect("race is set");
-            if playing {
-                race.t_s = now_s;
-                race.playing_since = None;
-            } else {
+impl CompareView {
+    fn race_ui(&mut self, ui: &mut egui::Ui, cx: &UiContext) {
+        let Some(r) = self.race.clone() else { return };
+        let (Some(a), Some(b)) = (cx.runs.get(r.a), cx.runs.get(r.b)) else {
+            self.race = None;
+            return;
+        };
+        let now_s = r.t_s
+            + r.playing_since
+                .map_or(0.0, |s| s.elapsed().as_secs_f64() * r.speed);
+        let windows = (Window::whole(&a.record), Window::whole(&b.record));
+        let end_s = [windows.0, windows.1]
+            .iter()
+            .flatten()
+            .map(|w| w.secs(w.to_ns))
+            .fold(0.0, f64::max);
+        ui.horizontal(|ui| {
+            ui.heading(RichText::new("Race").strong());
+            ui.label(format!("t = {:.2} s", now_s.min(end_s)));
+            let playing = r.playing_since.is_some();
+            if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
+                let race = self.race.as_mut().expect("race is set");
+                if playing {
+                    race.t_s = now_s;
+                    race.playing_since = None;
+                } else {
+                    race.playing_since = Some(Instant::now());
+                }
+            }
+            if ui.button("Restart").clicked() {
+                let race = self.race.as_mut().expect("race is set");
+                race.t_s = 0.0;
                 race.playing_since = Some(Instant::now());
             }
+            let race = self.race.as_mut().expect("race is set");
+            ui.add(
+                egui::Slider::new(&mut race.speed, 0.1..=4.0)
+                    .logarithmic(true)
+                    .suffix("×")
+                    .text("speed"),
+            );
+            if ui.button("Close race").clicked() {
+                self.race = None;
+            }
+        });
+        if now_s >= end_s
+            && let Some(race) = self.race.as_mut()
+            && race.playing_since.is_some()
+        {
+            race.t_s = end_s;
+            race.playing_since = None;
         }
-        if ui.button("Restart").clicked() {
-            let race = app.race.as_mut().expect("race is set");
-            race.t_s = 0.0;
-            race.playing_since = Some(Instant::now());
-        }
-        ui.label("speed");
-        let race = app.race.as_mut().expect("race is set");
-        ui.add(
-            egui::Slider::new(&mut race.speed, 0.1..=4.0)
-                .logarithmic(true)
-                .suffix("×"),
-        );
-        if ui.button("Close race").clicked() {
-            app.race = None;
-        }
-    });
-    if now_s >= end_s
-        && let Some(race) = app.race.as_mut()
-        && race.playing_since.is_some()
-    {
-        race.t_s = end_s;
-        race.playing_since = None;
+        let Some(r) = self.race.clone() else { return };
+        let dark = cx.dark;
+        let h = (ui.available_height() - 60.0).max(200.0);
+        ui.columns(2, |cols| {
+            for (col, (idx, window)) in cols.iter_mut().zip([(r.a, windows.0), (r.b, windows.1)]) {
+                let Some(entry) = cx.runs.get(idx) else {
+                    continue;
+                };
+                let run = &entry.record;
+                col.label(RichText::new(run_label(run)).strong().size(18.0));
+                let done = run
+                    .work_window_ns()
+                    .map(|(_, end)| (end as f64 - window.map_or(0, |w| w.t0_ns) as f64) / 1e9);
+                match done {
+                    Some(d) if now_s >= d => col.label(
+                        RichText::new(format!("finished at {d:.2} s"))
+                            .color(Color32::from_rgb(0x2e, 0xa0, 0x43))
+                            .strong(),
+                    ),
+                    _ => col.label("running…"),
+                };
+                let Some(window) = window else {
+                    col.label("no samples");
+                    continue;
+                };
+                // Both columns share one time axis: the longer run's.
+                let shared = Window {
+                    to_ns: window.t0_ns + (end_s * 1e9) as u64,
+                    ..window
+                };
+                let ctx = col.ctx().clone();
+                let pics = self.race_pictures.get(&ctx, idx, run, dark);
+                let id = format!("race{}", idx.number());
+                let spec = PlotSpec {
+                    id: &id,
+                    run,
+                    window: shared,
+                    until_s: Some(now_s),
+                    dark,
+                };
+                live::lane_plot(col, &spec, pics.lanes.as_ref(), h * 0.55);
+                live::throughput_plot(col, &spec, h * 0.35);
+            }
+        });
     }
-    let Some(r) = app.race.clone() else { return };
-    let dark = app.dark;
-    let h = (ui.available_height() - 60.0).max(200.0);
-    ui.columns(2, |cols| {
-        for (col, (idx, window)) in cols.iter_mut().zip([(r.a, windows.0), (r.b, windows.1)]) {
-            let run = &app.runs[idx].record;
-            col.label(RichText::new(run_label(run)).strong().size(18.0));
-            let done = run
-                .work_window_ns()
-                .map(|(_, end)| (end as f64 - window.map_or(0, |w| w.t0_ns) as f64) / 1e9);
-            match done {
-                Some(d) if now_s >= d => col.label(
-                    RichText::new(format!("finished at {d:.2} s"))
-                        .color(Color32::from_rgb(0x2e, 0xa0, 0x43))
-                        .strong(),
-                ),
-                _ => col.label("running…"),
-            };
-            let Some(window) = window else {
-                col.label("no samples");
-                continue;
-            };
-            // Both columns share one time axis: the longer run's.
-            let shared = Window {
-                to_ns: window.t0_ns + (end_s * 1e9) as u64,
-                ..window
-            };
-            let ctx = col.ctx().clone();
-            let pics = app.pictures.get(&ctx, idx, run, dark);
-            let id = format!("race{idx}");
-            let spec = PlotSpec {
-                id: &id,
-                run,
-                window: shared,
-                until_s: Some(now_s),
-                dark,
-            };
-            live::lane_plot(col, &spec, pics.lanes.as_ref(), h * 0.55);
-            live::throughput_plot(col, &spec, h * 0.35);
-        }
-    });
 }

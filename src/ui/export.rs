@@ -3,9 +3,12 @@
 //! CSV and as run files, and File › Open. Writing happens on job threads;
 //! each export says where it wrote.
 
-use super::app::App;
+use super::action::{Action, Export};
 use super::compare::{Row, rows};
+use super::context::UiContext;
 use super::jobs::JobResult;
+use super::jobs::Jobs;
+use super::runs::{RunId, Runs};
 use crate::report::Chart;
 use crate::report::series::ChartData;
 use crate::store::{RunRecord, compare::same_workload};
@@ -165,65 +168,98 @@ pub fn write_charts(runs: &[RunRecord], dir: &Path) -> Result<Vec<PathBuf>, Stri
 }
 
 /// Writes `text` to `path` on a job thread; the status bar says where.
-fn write_text_job(app: &App, path: PathBuf, text: String) {
-    app.jobs.spawn("csv", move |_| JobResult::Wrote {
+fn write_text_job(jobs: &Jobs, path: PathBuf, text: String) {
+    jobs.spawn("csv", move |_| JobResult::Wrote {
         what: "CSV".into(),
         result: write_file(&path, &text).map(|()| vec![path]),
     });
 }
 
-/// The File menu.
-pub fn file_menu(app: &mut App, ui: &mut egui::Ui) {
+/// Carries out an export on a job thread (the app's `apply` calls this).
+pub fn start(export: Export, runs: &Runs, live: Option<RunId>, dir: &Path, jobs: &Jobs) {
+    let finished = |id: RunId| runs.get(id).filter(|e| !e.is_running()).map(|e| &e.record);
+    match export {
+        Export::RunFile(id) => {
+            let Some(record) = finished(id).cloned() else {
+                return;
+            };
+            let path = dir.join(format!("{}-{}.json.gz", stem(&record), timestamp()));
+            jobs.spawn("save", move |_| JobResult::Wrote {
+                what: "run file".into(),
+                result: record
+                    .save(&path)
+                    .map(|()| vec![path])
+                    .map_err(|e| e.to_string()),
+            });
+        }
+        Export::RunCsv(id) => {
+            let Some(record) = finished(id) else { return };
+            let path = dir.join(format!("{}-{}.csv", stem(record), timestamp()));
+            write_text_job(jobs, path, run_csv(record));
+        }
+        Export::TableCsv => {
+            let text = table_csv(&rows(&runs.records()));
+            write_text_job(jobs, dir.join(format!("runs-{}.csv", timestamp())), text);
+        }
+        Export::Charts => {
+            let anchor = live.and_then(|id| runs.get(id)).or(runs.iter().last());
+            if let Some(anchor) = anchor {
+                let records: Vec<RunRecord> = runs
+                    .iter()
+                    .filter(|e| !e.is_running() && same_workload(&anchor.record, &e.record))
+                    .map(|e| e.record.clone())
+                    .collect();
+                let dir = dir.join(format!("charts-{}", timestamp()));
+                jobs.spawn("charts", move |_| JobResult::Wrote {
+                    what: "charts".into(),
+                    result: write_charts(&records, &dir),
+                });
+            }
+        }
+    }
+}
+
+/// The File menu. `open_path` is the menu's own text field.
+pub fn file_menu_ui(ui: &mut egui::Ui, cx: &UiContext, open_path: &mut String) -> Option<Action> {
+    let mut action = None;
     let l = ui.label("Open a run file or a sweep folder:");
     ui.horizontal(|ui| {
         ui.add(
-            egui::TextEdit::singleline(&mut app.open_path)
+            egui::TextEdit::singleline(open_path)
                 .hint_text("path (or drop it on the window)")
                 .desired_width(260.0),
         )
         .labelled_by(l.id);
         if ui.button("Browse…").clicked() {
-            app.browse(super::browse::Purpose::RunOrSweep);
+            action = Some(Action::Browse(super::browse::Purpose::RunOrSweep));
             ui.close();
         }
         if ui.button("Open").clicked() {
-            let p = app.open_path.trim().to_string();
-            if p.is_empty() {
-                app.notify("type the path of a run file or sweep folder first", true);
+            let p = open_path.trim().to_string();
+            action = Some(if p.is_empty() {
+                Action::error("type the path of a run file or sweep folder first")
             } else {
-                app.jobs.open(PathBuf::from(p));
-            }
+                Action::Open(PathBuf::from(p))
+            });
         }
     });
     ui.separator();
-    ui.label(format!(
-        "Exports go to {}",
-        app.options.export_dir.display()
-    ));
+    ui.label(format!("Exports go to {}", cx.export_dir.display()));
     // The run the live view shows, once finished.
-    let shown = app
+    let shown = cx
         .live
-        .and_then(|i| app.runs.get(i))
+        .and_then(|id| cx.runs.get(id))
         .filter(|e| !e.is_running())
-        .map(|e| e.record.clone());
-    let dir = app.options.export_dir.clone();
+        .map(|e| e.id);
     if ui
         .add_enabled(
             shown.is_some(),
             egui::Button::new("Save the shown run (run file)"),
         )
         .clicked()
-        && let Some(record) = &shown
+        && let Some(id) = shown
     {
-        let record = record.clone();
-        let path = dir.join(format!("{}-{}.json.gz", stem(&record), timestamp()));
-        app.jobs.spawn("save", move |_| JobResult::Wrote {
-            what: "run file".into(),
-            result: record
-                .save(&path)
-                .map(|()| vec![path])
-                .map_err(|e| e.to_string()),
-        });
+        action = Some(Action::Export(Export::RunFile(id)));
         ui.close();
     }
     if ui
@@ -232,27 +268,24 @@ pub fn file_menu(app: &mut App, ui: &mut egui::Ui) {
             egui::Button::new("Export the shown run as CSV (samples)"),
         )
         .clicked()
-        && let Some(record) = &shown
+        && let Some(id) = shown
     {
-        let path = dir.join(format!("{}-{}.csv", stem(record), timestamp()));
-        write_text_job(app, path, run_csv(record));
+        action = Some(Action::Export(Export::RunCsv(id)));
         ui.close();
     }
     if ui
         .add_enabled(
-            !app.runs.is_empty(),
+            !cx.runs.is_empty(),
             egui::Button::new("Export the compare table as CSV"),
         )
         .clicked()
     {
-        let records: Vec<&RunRecord> = app.runs.iter().map(|e| &e.record).collect();
-        let text = table_csv(&rows(&records));
-        write_text_job(app, dir.join(format!("runs-{}.csv", timestamp())), text);
+        action = Some(Action::Export(Export::TableCsv));
         ui.close();
     }
     if ui
         .add_enabled(
-            !app.runs.is_empty(),
+            !cx.runs.is_empty(),
             egui::Button::new("Export charts (PNG + SVG)"),
         )
         .on_hover_text(
@@ -260,30 +293,14 @@ pub fn file_menu(app: &mut App, ui: &mut egui::Ui) {
         )
         .clicked()
     {
-        let anchor = app.live.and_then(|i| app.runs.get(i)).or(app.runs.last());
-        if let Some(anchor) = anchor {
-            let runs: Vec<RunRecord> = app
-                .runs
-                .iter()
-                .filter(|e| !e.is_running() && same_workload(&anchor.record, &e.record))
-                .map(|e| e.record.clone())
-                .collect();
-            let dir = app
-                .options
-                .export_dir
-                .join(format!("charts-{}", timestamp()));
-            app.jobs.spawn("charts", move |_| JobResult::Wrote {
-                what: "charts".into(),
-                result: write_charts(&runs, &dir),
-            });
-        }
+        action = Some(Action::Export(Export::Charts));
         ui.close();
     }
     if ui.button("Screenshot of the window (S)").clicked() {
-        let ctx = ui.ctx().clone();
-        app.screenshot(&ctx, None);
+        action = Some(Action::Screenshot(None));
         ui.close();
     }
+    action
 }
 
 #[cfg(test)]
@@ -300,6 +317,7 @@ mod tests {
     #[test]
     fn table_csv_leaves_missing_values_empty() {
         let row = Row {
+            id: None,
             label: "x".into(),
             interpreter: "3.13".into(),
             mode: "gil".into(),

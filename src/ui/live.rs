@@ -4,8 +4,11 @@
 //! for far longer than chunks take), a failed run or a sampler that fell
 //! behind.
 
-use super::app::{App, run_label};
+use super::action::Action;
+use super::app::run_label;
+use super::context::UiContext;
 use super::lanes::{self, Picture, StateColors, Window};
+use super::runs::{RunEntry, RunId};
 use super::style::speedup_color;
 use crate::run::RunEnd;
 use crate::sampler::SamplerConfig;
@@ -25,7 +28,9 @@ pub const MAX_LANES: usize = 96;
 /// most every 100 ms while a run grows (and on a theme change).
 #[derive(Default)]
 pub struct Pictures {
-    runs: std::collections::HashMap<usize, RunPictures>,
+    runs: std::collections::HashMap<RunId, RunPictures>,
+    /// Names the textures (the live view and the race keep their own).
+    prefix: &'static str,
 }
 
 pub struct RunPictures {
@@ -45,20 +50,34 @@ impl Pictures {
         }
     }
 
-    /// Forget everything (run indexes changed).
+    pub fn new(prefix: &'static str) -> Self {
+        Self {
+            runs: Default::default(),
+            prefix,
+        }
+    }
+
+    /// Forget everything.
     pub fn clear(&mut self) {
         self.runs.clear();
     }
 
-    /// Brings run `index`'s pictures up to date and returns them.
+    /// Forget the pictures of runs that are gone.
+    pub fn retain(&mut self, keep: impl Fn(RunId) -> bool) {
+        self.runs.retain(|id, _| keep(*id));
+    }
+
+    /// Brings run `id`'s pictures up to date and returns them.
     pub fn get(
         &mut self,
         ctx: &egui::Context,
-        index: usize,
+        id: RunId,
         run: &RunRecord,
         dark: bool,
     ) -> &RunPictures {
-        let pics = self.runs.entry(index).or_insert(RunPictures {
+        let prefix = self.prefix;
+        let index = id.number();
+        let pics = self.runs.entry(id).or_insert(RunPictures {
             acc: None,
             gil_acc: None,
             heat: None,
@@ -100,8 +119,14 @@ impl Pictures {
             let colors = StateColors::new(dark);
             let mut heat = lanes::core_heat(run, acc, colors);
             let mut lane = lanes::thread_lanes(run, acc, pics.gil_acc.as_ref(), MAX_LANES, colors);
-            pics.heat = Some((upload(ctx, &format!("heat{index}"), &mut heat), heat));
-            pics.lanes = Some((upload(ctx, &format!("lanes{index}"), &mut lane), lane));
+            pics.heat = Some((
+                upload(ctx, &format!("{prefix}heat{index}"), &mut heat),
+                heat,
+            ));
+            pics.lanes = Some((
+                upload(ctx, &format!("{prefix}lanes{index}"), &mut lane),
+                lane,
+            ));
             pics.uploaded = Some((Instant::now(), rows, dark));
         }
         pics
@@ -118,63 +143,89 @@ pub struct PlotSpec<'a> {
     pub dark: bool,
 }
 
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    let Some(index) = app.live.filter(|&i| i < app.runs.len()) else {
-        empty(app, ui);
-        return;
-    };
-    header(app, index, ui);
-    banners(app, index, ui);
-    let run = &app.runs[index].record;
-    let Some(window) = Window::whole(run) else {
-        ui.add_space(20.0);
-        ui.horizontal(|ui| {
-            if app.runs[index].is_running() {
-                ui.spinner();
-                ui.label("starting the interpreter…");
-            } else {
-                ui.label("This run has no samples.");
-            }
-        });
-        return;
-    };
-    let dark = app.dark;
-    let ctx = ui.ctx().clone();
-    let pics = app.pictures.get(&ctx, index, run, dark);
-    let id = format!("live{index}");
-    let spec = PlotSpec {
-        id: &id,
-        run,
-        window,
-        until_s: None,
-        dark,
-    };
-    // Four titles of one text line each, plus spacing, come off the top.
-    let title_h = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y * 2.0;
-    let plots_h = (ui.available_height() - 4.0 * title_h - 6.0).max(240.0);
-    let cores = run.cores().len();
-    let lanes_n = pics.lanes.as_ref().map_or(1, |(_, p)| p.rows.len());
-    // Cores and lanes get more room with more rows (up to a limit);
-    // memory and throughput share the rest.
-    let h_core = if cores > MAX_CORE_LINES {
-        (cores as f32 * 6.0).clamp(plots_h * 0.22, plots_h * 0.34)
-    } else {
-        plots_h * 0.22
-    };
-    let h_lanes = (lanes_n as f32 * 16.0).clamp(plots_h * 0.26, plots_h * 0.40);
-    let rest = ((plots_h - h_core - h_lanes) / 2.0).max(60.0);
-    core_plot(ui, &spec, pics.heat.as_ref(), h_core);
-    lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
-    memory_plot(ui, &spec, rest);
-    throughput_plot(ui, &spec, rest);
+/// The live view: the shown run's four plots. Owns the pictures of the
+/// runs it showed and whether the log of a failed run is open.
+pub struct LiveView {
+    pub pictures: Pictures,
+    show_log: bool,
 }
 
-fn empty(app: &App, ui: &mut egui::Ui) {
+impl Default for LiveView {
+    fn default() -> Self {
+        Self {
+            pictures: Pictures::new("live"),
+            show_log: false,
+        }
+    }
+}
+
+impl LiveView {
+    /// Open the log of a failed run (the app does when one fails).
+    pub fn open_log(&mut self) {
+        self.show_log = true;
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &UiContext) -> Option<Action> {
+        self.pictures.retain(|id| cx.runs.contains(id));
+        let Some(entry) = cx.live.and_then(|id| cx.runs.get(id)) else {
+            empty_ui(cx, ui);
+            return None;
+        };
+        header_ui(cx, entry, ui);
+        banners_ui(cx, entry, &mut self.show_log, ui);
+        let run = &entry.record;
+        let Some(window) = Window::whole(run) else {
+            ui.add_space(20.0);
+            ui.horizontal(|ui| {
+                if entry.is_running() {
+                    ui.spinner();
+                    ui.label("starting the interpreter…");
+                } else {
+                    ui.label("This run has no samples.");
+                }
+            });
+            return None;
+        };
+        let dark = cx.dark;
+        let ctx = ui.ctx().clone();
+        let pics = self.pictures.get(&ctx, entry.id, run, dark);
+        let id = format!("live{}", entry.id.number());
+        let spec = PlotSpec {
+            id: &id,
+            run,
+            window,
+            until_s: None,
+            dark,
+        };
+        // Four titles of one text line each, plus spacing, come off the top.
+        let title_h =
+            ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y * 2.0;
+        let plots_h = (ui.available_height() - 4.0 * title_h - 6.0).max(240.0);
+        let cores = run.cores().len();
+        let lanes_n = pics.lanes.as_ref().map_or(1, |(_, p)| p.rows.len());
+        // Cores and lanes get more room with more rows (up to a limit);
+        // memory and throughput share the rest.
+        let h_core = if cores > MAX_CORE_LINES {
+            (cores as f32 * 6.0).clamp(plots_h * 0.22, plots_h * 0.34)
+        } else {
+            plots_h * 0.22
+        };
+        let h_lanes = (lanes_n as f32 * 16.0).clamp(plots_h * 0.26, plots_h * 0.40);
+        let rest = ((plots_h - h_core - h_lanes) / 2.0).max(60.0);
+        core_plot(ui, &spec, pics.heat.as_ref(), h_core);
+        lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
+        memory_plot(ui, &spec, rest);
+        throughput_plot(ui, &spec, rest);
+        None
+    }
+}
+
+fn empty_ui(cx: &UiContext, ui: &mut egui::Ui) {
     ui.vertical_centered(|ui| {
         ui.add_space(ui.available_height() * 0.3);
         ui.heading("Pick a workload and modes, then press Run (or Space).");
         ui.label("Sweep runs each mode with 1, 2, … workers; Compare shows them side by side.");
-        if app.interpreters.is_none() {
+        if cx.interpreters.is_none() {
             ui.add_space(10.0);
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -191,10 +242,9 @@ pub fn upload(ctx: &egui::Context, name: &str, picture: &mut Picture) -> Texture
     ctx.load_texture(name, image, TextureOptions::NEAREST)
 }
 
-fn header(app: &mut App, index: usize, ui: &mut egui::Ui) {
-    let entry = &app.runs[index];
+fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
     let run = &entry.record;
-    let records: Vec<&RunRecord> = app.runs.iter().map(|e| &e.record).collect();
+    let records = cx.runs.records();
     let cmp = compare(run, &records);
     let workers = run.spec().workers;
     ui.horizontal(|ui| {
@@ -252,15 +302,14 @@ fn header(app: &mut App, index: usize, ui: &mut egui::Ui) {
 /// What else ran during the run (other processes, gilscope itself) and
 /// its verdicts, in one line each: flagged numbers are marked, never
 /// hidden.
-fn what_else_line(app: &App, index: usize, ui: &mut egui::Ui) {
-    let run = &app.runs[index].record;
+fn what_else_ui(cx: &UiContext, run: &RunRecord, ui: &mut egui::Ui) {
     let text = match run.load_track().load() {
         Ok(load) => format!("What else ran: {}", load.line()),
         Err(why) => format!("What else ran: not measured yet ({why})"),
     };
     ui.small(text);
     let verdicts = if run.is_finished() {
-        let records: Vec<&RunRecord> = app.runs.iter().map(|e| &e.record).collect();
+        let records = cx.runs.records();
         let same = compare(run, &records).same_interpreter;
         let base = same.and_then(|v| records.get(v.baseline_index).copied());
         crate::store::verdict::comparison_verdicts(run, base, same.and_then(|v| v.speedup))
@@ -279,10 +328,10 @@ fn what_else_line(app: &App, index: usize, ui: &mut egui::Ui) {
 /// on machines with few cores.
 pub const SELF_CPU_WARN: f64 = 0.25;
 
-fn banners(app: &mut App, index: usize, ui: &mut egui::Ui) {
+fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut egui::Ui) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if app.runs[index].is_running()
-        && let Some(own) = app.self_cpu
+    if entry.is_running()
+        && let Some(own) = cx.self_cpu
         && own > SELF_CPU_WARN
         && cores <= 8
     {
@@ -291,16 +340,15 @@ fn banners(app: &mut App, index: usize, ui: &mut egui::Ui) {
             format!(
                 "gilscope itself is using {:.0} % of a core on this {cores}-core machine (drawing the window{}): it competes with the workload. Tick \"low refresh\" below, or measure with `gilscope sweep` (no window).",
                 own * 100.0,
-                if app.low_refresh { "" } else { " 25 times a second" }
+                if cx.low_refresh { "" } else { " 25 times a second" }
             ),
         );
     }
-    let running = app.runs[index].is_running();
-    let run = &app.runs[index].record;
+    let running = entry.is_running();
+    let run = &entry.record;
     let red = Color32::from_rgb(0xd6, 0x45, 0x45);
-    stall_banner(ui, run, running);
-    what_else_line(app, index, ui);
-    let run = &app.runs[index].record;
+    stall_banner_ui(ui, run, running);
+    what_else_ui(cx, run, ui);
     for change in run.gil_changes() {
         if change.enabled {
             let t = (change.t_ns as f64 - run.t0_ns().unwrap_or(change.t_ns) as f64) / 1e9;
@@ -342,7 +390,6 @@ fn banners(app: &mut App, index: usize, ui: &mut egui::Ui) {
                 .show(ui, |ui| {
                     ui.label(RichText::new(outcome.headline()).color(red).strong());
                     ui.small(&outcome.exit);
-                    let show_log = &mut app.show_log;
                     egui::CollapsingHeader::new("Traceback and log")
                         .open(Some(*show_log))
                         .show(ui, |ui| {
@@ -385,7 +432,7 @@ fn banners(app: &mut App, index: usize, ui: &mut egui::Ui) {
 /// "STALLED: no progress for 12 s (chunks usually take 1.0 ms)" while a
 /// run makes no progress, or after it did (the same rule as the CLI's
 /// summary: `store::stall`).
-fn stall_banner(ui: &mut egui::Ui, run: &RunRecord, running: bool) {
+fn stall_banner_ui(ui: &mut egui::Ui, run: &RunRecord, running: bool) {
     let now = running.then(crate::sampler::live::monotonic_ns);
     let Some(s) = crate::store::stall::stall(run, now).filter(|s| s.stalled) else {
         return;
@@ -924,7 +971,7 @@ mod tests {
         outcome.ended_ns = Some(T0 + 70 * MS + 8_000 * MS);
         run.eat_message(crate::run::RunMessage::Finished(Box::new(outcome)));
         use egui_kittest::kittest::Queryable;
-        let mut h = egui_kittest::Harness::new_ui(|ui| stall_banner(ui, &run, false));
+        let mut h = egui_kittest::Harness::new_ui(|ui| stall_banner_ui(ui, &run, false));
         h.run();
         assert!(
             h.query_by_label_contains(

@@ -17,20 +17,26 @@
 //! The UI is a plain `App::ui(&mut egui::Ui)`, so tests drive it headless
 //! with egui_kittest and the benchmark times it without a window.
 
+pub mod action;
 pub mod app;
+pub mod auto;
 pub mod bench;
 pub mod browse;
 pub mod catalog;
 pub mod compare;
+pub mod context;
 pub mod driver;
 pub mod export;
 pub mod jobs;
 pub mod lanes;
 pub mod live;
+pub mod runs;
 pub mod setup;
+pub mod status;
 pub mod style;
 
-pub use app::{App, AutoSweep, UiOptions, View};
+pub use action::{Action, View};
+pub use app::{App, AutoSweep, UiOptions};
 
 /// Opens the window and runs until it is closed.
 pub fn run_window(options: UiOptions) -> anyhow::Result<()> {

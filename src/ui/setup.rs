@@ -2,12 +2,15 @@
 //! free-threaded build exists), the workload and its parameters, modes,
 //! workers, Run / Stop and Sweep.
 
-use super::app::{App, AutoSweep};
+use super::action::Action;
+use super::action::Batch;
+use super::app::AutoSweep;
 use super::catalog::WorkloadInfo;
-use super::jobs::Jobs;
+use super::context::UiContext;
 use super::style::mode_color;
 use crate::interp::{Interpreter, Mode};
-use crate::run::{RunSpec, pick_interpreter};
+use crate::run::pick_interpreter;
+use crate::sweep::{choose_interpreters, make_plan};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,7 +26,9 @@ pub const MODES: [Mode; 5] = [
 /// Label used for "a workload file of your own" in the picker.
 pub const OWN_FILE: &str = "your file…";
 
-pub struct Setup {
+/// The setup panel: what to run. Owns its form; returns an [`Action`]
+/// (Run, Sweep, Stop, Install, Open file…) for the app to carry out.
+pub struct SetupPanel {
     /// A built-in name, or [`OWN_FILE`].
     pub workload: String,
     /// Path of the user's workload file (when `workload` is [`OWN_FILE`]).
@@ -45,13 +50,12 @@ pub struct Setup {
 }
 
 /// The interpreters discovery found, or why a run cannot start yet.
-fn found_interpreters(app: &App) -> Result<&[Interpreter], String> {
-    app.interpreters
-        .as_deref()
+fn found_interpreters<'a>(cx: &UiContext<'a>) -> Result<&'a [Interpreter], String> {
+    cx.interpreters
         .ok_or_else(|| "still looking for interpreters".to_string())
 }
 
-impl Default for Setup {
+impl Default for SetupPanel {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
@@ -69,24 +73,22 @@ impl Default for Setup {
     }
 }
 
-impl Setup {
-    /// Interpreters are known: check the modes that can run and ask one
-    /// interpreter to describe the built-in workloads.
-    pub fn on_interpreters(&mut self, found: &[Interpreter], jobs: &Jobs) {
+impl SetupPanel {
+    /// Interpreters are known: check the modes that can run; returns the
+    /// interpreter to ask for the built-in workloads' descriptions.
+    pub fn on_interpreters(&mut self, found: &[Interpreter]) -> Option<PathBuf> {
         for (mode, on) in &mut self.modes {
             *on = matches!(mode, Mode::Gil | Mode::Ft | Mode::Subinterp | Mode::Process)
                 && pick_interpreter(found, *mode).is_some();
         }
         let describer =
             pick_interpreter(found, Mode::Gil).or_else(|| pick_interpreter(found, Mode::Process));
-        match describer {
-            Some(i) => jobs.describe_workloads(i.path.clone()),
-            None => {
-                self.catalog = Some(Err(
-                    "no working Python to describe the workloads".to_string()
-                ))
-            }
+        if describer.is_none() {
+            self.catalog = Some(Err(
+                "no working Python to describe the workloads".to_string()
+            ));
         }
+        describer.map(|i| i.path.clone())
     }
 
     pub fn on_catalog(&mut self, _python: PathBuf, result: Result<Vec<WorkloadInfo>, String>) {
@@ -196,9 +198,11 @@ impl Setup {
             .collect()
     }
 
-    /// Every (mode, workers) pair as a spec, modes outermost, the whole
-    /// list `repeat` times over (repeats outermost, as `gilscope sweep`).
-    pub fn specs(
+    /// The plan of a Run (`sweep == false`: the checked modes at the
+    /// chosen worker count) or a Sweep (1…N workers), made by the planning
+    /// of `gilscope sweep` (repeats outermost).
+    #[allow(clippy::too_many_arguments)]
+    fn batch(
         &self,
         found: &[Interpreter],
         workload: &str,
@@ -206,59 +210,57 @@ impl Setup {
         modes: &[Mode],
         workers: &[usize],
         repeat: usize,
-    ) -> Result<Vec<RunSpec>, String> {
+        sweep: bool,
+    ) -> Result<Batch, String> {
         if modes.is_empty() {
             return Err("pick at least one mode".into());
         }
-        let mut specs = Vec::new();
-        for &mode in modes {
-            let Some(interp) = pick_interpreter(found, mode) else {
-                return Err(format!(
-                    "no interpreter can run mode {mode}; install CPython 3.13 + 3.13t from the setup panel"
-                ));
-            };
-            for &n in workers {
-                specs.push(RunSpec {
-                    python: interp.path.clone(),
-                    interp_name: interp.name.clone(),
-                    mode,
-                    workers: n,
-                    workload: workload.to_string(),
-                    params: params.to_vec(),
-                    timeout: Some(Duration::from_secs(self.timeout_s.max(1))),
-                });
-            }
-        }
-        Ok(crate::sweep::runner::repeat_outermost(
-            &specs,
+        let chosen = choose_interpreters(modes, &[], found)
+            .map_err(|e| format!("{e} (or Install in the setup panel)"))?;
+        let mut plan = make_plan(
+            workload,
+            params,
+            modes,
+            workers,
             repeat.max(1),
-        ))
+            &chosen,
+            found,
+        );
+        // The app runs only what the panel shows (its Compare view has no
+        // single-thread overhead table): no extra 1-worker runs.
+        plan.overhead_modes.clear();
+        plan.interpreters.retain(|p| modes.contains(&p.mode));
+        Ok(Batch {
+            plan,
+            timeout: Some(Duration::from_secs(self.timeout_s.max(1))),
+            sweep,
+        })
     }
 
     /// Run: the checked modes at the chosen worker count.
-    pub fn run_specs(&self, app: &App) -> Result<Vec<RunSpec>, String> {
-        let found = found_interpreters(app)?;
-        self.specs(
-            found,
+    pub fn run_batch(&self, cx: &UiContext) -> Result<Batch, String> {
+        self.batch(
+            found_interpreters(cx)?,
             &self.workload_name()?,
             &self.run_params()?,
             &self.checked_modes(),
             &[self.workers],
             self.repeat,
+            false,
         )
     }
 
     /// Sweep: the checked modes × 1…workers.
-    pub fn sweep_specs(&self, app: &App) -> Result<Vec<RunSpec>, String> {
-        let found = found_interpreters(app)?;
+    pub fn sweep_batch(&self, cx: &UiContext) -> Result<Batch, String> {
         let workers: Vec<usize> = (1..=self.workers.max(1)).collect();
-        self.specs(
-            found,
+        self.batch(
+            found_interpreters(cx)?,
             &self.workload_name()?,
             &self.run_params()?,
             &self.checked_modes(),
             &workers,
             self.repeat,
+            true,
         )
     }
 
@@ -283,41 +285,44 @@ impl Setup {
         self.repeat = plan.repeat.max(1);
     }
 
-    /// The specs of a sweep given on the command line.
-    pub fn sweep_specs_for(&self, app: &App, auto: &AutoSweep) -> Result<Vec<RunSpec>, String> {
-        let found = found_interpreters(app)?;
-        self.specs(
+    /// The plan of a sweep given on the command line.
+    pub fn auto_batch(&self, found: &[Interpreter], auto: &AutoSweep) -> Result<Batch, String> {
+        self.batch(
             found,
             &auto.workload,
             &auto.params,
             &auto.modes,
             &auto.workers,
             auto.repeat,
+            true,
         )
     }
 }
 
-/// Draws the panel.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    ui.add_space(4.0);
-    interpreters(app, ui);
-    ui.separator();
-    workload(app, ui);
-    ui.separator();
-    modes_and_workers(app, ui);
-    ui.separator();
-    actions(app, ui);
+impl SetupPanel {
+    /// Draws the panel; returns what the user asked for.
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &UiContext) -> Option<Action> {
+        ui.add_space(4.0);
+        let mut action = interpreters_ui(ui, cx);
+        ui.separator();
+        action = action.or(self.workload_ui(ui));
+        ui.separator();
+        self.modes_and_workers_ui(ui, cx);
+        ui.separator();
+        action.or(self.actions_ui(ui, cx))
+    }
 }
 
-fn interpreters(app: &mut App, ui: &mut egui::Ui) {
-    let found = app.interpreters.clone();
+fn interpreters_ui(ui: &mut egui::Ui, cx: &UiContext) -> Option<Action> {
+    let mut action = None;
+    let found = cx.interpreters;
     let title = match &found {
         None => "Interpreters (looking…)".to_string(),
         Some(f) => format!("Interpreters ({} found)", f.len()),
     };
     egui::CollapsingHeader::new(title)
         .default_open(false)
-        .show(ui, |ui| match &found {
+        .show(ui, |ui| match found {
             None => {
                 ui.spinner();
             }
@@ -352,19 +357,16 @@ fn interpreters(app: &mut App, ui: &mut egui::Ui) {
                     }
                 });
                 if ui.small_button("Look again").clicked() {
-                    app.interpreters = None;
-                    app.jobs.discover();
+                    action = Some(Action::Rediscover);
                 }
             }
         });
-    let has_ft = found
-        .as_ref()
-        .is_some_and(|f| f.iter().any(|i| i.supports(Mode::Ft)));
+    let has_ft = found.is_some_and(|f| f.iter().any(|i| i.supports(Mode::Ft)));
     if found.is_some() && !has_ft {
         ui.label(egui::RichText::new("No free-threaded CPython found.").strong());
-        if app.install.running {
-            ui.add(egui::ProgressBar::new(app.install.fraction).text(app.install.line.clone()));
-            if let Some(log) = &app.install.log {
+        if cx.install.running {
+            ui.add(egui::ProgressBar::new(cx.install.fraction).text(cx.install.line.clone()));
+            if let Some(log) = &cx.install.log {
                 ui.small(format!("log: {}", log.display()));
             }
         } else if ui
@@ -374,200 +376,203 @@ fn interpreters(app: &mut App, ui: &mut egui::Ui) {
             )
             .clicked()
         {
-            app.install.running = true;
-            app.install.line = "starting".into();
-            app.jobs.install();
+            action = Some(Action::Install);
         }
     }
+    action
 }
 
-fn workload(app: &mut App, ui: &mut egui::Ui) {
-    let title = ui.label(egui::RichText::new("Workload").strong());
-    let names: Vec<String> = match &app.setup.catalog {
-        Some(Ok(list)) => list.iter().map(|w| w.name.clone()).collect(),
-        _ => vec![app.setup.workload.clone()],
-    };
-    let before = app.setup.workload.clone();
-    egui::ComboBox::from_id_salt("workload")
-        .selected_text(app.setup.workload.clone())
-        .show_ui(ui, |ui| {
-            for name in names.iter().chain(std::iter::once(&OWN_FILE.to_string())) {
-                ui.selectable_value(&mut app.setup.workload, name.clone(), name);
+impl SetupPanel {
+    fn workload_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
+        let title = ui.label(egui::RichText::new("Workload").strong());
+        let names: Vec<String> = match &self.catalog {
+            Some(Ok(list)) => list.iter().map(|w| w.name.clone()).collect(),
+            _ => vec![self.workload.clone()],
+        };
+        let before = self.workload.clone();
+        egui::ComboBox::from_id_salt("workload")
+            .selected_text(self.workload.clone())
+            .show_ui(ui, |ui| {
+                for name in names.iter().chain(std::iter::once(&OWN_FILE.to_string())) {
+                    ui.selectable_value(&mut self.workload, name.clone(), name);
+                }
+            })
+            .response
+            .labelled_by(title.id);
+        if self.workload != before {
+            if self.workload == OWN_FILE {
+                self.defaults.clear();
+                self.params.clear();
+            } else {
+                self.load_defaults();
             }
-        })
-        .response
-        .labelled_by(title.id);
-    if app.setup.workload != before {
-        if app.setup.workload == OWN_FILE {
-            app.setup.defaults.clear();
-            app.setup.params.clear();
-        } else {
-            app.setup.load_defaults();
         }
-    }
-    match &app.setup.catalog {
-        None => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.small("asking the harness for its workloads…");
-            });
-        }
-        Some(Err(e)) => {
-            ui.colored_label(egui::Color32::from_rgb(0xd6, 0x45, 0x45), e);
-        }
-        Some(Ok(_)) => {
-            if let Some(info) = app.setup.info() {
-                ui.small(&info.description);
-                if let Some(err) = &info.error {
-                    ui.colored_label(egui::Color32::from_rgb(0xd6, 0x45, 0x45), err);
+        match &self.catalog {
+            None => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.small("asking the harness for its workloads…");
+                });
+            }
+            Some(Err(e)) => {
+                ui.colored_label(egui::Color32::from_rgb(0xd6, 0x45, 0x45), e);
+            }
+            Some(Ok(_)) => {
+                if let Some(info) = self.info() {
+                    ui.small(&info.description);
+                    if let Some(err) = &info.error {
+                        ui.colored_label(egui::Color32::from_rgb(0xd6, 0x45, 0x45), err);
+                    }
                 }
             }
         }
-    }
-    if app.setup.workload == OWN_FILE {
-        ui.horizontal(|ui| {
-            let l = ui.label("File");
-            ui.add(
-                egui::TextEdit::singleline(&mut app.setup.file)
-                    .hint_text("/path/to/workload.py")
-                    .desired_width(170.0),
-            )
-            .labelled_by(l.id);
-            if ui.button("Open file…").clicked() {
-                app.browse(super::browse::Purpose::Workload);
+        if self.workload == OWN_FILE {
+            let mut browse = None;
+            ui.horizontal(|ui| {
+                let l = ui.label("File");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.file)
+                        .hint_text("/path/to/workload.py")
+                        .desired_width(170.0),
+                )
+                .labelled_by(l.id);
+                if ui.button("Open file…").clicked() {
+                    browse = Some(Action::Browse(super::browse::Purpose::Workload));
+                }
+            });
+            ui.small("Type a path, use Open file…, or drop a .py file on the window. It defines PARAMS, prepare(params) → chunks, run_chunk(state, chunk) → (items, partial) and finish(params, partials) → checksum (see workloads/PROTOCOL.md).");
+            let l = ui.label("Parameters (key=value, comma-separated)");
+            ui.text_edit_singleline(&mut self.extra_params)
+                .labelled_by(l.id);
+            if let Err(e) = self.workload_name() {
+                ui.colored_label(egui::Color32::from_rgb(0xd6, 0x45, 0x45), e);
             }
-        });
-        ui.small("Type a path, use Open file…, or drop a .py file on the window. It defines PARAMS, prepare(params) → chunks, run_chunk(state, chunk) → (items, partial) and finish(params, partials) → checksum (see workloads/PROTOCOL.md).");
-        let l = ui.label("Parameters (key=value, comma-separated)");
-        ui.text_edit_singleline(&mut app.setup.extra_params)
-            .labelled_by(l.id);
-        if let Err(e) = app.setup.workload_name() {
-            ui.colored_label(egui::Color32::from_rgb(0xd6, 0x45, 0x45), e);
+            return browse;
         }
-        return;
-    }
-    let mut pick_image = false;
-    if !app.setup.params.is_empty() {
-        egui::Grid::new("params").num_columns(2).show(ui, |ui| {
-            for (key, value) in &mut app.setup.params {
-                let l = ui.label(key.as_str());
-                let hint = if key == "image" {
-                    "PNG/PPM path (or drop one)"
-                } else {
-                    ""
-                };
-                let is_image = key == "image";
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(value)
-                            .hint_text(hint)
-                            .desired_width(if is_image { 130.0 } else { 170.0 }),
-                    )
-                    .labelled_by(l.id);
-                    if is_image && ui.button("Open…").clicked() {
-                        pick_image = true;
-                    }
-                });
-                ui.end_row();
+        let mut pick_image = false;
+        if !self.params.is_empty() {
+            egui::Grid::new("params").num_columns(2).show(ui, |ui| {
+                for (key, value) in &mut self.params {
+                    let l = ui.label(key.as_str());
+                    let hint = if key == "image" {
+                        "PNG/PPM path (or drop one)"
+                    } else {
+                        ""
+                    };
+                    let is_image = key == "image";
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::TextEdit::singleline(value)
+                                .hint_text(hint)
+                                .desired_width(if is_image { 130.0 } else { 170.0 }),
+                        )
+                        .labelled_by(l.id);
+                        if is_image && ui.button("Open…").clicked() {
+                            pick_image = true;
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
+            if self.params != self.defaults && ui.small_button("Reset to defaults").clicked() {
+                self.params = self.defaults.clone();
             }
-        });
-        if app.setup.params != app.setup.defaults && ui.small_button("Reset to defaults").clicked()
-        {
-            app.setup.params = app.setup.defaults.clone();
         }
+        pick_image.then_some(Action::Browse(super::browse::Purpose::Image))
     }
-    if pick_image {
-        app.browse(super::browse::Purpose::Image);
-    }
-}
 
-fn modes_and_workers(app: &mut App, ui: &mut egui::Ui) {
-    ui.label(egui::RichText::new("Modes").strong());
-    let found = app.interpreters.clone().unwrap_or_default();
-    for (mode, on) in &mut app.setup.modes {
-        let pick = pick_interpreter(&found, *mode);
+    fn modes_and_workers_ui(&mut self, ui: &mut egui::Ui, cx: &UiContext) {
+        ui.label(egui::RichText::new("Modes").strong());
+        let found = cx.interpreters.unwrap_or_default();
+        for (mode, on) in &mut self.modes {
+            let pick = pick_interpreter(found, *mode);
+            ui.horizontal(|ui| {
+                let text = egui::RichText::new(mode.as_str())
+                    .color(mode_color(*mode))
+                    .strong();
+                ui.add_enabled(pick.is_some(), egui::Checkbox::new(on, text));
+                match pick {
+                    Some(i) => ui.small(format!("on {}", i.name)),
+                    None => ui.small("no interpreter"),
+                };
+            });
+        }
         ui.horizontal(|ui| {
-            let text = egui::RichText::new(mode.as_str())
-                .color(mode_color(*mode))
-                .strong();
-            ui.add_enabled(pick.is_some(), egui::Checkbox::new(on, text));
-            match pick {
-                Some(i) => ui.small(format!("on {}", i.name)),
-                None => ui.small("no interpreter"),
-            };
+            let l = ui.label("Workers");
+            ui.add(egui::DragValue::new(&mut self.workers).range(1..=512))
+                .labelled_by(l.id);
+            let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+            ui.small(format!("({cores} cores here)"));
         });
-    }
-    ui.horizontal(|ui| {
-        let l = ui.label("Workers");
-        ui.add(egui::DragValue::new(&mut app.setup.workers).range(1..=512))
-            .labelled_by(l.id);
-        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-        ui.small(format!("({cores} cores here)"));
-    });
-    ui.horizontal(|ui| {
+        ui.horizontal(|ui| {
         let l = ui.label("Repeats");
-        ui.add(egui::DragValue::new(&mut app.setup.repeat).range(1..=50))
+        ui.add(egui::DragValue::new(&mut self.repeat).range(1..=50))
             .labelled_by(l.id)
             .on_hover_text(
                 "Runs of each (mode, workers), repeats outermost; Compare shows their median and spread (min–max, IQR) and error bars",
             );
     });
-    ui.horizontal(|ui| {
-        let l = ui.label("Timeout");
-        ui.add(
-            egui::DragValue::new(&mut app.setup.timeout_s)
-                .range(1..=86_400)
-                .suffix(" s"),
-        )
-        .labelled_by(l.id);
-    });
-}
-
-fn actions(app: &mut App, ui: &mut egui::Ui) {
-    ui.horizontal(|ui| {
-        if app.busy() {
-            if ui.button(egui::RichText::new("■ Stop").strong()).clicked() {
-                app.stop();
-            }
-        } else {
-            if ui
-                .button(egui::RichText::new("▶ Run").strong())
-                .on_hover_text("Each checked mode with this many workers, Repeats times (Space)")
-                .clicked()
-            {
-                match app.setup.run_specs(app) {
-                    Ok(specs) => app.start_sweep(specs),
-                    Err(e) => app.notify(e, true),
-                }
-            }
-            if ui
-                .button("Sweep")
-                .on_hover_text("Each checked mode with 1, 2, … workers, one run after another")
-                .clicked()
-            {
-                match app.setup.sweep_specs(app) {
-                    Ok(specs) => app.start_sweep(specs),
-                    Err(e) => app.notify(e, true),
-                }
-            }
-        }
-    });
-    if let Some(s) = &app.sweep {
-        let done = s.finished;
-        let fraction = done as f32 / s.total.max(1) as f32;
-        let elapsed = s.started.elapsed().as_secs_f64();
-        let eta = if done > 0 {
-            format!(
-                ", about {:.0} s left",
-                elapsed / done as f64 * (s.total - done) as f64
+        ui.horizontal(|ui| {
+            let l = ui.label("Timeout");
+            ui.add(
+                egui::DragValue::new(&mut self.timeout_s)
+                    .range(1..=86_400)
+                    .suffix(" s"),
             )
-        } else {
-            String::new()
-        };
-        ui.add(egui::ProgressBar::new(fraction).text(format!(
-            "run {} of {}{eta}",
-            (done + 1).min(s.total),
-            s.total
-        )));
+            .labelled_by(l.id);
+        });
+    }
+
+    fn actions_ui(&self, ui: &mut egui::Ui, cx: &UiContext) -> Option<Action> {
+        let mut action = None;
+        ui.horizontal(|ui| {
+            if cx.busy {
+                if ui.button(egui::RichText::new("■ Stop").strong()).clicked() {
+                    action = Some(Action::Stop);
+                }
+            } else {
+                if ui
+                    .button(egui::RichText::new("▶ Run").strong())
+                    .on_hover_text(
+                        "Each checked mode with this many workers, Repeats times (Space)",
+                    )
+                    .clicked()
+                {
+                    action = Some(
+                        self.run_batch(cx)
+                            .map_or_else(Action::error, |b| Action::Start(Box::new(b))),
+                    );
+                }
+                if ui
+                    .button("Sweep")
+                    .on_hover_text("Each checked mode with 1, 2, … workers, one run after another")
+                    .clicked()
+                {
+                    action = Some(
+                        self.sweep_batch(cx)
+                            .map_or_else(Action::error, |b| Action::Start(Box::new(b))),
+                    );
+                }
+            }
+        });
+        if let Some(p) = cx.progress {
+            let done = p.finished;
+            let fraction = done as f32 / p.total.max(1) as f32;
+            let elapsed = p.started.elapsed().as_secs_f64();
+            let eta = if done > 0 {
+                format!(
+                    ", about {:.0} s left",
+                    elapsed / done as f64 * p.total.saturating_sub(done) as f64
+                )
+            } else {
+                String::new()
+            };
+            ui.add(egui::ProgressBar::new(fraction).text(format!(
+                "run {} of {}{eta}",
+                (done + 1).min(p.total),
+                p.total
+            )));
+        }
+        action
     }
 }

@@ -9,6 +9,7 @@ use crate::common;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use gilscope::interp::Mode;
+use gilscope::store::RunRecord;
 use gilscope::ui::{App, UiOptions, View};
 use std::time::{Duration, Instant};
 
@@ -43,7 +44,8 @@ fn step_until(
             start.elapsed() < limit,
             "timed out waiting for {what}; notices: {:?}",
             h.state()
-                .notices
+                .status()
+                .notices()
                 .iter()
                 .map(|n| &n.text)
                 .collect::<Vec<_>>()
@@ -55,7 +57,11 @@ fn step_until(
     h.run_steps(3);
 }
 
-/// Changes the state directly, then lets the layout settle.
+/// Run `i` (in the order they were added).
+fn record(app: &App, i: usize) -> &RunRecord {
+    &app.runs().iter().nth(i).unwrap().record
+}
+
 /// A harness whose workload catalog (from `harness.py --probe`) has loaded.
 fn harness_with_catalog() -> Harness<'static, App> {
     let mut h = harness(app());
@@ -63,18 +69,19 @@ fn harness_with_catalog() -> Harness<'static, App> {
         &mut h,
         "the workload catalog",
         Duration::from_secs(60),
-        |a| matches!(a.setup.catalog, Some(Ok(_))),
+        |a| matches!(a.setup().catalog, Some(Ok(_))),
     );
     h
 }
 
+/// Changes the state directly, then lets the layout settle.
 fn set(h: &mut Harness<'static, App>, change: impl FnOnce(&mut App)) {
     change(h.state_mut());
     h.run_steps(3);
 }
 
 fn only_modes(app: &mut App, modes: &[Mode]) {
-    for (m, on) in &mut app.setup.modes {
+    for (m, on) in &mut app.setup_mut().modes {
         *on = modes.contains(m);
     }
 }
@@ -87,20 +94,20 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
     h.run_steps(3);
     h.get_by_label("fib").click();
     h.run_steps(3);
-    assert_eq!(h.state().setup.workload, "fib");
+    assert_eq!(h.state().setup().workload, "fib");
     // Its parameters come from the harness: k and count.
     let keys: Vec<String> = h
         .state()
-        .setup
+        .setup()
         .params
         .iter()
         .map(|(k, _)| k.clone())
         .collect();
     assert_eq!(keys, vec!["k", "count"]);
     set(&mut h, |a| {
-        a.setup.params = vec![("k".into(), "20".into()), ("count".into(), "60".into())];
+        a.setup_mut().params = vec![("k".into(), "20".into()), ("count".into(), "60".into())];
         only_modes(a, &[Mode::Ft]);
-        a.setup.workers = 2;
+        a.setup_mut().workers = 2;
     });
     h.get_by_label("▶ Run").click();
     h.run_steps(2);
@@ -108,7 +115,8 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
         h.state().busy(),
         "Run started nothing; notices: {:?}",
         h.state()
-            .notices
+            .status()
+            .notices()
             .iter()
             .map(|n| &n.text)
             .collect::<Vec<_>>()
@@ -118,8 +126,8 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
         !a.busy()
     });
     let app = h.state();
-    assert_eq!(app.runs.len(), 1);
-    let run = &app.runs[0].record;
+    assert_eq!(app.runs().len(), 1);
+    let run = record(app, 0);
     assert!(run.result().is_some(), "run failed: {:?}", run.outcome());
     assert_eq!(run.spec().workload, "fib");
     assert_eq!(
@@ -146,14 +154,14 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
     // A row in Compare with its numbers.
     h.get_by_label("Compare").click();
     h.run_steps(3);
-    assert_eq!(h.state().view, View::Compare);
+    assert_eq!(h.state().view(), View::Compare);
     assert!(h.query_by_label("Runs (1)").is_some());
     // "ft" in the setup panel and in the row.
     assert!(h.query_all_by_label("ft").count() >= 2);
     assert!(h.query_by_label("✓").is_some(), "checksum column");
 
     // Exports from the File menu: each writes its file and says where.
-    let dir = h.state().options.export_dir.clone();
+    let dir = h.state().options().export_dir.clone();
     for (item, what) in [
         ("Save the shown run (run file)", "run file written"),
         ("Export the shown run as CSV (samples)", "CSV written"),
@@ -163,7 +171,10 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
         h.run_steps(3);
         h.get_by_label(item).click();
         step_until(&mut h, what, Duration::from_secs(60), |a| {
-            a.notices.iter().any(|n| n.text.starts_with(what))
+            a.status()
+                .notices()
+                .iter()
+                .any(|n| n.text.starts_with(what))
         });
     }
     let files: Vec<std::path::PathBuf> = walk(&dir);
@@ -177,7 +188,7 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
         .find(|f| f.to_string_lossy().ends_with(".json.gz"))
         .unwrap();
     let back = gilscope::store::RunRecord::load(run_file).unwrap();
-    assert_eq!(back.result(), h.state().runs[0].record.result());
+    assert_eq!(back.result(), record(h.state(), 0).result());
     let csv_file = files
         .iter()
         .find(|f| f.to_string_lossy().ends_with(".csv"))
@@ -212,25 +223,25 @@ fn a_failing_workload_shows_its_error_and_keeps_earlier_runs() {
     let mut h = harness(app());
     set(&mut h, |a| {
         only_modes(a, &[Mode::Gil]);
-        a.setup.workers = 1;
-        a.setup.workload = "sleep".into();
-        a.setup.params = vec![("count".into(), "4".into()), ("ms".into(), "5".into())];
+        a.setup_mut().workers = 1;
+        a.setup_mut().workload = "sleep".into();
+        a.setup_mut().params = vec![("count".into(), "4".into()), ("ms".into(), "5".into())];
     });
     h.get_by_label("▶ Run").click();
     step_until(&mut h, "the good run", Duration::from_secs(60), |a| {
         !a.busy()
     });
-    assert!(h.state().runs[0].record.result().is_some());
-    set(&mut h, |a| a.setup.use_file(&bad));
+    assert!(record(h.state(), 0).result().is_some());
+    set(&mut h, |a| a.setup_mut().use_file(&bad));
     h.get_by_label("▶ Run").click();
     step_until(&mut h, "the failing run", Duration::from_secs(60), |a| {
         !a.busy()
     });
     h.step();
     let app = h.state();
-    assert_eq!(app.runs.len(), 2);
-    assert!(app.runs[0].record.result().is_some(), "earlier run intact");
-    assert!(app.runs[1].record.error().is_some());
+    assert_eq!(app.runs().len(), 2);
+    assert!(record(app, 0).result().is_some(), "earlier run intact");
+    assert!(record(app, 1).error().is_some());
     assert!(
         h.query_all_by_label_contains("ZeroDivisionError")
             .next()
@@ -241,7 +252,7 @@ fn a_failing_workload_shows_its_error_and_keeps_earlier_runs() {
         h.query_all_by_label_contains("Traceback").next().is_some(),
         "traceback shown"
     );
-    assert!(app.notices.last().unwrap().error);
+    assert!(app.status().notices().last().unwrap().error);
 }
 
 #[test]
@@ -249,8 +260,8 @@ fn sweep_fills_the_scaling_chart() {
     let mut h = harness_with_catalog();
     set(&mut h, |a| {
         only_modes(a, &[Mode::Gil, Mode::Process]);
-        a.setup.workers = 2;
-        a.setup.params = vec![
+        a.setup_mut().workers = 2;
+        a.setup_mut().params = vec![
             ("n".into(), "60000".into()),
             ("chunk".into(), "2000".into()),
         ];
@@ -258,19 +269,20 @@ fn sweep_fills_the_scaling_chart() {
     h.get_by_label("Sweep").click();
     h.run_steps(2);
     assert_eq!(
-        h.state().sweep.as_ref().map(|s| s.total),
+        h.state().progress().map(|p| p.total),
         Some(4),
         "notices: {:?}",
         h.state()
-            .notices
+            .status()
+            .notices()
             .iter()
             .map(|n| &n.text)
             .collect::<Vec<_>>()
     );
     step_until(&mut h, "the sweep", Duration::from_secs(240), |a| !a.busy());
     let app = h.state();
-    assert_eq!(app.runs.len(), 4);
-    let records: Vec<&gilscope::store::RunRecord> = app.runs.iter().map(|e| &e.record).collect();
+    assert_eq!(app.runs().len(), 4);
+    let records: Vec<&RunRecord> = app.runs().records();
     let agg = gilscope::sweep::aggregate(&records);
     let with_speedup = agg
         .points
@@ -278,15 +290,19 @@ fn sweep_fills_the_scaling_chart() {
         .filter(|p| p.workers == 2 && p.speedup.is_some())
         .count();
     assert_eq!(with_speedup, 2, "{:?}", agg.points);
-    set(&mut h, |a| a.view = View::Compare);
+    h.get_by_label("Compare").click();
+    h.run_steps(3);
     assert!(h.query_by_label("Speedup vs workers").is_some());
     assert!(h.query_by_label("Runs (4)").is_some());
 
     // Race the two 2-worker runs side by side on one clock.
-    set(&mut h, |a| a.selected = vec![1, 3]);
+    set(&mut h, |a| {
+        let ids = a.runs().ids();
+        a.compare_mut().selected = vec![ids[1], ids[3]];
+    });
     h.get_by_label("Race the two selected").click();
     h.run_steps(3);
-    assert!(h.state().race.is_some());
+    assert!(h.state().compare().race.is_some());
     assert!(h.query_by_label("Race").is_some());
     assert!(
         h.query_by_label("primes · gil · 2 workers · 3.13")
@@ -298,7 +314,7 @@ fn sweep_fills_the_scaling_chart() {
     );
     h.get_by_label("Close race").click();
     h.run_steps(3);
-    assert!(h.state().race.is_none());
+    assert!(h.state().compare().race.is_none());
 }
 
 /// Repeats: the setup's Repeats field runs every (mode, workers) that many
@@ -310,23 +326,24 @@ fn repeats_group_into_points_with_error_bars() {
     assert!(h.query_by_label("Repeats").is_some());
     set(&mut h, |a| {
         only_modes(a, &[Mode::Gil]);
-        a.setup.workers = 2;
-        a.setup.repeat = 3;
-        a.setup.params = vec![
+        a.setup_mut().workers = 2;
+        a.setup_mut().repeat = 3;
+        a.setup_mut().params = vec![
             ("n".into(), "30000".into()),
             ("chunk".into(), "2000".into()),
         ];
     });
     h.get_by_label("Sweep").click();
     h.run_steps(2);
-    assert_eq!(h.state().sweep.as_ref().map(|s| s.total), Some(6));
+    assert_eq!(h.state().progress().map(|p| p.total), Some(6));
     step_until(&mut h, "the sweep", Duration::from_secs(240), |a| !a.busy());
     let app = h.state();
-    let order: Vec<usize> = app.runs.iter().map(|e| e.record.spec().workers).collect();
+    let order: Vec<usize> = app.runs().iter().map(|e| e.record.spec().workers).collect();
     assert_eq!(order, vec![1, 2, 1, 2, 1, 2], "repeats outermost");
-    set(&mut h, |a| a.view = View::Compare);
+    h.get_by_label("Compare").click();
+    h.run_steps(3);
     let app = h.state();
-    let agg = app.compare_cache.agg.as_ref().unwrap();
+    let agg = app.compare().cache.agg.as_ref().unwrap();
     let series = gilscope::ui::compare::scaling_series(&agg.points);
     let two = series
         .iter()
@@ -338,7 +355,7 @@ fn repeats_group_into_points_with_error_bars() {
     assert!(lo <= two.speedup && two.speedup <= hi, "{two:?}");
     assert!(h.query_by_label("bars: min–max of the repeats").is_some());
     assert!(h.query_by_label("point (median ± spread)").is_some());
-    let rows = &h.state().compare_cache.rows;
+    let rows = &h.state().compare().cache.rows;
     assert!(
         rows.iter().all(|r| r.point_text().ends_with("(n = 3)")),
         "{:?}",

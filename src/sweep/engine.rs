@@ -1,0 +1,288 @@
+//! The one sweep engine: steps through a [`SweepPlan`] run by run. Both
+//! `gilscope sweep` ([`super::run_sweep`], which blocks and writes files)
+//! and the app's Run and Sweep (which start each run on a driver thread
+//! and come back when it ends) ask it for the next run and tell it how each
+//! one ended, so planning, ordering, repeats and `--until-stable` rounds
+//! are the same everywhere.
+
+use super::model::SweepPlan;
+use super::runner::{DEFAULT_MAX_REPEATS, PlannedRun, runs_of, unstable_points};
+use crate::interp::{Interpreter, Mode};
+use crate::run::RunSpec;
+use crate::store::RunRecord;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+/// The next run to start.
+#[derive(Debug, Clone)]
+pub struct NextRun {
+    /// 0-based position among the runs started so far.
+    pub index: usize,
+    /// Runs planned so far (grows when `--until-stable` adds a round).
+    pub total: usize,
+    pub planned: PlannedRun,
+    pub spec: RunSpec,
+    pub interpreter: Interpreter,
+}
+
+/// Steps through a plan. Runs whose mode has no planned interpreter, or
+/// whose interpreter is no longer among the found ones, are skipped.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    plan: SweepPlan,
+    found: Vec<Interpreter>,
+    timeout: Option<Duration>,
+    todo: VecDeque<PlannedRun>,
+    total: usize,
+    started: usize,
+    finished: usize,
+    failed: usize,
+    /// Elapsed seconds per point (NaN for a failed run: it counts towards
+    /// the cap, not the spread).
+    times: BTreeMap<(Mode, usize), Vec<f64>>,
+    round: usize,
+    unsettled: Vec<String>,
+}
+
+impl Engine {
+    pub fn new(plan: SweepPlan, found: &[Interpreter], timeout: Option<Duration>) -> Self {
+        let found: Vec<Interpreter> = found
+            .iter()
+            .filter(|i| plan.interpreters.iter().any(|p| p.path == i.path))
+            .cloned()
+            .collect();
+        // Runs of a mode with no planned (or no longer found) interpreter
+        // are left out from the start, so the total is right.
+        let runnable = |mode: Mode| {
+            plan.interpreters
+                .iter()
+                .any(|p| p.mode == mode && found.iter().any(|i| i.path == p.path))
+        };
+        let todo: VecDeque<PlannedRun> = runs_of(&plan)
+            .into_iter()
+            .filter(|r| runnable(r.mode))
+            .collect();
+        Self {
+            total: todo.len(),
+            round: plan.repeat,
+            plan,
+            found,
+            timeout,
+            todo,
+            started: 0,
+            finished: 0,
+            failed: 0,
+            times: BTreeMap::new(),
+            unsettled: Vec::new(),
+        }
+    }
+
+    pub fn plan(&self) -> &SweepPlan {
+        &self.plan
+    }
+
+    /// Runs planned so far.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Runs that ended (completed or not).
+    pub fn finished(&self) -> usize {
+        self.finished
+    }
+
+    /// Runs that ended without a result.
+    pub fn failed(&self) -> usize {
+        self.failed
+    }
+
+    /// With `--until-stable`: the points that never settled, in words.
+    pub fn unsettled(&self) -> &[String] {
+        &self.unsettled
+    }
+
+    /// The next run, or `None` when the plan (and any `--until-stable`
+    /// rounds) is done.
+    pub fn next_run(&mut self) -> Option<NextRun> {
+        loop {
+            let Some(planned) = self.todo.pop_front() else {
+                if !self.next_round() {
+                    return None;
+                }
+                continue;
+            };
+            let Some(pi) = self
+                .plan
+                .interpreters
+                .iter()
+                .find(|p| p.mode == planned.mode)
+            else {
+                self.total = self.total.saturating_sub(1);
+                continue;
+            };
+            let Some(interp) = self.found.iter().find(|i| i.path == pi.path).cloned() else {
+                self.total = self.total.saturating_sub(1);
+                continue;
+            };
+            let index = self.started;
+            self.started += 1;
+            let spec = RunSpec {
+                python: interp.path.clone(),
+                interp_name: interp.name.clone(),
+                mode: planned.mode,
+                workers: planned.workers,
+                workload: self.plan.workload.clone(),
+                params: self.plan.params.clone(),
+                timeout: self.timeout,
+            };
+            return Some(NextRun {
+                index,
+                total: self.total,
+                planned,
+                spec,
+                interpreter: interp,
+            });
+        }
+    }
+
+    /// A run of the plan ended: its time counts towards its point.
+    pub fn ended(&mut self, planned: &PlannedRun, record: &RunRecord) {
+        self.finished += 1;
+        let slot = self
+            .times
+            .entry((planned.mode, planned.workers))
+            .or_default();
+        match record.result() {
+            Some(r) => slot.push(r.elapsed_s),
+            None => {
+                self.failed += 1;
+                slot.push(f64::NAN);
+            }
+        }
+    }
+
+    /// Drops every run not started yet (a stop).
+    pub fn cancel(&mut self) {
+        self.total -= self.todo.len();
+        self.todo.clear();
+        self.plan.until_stable_pct = None;
+    }
+
+    /// With `--until-stable`, queues one more run of every point whose
+    /// spread is still above the bound; false when there is none.
+    fn next_round(&mut self) -> bool {
+        let Some(pct) = self.plan.until_stable_pct else {
+            return false;
+        };
+        let max = self.plan.max_repeats.unwrap_or(DEFAULT_MAX_REPEATS);
+        let (again, unsettled) = unstable_points(&self.times, pct, max);
+        self.unsettled = unsettled;
+        if again.is_empty() {
+            // Asked once: the rounds are over.
+            self.plan.until_stable_pct = None;
+            return false;
+        }
+        for (mode, workers) in again {
+            self.todo.push_back(PlannedRun {
+                mode,
+                workers,
+                repeat: self.round,
+            });
+        }
+        self.round += 1;
+        self.total += self.todo.len();
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::fixtures::{Synth, interpreter};
+    use crate::sweep::model::PlannedInterpreter;
+
+    fn plan(interp: &Interpreter, modes: &[Mode], workers: &[usize], repeat: usize) -> SweepPlan {
+        SweepPlan {
+            workload: "primes".into(),
+            params: vec![("n".into(), "10".into())],
+            modes: modes.to_vec(),
+            workers: workers.to_vec(),
+            repeat,
+            interpreters: vec![PlannedInterpreter {
+                mode: Mode::Gil,
+                name: interp.name.clone(),
+                path: interp.path.clone(),
+                version: "3.13.5".into(),
+                free_threaded: false,
+            }],
+            overhead_modes: vec![],
+            until_stable_pct: None,
+            max_repeats: None,
+        }
+    }
+
+    #[test]
+    fn steps_through_the_plan_repeats_outermost_and_skips_modes_without_an_interpreter() {
+        let gil = interpreter("3.13", "3.13.5", false);
+        let mut e = Engine::new(
+            plan(&gil, &[Mode::Gil, Mode::Ft], &[1, 2], 2),
+            std::slice::from_ref(&gil),
+            None,
+        );
+        assert_eq!(e.total(), 4);
+        let mut seen = Vec::new();
+        while let Some(next) = e.next_run() {
+            assert_eq!(next.spec.python, gil.path);
+            assert_eq!(next.spec.workload, "primes");
+            seen.push((
+                next.planned.workers,
+                next.planned.repeat,
+                next.index,
+                next.total,
+            ));
+            let record = Synth::new(Mode::Gil, next.planned.workers).build(&gil);
+            e.ended(&next.planned, &record);
+        }
+        // ft has no interpreter: its 4 runs are left out of the total.
+        assert_eq!(
+            seen,
+            vec![(1, 0, 0, 4), (2, 0, 1, 4), (1, 1, 2, 4), (2, 1, 3, 4)]
+        );
+        assert_eq!((e.total(), e.finished(), e.failed()), (4, 4, 0));
+    }
+
+    #[test]
+    fn until_stable_adds_rounds_for_unsettled_points_up_to_the_cap() {
+        let gil = interpreter("3.13", "3.13.5", false);
+        let mut p = plan(&gil, &[Mode::Gil], &[1], 2);
+        p.until_stable_pct = Some(5.0);
+        p.max_repeats = Some(4);
+        let mut e = Engine::new(p, std::slice::from_ref(&gil), None);
+        let mut n = 0;
+        while let Some(next) = e.next_run() {
+            // Times alternate 0.5 s / 1.0 s: never settles.
+            let mut synth = Synth::new(Mode::Gil, 1);
+            synth.chunks_per_worker = if n % 2 == 0 { 10 } else { 20 };
+            e.ended(&next.planned, &synth.build(&gil));
+            n += 1;
+        }
+        assert_eq!(n, 4, "2 planned + 2 more rounds up to the cap of 4");
+        assert_eq!(e.total(), 4);
+        assert_eq!(e.unsettled().len(), 1, "{:?}", e.unsettled());
+    }
+
+    #[test]
+    fn cancel_drops_what_did_not_start() {
+        let gil = interpreter("3.13", "3.13.5", false);
+        let mut e = Engine::new(
+            plan(&gil, &[Mode::Gil], &[1, 2], 3),
+            std::slice::from_ref(&gil),
+            None,
+        );
+        let first = e.next_run().expect("a first run");
+        e.cancel();
+        e.ended(&first.planned, &Synth::new(Mode::Gil, 1).build(&gil));
+        assert_eq!((e.total(), e.finished()), (1, 1));
+        assert!(e.next_run().is_none());
+    }
+}

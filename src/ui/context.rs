@@ -1,0 +1,45 @@
+//! What every panel may read while it draws: the runs, interpreters and
+//! the app's settings, by shared reference. Panels change nothing here;
+//! they return an [`super::action::Action`].
+
+use super::runs::{RunId, Runs};
+use crate::interp::Interpreter;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Install progress (the setup panel shows it).
+#[derive(Debug, Clone, Default)]
+pub struct InstallState {
+    pub running: bool,
+    pub line: String,
+    pub fraction: f32,
+    pub log: Option<PathBuf>,
+}
+
+/// How far the current Run or Sweep is.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchProgress {
+    pub finished: usize,
+    pub failed: usize,
+    pub total: usize,
+    pub started: Instant,
+}
+
+/// Read-only state for one frame.
+pub struct UiContext<'a> {
+    pub runs: &'a Runs,
+    /// The run the live view shows (and the compare view's anchor).
+    pub live: Option<RunId>,
+    /// `None` while discovery runs.
+    pub interpreters: Option<&'a [Interpreter]>,
+    /// A run goes, or a batch has more to run.
+    pub busy: bool,
+    pub progress: Option<BatchProgress>,
+    pub install: &'a InstallState,
+    pub dark: bool,
+    pub presentation: bool,
+    /// gilscope's own CPU use, in cores, over the last second.
+    pub self_cpu: Option<f64>,
+    pub low_refresh: bool,
+    pub export_dir: &'a Path,
+}

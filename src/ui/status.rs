@@ -1,0 +1,113 @@
+//! The status bar: the latest notice (all recent ones on hover), how long
+//! the UI takes per frame, gilscope's own CPU use, and the low-refresh
+//! switch. Owns the notices and those measurements.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// A notice in the status bar.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+    pub at: Instant,
+}
+
+#[derive(Default)]
+pub struct StatusBar {
+    notices: Vec<Notice>,
+    /// Frame time of the UI work of the last frames.
+    frame_ms: VecDeque<f32>,
+    /// gilscope's own CPU use (all its threads: UI, rendering, samplers),
+    /// in cores, over the last second or so.
+    self_cpu: Option<f64>,
+    self_cpu_mark: Option<(Instant, f64)>,
+    /// Repaint at 5 Hz instead of 25 Hz while a run goes (less CPU taken
+    /// from the workload, e.g. with software rendering on a small machine).
+    pub low_refresh: bool,
+}
+
+impl StatusBar {
+    pub fn new(low_refresh: bool) -> Self {
+        Self {
+            low_refresh,
+            ..Self::default()
+        }
+    }
+
+    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notices.push(Notice {
+            text: text.into(),
+            error,
+            at: Instant::now(),
+        });
+        if self.notices.len() > 50 {
+            self.notices.remove(0);
+        }
+    }
+
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+
+    pub fn self_cpu(&self) -> Option<f64> {
+        self.self_cpu
+    }
+
+    /// Called once per frame with the time the frame's UI work took.
+    pub fn end_frame(&mut self, took: Duration) {
+        if self.frame_ms.len() >= 120 {
+            self.frame_ms.pop_front();
+        }
+        self.frame_ms.push_back(took.as_secs_f32() * 1e3);
+        let Some(cpu) = crate::child::self_cpu_secs() else {
+            return;
+        };
+        let now = Instant::now();
+        match self.self_cpu_mark {
+            Some((at, before)) if now.duration_since(at) >= Duration::from_secs(1) => {
+                self.self_cpu = Some((cpu - before) / now.duration_since(at).as_secs_f64());
+                self.self_cpu_mark = Some((now, cpu));
+            }
+            Some(_) => {}
+            None => self.self_cpu_mark = Some((now, cpu)),
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some(n) = self.notices.last() {
+                let color = if n.error {
+                    egui::Color32::from_rgb(0xd6, 0x45, 0x45)
+                } else {
+                    ui.visuals().text_color()
+                };
+                ui.label(egui::RichText::new(&n.text).color(color))
+                    .on_hover_text(
+                        self.notices
+                            .iter()
+                            .rev()
+                            .take(12)
+                            .map(|n| n.text.clone())
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
+            } else {
+                ui.label("Ready. Space runs, S takes a screenshot, F11 presents.");
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let mut sorted: Vec<f32> = self.frame_ms.iter().copied().collect();
+                sorted.sort_by(f32::total_cmp);
+                if let Some(median) = sorted.get(sorted.len() / 2) {
+                    ui.small(format!("UI {median:.1} ms/frame"));
+                }
+                if let Some(cores) = self.self_cpu {
+                    ui.small(format!("gilscope itself: {:.0} % of a core ·", cores * 100.0))
+                        .on_hover_text("CPU time of gilscope's own threads (window, rendering, sampler) over the last second: taken from the cores the workload runs on. Low refresh lowers it.");
+                }
+                ui.checkbox(&mut self.low_refresh, "low refresh")
+                    .on_hover_text("Repaint 5 times a second instead of 25 while a run goes");
+            });
+        });
+    }
+}

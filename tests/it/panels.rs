@@ -1,0 +1,300 @@
+//! The app's panels on synthetic runs (`store::fixtures::Synth`), no Python:
+//! each panel is drawn from a read-only `UiContext`, clicked like a user
+//! would, and the `Action` it returns is checked, as is what it drew.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use gilscope::interp::{Interpreter, Mode};
+use gilscope::store::RunRecord;
+use gilscope::store::fixtures::{Synth, interpreter};
+use gilscope::ui::action::{Action, View};
+use gilscope::ui::compare::CompareView;
+use gilscope::ui::context::{InstallState, UiContext};
+use gilscope::ui::live::LiveView;
+use gilscope::ui::runs::{RunId, Runs};
+use gilscope::ui::setup::SetupPanel;
+use gilscope::ui::{App, UiOptions};
+use std::path::PathBuf;
+
+fn pythons() -> Vec<Interpreter> {
+    vec![
+        interpreter("3.13", "3.13.5", false),
+        interpreter("3.13t", "3.13.5", true),
+    ]
+}
+
+/// Runs, interpreters and one panel, and the last action it returned.
+struct Bench<P> {
+    runs: Runs,
+    live: Option<RunId>,
+    interpreters: Vec<Interpreter>,
+    busy: bool,
+    panel: P,
+    actions: Vec<Action>,
+    fonts: bool,
+}
+
+impl<P> Bench<P> {
+    fn new(panel: P) -> Self {
+        Self {
+            runs: Runs::default(),
+            live: None,
+            interpreters: pythons(),
+            busy: false,
+            panel,
+            actions: Vec::new(),
+            fonts: false,
+        }
+    }
+
+    fn add(&mut self, record: RunRecord) -> RunId {
+        let id = self.runs.add(record, None, None);
+        self.live = Some(id);
+        id
+    }
+
+    /// Draws the panel with `draw` from a read-only context.
+    fn frame(
+        &mut self,
+        ui: &mut egui::Ui,
+        draw: impl FnOnce(&mut P, &mut egui::Ui, &UiContext) -> Option<Action>,
+    ) {
+        if !self.fonts {
+            // The app's fonts (DejaVu Sans for ▶, ■, ✓, ✗), as the window has.
+            gilscope::ui::style::install_fonts(ui.ctx());
+            self.fonts = true;
+        }
+        let install = InstallState::default();
+        let dir = PathBuf::from("/tmp");
+        let cx = UiContext {
+            runs: &self.runs,
+            live: self.live,
+            interpreters: Some(&self.interpreters),
+            busy: self.busy,
+            progress: None,
+            install: &install,
+            dark: true,
+            presentation: false,
+            self_cpu: None,
+            low_refresh: false,
+            export_dir: &dir,
+        };
+        if let Some(a) = draw(&mut self.panel, ui, &cx) {
+            self.actions.push(a);
+        }
+    }
+}
+
+fn gil_run(workers: usize) -> RunRecord {
+    Synth::new(Mode::Gil, workers).build(&pythons()[0])
+}
+
+fn compare_harness(bench: Bench<CompareView>) -> Harness<'static, Bench<CompareView>> {
+    Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .build_ui_state(
+            |ui, b: &mut Bench<CompareView>| b.frame(ui, |p, ui, cx| p.ui(ui, cx)),
+            bench,
+        )
+}
+
+#[test]
+fn compare_rows_show_race_and_clear_return_actions() {
+    let mut bench = Bench::new(CompareView::default());
+    let one = bench.add(gil_run(1));
+    let two = bench.add(gil_run(2));
+    let mut h = compare_harness(bench);
+    h.run();
+    assert!(h.query_by_label("Runs (2)").is_some());
+    // Speedup of the 2-worker run against the 1-worker one: the synthetic
+    // workers take the same time per chunk, so 2 workers do twice the
+    // items in the same time.
+    assert!(h.query_by_label("2.00×").is_some(), "speedup cell");
+
+    // Race needs two ticks: disabled now, so a click does nothing.
+    h.get_by_label("Race the two selected").click();
+    h.run();
+    assert!(h.state().actions.is_empty(), "{:?}", h.state().actions);
+    h.get_by_label(&format!("select run {}", one.number()))
+        .click();
+    h.run();
+    h.get_by_label(&format!("select run {}", two.number()))
+        .click();
+    h.run();
+    assert_eq!(h.state().panel.selected, vec![one, two]);
+    h.get_by_label("Race the two selected").click();
+    h.run();
+    assert_eq!(h.state().actions, vec![Action::Race(one, two)]);
+
+    h.state_mut().actions.clear();
+    h.get_by_label("Clear finished").click();
+    h.run();
+    assert_eq!(h.state().actions, vec![Action::ClearFinished]);
+
+    // "show" on the second row shows that run.
+    h.state_mut().actions.clear();
+    let shows: Vec<_> = h.query_all_by_label("show").collect();
+    assert_eq!(shows.len(), 2);
+    shows[1].click();
+    h.run();
+    assert_eq!(h.state().actions, vec![Action::Show(two)]);
+}
+
+#[test]
+fn the_race_draws_both_runs_and_a_removed_run_ends_it() {
+    let mut bench = Bench::new(CompareView::default());
+    let a = bench.add(gil_run(1));
+    let b = bench.add(gil_run(2));
+    bench.panel.start_race(a, b);
+    let mut h = compare_harness(bench);
+    h.run();
+    assert!(h.query_by_label("Race").is_some());
+    assert!(h.query_by_label("primes · gil · 1 worker · 3.13").is_some());
+    assert!(
+        h.query_by_label("primes · gil · 2 workers · 3.13")
+            .is_some()
+    );
+    // The runs are forgotten (Clear finished): the race closes itself
+    // instead of drawing runs that are gone.
+    h.state_mut().runs.remove_finished();
+    h.run();
+    assert!(h.state().panel.race.is_none());
+    assert!(h.query_by_label("No runs yet.").is_some());
+}
+
+fn setup_harness(bench: Bench<SetupPanel>) -> Harness<'static, Bench<SetupPanel>> {
+    Harness::builder()
+        .with_size(egui::vec2(400.0, 900.0))
+        .build_ui_state(
+            |ui, b: &mut Bench<SetupPanel>| b.frame(ui, |p, ui, cx| p.ui(ui, cx)),
+            bench,
+        )
+}
+
+#[test]
+fn setup_run_and_sweep_return_plans_and_bad_input_an_error() {
+    let mut bench = Bench::new(SetupPanel::default());
+    let found = bench.interpreters.clone();
+    assert!(bench.panel.on_interpreters(&found).is_some(), "a describer");
+    bench.panel.workers = 3;
+    bench.panel.repeat = 2;
+    let mut h = setup_harness(bench);
+    h.run_steps(3);
+    h.get_by_label("▶ Run").click();
+    h.run_steps(3);
+    let Some(Action::Start(batch)) = h.state().actions.last().cloned() else {
+        panic!("{:?}", h.state().actions)
+    };
+    assert!(!batch.sweep);
+    // gil, ft, subinterp, process are checked where an interpreter can run them.
+    assert_eq!(
+        batch.plan.modes,
+        vec![Mode::Gil, Mode::Ft, Mode::Subinterp, Mode::Process]
+    );
+    assert_eq!(
+        (batch.plan.workers.clone(), batch.plan.repeat),
+        (vec![3], 2)
+    );
+    assert!(batch.plan.overhead_modes.is_empty());
+    let ft = batch.plan.interpreters.iter().find(|p| p.mode == Mode::Ft);
+    assert_eq!(ft.map(|p| p.name.as_str()), Some("3.13t"));
+
+    h.get_by_label("Sweep").click();
+    h.run_steps(3);
+    let Some(Action::Start(batch)) = h.state().actions.last().cloned() else {
+        panic!("{:?}", h.state().actions)
+    };
+    assert!(batch.sweep);
+    assert_eq!(batch.plan.workers, vec![1, 2, 3]);
+
+    // No mode ticked: an error, nothing started.
+    for (_, on) in &mut h.state_mut().panel.modes {
+        *on = false;
+    }
+    h.run_steps(3);
+    h.get_by_label("▶ Run").click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().actions.last(),
+        Some(&Action::error("pick at least one mode"))
+    );
+
+    // While a run goes, the button stops it.
+    h.state_mut().busy = true;
+    h.run_steps(3);
+    assert!(h.query_by_label("▶ Run").is_none());
+    h.get_by_label("■ Stop").click();
+    h.run_steps(3);
+    assert_eq!(h.state().actions.last(), Some(&Action::Stop));
+}
+
+#[test]
+fn live_view_draws_the_shown_run_and_a_failed_run_its_log() {
+    let mut bench = Bench::new(LiveView::default());
+    bench.add(gil_run(1));
+    let two = bench.add(gil_run(2));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .build_ui_state(
+            |ui, b: &mut Bench<LiveView>| b.frame(ui, |p, ui, cx| p.ui(ui, cx)),
+            bench,
+        );
+    h.run();
+    assert_eq!(h.state().live, Some(two));
+    assert!(
+        h.query_by_label("primes · gil · 2 workers · 3.13")
+            .is_some()
+    );
+    assert!(h.query_by_label("speedup vs 1 worker").is_some());
+    // vs 1 worker and vs 1 thread of the GIL build: the same run here.
+    assert_eq!(h.query_all_by_label("2.00×").count(), 2);
+    for title in ["Threads", "Memory (MiB)", "Throughput (items/s)"] {
+        assert!(h.query_by_label(title).is_some(), "{title}");
+    }
+    assert!(h.query_by_label_contains("Traceback").is_none());
+
+    // A run that crashed: its headline and the log section.
+    let mut crashed = RunRecord::new(
+        gilscope::store::fixtures::spec(&pythons()[0], Mode::Gil, 2),
+        pythons()[0].clone(),
+    );
+    crashed.eat_message(gilscope::run::RunMessage::Finished(Box::new(
+        gilscope::run::RunOutcome::not_started("no such file"),
+    )));
+    h.state_mut().add(crashed);
+    h.run();
+    // In the header's status line and in the red failure box.
+    assert_eq!(
+        h.query_all_by_label("crashed: could not start: no such file")
+            .count(),
+        2
+    );
+    assert!(h.query_by_label_contains("Traceback and log").is_some());
+}
+
+#[test]
+fn the_app_applies_actions_to_its_state() {
+    let ctx = egui::Context::default();
+    let options = UiOptions {
+        interpreters: Some(pythons()),
+        ..UiOptions::default()
+    };
+    let mut app = App::new(&ctx, options);
+    let a = app.add_finished(gil_run(1));
+    let b = app.add_finished(gil_run(2));
+    assert_eq!(app.live(), Some(b));
+    app.apply(Action::Show(a), &ctx);
+    assert_eq!((app.live(), app.view()), (Some(a), View::Live));
+    app.apply(Action::Race(a, b), &ctx);
+    assert_eq!(app.view(), View::Compare);
+    assert!(app.compare().race.is_some());
+    app.apply(Action::ClearFinished, &ctx);
+    assert!(app.runs().is_empty());
+    assert_eq!(app.live(), None);
+    // An id that is gone changes nothing.
+    app.apply(Action::Show(a), &ctx);
+    assert_eq!(app.live(), None);
+    app.apply(Action::error("bad parameter"), &ctx);
+    let last = app.status().notices().last().expect("a notice");
+    assert!(last.error && last.text == "bad parameter");
+}
