@@ -6,94 +6,25 @@
 
 use super::action::{Action, Batch, View};
 use super::auto::{AutoPilot, PilotAction, PilotInputs};
+use super::bars::{presentation_bar_ui, top_bar_ui};
 use super::browse::{Browser, Choice, Purpose};
 use super::compare::CompareView;
 use super::context::{BatchProgress, InstallState, UiContext};
 use super::driver::{Driver, DriverMsg};
 use super::jobs::{JobResult, Jobs};
 use super::live::LiveView;
+pub use super::options::{AutoSweep, UiOptions};
 use super::runs::{RunId, Runs};
 use super::setup::SetupPanel;
 use super::status::StatusBar;
 use super::{export, style};
+use crate::interp::Interpreter;
 use crate::interp::install::InstallEvent;
-use crate::interp::{Interpreter, Mode};
 use crate::run::{RunMessage, RunOutcome};
-use crate::sampler::SamplerConfig;
 use crate::store::RunRecord;
 use crate::sweep::{Engine, runner::PlannedRun};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// A sweep to start as soon as interpreters are known (`gilscope gui
-/// --sweep`), e.g. for screenshots.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AutoSweep {
-    pub workload: String,
-    pub params: Vec<(String, String)>,
-    pub modes: Vec<Mode>,
-    pub workers: Vec<usize>,
-    /// Runs per (mode, workers), repeats outermost.
-    pub repeat: usize,
-}
-
-/// How the window starts.
-#[derive(Debug, Clone)]
-pub struct UiOptions {
-    /// Run files or folders to open at start.
-    pub open: Vec<PathBuf>,
-    pub auto_sweep: Option<AutoSweep>,
-    /// After the auto sweep: save `live.png` and `compare.png` here.
-    pub screenshot_dir: Option<PathBuf>,
-    /// Close the window once the auto sweep (and its screenshots) are done.
-    pub quit_when_done: bool,
-    pub presentation: bool,
-    pub dark: bool,
-    /// Repaint at 5 Hz while a run goes.
-    pub low_refresh: bool,
-    /// Where exports go.
-    pub export_dir: PathBuf,
-    /// Use these instead of discovering (tests).
-    pub interpreters: Option<Vec<Interpreter>>,
-    pub sampling: SamplerConfig,
-    pub timeout: Option<Duration>,
-    /// Initial window size in points.
-    pub window_size: [f32; 2],
-}
-
-impl Default for UiOptions {
-    fn default() -> Self {
-        Self {
-            open: Vec::new(),
-            auto_sweep: None,
-            screenshot_dir: None,
-            quit_when_done: false,
-            presentation: false,
-            dark: true,
-            low_refresh: false,
-            export_dir: default_export_dir(),
-            interpreters: None,
-            sampling: SamplerConfig::default(),
-            timeout: Some(Duration::from_secs(600)),
-            window_size: [1440.0, 900.0],
-        }
-    }
-}
-
-/// `./gilscope-exports` when the current folder is writable, else under
-/// the data dir.
-pub fn default_export_dir() -> PathBuf {
-    let here = PathBuf::from("gilscope-exports");
-    match std::env::current_dir() {
-        Ok(cwd)
-            if !cwd.starts_with("/proc")
-                && std::fs::metadata(&cwd).is_ok_and(|m| !m.permissions().readonly()) =>
-        {
-            cwd.join(here)
-        }
-        _ => crate::paths::data_dir().join("exports"),
-    }
-}
 
 /// A Run or Sweep in progress: the shared sweep engine and the run of it
 /// that goes now.
@@ -800,72 +731,6 @@ impl App {
         }
         self.status.end_frame(frame_start.elapsed());
     }
-}
-
-/// The top bar: views, File menu, theme, presentation, screenshot.
-fn top_bar_ui(
-    ui: &mut egui::Ui,
-    cx: &UiContext,
-    view: View,
-    open_path: &mut String,
-) -> Option<Action> {
-    let mut action = None;
-    ui.horizontal(|ui| {
-        ui.heading(egui::RichText::new("gilscope").strong());
-        ui.separator();
-        action = view_switch_ui(ui, view);
-        ui.separator();
-        ui.menu_button("File", |ui| {
-            if let Some(a) = export::file_menu_ui(ui, cx, open_path) {
-                action = Some(a);
-            }
-        });
-        ui.separator();
-        if ui
-            .button(if cx.dark { "Light theme" } else { "Dark theme" })
-            .clicked()
-        {
-            action = Some(Action::SetDark(!cx.dark));
-        }
-        if ui.button("Presentation (F11)").clicked() {
-            action = Some(Action::SetPresentation(true));
-        }
-        if ui.button("Screenshot (S)").clicked() {
-            action = Some(Action::Screenshot(None));
-        }
-    });
-    action
-}
-
-/// Live | Compare.
-fn view_switch_ui(ui: &mut egui::Ui, view: View) -> Option<Action> {
-    let mut chosen = view;
-    ui.selectable_value(&mut chosen, View::Live, "Live");
-    ui.selectable_value(&mut chosen, View::Compare, "Compare");
-    (chosen != view).then_some(Action::SetView(chosen))
-}
-
-/// The one bar presentation mode keeps: views, Run/Stop, exit.
-fn presentation_bar_ui(ui: &mut egui::Ui, cx: &UiContext, view: View) -> Option<Action> {
-    let mut action = None;
-    ui.horizontal(|ui| {
-        ui.heading(egui::RichText::new("gilscope").strong());
-        action = view_switch_ui(ui, view);
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button("Exit presentation (Esc)").clicked() {
-                action = Some(Action::SetPresentation(false));
-            }
-            let label = if cx.busy {
-                "■ Stop (Space)"
-            } else {
-                "▶ Run (Space)"
-            };
-            if ui.button(label).clicked() {
-                action = Some(Action::RunOrStop);
-            }
-        });
-    });
-    action
 }
 
 /// "primes · ft · 2 workers · 3.13t".

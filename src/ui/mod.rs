@@ -3,23 +3,34 @@
 //! it; `gilscope gui` takes options (files to open, a sweep to run at
 //! start, screenshots to save).
 //!
-//! * [`app`]: the state and the frame: menus, keys, message pump.
+//! How it is built: each panel owns its state and draws from a read-only
+//! [`context::UiContext`] (runs, interpreters, settings), returning an
+//! [`action::Action`]; [`app::App::apply`] is the one place actions change
+//! shared state. Runs are named by [`runs::RunId`], never by position.
+//!
+//! * [`app`]: shared state, `apply`, the message pump, keys and drops, the frame.
+//! * [`action`], [`context`], [`runs`]: what panels return, read, and name.
 //! * [`setup`]: interpreters, workload, modes, workers, Run/Stop/Sweep.
 //! * [`live`]: the four plots of one run on one time axis.
 //! * [`compare`]: the table of runs, scaling and memory charts, race.
+//! * [`bars`], [`status`]: the top bar, the presentation bar, the status bar.
+//! * [`auto`]: the scripted user of `gui --sweep … --screenshots`.
 //! * [`lanes`]: heat map and swimlane pictures (one texture each).
 //! * [`driver`]: a thread per run, so the UI never waits on a child.
 //! * [`jobs`]: other background work (discovery, install, files, exports).
 //! * [`catalog`]: the built-in workloads as the harness describes them.
 //! * [`export`]: CSV, run files, charts and screenshots on disk.
 //! * [`browse`]: the in-app "Open file…" browser.
+//! * [`options`]: how the window starts.
 //!
 //! The UI is a plain `App::ui(&mut egui::Ui)`, so tests drive it headless
-//! with egui_kittest and the benchmark times it without a window.
+//! with egui_kittest and the benchmark times it without a window; panels
+//! are tested alone on synthetic runs (`tests/it/panels.rs`).
 
 pub mod action;
 pub mod app;
 pub mod auto;
+pub mod bars;
 pub mod bench;
 pub mod browse;
 pub mod catalog;
@@ -30,6 +41,7 @@ pub mod export;
 pub mod jobs;
 pub mod lanes;
 pub mod live;
+pub mod options;
 pub mod runs;
 pub mod setup;
 pub mod status;

@@ -1,0 +1,76 @@
+//! How the window starts: `gilscope gui`'s options.
+
+use crate::interp::{Interpreter, Mode};
+use crate::sampler::SamplerConfig;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A sweep to start as soon as interpreters are known (`gilscope gui
+/// --sweep`), e.g. for screenshots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoSweep {
+    pub workload: String,
+    pub params: Vec<(String, String)>,
+    pub modes: Vec<Mode>,
+    pub workers: Vec<usize>,
+    /// Runs per (mode, workers), repeats outermost.
+    pub repeat: usize,
+}
+
+/// How the window starts.
+#[derive(Debug, Clone)]
+pub struct UiOptions {
+    /// Run files or folders to open at start.
+    pub open: Vec<PathBuf>,
+    pub auto_sweep: Option<AutoSweep>,
+    /// After the auto sweep: save `live.png` and `compare.png` here.
+    pub screenshot_dir: Option<PathBuf>,
+    /// Close the window once the auto sweep (and its screenshots) are done.
+    pub quit_when_done: bool,
+    pub presentation: bool,
+    pub dark: bool,
+    /// Repaint at 5 Hz while a run goes.
+    pub low_refresh: bool,
+    /// Where exports go.
+    pub export_dir: PathBuf,
+    /// Use these instead of discovering (tests).
+    pub interpreters: Option<Vec<Interpreter>>,
+    pub sampling: SamplerConfig,
+    pub timeout: Option<Duration>,
+    /// Initial window size in points.
+    pub window_size: [f32; 2],
+}
+
+impl Default for UiOptions {
+    fn default() -> Self {
+        Self {
+            open: Vec::new(),
+            auto_sweep: None,
+            screenshot_dir: None,
+            quit_when_done: false,
+            presentation: false,
+            dark: true,
+            low_refresh: false,
+            export_dir: default_export_dir(),
+            interpreters: None,
+            sampling: SamplerConfig::default(),
+            timeout: Some(Duration::from_secs(600)),
+            window_size: [1440.0, 900.0],
+        }
+    }
+}
+
+/// `./gilscope-exports` when the current folder is writable, else under
+/// the data dir.
+pub fn default_export_dir() -> PathBuf {
+    let here = PathBuf::from("gilscope-exports");
+    match std::env::current_dir() {
+        Ok(cwd)
+            if !cwd.starts_with("/proc")
+                && std::fs::metadata(&cwd).is_ok_and(|m| !m.permissions().readonly()) =>
+        {
+            cwd.join(here)
+        }
+        _ => crate::paths::data_dir().join("exports"),
+    }
+}
