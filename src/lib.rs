@@ -7,6 +7,7 @@ pub mod cli;
 pub mod gil;
 pub mod interp;
 pub mod native;
+pub mod palette;
 pub mod paths;
 pub mod report;
 pub mod run;

@@ -50,15 +50,10 @@ pub fn text(px: f64, color: RGBColor) -> TextStyle<'static> {
 }
 
 /// Okabe–Ito colours (safe for the common colour-vision deficiencies),
-/// one per mode, the same in every chart.
+/// one per mode, the same in every chart and in the app ([`crate::palette`]).
 pub fn mode_color(mode: Mode) -> RGBColor {
-    match mode {
-        Mode::Gil => RGBColor(0, 114, 178),       // blue
-        Mode::Ft => RGBColor(213, 94, 0),         // vermillion
-        Mode::FtGil => RGBColor(204, 121, 167),   // reddish purple
-        Mode::Subinterp => RGBColor(0, 158, 115), // bluish green
-        Mode::Process => RGBColor(230, 159, 0),   // orange
-    }
+    let [r, g, b] = crate::palette::mode(mode);
+    RGBColor(r, g, b)
 }
 
 /// A marker shape per mode, so that lines stay apart in greyscale too.

@@ -141,6 +141,16 @@ impl RunOutcome {
         }
     }
 
+    /// Whether the run went wrong: not completed, not stopped by the user,
+    /// not an attach that ended (those are the user's choice or the
+    /// target's, and are shown neutrally).
+    pub fn is_failure(&self) -> bool {
+        !matches!(
+            self.end,
+            RunEnd::Completed { .. } | RunEnd::Stopped | RunEnd::Detached { .. }
+        )
+    }
+
     /// A one-line description of how the run ended.
     pub fn headline(&self) -> String {
         match &self.end {
@@ -153,7 +163,7 @@ impl RunOutcome {
             RunEnd::TimedOut { after_secs } => {
                 format!("timed out after {after_secs:.1} s and was killed")
             }
-            RunEnd::Stopped => "stopped".to_string(),
+            RunEnd::Stopped => "stopped by you".to_string(),
             RunEnd::Detached { reason } => format!("detached: {reason}"),
         }
     }

@@ -162,6 +162,10 @@ pub struct RunResult {
     pub items: u64,
     pub elapsed_s: f64,
     pub checksum: String,
+    /// The start gate (every worker ready, chunks released): `elapsed_s`
+    /// counts from here to the last chunk (absent in older run files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ns: Option<u64>,
     #[serde(default)]
     pub gil_enabled: Option<bool>,
 }

@@ -125,6 +125,7 @@ pub fn result(t_ns: u64, items: u64, elapsed_s: f64, checksum: &str) -> RunResul
         elapsed_s,
         checksum: checksum.into(),
         gil_enabled: Some(true),
+        start_ns: None,
     }
 }
 
@@ -269,7 +270,10 @@ impl Synth {
     pub fn result(&self) -> RunResult {
         let items = self.items_per_chunk * self.chunks_per_worker * self.workers as u64;
         let elapsed_s = (self.work_end_ns() - self.work_start_ns()) as f64 / 1e9;
-        result(self.work_end_ns() + MS, items, elapsed_s, self.checksum)
+        RunResult {
+            start_ns: Some(self.work_start_ns()),
+            ..result(self.work_end_ns() + MS, items, elapsed_s, self.checksum)
+        }
     }
 
     fn sample_at(&self, t: u64, prev: u64, on_cpu: &mut [u64]) -> Sample {

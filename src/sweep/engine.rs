@@ -91,7 +91,7 @@ impl Engine {
         self.finished
     }
 
-    /// Runs that ended without a result.
+    /// Runs that went wrong (a stop by the user is not one).
     pub fn failed(&self) -> usize {
         self.failed
     }
@@ -155,7 +155,9 @@ impl Engine {
         match record.result() {
             Some(r) => slot.push(r.elapsed_s),
             None => {
-                self.failed += 1;
+                if record.outcome().is_none_or(|o| o.is_failure()) {
+                    self.failed += 1;
+                }
                 slot.push(f64::NAN);
             }
         }

@@ -411,7 +411,7 @@ impl App {
                 continue;
             };
             let record = &entry.record;
-            let completed = record.result().is_some();
+            let failed = record.outcome().is_none_or(|o| o.is_failure());
             let headline = record.outcome().map(|o| o.headline()).unwrap_or_default();
             let label = run_label(record);
             if let Some(b) = &mut self.batch
@@ -421,11 +421,10 @@ impl App {
                 b.engine.ended(planned, record);
                 b.current = None;
             }
-            if !completed {
+            if failed {
                 self.live_view.open_log();
             }
-            self.status
-                .notify(format!("{label}: {headline}"), !completed);
+            self.status.notify(format!("{label}: {headline}"), failed);
         }
         if self.batch.is_some() {
             self.next_batch_run();

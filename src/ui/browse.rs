@@ -128,7 +128,7 @@ impl Browser {
                     choice = Some(Choice::Picked(self.dir.clone()));
                 }
                 if let Some(e) = &self.error {
-                    ui.colored_label(egui::Color32::from_rgb(0xd6, 0x45, 0x45), e);
+                    ui.colored_label(super::style::bad(), e);
                 }
                 ui.separator();
                 let mut enter = None;

@@ -5,8 +5,9 @@
 use super::action::Action;
 use super::app::run_label;
 use super::context::UiContext;
-use super::lanes::Window;
-use super::live::{self, PlotSpec, human};
+
+use super::live::human;
+use super::race::Race;
 use super::runs::{RunId, Runs};
 use super::style::mode_color;
 use crate::store::metrics::{cpu_use, items_per_sec, memory_use};
@@ -41,6 +42,8 @@ pub struct Row {
     /// Same checksum as the baseline run (`None`: nothing to compare).
     pub checksum_ok: Option<bool>,
     pub status: String,
+    /// It went wrong (a stop by the user is not: shown neutrally).
+    pub failed: bool,
     /// Its point: the completed repeats of the same (interpreter, mode,
     /// workers, workload, params) — their times' spread (`None` while
     /// none completed).
@@ -140,6 +143,7 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
                         o.headline()
                     }
                 }),
+                failed: run.outcome().is_some_and(|o| o.is_failure()),
                 point,
                 verdicts,
             }
@@ -194,17 +198,6 @@ impl CompareCache {
     }
 }
 
-/// The replay of two runs on one clock.
-#[derive(Debug, Clone)]
-pub struct Race {
-    pub a: RunId,
-    pub b: RunId,
-    /// When the replay started (None: paused at `t_s`).
-    pub playing_since: Option<Instant>,
-    pub t_s: f64,
-    pub speed: f64,
-}
-
 /// The compare view: owns its table cache, the ticked runs and the race.
 pub struct CompareView {
     pub cache: CompareCache,
@@ -228,13 +221,7 @@ impl Default for CompareView {
 impl CompareView {
     /// Starts the replay of two runs.
     pub fn start_race(&mut self, a: RunId, b: RunId) {
-        self.race = Some(Race {
-            a,
-            b,
-            playing_since: Some(Instant::now()),
-            t_s: 0.0,
-            speed: 1.0,
-        });
+        self.race = Some(Race::new(a, b));
     }
 
     /// Whether a replay is moving (the window repaints for it).
@@ -264,8 +251,10 @@ impl CompareView {
             });
             return None;
         }
-        if self.race.is_some() {
-            self.race_ui(ui, cx);
+        if let Some(race) = &mut self.race {
+            if !super::race::race_ui(race, ui, cx, &mut self.race_pictures) {
+                self.race = None;
+            }
             return None;
         }
         self.cache.refresh(cx.runs, cx.live);
@@ -395,7 +384,7 @@ impl CompareView {
                             let marks: Vec<&str> = kinds.iter().map(|k| k.mark()).collect();
                             ui.label(
                                 RichText::new(marks.join(", "))
-                                    .color(Color32::from_rgb(0xd5, 0x5e, 0x00)),
+                                    .color(super::style::flag()),
                             )
                             .on_hover_text(verdict::text(&row.verdicts));
                         } else {
@@ -417,15 +406,14 @@ impl CompareView {
                         }
                         ui.label(match row.checksum_ok {
                             Some(true) => {
-                                RichText::new("✓").color(Color32::from_rgb(0x2e, 0xa0, 0x43))
+                                RichText::new("✓").color(super::style::good())
                             }
                             Some(false) => RichText::new("✗ differs")
-                                .color(Color32::from_rgb(0xd6, 0x45, 0x45)),
+                                .color(super::style::bad()),
                             None => RichText::new("—"),
                         });
-                        let failed = row.status != "ok" && row.status != "running";
-                        ui.label(if failed {
-                            RichText::new(&row.status).color(Color32::from_rgb(0xd6, 0x45, 0x45))
+                        ui.label(if row.failed {
+                            RichText::new(&row.status).color(super::style::bad())
                         } else {
                             RichText::new(&row.status)
                         });
@@ -668,104 +656,4 @@ fn memory_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
                 }
             }
         });
-}
-
-/// Two runs replayed on one clock: thread lanes and throughput side by side.
-impl CompareView {
-    fn race_ui(&mut self, ui: &mut egui::Ui, cx: &UiContext) {
-        let Some(r) = self.race.clone() else { return };
-        let (Some(a), Some(b)) = (cx.runs.get(r.a), cx.runs.get(r.b)) else {
-            self.race = None;
-            return;
-        };
-        let now_s = r.t_s
-            + r.playing_since
-                .map_or(0.0, |s| s.elapsed().as_secs_f64() * r.speed);
-        let windows = (Window::whole(&a.record), Window::whole(&b.record));
-        let end_s = [windows.0, windows.1]
-            .iter()
-            .flatten()
-            .map(|w| w.secs(w.to_ns))
-            .fold(0.0, f64::max);
-        ui.horizontal(|ui| {
-            ui.heading(RichText::new("Race").strong());
-            ui.label(format!("t = {:.2} s", now_s.min(end_s)));
-            let playing = r.playing_since.is_some();
-            if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
-                let race = self.race.as_mut().expect("race is set");
-                if playing {
-                    race.t_s = now_s;
-                    race.playing_since = None;
-                } else {
-                    race.playing_since = Some(Instant::now());
-                }
-            }
-            if ui.button("Restart").clicked() {
-                let race = self.race.as_mut().expect("race is set");
-                race.t_s = 0.0;
-                race.playing_since = Some(Instant::now());
-            }
-            let race = self.race.as_mut().expect("race is set");
-            ui.add(
-                egui::Slider::new(&mut race.speed, 0.1..=4.0)
-                    .logarithmic(true)
-                    .suffix("×")
-                    .text("speed"),
-            );
-            if ui.button("Close race").clicked() {
-                self.race = None;
-            }
-        });
-        if now_s >= end_s
-            && let Some(race) = self.race.as_mut()
-            && race.playing_since.is_some()
-        {
-            race.t_s = end_s;
-            race.playing_since = None;
-        }
-        let Some(r) = self.race.clone() else { return };
-        let dark = cx.dark;
-        let h = (ui.available_height() - 60.0).max(200.0);
-        ui.columns(2, |cols| {
-            for (col, (idx, window)) in cols.iter_mut().zip([(r.a, windows.0), (r.b, windows.1)]) {
-                let Some(entry) = cx.runs.get(idx) else {
-                    continue;
-                };
-                let run = &entry.record;
-                col.label(RichText::new(run_label(run)).strong().size(18.0));
-                let done = run
-                    .work_window_ns()
-                    .map(|(_, end)| (end as f64 - window.map_or(0, |w| w.t0_ns) as f64) / 1e9);
-                match done {
-                    Some(d) if now_s >= d => col.label(
-                        RichText::new(format!("finished at {d:.2} s"))
-                            .color(Color32::from_rgb(0x2e, 0xa0, 0x43))
-                            .strong(),
-                    ),
-                    _ => col.label("running…"),
-                };
-                let Some(window) = window else {
-                    col.label("no samples");
-                    continue;
-                };
-                // Both columns share one time axis: the longer run's.
-                let shared = Window {
-                    to_ns: window.t0_ns + (end_s * 1e9) as u64,
-                    ..window
-                };
-                let ctx = col.ctx().clone();
-                let pics = self.race_pictures.get(&ctx, idx, run, dark);
-                let id = format!("race{}", idx.number());
-                let spec = PlotSpec {
-                    id: &id,
-                    run,
-                    window: shared,
-                    until_s: Some(now_s),
-                    dark,
-                };
-                live::lane_plot(col, &spec, pics.lanes.as_ref(), h * 0.55);
-                live::throughput_plot(col, &spec, h * 0.35);
-            }
-        });
-    }
 }

@@ -333,6 +333,7 @@ mod tests {
             gil_missing: None,
             checksum_ok: Some(true),
             status: "ok".into(),
+            failed: false,
             point: None,
             verdicts: vec![crate::store::Verdict {
                 kind: crate::store::VerdictKind::Noisy,

@@ -36,11 +36,13 @@ pub struct StateColors {
 
 impl StateColors {
     pub fn new(dark: bool) -> Self {
+        use crate::palette::state;
+        use crate::ui::style::rgb;
         Self {
-            running: Color32::from_rgb(0x2e, 0xa0, 0x43),
-            running_free: Color32::from_rgb(0x2e, 0x86, 0xde),
-            waiting: Color32::from_rgb(0xf2, 0xa9, 0x00),
-            blocked: Color32::from_rgb(0xd6, 0x45, 0x45),
+            running: rgb(state::HOLDING),
+            running_free: rgb(state::RUNNING_FREE),
+            waiting: rgb(state::WAITING_FOR_CORE),
+            blocked: rgb(state::WAITING_FOR_GIL),
             blocked_other: if dark {
                 Color32::from_rgb(0x6b, 0x72, 0x80)
             } else {
@@ -51,7 +53,7 @@ impl StateColors {
             } else {
                 Color32::from_rgb(0x55, 0x5b, 0x66)
             },
-            unsure: Color32::from_rgb(0x9b, 0x7f, 0xd4),
+            unsure: rgb(state::UNSURE),
             cold: if dark {
                 Color32::from_rgb(0x24, 0x3b, 0x55)
             } else {
@@ -435,13 +437,28 @@ pub fn thread_lanes(
             let mut y = lane * LANE_PX + 1;
             for (n, (_, color)) in heights.into_iter().zip(&segments) {
                 for _ in 0..n {
-                    image[(x, y)] = *color;
+                    image[(x, y)] = if *color == colors.blocked {
+                        hatch(*color, x, y)
+                    } else {
+                        *color
+                    };
                     y += 1;
                 }
             }
         }
     }
     picture(run, acc, image, rows)
+}
+
+/// Waiting for a GIL is hatched (diagonal stripes of the colour and a
+/// darker shade), so it reads without colour too: in greyscale, on a
+/// projector, for a colour-blind viewer.
+pub fn hatch(color: Color32, x: usize, y: usize) -> Color32 {
+    if (x + y) % 4 < 2 {
+        color
+    } else {
+        mix(color, Color32::BLACK, 0.45)
+    }
 }
 
 /// Pixels per segment in a bar of `height`, in proportion to `values`

@@ -141,6 +141,10 @@ pub struct PlotSpec<'a> {
     /// Cut everything after this many seconds (race replay).
     pub until_s: Option<f64>,
     pub dark: bool,
+    /// Each plot draws its own legend (the race draws one for both).
+    pub legend: bool,
+    /// A finish line at this many seconds (race).
+    pub finish_s: Option<f64>,
 }
 
 /// The live view: the shown run's four plots. Owns the pictures of the
@@ -196,6 +200,8 @@ impl LiveView {
             window,
             until_s: None,
             dark,
+            legend: true,
+            finish_s: None,
         };
         // Four titles of one text line each, plus spacing, come off the top.
         let title_h =
@@ -261,7 +267,7 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
             Some(s) => stat(
                 ui,
                 format!("{s:.2}×"),
-                speedup_color(s, workers),
+                speedup_color(s, workers, ui.visuals().strong_text_color()),
                 "speedup vs 1 worker",
             ),
             None => stat(
@@ -275,7 +281,7 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
             stat(
                 ui,
                 format!("{s:.2}×"),
-                speedup_color(s, workers),
+                speedup_color(s, workers, ui.visuals().strong_text_color()),
                 "vs 1 thread, GIL build",
             );
         }
@@ -318,8 +324,7 @@ fn what_else_ui(cx: &UiContext, run: &RunRecord, ui: &mut egui::Ui) {
     };
     for v in &verdicts {
         ui.label(
-            RichText::new(format!("{}: {}", v.kind.mark(), v.reason))
-                .color(Color32::from_rgb(0xd5, 0x5e, 0x00)),
+            RichText::new(format!("{}: {}", v.kind.mark(), v.reason)).color(super::style::flag()),
         );
     }
 }
@@ -336,7 +341,7 @@ fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut eg
         && cores <= 8
     {
         ui.colored_label(
-            Color32::from_rgb(0xf2, 0xa9, 0x00),
+            super::style::flag(),
             format!(
                 "gilscope itself is using {:.0} % of a core on this {cores}-core machine (drawing the window{}): it competes with the workload. Tick \"low refresh\" below, or measure with `gilscope sweep` (no window).",
                 own * 100.0,
@@ -346,7 +351,7 @@ fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut eg
     }
     let running = entry.is_running();
     let run = &entry.record;
-    let red = Color32::from_rgb(0xd6, 0x45, 0x45);
+    let red = super::style::bad();
     stall_banner_ui(ui, run, running);
     what_else_ui(cx, run, ui);
     for change in run.gil_changes() {
@@ -376,13 +381,25 @@ fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut eg
         }
     }
     if let Some(outcome) = run.outcome() {
-        // An attach that ended (the process exited, the duration was over)
-        // is not a failure.
-        let failed = !matches!(
-            outcome.end,
-            RunEnd::Completed { .. } | RunEnd::Detached { .. }
-        );
-        if failed {
+        if matches!(outcome.end, RunEnd::Stopped) {
+            // The user's choice: said plainly, not as a failure.
+            ui.label(RichText::new(format!(
+                "Stopped by you after {:.1} s, with {} chunk{} done: nothing went wrong, and these numbers cover only that part.",
+                outcome.wall_secs,
+                run.chunks_done(),
+                if run.chunks_done() == 1 { "" } else { "s" }
+            )).strong());
+        }
+        if outcome.is_failure() {
+            let traceback = match &outcome.end {
+                RunEnd::WorkloadFailed { error } if !error.traceback.is_empty() => {
+                    Some(error.traceback.as_str())
+                }
+                _ => None,
+            };
+            let has_log = traceback.is_some()
+                || run.output().lines().next().is_some()
+                || !outcome.stderr_tail.is_empty();
             egui::Frame::new()
                 .stroke(egui::Stroke::new(1.5, red))
                 .inner_margin(8.0)
@@ -390,16 +407,18 @@ fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut eg
                 .show(ui, |ui| {
                     ui.label(RichText::new(outcome.headline()).color(red).strong());
                     ui.small(&outcome.exit);
+                    if !has_log {
+                        ui.small("(it wrote no traceback and no output)");
+                        return;
+                    }
                     egui::CollapsingHeader::new("Traceback and log")
                         .open(Some(*show_log))
                         .show(ui, |ui| {
                             egui::ScrollArea::vertical()
                                 .max_height(220.0)
                                 .show(ui, |ui| {
-                                    if let RunEnd::WorkloadFailed { error } = &outcome.end
-                                        && !error.traceback.is_empty()
-                                    {
-                                        ui.monospace(&error.traceback);
+                                    if let Some(tb) = traceback {
+                                        ui.monospace(tb);
                                     }
                                     for line in run.output().lines() {
                                         ui.monospace(&line.line);
@@ -418,7 +437,7 @@ fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut eg
             && s.missed > 0
         {
             ui.colored_label(
-                Color32::from_rgb(0xf2, 0xa9, 0x00),
+                super::style::flag(),
                 format!(
                     "The sampler fell behind: {} ticks missed (latest {:.1} ms late); gaps in the plots are real gaps.",
                     s.missed,
@@ -437,7 +456,7 @@ fn stall_banner_ui(ui: &mut egui::Ui, run: &RunRecord, running: bool) {
     let Some(s) = crate::store::stall::stall(run, now).filter(|s| s.stalled) else {
         return;
     };
-    let amber = Color32::from_rgb(0xf2, 0xa9, 0x00);
+    let amber = super::style::flag();
     let (title, ends) = if running && s.ongoing {
         let ends = match run.spec().timeout {
             Some(t) => format!(
@@ -484,10 +503,28 @@ pub fn human(v: f64) -> String {
         .to_string()
 }
 
+/// Width of every time plot's y axis, so their time axes line up: room
+/// for a lane's name at the current text size.
+pub fn y_axis_width(ui: &egui::Ui) -> f32 {
+    ui.text_style_height(&egui::TextStyle::Body) * 7.5
+}
+
+/// "1.5 s": every time axis says its unit.
+fn seconds_axis(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    let v = mark.value;
+    if v < 0.0 && v > -1e-9 {
+        return "0 s".into();
+    }
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} s")
+}
+
 /// A plot of pictures: no legend (the title line explains the colours).
 fn picture_plot<'a>(id: &str, group: &str, height: f32) -> Plot<'a> {
     Plot::new(id.to_string())
         .height(height)
+        .x_axis_formatter(seconds_axis)
         .link_axis(
             egui::Id::unique(("gilscope-plot-group", group)),
             [true, false],
@@ -499,16 +536,19 @@ fn picture_plot<'a>(id: &str, group: &str, height: f32) -> Plot<'a> {
         .allow_scroll(false)
 }
 
-fn base_plot<'a>(id: &str, group: &str, height: f32) -> Plot<'a> {
-    picture_plot(id, group, height)
-        .y_axis_min_width(64.0)
-        .legend(
-            Legend::default()
-                .position(egui_plot::Corner::LeftTop)
-                .text_style(egui::TextStyle::Small)
-                .background_alpha(0.6)
-                .follow_insertion_order(true),
-        )
+fn base_plot<'a>(ui: &egui::Ui, spec: &PlotSpec, what: &str, height: f32) -> Plot<'a> {
+    let plot = picture_plot(&format!("{}-{what}", spec.id), spec.id, height)
+        .y_axis_min_width(y_axis_width(ui));
+    if !spec.legend {
+        return plot;
+    }
+    plot.legend(
+        Legend::default()
+            .position(egui_plot::Corner::LeftTop)
+            .text_style(egui::TextStyle::Small)
+            .background_alpha(0.6)
+            .follow_insertion_order(true),
+    )
 }
 
 /// A time gap longer than this between two readings of a column read in
@@ -590,19 +630,21 @@ pub fn draw_series(
     }
 }
 
-/// Colours for series that have no mode colour (cores, memory kinds).
+/// Colours for series that have no mode colour (cores, memory kinds): the
+/// palette's eight, the darkest last.
 pub fn palette(i: usize) -> Color32 {
-    const P: [Color32; 8] = [
-        Color32::from_rgb(0x2e, 0x86, 0xde),
-        Color32::from_rgb(0xe6, 0x7e, 0x22),
-        Color32::from_rgb(0x27, 0xae, 0x60),
-        Color32::from_rgb(0xd6, 0x45, 0x45),
-        Color32::from_rgb(0x9b, 0x59, 0xb6),
-        Color32::from_rgb(0x16, 0xa0, 0x85),
-        Color32::from_rgb(0xf1, 0xc4, 0x0f),
-        Color32::from_rgb(0x7f, 0x8c, 0x8d),
+    use crate::palette::*;
+    const P: [crate::palette::Rgb; 8] = [
+        SKY_BLUE,
+        ORANGE,
+        BLUISH_GREEN,
+        VERMILLION,
+        REDDISH_PURPLE,
+        YELLOW,
+        BLUE,
+        [0x7f, 0x8c, 0x8d],
     ];
-    P[i % P.len()]
+    super::style::rgb(P[i % P.len()])
 }
 
 /// Y grid marks at a "nice" step (1, 2 or 5 × 10^k) giving about `n`
@@ -660,9 +702,7 @@ pub fn core_plot(
     }
     let (x0, x1) = x_bounds(spec);
     if cores.len() <= MAX_CORE_LINES {
-        let plot = base_plot(&format!("{}-cores", spec.id), spec.id, h)
-            .include_x(x0)
-            .include_x(x1);
+        let plot = base_plot(ui, spec, "cores", h).include_x(x0).include_x(x1);
         plot.include_y(0.0)
             .include_y(100.0)
             .y_grid_spacer(|input| nice_marks(input, 2.0))
@@ -684,13 +724,13 @@ pub fn core_plot(
 
 /// A plot whose y axis names picture rows (row 0 on top), one grid mark
 /// per row, thinned out when rows are many.
-fn row_axis(plot: Plot<'_>, rows: Vec<String>) -> Plot<'_> {
+fn row_axis(plot: Plot<'_>, rows: Vec<String>, axis_w: f32) -> Plot<'_> {
     let n = rows.len();
     let nf = n as f64;
     plot.include_y(0.0)
         .include_y(nf)
         .show_grid([true, false])
-        .y_axis_min_width(110.0)
+        .y_axis_min_width(axis_w)
         .y_axis_formatter(move |mark, _| {
             // Row i spans y in [n-i-1, n-i]; its mark sits in the middle.
             let i = nf - mark.value - 0.5;
@@ -733,19 +773,34 @@ fn picture_rows(
     let plot = picture_plot(&format!("{}-{what}", spec.id), spec.id, h)
         .include_x(x0)
         .include_x(x1);
-    row_axis(plot, pic.rows.clone()).show(ui, |p| {
+    let (finish, dark) = (spec.finish_s, spec.dark);
+    row_axis(plot, pic.rows.clone(), y_axis_width(ui)).show(ui, |p| {
         p.image(image_item(name, tex, pic, spec));
+        if let Some(f) = finish {
+            p.vline(finish_line(f, dark));
+        }
     });
 }
 
+/// The finish line of a race.
+pub fn finish_line(at_s: f64, dark: bool) -> VLine {
+    VLine::new("finish", at_s)
+        .color(Color32::from_gray(if dark { 235 } else { 20 }))
+        .width(3.0)
+        .style(egui_plot::LineStyle::dashed_loose())
+}
+
 fn image_item(name: &str, tex: &TextureHandle, pic: &Picture, spec: &PlotSpec) -> PlotImage {
-    let (a, b) = (pic.t_from_s, pic.t_to_s);
+    // Pictures are timed from the run's start; a race's window starts
+    // elsewhere (its start gate).
+    let shift = spec.run.t0_ns().map_or(0.0, |t0| spec.window.secs(t0));
+    let (a, b) = (pic.t_from_s + shift, pic.t_to_s + shift);
     let n = pic.rows.len() as f32;
     // A race cuts the picture at its clock: show the left part only.
     let full = (pic.t_to_s - pic.t_from_s).max(1e-9);
     let cut = spec
         .until_s
-        .map_or(1.0, |u| ((u - pic.t_from_s) / full).clamp(0.0, 1.0));
+        .map_or(1.0, |u| ((u - a) / full).clamp(0.0, 1.0));
     let right = a + (b.max(a) - a).min(full * cut);
     PlotImage::new(
         name.to_string(),
@@ -759,64 +814,77 @@ fn image_item(name: &str, tex: &TextureHandle, pic: &Picture, spec: &PlotSpec) -
     ))
 }
 
+/// What the lanes' colours mean (the race shows it once for both runs).
+/// Drawn into the caller's (wrapping) layout.
+pub fn lane_legend_ui(ui: &mut egui::Ui, run: &RunRecord, dark: bool) {
+    let c = StateColors::new(dark);
+    let exact = run.gil().has_data();
+    if exact {
+        ui.label(
+            RichText::new("■ running, holding the GIL")
+                .color(c.running)
+                .strong(),
+        );
+        ui.label(
+            RichText::new("■ running without it")
+                .color(c.running_free)
+                .strong(),
+        );
+        ui.label(RichText::new("■ without it, unsure").color(c.unsure).strong())
+            .on_hover_text("Running without holding the GIL where nothing proves it free: nothing shows whether the thread is on its way into take_gil (typically just after handing the GIL over). Never counted as running free");
+        ui.label(
+            RichText::new("■ waiting for a core")
+                .color(c.waiting)
+                .strong(),
+        );
+        ui.label(
+            RichText::new("▨ waiting for the GIL (hatched)")
+                .color(c.blocked)
+                .strong(),
+        );
+        ui.label(
+            RichText::new("■ blocked on other")
+                .color(c.blocked_other)
+                .strong(),
+        );
+        ui.label(RichText::new("■ GIL not read").color(c.unread).strong())
+            .on_hover_text("Running at a moment the GIL reader has no reading for (before it attached to the process)");
+    } else {
+        ui.label(RichText::new("■ running").color(c.running).strong());
+        ui.label(
+            RichText::new("■ waiting for a core")
+                .color(c.waiting)
+                .strong(),
+        );
+        ui.label(
+            RichText::new("▨ blocked (hatched)")
+                .color(c.blocked)
+                .strong(),
+        );
+        let why = run
+            .gil()
+            .missing_reason()
+            .unwrap_or_else(|| "no exact GIL lanes for this run".into());
+        // One line that never widens the view: cut to fit, whole on hover.
+        ui.add(egui::Label::new(RichText::new(format!("({why})")).small()).truncate())
+            .on_hover_text(why);
+    }
+}
+
 pub fn lane_plot(
     ui: &mut egui::Ui,
     spec: &PlotSpec,
     lanes: Option<&(TextureHandle, Picture)>,
     h: f32,
 ) {
-    let c = StateColors::new(spec.dark);
-    let exact = spec.run.gil().has_data();
-    ui.horizontal(|ui| {
+    if spec.legend {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Threads").strong());
+            lane_legend_ui(ui, spec.run, spec.dark);
+        });
+    } else {
         ui.label(RichText::new("Threads").strong());
-        if exact {
-            ui.label(
-                RichText::new("■ running, holding the GIL")
-                    .color(c.running)
-                    .strong(),
-            );
-            ui.label(
-                RichText::new("■ running without it")
-                    .color(c.running_free)
-                    .strong(),
-            );
-            ui.label(RichText::new("■ without it, unsure").color(c.unsure).strong())
-                .on_hover_text("Running without holding the GIL where nothing proves it free: nothing shows whether the thread is on its way into take_gil (typically just after handing the GIL over). Never counted as running free");
-            ui.label(
-                RichText::new("■ waiting for a core")
-                    .color(c.waiting)
-                    .strong(),
-            );
-            ui.label(
-                RichText::new("■ waiting for the GIL")
-                    .color(c.blocked)
-                    .strong(),
-            );
-            ui.label(
-                RichText::new("■ blocked on other")
-                    .color(c.blocked_other)
-                    .strong(),
-            );
-            ui.label(RichText::new("■ GIL not read").color(c.unread).strong())
-                .on_hover_text("Running at a moment the GIL reader has no reading for (before it attached to the process)");
-        } else {
-            ui.label(RichText::new("■ running").color(c.running).strong());
-            ui.label(
-                RichText::new("■ waiting for a core")
-                    .color(c.waiting)
-                    .strong(),
-            );
-            ui.label(RichText::new("■ blocked").color(c.blocked).strong());
-            let why = spec
-                .run
-                .gil()
-                .missing_reason()
-                .unwrap_or_else(|| "no exact GIL lanes for this run".into());
-            // One line that never widens the view: cut to fit, whole on hover.
-            ui.add(egui::Label::new(RichText::new(format!("({why})")).small()).truncate())
-                .on_hover_text(why);
-        }
-    });
+    }
     let Some((tex, pic)) = lanes else { return };
     picture_rows(ui, spec, "lanes", "threads", tex, pic, h);
 }
@@ -828,7 +896,7 @@ pub fn memory_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
     ui.label(RichText::new("Memory (MiB)").strong());
     let mib = 1.0 / (1024.0 * 1024.0);
     let (x0, x1) = x_bounds(spec);
-    base_plot(&format!("{}-mem", spec.id), spec.id, h)
+    base_plot(ui, spec, "mem", h)
         .include_x(x0)
         .include_x(x1)
         .include_y(0.0)
@@ -869,7 +937,7 @@ pub fn throughput_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
     ui.label(RichText::new("Throughput (items/s)").strong());
     let (x0, x1) = x_bounds(spec);
     let w = spec.window;
-    base_plot(&format!("{}-tput", spec.id), spec.id, h)
+    base_plot(ui, spec, "tput", h)
         .include_x(x0)
         .include_x(x1)
         .include_y(0.0)
@@ -896,10 +964,13 @@ pub fn throughput_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
                         .fill(0.0),
                 );
             }
+            if let Some(f) = spec.finish_s {
+                p.vline(finish_line(f, spec.dark));
+            }
             for change in run.gil_changes().filter(|c| c.enabled) {
                 p.vline(
                     VLine::new("GIL re-enabled", w.secs(change.t_ns))
-                        .color(Color32::from_rgb(0xd6, 0x45, 0x45))
+                        .color(super::style::bad())
                         .width(2.0),
                 );
             }
@@ -933,6 +1004,8 @@ mod tests {
             window: Window::whole(&run).unwrap(),
             until_s: None,
             dark: true,
+            legend: true,
+            finish_s: None,
         };
         let cols = run.run_columns();
         let pss = envelope(&plot, cols.pss_bytes, 1.0, 400, smaps_gap_s());

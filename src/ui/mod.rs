@@ -12,7 +12,8 @@
 //! * [`action`], [`context`], [`runs`]: what panels return, read, and name.
 //! * [`setup`]: interpreters, workload, modes, workers, Run/Stop/Sweep.
 //! * [`live`]: the four plots of one run on one time axis.
-//! * [`compare`]: the table of runs, scaling and memory charts, race.
+//! * [`compare`]: the table of runs, scaling and memory charts.
+//! * [`race`]: two runs replayed side by side on one clock.
 //! * [`bars`], [`status`]: the top bar, the presentation bar, the status bar.
 //! * [`auto`]: the scripted user of `gui --sweep … --screenshots`.
 //! * [`lanes`]: heat map and swimlane pictures (one texture each).
@@ -42,6 +43,7 @@ pub mod jobs;
 pub mod lanes;
 pub mod live;
 pub mod options;
+pub mod race;
 pub mod runs;
 pub mod setup;
 pub mod status;

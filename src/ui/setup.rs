@@ -415,13 +415,13 @@ impl SetupPanel {
                 });
             }
             Some(Err(e)) => {
-                ui.colored_label(egui::Color32::from_rgb(0xd6, 0x45, 0x45), e);
+                ui.colored_label(super::style::bad(), e);
             }
             Some(Ok(_)) => {
                 if let Some(info) = self.info() {
                     ui.small(&info.description);
                     if let Some(err) = &info.error {
-                        ui.colored_label(egui::Color32::from_rgb(0xd6, 0x45, 0x45), err);
+                        ui.colored_label(super::style::bad(), err);
                     }
                 }
             }
@@ -445,7 +445,7 @@ impl SetupPanel {
             ui.text_edit_singleline(&mut self.extra_params)
                 .labelled_by(l.id);
             if let Err(e) = self.workload_name() {
-                ui.colored_label(egui::Color32::from_rgb(0xd6, 0x45, 0x45), e);
+                ui.colored_label(super::style::bad(), e);
             }
             return browse;
         }

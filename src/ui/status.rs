@@ -78,7 +78,7 @@ impl StatusBar {
         ui.horizontal(|ui| {
             if let Some(n) = self.notices.last() {
                 let color = if n.error {
-                    egui::Color32::from_rgb(0xd6, 0x45, 0x45)
+                    super::style::bad()
                 } else {
                     ui.visuals().text_color()
                 };

@@ -4,15 +4,29 @@
 use crate::interp::Mode;
 use egui::{Color32, FontId, TextStyle};
 
-/// One colour per mode (the same hues as the report's charts).
+/// A palette colour as egui's.
+pub fn rgb(c: crate::palette::Rgb) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
+}
+
+/// One colour per mode ([`crate::palette::mode`]: the same as the report's charts).
 pub fn mode_color(mode: Mode) -> Color32 {
-    match mode {
-        Mode::Gil => Color32::from_rgb(0xd6, 0x45, 0x45),
-        Mode::Ft => Color32::from_rgb(0x2e, 0x86, 0xde),
-        Mode::FtGil => Color32::from_rgb(0x9b, 0x59, 0xb6),
-        Mode::Subinterp => Color32::from_rgb(0x27, 0xae, 0x60),
-        Mode::Process => Color32::from_rgb(0xe6, 0x7e, 0x22),
-    }
+    rgb(crate::palette::mode(mode))
+}
+
+/// Errors and bad news.
+pub fn bad() -> Color32 {
+    rgb(crate::palette::BAD)
+}
+
+/// Good news.
+pub fn good() -> Color32 {
+    rgb(crate::palette::GOOD)
+}
+
+/// Flags on numbers (contended, implausible, noisy) and warnings.
+pub fn flag() -> Color32 {
+    rgb(crate::palette::FLAG)
 }
 
 /// Adds DejaVu Sans (the report's embedded font) behind egui's fonts, for
@@ -67,16 +81,8 @@ pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
     });
 }
 
-/// The big number's colour: good scaling green, none red.
-pub fn speedup_color(speedup: f64, workers: usize) -> Color32 {
-    let ideal = workers.max(1) as f64;
-    if workers <= 1 {
-        Color32::GRAY
-    } else if speedup >= 0.75 * ideal {
-        Color32::from_rgb(0x2e, 0xa0, 0x43)
-    } else if speedup >= 1.2 {
-        Color32::from_rgb(0xf2, 0xa9, 0x00)
-    } else {
-        Color32::from_rgb(0xd6, 0x45, 0x45)
-    }
+/// The big number's colour ([`crate::palette::speedup`]): good scaling
+/// bluish green, a slowdown vermillion, anything else the text colour.
+pub fn speedup_color(speedup: f64, workers: usize, text: Color32) -> Color32 {
+    crate::palette::speedup(speedup, workers).map_or(text, rgb)
 }

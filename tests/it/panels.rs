@@ -269,7 +269,34 @@ fn live_view_draws_the_shown_run_and_a_failed_run_its_log() {
             .count(),
         2
     );
-    assert!(h.query_by_label_contains("Traceback and log").is_some());
+    // Nothing to unfold: said, instead of an empty "Traceback and log".
+    assert!(
+        h.query_by_label("(it wrote no traceback and no output)")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("Traceback and log").is_none());
+
+    // A run the user stopped: said neutrally, no failure box.
+    let mut stopped = RunRecord::new(
+        gilscope::store::fixtures::spec(&pythons()[0], Mode::Gil, 2),
+        pythons()[0].clone(),
+    );
+    let mut outcome = gilscope::run::RunOutcome::not_started("unused");
+    outcome.end = gilscope::run::RunEnd::Stopped;
+    outcome.wall_secs = 2.5;
+    outcome.exit = "killed by signal 9 (SIGKILL)".into();
+    stopped.eat_message(gilscope::run::RunMessage::Finished(Box::new(outcome)));
+    h.state_mut().add(stopped);
+    h.run();
+    assert!(
+        h.query_by_label_contains("Stopped by you after 2.5 s")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("SIGKILL").is_none(),
+        "no crash wording"
+    );
+    assert!(h.query_by_label_contains("Traceback").is_none());
 }
 
 #[test]
@@ -297,4 +324,101 @@ fn the_app_applies_actions_to_its_state() {
     app.apply(Action::error("bad parameter"), &ctx);
     let last = app.status().notices().last().expect("a notice");
     assert!(last.error && last.text == "bad parameter");
+}
+
+/// Every labelled widget of the race: inside the window, and no two
+/// labels on top of each other; the runners side by side, each in its half.
+fn race_layout_at(size: egui::Vec2) {
+    use egui_kittest::kittest::NodeT as _;
+    let mut bench = Bench::new(CompareView::default());
+    let py = &pythons();
+    let a = bench.add(Synth::new(Mode::Gil, 4).build(&py[0]));
+    let mut slow = Synth::new(Mode::Process, 4);
+    slow.chunks_per_worker = 14;
+    let b = bench.add(slow.build(&py[0]));
+    bench.panel.start_race(a, b);
+    let mut h = Harness::builder().with_size(size).build_ui_state(
+        |ui, b: &mut Bench<CompareView>| b.frame(ui, |p, ui, cx| p.ui(ui, cx)),
+        bench,
+    );
+    // Let the replay run to its end (1 s of synthetic work at 4× speed).
+    h.state_mut().panel.race.as_mut().unwrap().speed = 4.0;
+    for _ in 0..40 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.state_mut().panel.race.as_mut().unwrap().t_s = 100.0;
+    h.state_mut().panel.race.as_mut().unwrap().playing_since = None;
+    h.run_steps(3);
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
+    let labels: Vec<(String, egui::Rect)> = h
+        .root()
+        .children_recursive()
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            // A button's text is its label; a plain label's is its value.
+            let text = node.label().or_else(|| node.value())?;
+            Some((text, n.rect()))
+        })
+        .filter(|(l, _)| !l.is_empty())
+        .collect();
+    // A widget can appear as nested nodes with the same text and rect.
+    let mut labels = labels;
+    labels.dedup_by(|x, y| x == y);
+    assert!(labels.len() > 10, "{labels:?}");
+    for (label, rect) in &labels {
+        assert!(
+            window.expand(1.0).contains_rect(*rect),
+            "{label:?} at {rect:?} is outside the {size:?} window"
+        );
+    }
+    for (i, (la, ra)) in labels.iter().enumerate() {
+        for (lb, rb) in &labels[i + 1..] {
+            let overlap = ra.intersect(*rb);
+            assert!(
+                overlap.width() <= 1.0 || overlap.height() <= 1.0,
+                "{la:?} {ra:?} overlaps {lb:?} {rb:?}"
+            );
+        }
+    }
+    let find = |text: &str| {
+        labels
+            .iter()
+            .find(|(l, _)| l == text)
+            .unwrap_or_else(|| panic!("no {text:?} in {labels:?}"))
+            .1
+    };
+    let left = find("primes · gil · 4 workers · 3.13");
+    let right = find("primes · process · 4 workers · 3.13");
+    assert!(
+        left.max.x <= size.x / 2.0 && right.min.x >= size.x / 2.0,
+        "{left:?} {right:?}"
+    );
+    // Both finished: the winner with the margin, and each finish time.
+    assert!(
+        labels
+            .iter()
+            .any(|(l, _)| l.starts_with("gil wins by 0.200 s (1.40× faster)")),
+        "{labels:?}"
+    );
+    assert!(
+        labels
+            .iter()
+            .any(|(l, _)| l.starts_with("⚑ finished at 0.500 s"))
+    );
+    assert!(
+        labels
+            .iter()
+            .any(|(l, _)| l.starts_with("⚑ finished at 0.700 s"))
+    );
+}
+
+#[test]
+fn the_race_fits_its_halves_at_1440x900() {
+    race_layout_at(egui::vec2(1440.0, 900.0));
+}
+
+#[test]
+fn the_race_fits_its_halves_at_1920x1080() {
+    race_layout_at(egui::vec2(1920.0, 1080.0));
 }

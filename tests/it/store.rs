@@ -181,6 +181,7 @@ fn process_run(interp: &Interpreter, workers: usize) -> RunRecord {
         elapsed_s: 0.5,
         checksum: "count=168".into(),
         gil_enabled: Some(true),
+        start_ns: None,
     };
     run.eat_message(event(Event::Result(result.clone())));
     let cpu_secs = on_cpu.iter().sum::<u64>() as f64 / 1e9;

@@ -1,0 +1,331 @@
+//! The race: two runs replayed side by side on one clock, each in exactly
+//! half the window (top and bottom when the window is narrow), one legend
+//! for both, a large clock, each run's progress, a finish line, and the
+//! winner with the margin once both are done.
+//!
+//! What it compares is said on screen: each run's clock starts at its
+//! start gate (every worker ready, the chunks released) and stops at its
+//! last chunk — exactly the Compare table's "time s". Start-up before the
+//! gate (interpreter, spawning workers) is shown beside it, labelled.
+
+use super::app::run_label;
+use super::context::UiContext;
+use super::lanes::Window;
+use super::live::{self, Pictures, PlotSpec};
+use super::runs::{RunEntry, RunId};
+use super::style::mode_color;
+use crate::run::protocol::Event;
+use crate::store::RunRecord;
+use egui::{Color32, RichText};
+use std::time::Instant;
+
+/// The replay of two runs on one clock.
+#[derive(Debug, Clone)]
+pub struct Race {
+    pub a: RunId,
+    pub b: RunId,
+    /// When the replay started (None: paused at `t_s`).
+    pub playing_since: Option<Instant>,
+    pub t_s: f64,
+    pub speed: f64,
+}
+
+impl Race {
+    pub fn new(a: RunId, b: RunId) -> Self {
+        Self {
+            a,
+            b,
+            playing_since: Some(Instant::now()),
+            t_s: 0.0,
+            speed: 1.0,
+        }
+    }
+
+    /// The replay clock now, in seconds since the start gates.
+    pub fn now_s(&self) -> f64 {
+        self.t_s
+            + self
+                .playing_since
+                .map_or(0.0, |s| s.elapsed().as_secs_f64() * self.speed)
+    }
+}
+
+/// One runner's clock: its start gate and its finish, on the sampler's clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lap {
+    /// The start gate (`result.start_ns`; else when the first worker started).
+    pub zero_ns: u64,
+    /// Seconds from the gate to the last chunk (the table's time), once known.
+    pub finish_s: Option<f64>,
+    /// Seconds from the run's start to its gate (start-up).
+    pub startup_s: Option<f64>,
+    /// Chunks in the whole run, once known.
+    pub total_chunks: Option<u64>,
+}
+
+impl Lap {
+    pub fn of(run: &RunRecord) -> Option<Self> {
+        let result = run.result();
+        let zero_ns = result
+            .and_then(|r| r.start_ns)
+            .or(run.work_window_ns().map(|(start, _)| start))?;
+        let total_chunks = run.outcome().is_some().then(|| run.chunks_done());
+        Some(Self {
+            zero_ns,
+            finish_s: result.map(|r| r.elapsed_s),
+            startup_s: run
+                .t0_ns()
+                .filter(|&t0| t0 <= zero_ns)
+                .map(|t0| (zero_ns - t0) as f64 / 1e9),
+            total_chunks,
+        })
+    }
+
+    /// Chunks finished by `t_s` seconds after the gate.
+    pub fn chunks_by(&self, run: &RunRecord, t_s: f64) -> u64 {
+        let until = self.zero_ns as f64 + t_s * 1e9;
+        run.events()
+            .iter()
+            .filter_map(|e| match e {
+                Event::ChunkDone(c) if (c.t_ns as f64) <= until => Some(c.chunks),
+                _ => None,
+            })
+            .sum()
+    }
+}
+
+/// Who won, in words: "process wins by 0.25 s (1.16× faster)".
+pub fn verdict(a: (&str, f64), b: (&str, f64)) -> String {
+    let ((win, tw), (_, tl)) = if a.1 <= b.1 { (a, b) } else { (b, a) };
+    if (tl - tw).abs() < 1e-3 {
+        return format!("a tie at {tw:.3} s");
+    }
+    format!(
+        "{win} wins by {:.3} s ({:.2}× faster)",
+        tl - tw,
+        tl / tw.max(1e-9)
+    )
+}
+
+/// Draws the race; returns false when the user closed it (or a run is gone).
+pub fn race_ui(
+    race: &mut Race,
+    ui: &mut egui::Ui,
+    cx: &UiContext,
+    pictures: &mut Pictures,
+) -> bool {
+    let (Some(a), Some(b)) = (cx.runs.get(race.a), cx.runs.get(race.b)) else {
+        return false;
+    };
+    let laps = (Lap::of(&a.record), Lap::of(&b.record));
+    let end_s = [laps.0, laps.1]
+        .iter()
+        .flatten()
+        .filter_map(|l| l.finish_s)
+        .fold(0.1, f64::max);
+    let mut now_s = race.now_s();
+    if now_s >= end_s && race.playing_since.is_some() {
+        race.t_s = end_s;
+        race.playing_since = None;
+        now_s = end_s;
+    }
+    let now_s = now_s.min(end_s);
+    let big = ui.text_style_height(&egui::TextStyle::Heading);
+    let mut open = true;
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(RichText::new("Race").strong());
+        let playing = race.playing_since.is_some();
+        if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
+            if playing {
+                race.t_s = now_s;
+                race.playing_since = None;
+            } else {
+                if race.t_s >= end_s {
+                    race.t_s = 0.0;
+                }
+                race.playing_since = Some(Instant::now());
+            }
+        }
+        if ui.button("Restart").clicked() {
+            race.t_s = 0.0;
+            race.playing_since = Some(Instant::now());
+        }
+        ui.add(
+            egui::Slider::new(&mut race.speed, 0.1..=4.0)
+                .logarithmic(true)
+                .suffix("×")
+                .text("speed"),
+        );
+        if ui.button("Close race").clicked() {
+            open = false;
+        }
+        ui.small("Each clock starts at its run's start gate (every worker ready) and stops at its last chunk: the Compare table's \"time s\". Start-up before the gate is shown apart.");
+    });
+    // The clock and, once both finished, the winner.
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new(format!("{now_s:.2} s"))
+                .size(big * 2.6)
+                .strong()
+                .monospace(),
+        );
+        ui.add_space(big);
+        let finished = |lap: Option<Lap>| lap.and_then(|l| l.finish_s).filter(|f| now_s >= *f);
+        if let (Some(fa), Some(fb)) = (finished(laps.0), finished(laps.1)) {
+            let name = |e: &RunEntry| e.record.spec().mode.to_string();
+            ui.label(
+                RichText::new(verdict((&name(a), fa), (&name(b), fb)))
+                    .size(big * 1.3)
+                    .strong(),
+            );
+        }
+    });
+    ui.horizontal_wrapped(|ui| live::lane_legend_ui(ui, &a.record, cx.dark));
+    ui.add_space(4.0);
+    // Exactly half each: side by side, or one above the other when narrow.
+    let area = ui.available_rect_before_wrap();
+    let gap = 16.0;
+    let side_by_side = area.width() >= 900.0;
+    let halves = if side_by_side {
+        let w = (area.width() - gap) / 2.0;
+        [
+            egui::Rect::from_min_size(area.min, egui::vec2(w, area.height())),
+            egui::Rect::from_min_size(
+                egui::pos2(area.min.x + w + gap, area.min.y),
+                egui::vec2(w, area.height()),
+            ),
+        ]
+    } else {
+        let h = (area.height() - gap) / 2.0;
+        [
+            egui::Rect::from_min_size(area.min, egui::vec2(area.width(), h)),
+            egui::Rect::from_min_size(
+                egui::pos2(area.min.x, area.min.y + h + gap),
+                egui::vec2(area.width(), h),
+            ),
+        ]
+    };
+    for (rect, (entry, lap)) in halves.into_iter().zip([(a, laps.0), (b, laps.1)]) {
+        let mut child = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(rect)
+                .layout(egui::Layout::top_down(egui::Align::Min)),
+        );
+        child.set_clip_rect(rect.intersect(ui.clip_rect()));
+        runner_ui(&mut child, cx, entry, lap, now_s, end_s, pictures);
+    }
+    ui.allocate_rect(area, egui::Sense::hover());
+    open
+}
+
+/// One runner: name, progress, finish, lanes and throughput.
+fn runner_ui(
+    ui: &mut egui::Ui,
+    cx: &UiContext,
+    entry: &RunEntry,
+    lap: Option<Lap>,
+    now_s: f64,
+    end_s: f64,
+    pictures: &mut Pictures,
+) {
+    let run = &entry.record;
+    let colour = mode_color(run.spec().mode);
+    let big = ui.text_style_height(&egui::TextStyle::Heading);
+    ui.add(
+        egui::Label::new(
+            RichText::new(run_label(run))
+                .strong()
+                .size(big)
+                .color(colour),
+        )
+        .truncate(),
+    );
+    let Some(lap) = lap else {
+        ui.label("no start gate recorded: nothing to race");
+        return;
+    };
+    let done = lap.chunks_by(run, now_s);
+    let fraction = lap
+        .total_chunks
+        .filter(|&t| t > 0)
+        .map_or(0.0, |t| done as f32 / t as f32);
+    let finished = lap.finish_s.filter(|f| now_s >= *f);
+    ui.add(
+        egui::ProgressBar::new(fraction.min(1.0)).fill(colour).text(
+            RichText::new(match lap.total_chunks {
+                Some(t) => format!("{done} of {t} chunks"),
+                None => format!("{done} chunks"),
+            })
+            .color(Color32::BLACK),
+        ),
+    );
+    let mut line = match finished {
+        Some(f) => format!("⚑ finished at {f:.3} s"),
+        None if lap.finish_s.is_none() => "did not finish".to_string(),
+        None => "running…".to_string(),
+    };
+    if let Some(s) = lap.startup_s {
+        line.push_str(&format!("  ·  start-up before the gate {s:.2} s"));
+    }
+    ui.label(RichText::new(line).strong());
+    let Some(whole) = Window::whole(run) else {
+        ui.label("no samples");
+        return;
+    };
+    // Both runners share one time axis from their gates: the longer run's.
+    let window = Window {
+        t0_ns: lap.zero_ns,
+        from_ns: whole.from_ns.max(lap.zero_ns),
+        to_ns: lap.zero_ns + (end_s * 1e9) as u64,
+    };
+    let ctx = ui.ctx().clone();
+    let pics = pictures.get(&ctx, entry.id, run, cx.dark);
+    let id = format!("race{}", entry.id.number());
+    let spec = PlotSpec {
+        id: &id,
+        run,
+        window,
+        until_s: Some(now_s),
+        dark: cx.dark,
+        legend: false,
+        finish_s: finished,
+    };
+    let h = (ui.available_height() - 3.0 * ui.text_style_height(&egui::TextStyle::Body)).max(120.0);
+    live::lane_plot(ui, &spec, pics.lanes.as_ref(), h * 0.6);
+    live::throughput_plot(ui, &spec, h * 0.4);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interp::Mode;
+    use crate::store::fixtures::{MS, Synth, interpreter};
+
+    #[test]
+    fn laps_start_at_the_gate_and_finish_at_the_tables_time() {
+        let py = interpreter("3.13", "3.13.5", false);
+        let synth = Synth::new(Mode::Gil, 2);
+        let run = synth.build(&py);
+        let lap = Lap::of(&run).expect("a lap");
+        assert_eq!(lap.zero_ns, synth.work_start_ns());
+        assert_eq!(lap.finish_s, run.result().map(|r| r.elapsed_s));
+        assert_eq!(lap.total_chunks, Some(20));
+        // Chunks every 50 ms per worker, two workers.
+        assert_eq!(lap.chunks_by(&run, 0.0), 0);
+        assert_eq!(lap.chunks_by(&run, 0.105), 4);
+        assert_eq!(lap.chunks_by(&run, 10.0), 20);
+        assert!(
+            lap.startup_s
+                .is_some_and(|s| (s - 120.0 * MS as f64 / 1e9).abs() < 1e-9)
+        );
+    }
+
+    #[test]
+    fn the_winner_is_the_shorter_time_with_the_margin() {
+        assert_eq!(
+            verdict(("gil", 1.858), ("process", 1.607)),
+            "process wins by 0.251 s (1.16× faster)"
+        );
+        assert_eq!(verdict(("a", 1.0), ("b", 1.0)), "a tie at 1.000 s");
+    }
+}
