@@ -17,10 +17,20 @@ use std::process::ExitCode;
 
 /// gilscope — see what really happens when Python code runs in parallel.
 #[derive(Debug, Parser)]
-#[command(name = "gilscope", version, about, long_about = None)]
+#[command(
+    name = "gilscope",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Without a command: the app's options (`gilscope --size 1920x1080
+    /// --presentation` is `gilscope gui --size 1920x1080 --presentation`).
+    #[command(flatten)]
+    pub gui: gui::GuiArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,7 +70,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Report(args)) => report_cmd::run(&args),
         Some(Command::Gui(args)) => gui::run(&args),
-        None => gui::run(&gui::GuiArgs::default()),
+        None => gui::run(&cli.gui),
     };
     match result {
         Ok(code) => code,

@@ -58,6 +58,8 @@ pub struct App {
     pilot: Option<AutoPilot>,
     shots_pending: usize,
     style_applied: Option<(bool, bool)>,
+    /// "saved to …" for a few seconds after a screenshot (S).
+    toast: Option<(String, Instant)>,
 }
 
 impl App {
@@ -87,6 +89,7 @@ impl App {
             ),
             shots_pending: 0,
             style_applied: None,
+            toast: None,
             jobs,
             options,
         };
@@ -486,6 +489,16 @@ impl App {
                     Ok(paths) => {
                         let shown: Vec<String> =
                             paths.iter().map(|p| p.display().to_string()).collect();
+                        // The user's S (not the scripted shots, which would
+                        // catch the toast in the next one).
+                        let by_key = paths.iter().any(|p| {
+                            p.file_name()
+                                .is_some_and(|n| n.to_string_lossy().starts_with("gilscope-"))
+                        });
+                        if what == "screenshot" && by_key {
+                            self.toast =
+                                Some((format!("saved to {}", shown.join(", ")), Instant::now()));
+                        }
                         self.status
                             .notify(format!("{what} written: {}", shown.join(", ")), false);
                     }
@@ -561,6 +574,33 @@ impl App {
                 i.key_pressed(egui::Key::Escape),
             )
         });
+        let (tab, race) = ctx.input(|i| {
+            (
+                i.key_pressed(egui::Key::Tab),
+                i.key_pressed(egui::Key::R) && i.modifiers.is_none(),
+            )
+        });
+        if tab {
+            let other = match self.view {
+                View::Live => View::Compare,
+                View::Compare => View::Live,
+            };
+            self.apply(Action::SetView(other), ctx);
+        }
+        if race {
+            // The two ticked runs, else the best run against its GIL twin.
+            let pair = match self.compare.selected.as_slice() {
+                [a, b] => Some((*a, *b)),
+                _ => super::auto::race_pair(&self.context()),
+            };
+            match pair {
+                Some((a, b)) => self.apply(Action::Race(a, b), ctx),
+                None => self.apply(
+                    Action::error("R races two runs: finish two runs of one workload first"),
+                    ctx,
+                ),
+            }
+        }
         if space {
             self.apply(Action::RunOrStop, ctx);
         }
@@ -606,6 +646,7 @@ impl App {
             catalog_ready: self.setup.catalog.is_some(),
             had_error: self.status.notices().iter().any(|n| n.error),
             shots_pending: self.shots_pending,
+            racing: self.compare.racing(),
         };
         let todo = pilot.step(&self.context(), &inputs);
         let active = pilot.active();
@@ -683,7 +724,7 @@ impl App {
                 egui::Panel::top("top").show(ui, |ui| {
                     actions.extend(top_bar_ui(ui, &cx, self.view, &mut self.open_path));
                 });
-                egui::Panel::bottom("status").show(ui, |ui| self.status.ui(ui));
+                egui::Panel::bottom("status").show(ui, |ui| self.status.ui(ui, &cx));
                 egui::Panel::left("setup")
                     .resizable(true)
                     .default_size(320.0)
@@ -695,6 +736,7 @@ impl App {
                 egui::Panel::top("top-presentation").show(ui, |ui| {
                     actions.extend(presentation_bar_ui(ui, &cx, self.view));
                 });
+                egui::Panel::bottom("status-presentation").show(ui, |ui| self.status.ui(ui, &cx));
             }
             if let Some(browser) = &mut self.browser
                 && let Some(choice) = browser.show(&ctx)
@@ -718,6 +760,20 @@ impl App {
         }
         for action in actions {
             self.apply(action, &ctx);
+        }
+        if let Some((text, at)) = &self.toast {
+            if at.elapsed() < Duration::from_secs(3) {
+                egui::Area::new(egui::Id::unique("toast"))
+                    .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 60.0))
+                    .show(&ctx, |ui| {
+                        egui::Frame::popup(ui.style()).show(ui, |ui| {
+                            ui.label(egui::RichText::new(text.clone()).strong());
+                        });
+                    });
+                ctx.request_repaint_after(Duration::from_millis(200));
+            } else {
+                self.toast = None;
+            }
         }
         if self.busy() || self.compare.racing() {
             // 25 updates per second while something moves (5 in low refresh).

@@ -1,8 +1,9 @@
 //! The scripted user of `gilscope gui --sweep … --screenshots DIR` (and of
 //! `--open FILE --screenshots DIR`): waits for interpreters and the
 //! workload catalog, runs the sweep, shows the best run live, saves
-//! `live.png`, switches to Compare, saves `compare.png`, and closes the
-//! window with `--quit-when-done`. It only returns actions.
+//! `live.png`, switches to Compare, saves `compare.png`, races the best
+//! run against its GIL twin and saves `race.png` once it is over, and
+//! closes the window with `--quit-when-done`. It only returns actions.
 
 use super::action::{Action, View};
 use super::context::UiContext;
@@ -20,6 +21,10 @@ enum Step {
     ShotLive,
     SettleCompare(u32),
     ShotCompare,
+    /// The race of the best run against its GIL twin, replayed to the end.
+    Racing,
+    SettleRace(u32),
+    ShotRace,
     Done,
 }
 
@@ -32,6 +37,8 @@ pub struct PilotInputs {
     pub had_error: bool,
     /// Screenshots asked for and not written yet.
     pub shots_pending: usize,
+    /// A race replay is still moving.
+    pub racing: bool,
 }
 
 /// What the pilot asks for, beyond ordinary actions.
@@ -122,16 +129,33 @@ impl AutoPilot {
                 Step::ShotCompare
             }
             Step::ShotCompare if inputs.shots_pending > 0 => return out,
-            Step::ShotCompare => {
-                if self.quit_when_done {
-                    out.push(Do(Action::Quit));
+            Step::ShotCompare => match race_pair(cx).filter(|_| self.screenshots) {
+                Some((a, b)) => {
+                    out.push(Do(Action::Race(a, b)));
+                    Step::Racing
                 }
-                Step::Done
+                None => self.finish(&mut out),
+            },
+            Step::Racing if inputs.racing => return out,
+            Step::Racing => Step::SettleRace(0),
+            Step::SettleRace(n) if n < 10 => Step::SettleRace(n + 1),
+            Step::SettleRace(_) => {
+                out.push(Do(Action::Screenshot(Some("race.png".into()))));
+                Step::ShotRace
             }
+            Step::ShotRace if inputs.shots_pending > 0 => return out,
+            Step::ShotRace => self.finish(&mut out),
             Step::Done => return out,
         };
         self.step = next;
         out
+    }
+
+    fn finish(&self, out: &mut Vec<PilotAction>) -> Step {
+        if self.quit_when_done {
+            out.push(PilotAction::Do(Action::Quit));
+        }
+        Step::Done
     }
 
     /// Whether the pilot is still working (the window keeps repainting).
@@ -161,4 +185,25 @@ pub fn best_run(cx: &UiContext) -> Option<RunId> {
             ma.cmp(&mb).then(sa.total_cmp(&sb))
         })
         .map(|(_, id)| id)
+}
+
+/// Two runs worth racing: the best multi-worker run against the run of
+/// the same workload and worker count in another mode (the GIL one where
+/// there is one).
+pub fn race_pair(cx: &UiContext) -> Option<(RunId, RunId)> {
+    let best = best_run(cx)?;
+    let b = &cx.runs.get(best)?.record;
+    let rivals: Vec<_> = cx
+        .runs
+        .iter()
+        .filter(|e| e.id != best && e.record.result().is_some())
+        .filter(|e| crate::store::compare::same_workload(b, &e.record))
+        .filter(|e| e.record.spec().workers == b.spec().workers)
+        .filter(|e| e.record.spec().mode != b.spec().mode)
+        .collect();
+    let rival = rivals
+        .iter()
+        .find(|e| e.record.spec().mode == crate::interp::Mode::Gil)
+        .or(rivals.first())?;
+    Some((rival.id, best))
 }

@@ -48,14 +48,26 @@ fn view_switch_ui(ui: &mut egui::Ui, view: View) -> Option<Action> {
     (chosen != view).then_some(Action::SetView(chosen))
 }
 
-/// The one bar presentation mode keeps: views, Run/Stop, exit.
+/// The one bar presentation mode keeps: views, Run/Stop, the batch's
+/// progress, the keys, exit.
 pub fn presentation_bar_ui(ui: &mut egui::Ui, cx: &UiContext, view: View) -> Option<Action> {
     let mut action = None;
     ui.horizontal(|ui| {
         ui.heading(egui::RichText::new("gilscope").strong());
         action = view_switch_ui(ui, view);
+        if let Some(p) = cx.progress {
+            ui.add(
+                egui::ProgressBar::new(p.finished as f32 / p.total.max(1) as f32)
+                    .desired_width(260.0)
+                    .text(format!(
+                        "run {} of {}",
+                        (p.finished + 1).min(p.total),
+                        p.total
+                    )),
+            );
+        }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button("Exit presentation (Esc)").clicked() {
+            if ui.button("Exit (Esc)").clicked() {
                 action = Some(Action::SetPresentation(false));
             }
             let label = if cx.busy {
@@ -66,6 +78,7 @@ pub fn presentation_bar_ui(ui: &mut egui::Ui, cx: &UiContext, view: View) -> Opt
             if ui.button(label).clicked() {
                 action = Some(Action::RunOrStop);
             }
+            ui.small("Tab: view · R: race · S: screenshot");
         });
     });
     action

@@ -200,7 +200,9 @@ impl LiveView {
             window,
             until_s: None,
             dark,
-            legend: true,
+            // On stage the titles say what the lines are: legends inside
+            // short plots would cover them.
+            legend: !cx.presentation,
             finish_s: None,
         };
         // Four titles of one text line each, plus spacing, come off the top.
@@ -216,7 +218,9 @@ impl LiveView {
         } else {
             plots_h * 0.22
         };
-        let h_lanes = (lanes_n as f32 * 16.0).clamp(plots_h * 0.26, plots_h * 0.40);
+        // A lane's name needs a line of text (on stage, 24 px and more).
+        let row_px = (ui.text_style_height(&egui::TextStyle::Body) * 1.1).max(16.0);
+        let h_lanes = (lanes_n as f32 * row_px).clamp(plots_h * 0.26, plots_h * 0.45);
         let rest = ((plots_h - h_core - h_lanes) / 2.0).max(60.0);
         core_plot(ui, &spec, pics.heat.as_ref(), h_core);
         lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
@@ -253,15 +257,30 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
     let records = cx.runs.records();
     let cmp = compare(run, &records);
     let workers = run.spec().workers;
+    let status = if entry.is_running() {
+        format!("running… {} chunks done", run.chunks_done())
+    } else {
+        run.outcome().map_or("no outcome".into(), |o| o.headline())
+    };
+    if cx.presentation {
+        // On stage the name gets its own line: the numbers fill the next.
+        ui.horizontal_wrapped(|ui| {
+            let title = ui.text_style_height(&egui::TextStyle::Heading);
+            ui.label(RichText::new(run_label(run)).size(title).strong());
+            ui.label(&status);
+        });
+    }
     ui.horizontal(|ui| {
         // Big numbers never wrap (only inside this row).
         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        // The headline numbers: 30 px, 3.5× that on stage.
+        let big = if cx.presentation { 105.0 } else { 30.0 };
         let stat = |ui: &mut egui::Ui, text: String, color: Color32, caption: &str| {
             ui.vertical(|ui| {
-                ui.label(RichText::new(text).size(30.0).strong().color(color));
+                ui.label(RichText::new(text).size(big).strong().color(color));
                 ui.small(caption);
             });
-            ui.add_space(18.0);
+            ui.add_space(big * 0.6);
         };
         match cmp.same_interpreter.and_then(|v| v.speedup) {
             Some(s) => stat(
@@ -292,15 +311,13 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
             text,
             "items/s",
         );
-        ui.vertical(|ui| {
-            ui.label(RichText::new(run_label(run)).size(20.0).strong());
-            let status = if entry.is_running() {
-                format!("running… {} chunks done", run.chunks_done())
-            } else {
-                run.outcome().map_or("no outcome".into(), |o| o.headline())
-            };
-            ui.label(status);
-        });
+        if !cx.presentation {
+            ui.vertical(|ui| {
+                let title = ui.text_style_height(&egui::TextStyle::Heading);
+                ui.label(RichText::new(run_label(run)).size(title).strong());
+                ui.label(&status);
+            });
+        }
     });
     ui.separator();
 }
@@ -329,31 +346,37 @@ fn what_else_ui(cx: &UiContext, run: &RunRecord, ui: &mut egui::Ui) {
     }
 }
 
-/// gilscope's own CPU use above this (in cores) during a run gets a warning
-/// on machines with few cores.
+/// gilscope's own CPU use above this (in cores) during a run is flagged in
+/// the status bar on machines with few cores.
 pub const SELF_CPU_WARN: f64 = 0.25;
 
-fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut egui::Ui) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if entry.is_running()
-        && let Some(own) = cx.self_cpu
-        && own > SELF_CPU_WARN
-        && cores <= 8
+/// The shown run's diagnostics in one short line (stage mode's status
+/// line): its verdicts' marks, or that nothing was flagged.
+pub fn diagnostics(cx: &UiContext) -> Option<String> {
+    let run = &cx.runs.get(cx.live?)?.record;
+    let mut marks: Vec<String> = crate::store::verdict::run_verdicts(run)
+        .iter()
+        .map(|v| v.kind.mark().to_string())
+        .collect();
+    if let Some(s) = run.outcome().and_then(|o| o.sampler.as_ref())
+        && s.missed > 0
     {
-        ui.colored_label(
-            super::style::flag(),
-            format!(
-                "gilscope itself is using {:.0} % of a core on this {cores}-core machine (drawing the window{}): it competes with the workload. Tick \"low refresh\" below, or measure with `gilscope sweep` (no window).",
-                own * 100.0,
-                if cx.low_refresh { "" } else { " 25 times a second" }
-            ),
-        );
+        marks.push(format!("sampler missed {} ticks", s.missed));
     }
+    (!marks.is_empty()).then(|| marks.join(" · "))
+}
+
+/// The banners under the headline. gilscope's own CPU use is in the status
+/// bar (it never shifts the plots); on stage, the what-else line and the
+/// verdicts go to the status line too ([`diagnostics`]).
+fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut egui::Ui) {
     let running = entry.is_running();
     let run = &entry.record;
     let red = super::style::bad();
     stall_banner_ui(ui, run, running);
-    what_else_ui(cx, run, ui);
+    if !cx.presentation {
+        what_else_ui(cx, run, ui);
+    }
     for change in run.gil_changes() {
         if change.enabled {
             let t = (change.t_ns as f64 - run.t0_ns().unwrap_or(change.t_ns) as f64) / 1e9;
@@ -435,6 +458,7 @@ fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut eg
         }
         if let Some(s) = &outcome.sampler
             && s.missed > 0
+            && !cx.presentation
         {
             ui.colored_label(
                 super::style::flag(),
@@ -506,7 +530,7 @@ pub fn human(v: f64) -> String {
 /// Width of every time plot's y axis, so their time axes line up: room
 /// for a lane's name at the current text size.
 pub fn y_axis_width(ui: &egui::Ui) -> f32 {
-    ui.text_style_height(&egui::TextStyle::Body) * 7.5
+    ui.text_style_height(&egui::TextStyle::Body) * 9.0
 }
 
 /// "1.5 s": every time axis says its unit.
@@ -724,7 +748,7 @@ pub fn core_plot(
 
 /// A plot whose y axis names picture rows (row 0 on top), one grid mark
 /// per row, thinned out when rows are many.
-fn row_axis(plot: Plot<'_>, rows: Vec<String>, axis_w: f32) -> Plot<'_> {
+fn row_axis(plot: Plot<'_>, rows: Vec<String>, axis_w: f32, text_px: f32) -> Plot<'_> {
     let n = rows.len();
     let nf = n as f64;
     plot.include_y(0.0)
@@ -742,8 +766,9 @@ fn row_axis(plot: Plot<'_>, rows: Vec<String>, axis_w: f32) -> Plot<'_> {
         })
         .y_grid_spacer(move |input| {
             // A label every 1, 2, 4, … rows: far enough apart to be drawn
-            // (egui_plot fades marks closer than a few base steps).
-            let min_step = (input.base_step_size * 3.0).max(1.0);
+            // (egui_plot skips a label closer to the next than its own
+            // height; a base step is 8 points).
+            let min_step = (input.base_step_size * f64::from(text_px) * 1.3 / 8.0).max(1.0);
             let step = (0..12)
                 .map(|k| 1usize << k)
                 .find(|&s| s as f64 >= min_step)
@@ -774,7 +799,8 @@ fn picture_rows(
         .include_x(x0)
         .include_x(x1);
     let (finish, dark) = (spec.finish_s, spec.dark);
-    row_axis(plot, pic.rows.clone(), y_axis_width(ui)).show(ui, |p| {
+    let text_px = ui.text_style_height(&egui::TextStyle::Body);
+    row_axis(plot, pic.rows.clone(), y_axis_width(ui), text_px).show(ui, |p| {
         p.image(image_item(name, tex, pic, spec));
         if let Some(f) = finish {
             p.vline(finish_line(f, dark));
@@ -893,7 +919,21 @@ pub fn memory_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
     let run = spec.run;
     let cols = run.run_columns();
     let width = ui.available_width() as usize;
-    ui.label(RichText::new("Memory (MiB)").strong());
+    if spec.legend {
+        ui.label(RichText::new("Memory (MiB)").strong());
+    } else {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Memory (MiB):").strong());
+            for (i, name) in ["RSS", "PSS", "USS"].into_iter().enumerate() {
+                ui.label(
+                    RichText::new(format!("■ {name}"))
+                        .color(palette(i))
+                        .strong(),
+                );
+            }
+            ui.label("- - baseline RSS");
+        });
+    }
     let mib = 1.0 / (1024.0 * 1024.0);
     let (x0, x1) = x_bounds(spec);
     base_plot(ui, spec, "mem", h)
@@ -960,6 +1000,7 @@ pub fn throughput_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
                     .collect();
                 p.line(
                     Line::new("all workers", PlotPoints::new(pts))
+                        .color(super::style::mode_color(run.spec().mode))
                         .width(2.0)
                         .fill(0.0),
                 );

@@ -166,8 +166,7 @@ pub fn race_ui(
         ui.label(
             RichText::new(format!("{now_s:.2} s"))
                 .size(big * 2.6)
-                .strong()
-                .monospace(),
+                .strong(),
         );
         ui.add_space(big);
         let finished = |lap: Option<Lap>| lap.and_then(|l| l.finish_s).filter(|f| now_s >= *f);

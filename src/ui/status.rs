@@ -2,6 +2,7 @@
 //! the UI takes per frame, gilscope's own CPU use, and the low-refresh
 //! switch. Owns the notices and those measurements.
 
+use super::context::UiContext;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -74,8 +75,16 @@ impl StatusBar {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
+    /// The bar. On stage it is one small line: the latest notice and the
+    /// shown run's flags (the banners the live view leaves out there).
+    pub fn ui(&mut self, ui: &mut egui::Ui, cx: &UiContext) {
         ui.horizontal(|ui| {
+            if cx.presentation
+                && let Some(flags) = super::live::diagnostics(cx)
+            {
+                ui.label(egui::RichText::new(flags).color(super::style::flag()));
+                ui.separator();
+            }
             if let Some(n) = self.notices.last() {
                 let color = if n.error {
                     super::style::bad()
@@ -102,8 +111,21 @@ impl StatusBar {
                     ui.small(format!("UI {median:.1} ms/frame"));
                 }
                 if let Some(cores) = self.self_cpu {
-                    ui.small(format!("gilscope itself: {:.0} % of a core ·", cores * 100.0))
-                        .on_hover_text("CPU time of gilscope's own threads (window, rendering, sampler) over the last second: taken from the cores the workload runs on. Low refresh lowers it.");
+                    let machine = std::thread::available_parallelism().map_or(1, |n| n.get());
+                    let text = format!("gilscope itself: {:.0} % of a core ·", cores * 100.0);
+                    // Flagged (not a banner: the plots never move) when
+                    // the window takes a real share of a small machine.
+                    let flagged = cx.busy && cores > super::live::SELF_CPU_WARN && machine <= 8;
+                    let label = if flagged {
+                        ui.label(
+                            egui::RichText::new(format!("⚠ {text}"))
+                                .small()
+                                .color(super::style::flag()),
+                        )
+                    } else {
+                        ui.small(text)
+                    };
+                    label.on_hover_text(format!("CPU time of gilscope's own threads (window, rendering, sampler) over the last second, on this {machine}-core machine: taken from the cores the workload runs on. Low refresh lowers it; `gilscope sweep` measures without a window."));
                 }
                 ui.checkbox(&mut self.low_refresh, "low refresh")
                     .on_hover_text("Repaint 5 times a second instead of 25 while a run goes");

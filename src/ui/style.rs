@@ -49,6 +49,10 @@ pub fn install_fonts(ctx: &egui::Context) {
     ctx.set_fonts(fonts);
 }
 
+/// The smallest text in stage mode, in points (at 1920×1080 and a scale
+/// of 1, pixels).
+pub const STAGE_MIN_PX: f32 = 24.0;
+
 /// Applies the theme and the presentation settings to every style.
 pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
     ctx.set_theme(if dark {
@@ -56,17 +60,25 @@ pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
     } else {
         egui::Theme::Light
     });
-    let scale = if presentation { 1.45 } else { 1.0 };
+    // Stage mode (a projector, the back of a hall): nothing under
+    // STAGE_MIN_PX, headings twice that.
+    let sizes: [f32; 5] = if presentation {
+        [44.0, 28.0, 28.0, STAGE_MIN_PX, STAGE_MIN_PX]
+    } else {
+        [22.0, 14.5, 14.5, 11.5, 13.0]
+    };
+    let scale = sizes[1] / 14.5;
     ctx.all_styles_mut(|style| {
-        let size = |s: f32| FontId::proportional(s * scale);
         style.text_styles = [
-            (TextStyle::Heading, size(22.0)),
-            (TextStyle::Body, size(14.5)),
-            (TextStyle::Button, size(14.5)),
-            (TextStyle::Small, size(11.5)),
-            (TextStyle::Monospace, FontId::monospace(13.0 * scale)),
+            (TextStyle::Heading, FontId::proportional(sizes[0])),
+            (TextStyle::Body, FontId::proportional(sizes[1])),
+            (TextStyle::Button, FontId::proportional(sizes[2])),
+            (TextStyle::Small, FontId::proportional(sizes[3])),
+            (TextStyle::Monospace, FontId::monospace(sizes[4])),
         ]
         .into();
+        // egui's debug builds mark sub-pixel rects: not on a slide.
+        style.debug.show_unaligned = false;
         style.spacing.item_spacing = egui::vec2(8.0, 6.0) * scale.sqrt();
         if presentation {
             // High contrast: text at full strength.

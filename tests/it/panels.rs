@@ -422,3 +422,58 @@ fn the_race_fits_its_halves_at_1440x900() {
 fn the_race_fits_its_halves_at_1920x1080() {
     race_layout_at(egui::vec2(1920.0, 1080.0));
 }
+
+/// Every piece of text a frame painted, with its size in points.
+fn painted_text(output: &egui::FullOutput) -> Vec<(String, f32)> {
+    fn walk(shape: &egui::Shape, out: &mut Vec<(String, f32)>) {
+        match shape {
+            egui::Shape::Text(t) => {
+                for section in &t.galley.job.sections {
+                    let text = t.galley.job.text.to_string();
+                    if !text.trim().is_empty() {
+                        out.push((text, section.format.font_id.size));
+                    }
+                }
+            }
+            egui::Shape::Vec(v) => v.iter().for_each(|s| walk(s, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for clipped in &output.shapes {
+        walk(&clipped.shape, &mut out);
+    }
+    out
+}
+
+#[test]
+fn stage_mode_at_1920x1080_draws_no_text_under_24_px() {
+    let ctx = egui::Context::default();
+    let options = UiOptions {
+        interpreters: Some(pythons()),
+        presentation: true,
+        ..UiOptions::default()
+    };
+    let mut app = App::new(&ctx, options);
+    let a = app.add_finished(gil_run(1));
+    let b = app.add_finished(gil_run(2));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1920.0, 1080.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    let mut seen = 0;
+    for action in [
+        Action::Show(b),
+        Action::SetView(View::Compare),
+        Action::Race(a, b),
+    ] {
+        let ctx = h.ctx.clone();
+        h.state_mut().apply(action.clone(), &ctx);
+        h.run_steps(4);
+        let texts = painted_text(h.output());
+        assert!(texts.len() > 10, "{action:?}: {texts:?}");
+        let small: Vec<_> = texts.iter().filter(|(_, px)| *px < 24.0).collect();
+        assert!(small.is_empty(), "{action:?}: text under 24 px: {small:?}");
+        seen += texts.len();
+    }
+    assert!(seen > 50);
+}
