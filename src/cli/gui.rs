@@ -68,14 +68,36 @@ fn parse_size(s: &str) -> Result<[f32; 2], String> {
 }
 
 pub fn run(args: &GuiArgs) -> anyhow::Result<ExitCode> {
+    // What the app remembered; a scripted run (screenshots) starts clean.
+    let scripted = args.screenshots.is_some() || args.quit_when_done;
+    let settings_file = (!scripted).then(crate::ui::settings::default_file);
+    let settings = match settings_file
+        .as_deref()
+        .map(crate::ui::settings::Settings::load)
+    {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            eprintln!("gilscope: {e}");
+            None
+        }
+        None => None,
+    };
     let mut options = UiOptions {
         open: args.open.clone(),
         screenshot_dir: args.screenshots.clone(),
         quit_when_done: args.quit_when_done,
         presentation: args.presentation,
-        dark: !args.light,
+        dark: !args.light && settings.as_ref().is_none_or(|s| s.dark),
         low_refresh: args.low_refresh,
-        window_size: args.size.unwrap_or(UiOptions::default().window_size),
+        window_size: args
+            .size
+            .or(settings
+                .as_ref()
+                .map(|s| s.window_size)
+                .filter(|[w, h]| (640.0..=10_000.0).contains(w) && (400.0..=10_000.0).contains(h)))
+            .unwrap_or(UiOptions::default().window_size),
+        settings_file,
+        settings,
         ..UiOptions::default()
     };
     if let Some(dir) = &args.export_dir {

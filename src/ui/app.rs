@@ -15,6 +15,7 @@ use super::jobs::{JobResult, Jobs};
 use super::live::LiveView;
 pub use super::options::{AutoSweep, UiOptions};
 use super::runs::{RunId, Runs};
+use super::settings::Settings;
 use super::setup::SetupPanel;
 use super::status::StatusBar;
 use super::{export, style};
@@ -60,6 +61,8 @@ pub struct App {
     style_applied: Option<(bool, bool)>,
     /// "saved to …" for a few seconds after a screenshot (S).
     toast: Option<(String, Instant)>,
+    /// What was last written to the settings file, and when.
+    saved: Option<(Settings, Instant)>,
 }
 
 impl App {
@@ -90,9 +93,14 @@ impl App {
             shots_pending: 0,
             style_applied: None,
             toast: None,
+            saved: None,
             jobs,
             options,
         };
+        if let Some(settings) = app.options.settings.clone() {
+            app.setup.restore(&settings);
+            app.saved = Some((settings, Instant::now()));
+        }
         if let Some(found) = app.options.interpreters.clone() {
             app.set_interpreters(found);
         } else {
@@ -784,7 +792,40 @@ impl App {
             };
             ctx.request_repaint_after(Duration::from_millis(ms));
         }
+        self.remember(&ctx);
         self.status.end_frame(frame_start.elapsed());
+    }
+
+    /// Saves the settings when they changed (at most once a second).
+    fn remember(&mut self, ctx: &egui::Context) {
+        let Some(path) = self.options.settings_file.clone() else {
+            return;
+        };
+        let window = ctx
+            .input(|i| i.viewport().inner_rect)
+            .filter(|_| !self.presentation)
+            .map(|r| [r.width(), r.height()]);
+        let last = self.saved.as_ref();
+        let now = Settings {
+            dark: self.dark,
+            workload: self.setup.workload.clone(),
+            modes: self.setup.checked(),
+            workers: self.setup.workers,
+            repeat: self.setup.repeat,
+            window_size: window
+                .or(last.map(|(s, _)| s.window_size))
+                .unwrap_or(self.options.window_size),
+        };
+        if self.interpreters.is_none()
+            || last.is_some_and(|(s, at)| *s == now || at.elapsed() < Duration::from_secs(1))
+        {
+            return;
+        }
+        if let Err(e) = now.save(&path) {
+            self.status
+                .notify(format!("could not remember the settings: {e}"), true);
+        }
+        self.saved = Some((now, Instant::now()));
     }
 }
 

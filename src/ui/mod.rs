@@ -22,7 +22,7 @@
 //! * [`catalog`]: the built-in workloads as the harness describes them.
 //! * [`export`]: CSV, run files, charts and screenshots on disk.
 //! * [`browse`]: the in-app "Open file…" browser.
-//! * [`options`]: how the window starts.
+//! * [`options`], [`settings`]: how the window starts; what it remembers.
 //!
 //! The UI is a plain `App::ui(&mut egui::Ui)`, so tests drive it headless
 //! with egui_kittest and the benchmark times it without a window; panels
@@ -45,6 +45,7 @@ pub mod live;
 pub mod options;
 pub mod race;
 pub mod runs;
+pub mod settings;
 pub mod setup;
 pub mod status;
 pub mod style;

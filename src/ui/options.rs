@@ -39,6 +39,11 @@ pub struct UiOptions {
     pub timeout: Option<Duration>,
     /// Initial window size in points.
     pub window_size: [f32; 2],
+    /// Remember the theme, workload, modes, workers, repeats and window
+    /// size here between launches (`None`: tests, nothing remembered).
+    pub settings_file: Option<PathBuf>,
+    /// The settings read from `settings_file` at start.
+    pub settings: Option<super::settings::Settings>,
 }
 
 impl Default for UiOptions {
@@ -56,6 +61,8 @@ impl Default for UiOptions {
             sampling: SamplerConfig::default(),
             timeout: Some(Duration::from_secs(600)),
             window_size: [1440.0, 900.0],
+            settings_file: None,
+            settings: None,
         }
     }
 }

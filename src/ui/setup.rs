@@ -47,6 +47,9 @@ pub struct SetupPanel {
     pub repeat: usize,
     pub catalog: Option<Result<Vec<WorkloadInfo>, String>>,
     pub timeout_s: u64,
+    /// Modes remembered from the last launch, ticked once interpreters
+    /// are known (where one can run them).
+    restored_modes: Option<Vec<Mode>>,
 }
 
 /// The interpreters discovery found, or why a run cannot start yet.
@@ -69,6 +72,7 @@ impl Default for SetupPanel {
             repeat: 1,
             catalog: None,
             timeout_s: 600,
+            restored_modes: None,
         }
     }
 }
@@ -78,8 +82,11 @@ impl SetupPanel {
     /// interpreter to ask for the built-in workloads' descriptions.
     pub fn on_interpreters(&mut self, found: &[Interpreter]) -> Option<PathBuf> {
         for (mode, on) in &mut self.modes {
-            *on = matches!(mode, Mode::Gil | Mode::Ft | Mode::Subinterp | Mode::Process)
-                && pick_interpreter(found, *mode).is_some();
+            let wanted = match &self.restored_modes {
+                Some(modes) => modes.contains(mode),
+                None => matches!(mode, Mode::Gil | Mode::Ft | Mode::Subinterp | Mode::Process),
+            };
+            *on = wanted && pick_interpreter(found, *mode).is_some();
         }
         let describer =
             pick_interpreter(found, Mode::Gil).or_else(|| pick_interpreter(found, Mode::Process));
@@ -103,6 +110,21 @@ impl SetupPanel {
                 None => self.params.push((k, v)),
             }
         }
+    }
+
+    /// Takes the form's remembered values (before interpreters are known).
+    pub fn restore(&mut self, s: &super::settings::Settings) {
+        if !s.workload.is_empty() {
+            self.workload = s.workload.clone();
+        }
+        self.workers = s.workers.clamp(1, 512);
+        self.repeat = s.repeat.clamp(1, 50);
+        self.restored_modes = Some(s.modes.clone());
+    }
+
+    /// The checked modes (what is remembered).
+    pub fn checked(&self) -> Vec<Mode> {
+        self.checked_modes()
     }
 
     fn info(&self) -> Option<&WorkloadInfo> {

@@ -477,3 +477,63 @@ fn stage_mode_at_1920x1080_draws_no_text_under_24_px() {
     }
     assert!(seen > 50);
 }
+
+#[test]
+fn settings_are_remembered_between_launches() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.json");
+    let options = || UiOptions {
+        interpreters: Some(pythons()),
+        settings_file: Some(file.clone()),
+        settings: gilscope::ui::settings::Settings::load(&file).unwrap(),
+        ..UiOptions::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut App| app.ui(ui),
+            App::new(&egui::Context::default(), options()),
+        );
+    h.run_steps(2);
+    {
+        let setup = h.state_mut().setup_mut();
+        setup.workload = "blur".into();
+        setup.workers = 7;
+        setup.repeat = 3;
+        for (m, on) in &mut setup.modes {
+            *on = matches!(m, Mode::Ft | Mode::Process);
+        }
+    }
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(Action::SetDark(false), &ctx);
+    // Saved at most once a second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    h.run_steps(2);
+    let saved = gilscope::ui::settings::Settings::load(&file)
+        .unwrap()
+        .expect("saved");
+    assert_eq!(
+        (
+            saved.workload.as_str(),
+            saved.workers,
+            saved.repeat,
+            saved.dark
+        ),
+        ("blur", 7, 3, false)
+    );
+    assert_eq!(saved.modes, vec![Mode::Ft, Mode::Process]);
+    // The next launch starts where this one left off.
+    let again = App::new(&egui::Context::default(), options());
+    let setup = again.setup();
+    assert_eq!(
+        (setup.workload.as_str(), setup.workers, setup.repeat),
+        ("blur", 7, 3)
+    );
+    let on: Vec<Mode> = setup
+        .modes
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(m, _)| *m)
+        .collect();
+    assert_eq!(on, vec![Mode::Ft, Mode::Process]);
+}
