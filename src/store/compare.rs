@@ -60,22 +60,39 @@ pub fn checksum_matches(a: &RunRecord, b: &RunRecord) -> Option<bool> {
     Some(a.result()?.checksum == b.result()?.checksum)
 }
 
+/// Parameters that only say where to write a result (`out=…`): two runs
+/// that differ only in them did the same work.
+pub const OUTPUT_ONLY_PARAMS: [&str; 3] = ["out", "output", "out_dir"];
+
 /// Same workload and the same parameters (as resolved by the harness when
-/// both runs reported them, else as given).
+/// both runs reported them, else as given), output-only ones aside.
 pub fn same_workload(a: &RunRecord, b: &RunRecord) -> bool {
     if a.spec().workload != b.spec().workload {
         return false;
     }
+    let work = |k: &str| !OUTPUT_ONLY_PARAMS.contains(&k);
     let resolved = |r: &RunRecord| {
         r.hello()
-            .map(|h| h.params.clone())
+            .map(|h| {
+                h.params
+                    .iter()
+                    .filter(|(k, _)| work(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Vec<_>>()
+            })
             .filter(|p| !p.is_empty())
     };
     if let (Some(pa), Some(pb)) = (resolved(a), resolved(b)) {
         return pa == pb;
     }
     let given = |r: &RunRecord| {
-        let mut p = r.spec().params.clone();
+        let mut p: Vec<_> = r
+            .spec()
+            .params
+            .iter()
+            .filter(|(k, _)| work(k))
+            .cloned()
+            .collect();
         p.sort();
         p
     };

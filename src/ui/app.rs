@@ -473,9 +473,24 @@ impl App {
             }
             JobResult::Opened { path, result } => match result {
                 Ok(records) => {
-                    let n = records.len();
+                    // A run already in the window (the same file opened
+                    // twice) is not added again.
+                    let (new, known): (Vec<RunRecord>, Vec<RunRecord>) = records
+                        .into_iter()
+                        .partition(|r| !self.runs.iter().any(|e| same_run(&e.record, r)));
+                    if !known.is_empty() {
+                        self.status.notify(
+                            format!(
+                                "{} run(s) from {} were already open",
+                                known.len(),
+                                path.display()
+                            ),
+                            false,
+                        );
+                    }
+                    let n = new.len();
                     let mut last = None;
-                    for record in records {
+                    for record in new {
                         last = Some(self.runs.add(record, None, Some(path.clone())));
                     }
                     if self.live.is_none() || !self.busy() {
@@ -827,6 +842,11 @@ impl App {
         }
         self.saved = Some((now, Instant::now()));
     }
+}
+
+/// The same recorded run (opened twice): same spec, start and result.
+fn same_run(a: &RunRecord, b: &RunRecord) -> bool {
+    a.spec() == b.spec() && a.t0_ns() == b.t0_ns() && a.result() == b.result()
 }
 
 /// "primes · ft · 2 workers · 3.13t".

@@ -24,6 +24,10 @@ pub struct Row {
     /// The run's id in the window (`None` outside the app, e.g. in CSV tests).
     pub id: Option<RunId>,
     pub label: String,
+    /// The workload's name (a file's stem).
+    pub workload: String,
+    /// The parameters given, `k=v, …` (empty: the defaults).
+    pub params: String,
     pub interpreter: String,
     pub mode: String,
     pub workers: usize,
@@ -117,6 +121,18 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
             Row {
                 id: None,
                 label: run_label(run),
+                workload: std::path::Path::new(&run.spec().workload)
+                    .file_stem()
+                    .map_or(run.spec().workload.clone(), |s| {
+                        s.to_string_lossy().into_owned()
+                    }),
+                params: run
+                    .spec()
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 interpreter: run.spec().interp_name.clone(),
                 mode: run.spec().mode.to_string(),
                 workers: run.spec().workers,
@@ -201,6 +217,8 @@ impl CompareCache {
 /// The compare view: owns its table cache, the ticked runs and the race.
 pub struct CompareView {
     pub cache: CompareCache,
+    /// Sorted by this heading (index into the headings), descending?
+    pub sort: Option<(usize, bool)>,
     /// Ticked rows (at most two: what Race takes).
     pub selected: Vec<RunId>,
     pub race: Option<Race>,
@@ -211,6 +229,7 @@ impl Default for CompareView {
     fn default() -> Self {
         Self {
             cache: CompareCache::default(),
+            sort: None,
             selected: Vec::new(),
             race: None,
             race_pictures: super::live::Pictures::new("race"),
@@ -276,156 +295,261 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
 
 impl CompareView {
     fn table_ui(&mut self, ui: &mut egui::Ui, height: f32) -> Option<Action> {
+        use egui_extras::{Column, TableBuilder};
         let mut action = None;
-        let rows = self.cache.rows.clone();
+        let mut rows = self.cache.rows.clone();
+        if let Some((col, descending)) = self.sort {
+            rows.sort_by(|a, b| {
+                let o = compare_rows(a, b, col);
+                if descending { o.reverse() } else { o }
+            });
+        }
         ui.horizontal(|ui| {
-        ui.label(RichText::new(format!("Runs ({})", rows.len())).strong());
-        ui.small("speedup and efficiency: against the 1-worker run of the same workload on the same interpreter");
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let two = self.selected.len() == 2;
-            if ui
-                .add_enabled(two, egui::Button::new("Race the two selected"))
-                .on_disabled_hover_text("tick exactly two runs")
-                .clicked()
-            {
-                action = Some(Action::Race(self.selected[0], self.selected[1]));
-            }
-            if ui.button("Clear finished").on_hover_text("Forget every finished run").clicked() {
-                action = Some(Action::ClearFinished);
-            }
+            ui.label(RichText::new(format!("Runs ({})", rows.len())).strong());
+            ui.small("speedup and efficiency: against the 1-worker run of the same workload on the same interpreter · click a heading to sort");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let two = self.selected.len() == 2;
+                if ui
+                    .add_enabled(two, egui::Button::new("Race the two selected"))
+                    .on_disabled_hover_text("tick exactly two runs")
+                    .clicked()
+                {
+                    action = Some(Action::Race(self.selected[0], self.selected[1]));
+                }
+                if ui
+                    .button("Clear finished")
+                    .on_hover_text("Forget every finished run")
+                    .clicked()
+                {
+                    action = Some(Action::ClearFinished);
+                }
+            });
         });
-    });
-        egui::ScrollArea::both()
-        .max_height(height)
-        .id_salt("runs-table")
-        .show(ui, |ui| {
-            egui::Grid::new("runs")
-                .striped(true)
-                .min_col_width(30.0)
-                .show(ui, |ui| {
-                    for h in [
-                        "",
-                        "#",
-                        "interpreter",
-                        "mode",
-                        "workers",
-                        "time s",
-                        "items/s",
-                        "speedup",
-                        "efficiency",
-                        "verdict",
-                        "point (median ± spread)",
-                        "CPU cores",
-                        "peak RSS MiB",
-                        "overhead MiB",
-                        "GIL wait",
-                        "checksum",
-                        "status",
-                        "",
-                    ] {
-                        ui.label(RichText::new(h).strong());
-                    }
-                    ui.end_row();
-                    for row in &rows {
-                        let Some(id) = row.id else { continue };
-                        let mut ticked = self.selected.contains(&id);
-                        let tick = ui.checkbox(&mut ticked, "");
-                        // Its name for screen readers (and tests): the row's run.
-                        tick.widget_info(|| {
-                            egui::WidgetInfo::selected(
-                                egui::accesskit::Role::CheckBox,
-                                true,
-                                ticked,
-                                format!("select run {}", id.number()),
-                            )
-                        });
-                        if tick.changed() {
-                            if ticked {
-                                self.selected.push(id);
-                                if self.selected.len() > 2 {
-                                    self.selected.remove(0);
+        let text_h = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        let selected = &mut self.selected;
+        let sort = &mut self.sort;
+        egui::ScrollArea::horizontal()
+            .id_salt("runs-table-h")
+            .show(ui, |ui| {
+                TableBuilder::new(ui)
+                    .id_salt("runs-table")
+                    .striped(true)
+                    .max_scroll_height(height)
+                    .columns(Column::auto().at_least(24.0), HEADINGS.len())
+                    .header(text_h, |mut header| {
+                        for (i, h) in HEADINGS.iter().enumerate() {
+                            header.col(|ui| {
+                                if h.is_empty() {
+                                    return;
                                 }
-                            } else {
-                                self.selected.retain(|&s| s != id);
-                            }
+                                let arrow = match *sort {
+                                    Some((c, true)) if c == i => " ▼",
+                                    Some((c, false)) if c == i => " ▲",
+                                    _ => "",
+                                };
+                                let clicked = ui
+                                    .add(
+                                        egui::Label::new(
+                                            RichText::new(format!("{h}{arrow}")).strong(),
+                                        )
+                                        .sense(egui::Sense::click()),
+                                    )
+                                    .on_hover_text("sort by this column (again: the other way)")
+                                    .clicked();
+                                if clicked {
+                                    *sort = match *sort {
+                                        Some((c, false)) if c == i => Some((i, true)),
+                                        Some((c, true)) if c == i => None,
+                                        _ => Some((i, false)),
+                                    };
+                                }
+                            });
                         }
-                        // A flagged row is dimmed (and marked in its
-                        // verdict column), never hidden.
-                        let dim = !row.verdicts.is_empty();
-                        let t = |s: String| {
-                            if dim {
-                                RichText::new(s).weak()
-                            } else {
-                                RichText::new(s)
-                            }
-                        };
-                        ui.label(t(format!("{}", id.number())));
-                        ui.label(t(row.interpreter.clone()));
-                        let mode = crate::interp::Mode::parse(&row.mode);
-                        let colour = mode.map_or(Color32::GRAY, mode_color);
-                        ui.label(
-                            RichText::new(&row.mode)
-                                .color(if dim {
-                                    colour.gamma_multiply(0.5)
-                                } else {
-                                    colour
-                                })
-                                .strong(),
-                        );
-                        ui.label(t(row.workers.to_string()));
-                        ui.label(t(opt(row.wall_s, |v| format!("{v:.3}"))));
-                        ui.label(t(opt(row.items_per_s, human)));
-                        ui.label(t(opt(row.speedup, |v| format!("{v:.2}×"))));
-                        ui.label(t(opt(row.efficiency, |v| format!("{:.0} %", v * 100.0))));
-                        if dim {
-                            let mut kinds: Vec<_> = row.verdicts.iter().map(|v| v.kind).collect();
-                            kinds.sort();
-                            kinds.dedup();
-                            let marks: Vec<&str> = kinds.iter().map(|k| k.mark()).collect();
-                            ui.label(
-                                RichText::new(marks.join(", "))
-                                    .color(super::style::flag()),
-                            )
-                            .on_hover_text(verdict::text(&row.verdicts));
-                        } else {
-                            ui.label("");
+                    })
+                    .body(|mut body| {
+                        for row in &rows {
+                            let Some(id) = row.id else { continue };
+                            body.row(text_h, |mut cells| {
+                                if let Some(a) = row_ui(&mut cells, row, id, selected) {
+                                    action = Some(a);
+                                }
+                            });
                         }
-                        let point = ui.label(t(row.point_text()));
-                        if let Some(sp) = row.point {
-                            point.on_hover_text(format!(
-                                "time of the completed repeats of this interpreter, mode, workers, workload and params: {}",
-                                sp.text(|v| format!("{v:.3} s"))
-                            ));
-                        }
-                        ui.label(t(opt(row.cpu_cores, |v| format!("{v:.2}"))));
-                        ui.label(t(opt(row.peak_rss_mib, |v| format!("{v:.1}"))));
-                        ui.label(t(opt(row.overhead_mib, |v| format!("{v:+.1}"))));
-                        let wait = ui.label(t(opt(row.gil_wait, |v| format!("{:.0} %", v * 100.0))));
-                        if let (None, Some(why)) = (row.gil_wait, &row.gil_missing) {
-                            wait.on_hover_text(why);
-                        }
-                        ui.label(match row.checksum_ok {
-                            Some(true) => {
-                                RichText::new("✓").color(super::style::good())
-                            }
-                            Some(false) => RichText::new("✗ differs")
-                                .color(super::style::bad()),
-                            None => RichText::new("—"),
-                        });
-                        ui.label(if row.failed {
-                            RichText::new(&row.status).color(super::style::bad())
-                        } else {
-                            RichText::new(&row.status)
-                        });
-                        if ui.small_button("show").clicked() {
-                            action = Some(Action::Show(id));
-                        }
-                        ui.end_row();
-                    }
-                });
-        });
+                    });
+            });
         action
     }
+}
+
+/// The compare table's headings, in order (the first is the tick box).
+const HEADINGS: [&str; 21] = [
+    "",
+    "#",
+    "workload",
+    "params",
+    "interpreter",
+    "mode",
+    "workers",
+    "time s",
+    "items/s",
+    "speedup",
+    "efficiency",
+    "verdict",
+    "point (median ± spread)",
+    "CPU cores",
+    "peak RSS MiB",
+    "overhead MiB",
+    "GIL wait",
+    "checksum",
+    "status",
+    "",
+    "",
+];
+
+/// Orders two rows by heading `col` (numbers numerically, missing last).
+fn compare_rows(a: &Row, b: &Row, col: usize) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let num = |x: Option<f64>, y: Option<f64>| match (x, y) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    };
+    let id = |r: &Row| r.id.map(|i| i.number());
+    match HEADINGS.get(col).copied().unwrap_or("") {
+        "workload" => a.workload.cmp(&b.workload),
+        "params" => a.params.cmp(&b.params),
+        "interpreter" => a.interpreter.cmp(&b.interpreter),
+        "mode" => a.mode.cmp(&b.mode),
+        "workers" => a.workers.cmp(&b.workers),
+        "time s" => num(a.wall_s, b.wall_s),
+        "items/s" => num(a.items_per_s, b.items_per_s),
+        "speedup" => num(a.speedup, b.speedup),
+        "efficiency" => num(a.efficiency, b.efficiency),
+        "verdict" => a.verdicts.len().cmp(&b.verdicts.len()),
+        "point (median ± spread)" => num(a.point.map(|p| p.median), b.point.map(|p| p.median)),
+        "CPU cores" => num(a.cpu_cores, b.cpu_cores),
+        "peak RSS MiB" => num(a.peak_rss_mib, b.peak_rss_mib),
+        "overhead MiB" => num(a.overhead_mib, b.overhead_mib),
+        "GIL wait" => num(a.gil_wait, b.gil_wait),
+        "status" => a.status.cmp(&b.status),
+        _ => id(a).cmp(&id(b)),
+    }
+}
+
+/// One row's cells; returns "show" when clicked.
+fn row_ui(
+    cells: &mut egui_extras::TableRow<'_, '_>,
+    row: &Row,
+    id: RunId,
+    selected: &mut Vec<RunId>,
+) -> Option<Action> {
+    let mut action = None;
+    cells.col(|ui| {
+        let mut ticked = selected.contains(&id);
+        let tick = ui.checkbox(&mut ticked, "");
+        // Its name for screen readers (and tests): the row's run.
+        tick.widget_info(|| {
+            egui::WidgetInfo::selected(
+                egui::accesskit::Role::CheckBox,
+                true,
+                ticked,
+                format!("select run {}", id.number()),
+            )
+        });
+        if tick.changed() {
+            if ticked {
+                selected.push(id);
+                if selected.len() > 2 {
+                    selected.remove(0);
+                }
+            } else {
+                selected.retain(|&s| s != id);
+            }
+        }
+    });
+    // A flagged row is dimmed (and marked in its verdict column), never
+    // hidden.
+    let dim = !row.verdicts.is_empty();
+    let t = |s: String| {
+        if dim {
+            RichText::new(s).weak()
+        } else {
+            RichText::new(s)
+        }
+    };
+    let mut cell = |text: RichText| {
+        cells.col(|ui| {
+            ui.label(text);
+        });
+    };
+    cell(t(id.number().to_string()));
+    cell(t(row.workload.clone()));
+    cell(t(row.params.clone()));
+    cell(t(row.interpreter.clone()));
+    let mode = crate::interp::Mode::parse(&row.mode);
+    let colour = mode.map_or(Color32::GRAY, mode_color);
+    // The mode keeps its colour (its name says it too) even when dimmed.
+    cell(RichText::new(&row.mode).color(colour).strong());
+    cell(t(row.workers.to_string()));
+    cell(t(opt(row.wall_s, |v| format!("{v:.3}"))));
+    cell(t(opt(row.items_per_s, human)));
+    cell(t(opt(row.speedup, |v| format!("{v:.2}×"))));
+    cell(t(opt(row.efficiency, |v| format!("{:.0} %", v * 100.0))));
+    cells.col(|ui| {
+        if dim {
+            let mut kinds: Vec<_> = row.verdicts.iter().map(|v| v.kind).collect();
+            kinds.sort();
+            kinds.dedup();
+            let marks: Vec<&str> = kinds.iter().map(|k| k.mark()).collect();
+            ui.label(RichText::new(marks.join(", ")).color(super::style::flag()))
+                .on_hover_text(verdict::text(&row.verdicts));
+        }
+    });
+    cells.col(|ui| {
+        let point = ui.label(t(row.point_text()));
+        if let Some(sp) = row.point {
+            point.on_hover_text(format!(
+                "time of the completed repeats of this interpreter, mode, workers, workload and params: {}",
+                sp.text(|v| format!("{v:.3} s"))
+            ));
+        }
+    });
+    let mut cell = |text: RichText| {
+        cells.col(|ui| {
+            ui.label(text);
+        });
+    };
+    cell(t(opt(row.cpu_cores, |v| format!("{v:.2}"))));
+    cell(t(opt(row.peak_rss_mib, |v| format!("{v:.1}"))));
+    cell(t(opt(row.overhead_mib, |v| format!("{v:+.1}"))));
+    cells.col(|ui| {
+        let wait = ui.label(t(opt(row.gil_wait, |v| format!("{:.0} %", v * 100.0))));
+        if let (None, Some(why)) = (row.gil_wait, &row.gil_missing) {
+            wait.on_hover_text(why);
+        }
+    });
+    cells.col(|ui| {
+        ui.label(match row.checksum_ok {
+            Some(true) => RichText::new("✓ same").color(super::style::good()),
+            Some(false) => RichText::new("✗ differs").color(super::style::bad()),
+            None => RichText::new("—"),
+        });
+    });
+    cells.col(|ui| {
+        ui.label(if row.failed {
+            RichText::new(&row.status).color(super::style::bad())
+        } else {
+            RichText::new(&row.status)
+        });
+    });
+    cells.col(|ui| {
+        if ui.small_button("show").clicked() {
+            action = Some(Action::Show(id));
+        }
+    });
+    cells.col(|_| {});
+    action
 }
 
 /// One point of the scaling chart.

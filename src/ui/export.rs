@@ -319,6 +319,8 @@ mod tests {
         let row = Row {
             id: None,
             label: "x".into(),
+            workload: "primes".into(),
+            params: String::new(),
             interpreter: "3.13".into(),
             mode: "gil".into(),
             workers: 2,

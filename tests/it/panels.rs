@@ -537,3 +537,72 @@ fn settings_are_remembered_between_launches() {
         .collect();
     assert_eq!(on, vec![Mode::Ft, Mode::Process]);
 }
+
+#[test]
+fn opening_a_file_twice_adds_its_runs_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.json.gz");
+    gil_run(2).save(&file).unwrap();
+    let ctx = egui::Context::default();
+    let options = UiOptions {
+        interpreters: Some(pythons()),
+        ..UiOptions::default()
+    };
+    let mut app = App::new(&ctx, options);
+    for round in 1..=2 {
+        app.apply(Action::Open(file.clone()), &ctx);
+        let start = std::time::Instant::now();
+        let wanted = if round == 1 {
+            "opened 1 run(s)"
+        } else {
+            "already open"
+        };
+        while !app
+            .status()
+            .notices()
+            .iter()
+            .any(|n| n.text.contains(wanted))
+        {
+            assert!(
+                start.elapsed().as_secs() < 20,
+                "{:?}",
+                app.status().notices()
+            );
+            app.pump();
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    assert_eq!(app.runs().len(), 1);
+}
+
+#[test]
+fn compare_headings_sort_the_rows() {
+    let mut bench = Bench::new(CompareView::default());
+    for workers in [2, 1, 4] {
+        bench.add(gil_run(workers));
+    }
+    let mut h = compare_harness(bench);
+    h.run();
+    let order = |h: &Harness<'static, Bench<CompareView>>| {
+        let mut rows: Vec<(f32, String)> = [1u64, 2, 3]
+            .into_iter()
+            .map(|n| {
+                let r = h.get_by_label(&format!("select run {n}")).rect();
+                (r.min.y, n.to_string())
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        rows.into_iter()
+            .map(|(_, n)| n)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    assert_eq!(order(&h), "1,2,3", "in the order they were added");
+    h.get_by_label("workers").click();
+    h.run();
+    // Runs 1, 2, 3 have 2, 1, 4 workers.
+    assert_eq!(order(&h), "2,1,3");
+    h.get_by_label("workers ▲").click();
+    h.run();
+    assert_eq!(order(&h), "3,1,2");
+}

@@ -158,7 +158,7 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
     assert!(h.query_by_label("Runs (1)").is_some());
     // "ft" in the setup panel and in the row.
     assert!(h.query_all_by_label("ft").count() >= 2);
-    assert!(h.query_by_label("✓").is_some(), "checksum column");
+    assert!(h.query_by_label("✓ same").is_some(), "checksum column");
 
     // Exports from the File menu: each writes its file and says where.
     let dir = h.state().options().export_dir.clone();

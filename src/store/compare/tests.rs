@@ -136,3 +136,22 @@ fn among_repeats_the_baseline_is_the_median_run_and_a_repeat_is_its_own() {
         assert_eq!(c.same_interpreter.unwrap().speedup, Some(1.0));
     }
 }
+
+#[test]
+fn runs_that_differ_only_in_where_they_write_are_the_same_workload() {
+    let py = interpreter("3.13", "3.13.5", false);
+    let with = |params: &[(&str, &str)]| {
+        let mut spec = spec(&py, Mode::Gil, 1);
+        spec.workload = "blur".into();
+        spec.params = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        RunRecord::new(spec, py.clone())
+    };
+    let a = with(&[("radius", "4")]);
+    let b = with(&[("radius", "4"), ("out", "/tmp/blurred.ppm")]);
+    let c = with(&[("radius", "5"), ("out", "/tmp/blurred.ppm")]);
+    assert!(same_workload(&a, &b), "out= names a file, not the work");
+    assert!(!same_workload(&b, &c));
+}
