@@ -54,7 +54,7 @@ pub struct GuiArgs {
     pub export_dir: Option<PathBuf>,
 }
 
-fn parse_size(s: &str) -> Result<[f32; 2], String> {
+pub fn parse_size(s: &str) -> Result<[f32; 2], String> {
     let bad = || format!("'{s}' is not WIDTHxHEIGHT (e.g. 1920x1080)");
     let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
     let w: f32 = w.trim().parse().map_err(|_| bad())?;

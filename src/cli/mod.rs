@@ -4,6 +4,7 @@
 mod attach;
 mod bench;
 mod bench_harness;
+mod demo;
 mod gui;
 mod pythons;
 mod report;
@@ -48,6 +49,8 @@ pub enum Command {
     Report(report_cmd::ReportArgs),
     /// Open the desktop app (also what a bare `gilscope` does).
     Gui(gui::GuiArgs),
+    /// The story for a newcomer or a stage: installs 3.13 + 3.13t if needed, sizes the blur to this machine, opens the app in stage mode on it (headless without a display: writes the report and charts).
+    Demo(demo::DemoArgs),
     /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time, the harness's own cost.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Report(args)) => report_cmd::run(&args),
         Some(Command::Gui(args)) => gui::run(&args),
+        Some(Command::Demo(args)) => demo::run(&args),
         None => gui::run(&cli.gui),
     };
     match result {

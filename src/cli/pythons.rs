@@ -270,6 +270,18 @@ fn render_list(interps: &[Interpreter]) -> String {
     )
 }
 
+/// `InstallArgs` parsed on their own (the demo installs with the defaults).
+#[derive(Debug, clap::Parser)]
+pub struct InstallArgsParser {
+    #[command(flatten)]
+    pub args: InstallArgs,
+}
+
+/// `gilscope pythons install` with these arguments.
+pub fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
+    install_cmd(args)
+}
+
 fn install_cmd(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     let mut req = InstallRequest::new(&args.version);
     req.builds = match args.build {

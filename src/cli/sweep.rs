@@ -10,6 +10,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// `SweepArgs` parsed on their own (the headless demo runs a sweep).
+#[derive(Debug, clap::Parser)]
+pub struct SweepArgsParser {
+    #[command(flatten)]
+    pub args: SweepArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// Built-in workload name or a path to a workload file.

@@ -6,6 +6,7 @@
 mod common;
 
 mod attach;
+mod demo;
 mod faults;
 mod gil_lanes;
 mod gil_runs;
