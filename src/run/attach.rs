@@ -116,6 +116,40 @@ pub fn inspect(pid: u32) -> Result<Target, AttachError> {
     })
 }
 
+/// The Python processes running now that this user may read, newest
+/// first: a process whose executable's name starts with `python` or that
+/// maps a `libpython`. Each is [`inspect`]ed (its version and build read
+/// from the process itself where its runtime can be read, 3.13+).
+/// gilscope itself is left out.
+pub fn python_processes() -> Vec<Target> {
+    let me = std::process::id();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found: Vec<Target> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me)
+        .filter(|&pid| looks_like_python(pid))
+        .filter_map(|pid| inspect(pid).ok())
+        .collect();
+    found.sort_by(|a, b| b.start_ticks.cmp(&a.start_ticks));
+    found
+}
+
+fn looks_like_python(pid: u32) -> bool {
+    let exe_named = std::fs::read_link(format!("/proc/{pid}/exe"))
+        .ok()
+        .and_then(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().starts_with("python"))
+        })
+        .unwrap_or(false);
+    exe_named
+        || std::fs::read_to_string(format!("/proc/{pid}/maps"))
+            .is_ok_and(|m| m.contains("libpython"))
+}
+
 fn not_allowed(pid: u32, what: String) -> AttachError {
     let owner = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()

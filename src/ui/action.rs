@@ -67,6 +67,10 @@ pub enum Action {
     Install,
     /// Look for interpreters again.
     Rediscover,
+    /// Open *Attach…* (and list the running Python processes).
+    ListProcesses,
+    /// Watch this process live (read only), like a run.
+    Attach(u32),
     /// A line for the status bar (an error in red).
     Notify {
         text: String,

@@ -5,6 +5,7 @@
 //! state, never waiting, and the keys and drops.
 
 use super::action::{Action, Batch, View};
+use super::attach::AttachPanel;
 use super::auto::{AutoPilot, PilotAction, PilotInputs};
 use super::bars::{presentation_bar_ui, top_bar_ui};
 use super::browse::{Browser, Choice, Purpose};
@@ -51,6 +52,7 @@ pub struct App {
     setup: SetupPanel,
     live_view: LiveView,
     compare: CompareView,
+    attach: AttachPanel,
     status: StatusBar,
     /// The File menu's path field.
     open_path: String,
@@ -81,6 +83,7 @@ impl App {
             setup: SetupPanel::default(),
             live_view: LiveView::default(),
             compare: CompareView::default(),
+            attach: AttachPanel::default(),
             status: StatusBar::new(options.low_refresh),
             open_path: String::new(),
             browser: None,
@@ -142,6 +145,10 @@ impl App {
     /// The compare view's own state (ticks), as a user would set it (tests).
     pub fn compare_mut(&mut self) -> &mut CompareView {
         &mut self.compare
+    }
+
+    pub fn attach_panel(&self) -> &AttachPanel {
+        &self.attach
     }
 
     pub fn status(&self) -> &StatusBar {
@@ -285,6 +292,14 @@ impl App {
                 self.interpreters = None;
                 self.jobs.discover();
             }
+            Action::ListProcesses => {
+                self.attach.open = true;
+                self.attach.processes = None;
+                self.jobs.spawn("processes", |_| {
+                    JobResult::Processes(crate::run::attach::python_processes())
+                });
+            }
+            Action::Attach(pid) => self.start_attach(pid),
             Action::Notify { text, error } => self.status.notify(text, error),
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
@@ -327,6 +342,30 @@ impl App {
             sweep: batch.sweep,
         });
         self.next_batch_run();
+    }
+
+    /// Watches process `pid` live (read only) as a run of its own.
+    fn start_attach(&mut self, pid: u32) {
+        if self.busy() {
+            self.status
+                .notify("a run is going: stop it first (Space), then attach", true);
+            return;
+        }
+        let target = match crate::run::attach::inspect(pid) {
+            Ok(t) => t,
+            Err(e) => {
+                self.status.notify(format!("cannot attach: {e}"), true);
+                return;
+            }
+        };
+        let spec = crate::run::attach::spec(&target, None);
+        let interp = crate::run::attach::interpreter(&target);
+        let driver = Driver::attach(target, self.options.sampling, self.jobs.waker());
+        let id = self
+            .runs
+            .add(RunRecord::new(spec, interp), Some(driver), None);
+        self.live = Some(id);
+        self.view = View::Live;
     }
 
     /// Starts the batch's next run when none goes; ends the batch when
@@ -504,6 +543,7 @@ impl App {
                 }
                 Err(e) => self.status.notify(format!("could not open: {e}"), true),
             },
+            JobResult::Processes(list) => self.attach.processes = Some(list),
             JobResult::Wrote { what, result } => {
                 self.shots_pending = self
                     .shots_pending
@@ -761,6 +801,7 @@ impl App {
                 });
                 egui::Panel::bottom("status-presentation").show(ui, |ui| self.status.ui(ui, &cx));
             }
+            actions.extend(self.attach.ui(&ctx));
             if let Some(browser) = &mut self.browser
                 && let Some(choice) = browser.show(&ctx)
             {

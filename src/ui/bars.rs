@@ -30,6 +30,13 @@ pub fn top_bar_ui(
         {
             action = Some(Action::SetDark(!cx.dark));
         }
+        if ui
+            .button("Attach…")
+            .on_hover_text("Watch a Python process gilscope did not start")
+            .clicked()
+        {
+            action = Some(Action::ListProcesses);
+        }
         if ui.button("Presentation (F11)").clicked() {
             action = Some(Action::SetPresentation(true));
         }

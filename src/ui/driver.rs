@@ -27,11 +27,36 @@ impl Driver {
     /// Starts a driver thread for `spec`; `wake` is called after each
     /// message so the window repaints.
     pub fn start(spec: RunSpec, sampling: SamplerConfig, wake: impl Fn() + Send + 'static) -> Self {
+        // A first run with the native kernel builds the extension on the
+        // driver thread: slow, but never on the UI's.
+        Self::spawn(
+            move || run::start_sampled(&spec, Some(sampling)).map_err(|e| e.to_string()),
+            wake,
+        )
+    }
+
+    /// Watches a process gilscope did not start (`gilscope attach`).
+    pub fn attach(
+        target: run::attach::Target,
+        sampling: SamplerConfig,
+        wake: impl Fn() + Send + 'static,
+    ) -> Self {
+        Self::spawn(
+            move || run::attach::attach(&target, sampling, None).map_err(|e| e.to_string()),
+            wake,
+        )
+    }
+
+    /// A driver thread that calls `start` and forwards the run's messages.
+    fn spawn(
+        start: impl FnOnce() -> Result<run::RunHandle, String> + Send + 'static,
+        wake: impl Fn() + Send + 'static,
+    ) -> Self {
         let (tx, rx) = unbounded();
         let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
         let spawned = std::thread::Builder::new()
             .name("gilscope-ui-run".into())
-            .spawn(move || drive(&spec, sampling, &tx, &stop_rx, &wake));
+            .spawn(move || drive(start, &tx, &stop_rx, &wake));
         if let Err(e) = spawned {
             // No thread: report it through a channel the UI already reads.
             let (tx, rx) = unbounded();
@@ -61,18 +86,15 @@ impl Driver {
 }
 
 fn drive(
-    spec: &RunSpec,
-    sampling: SamplerConfig,
+    start: impl FnOnce() -> Result<run::RunHandle, String>,
     tx: &Sender<DriverMsg>,
     stop: &Receiver<()>,
     wake: &dyn Fn(),
 ) {
-    // A first run with the native kernel builds the extension here: slow,
-    // but on this thread, never the UI's.
-    let handle = match run::start_sampled(spec, Some(sampling)) {
+    let handle = match start() {
         Ok(h) => h,
         Err(e) => {
-            let _ = tx.send(DriverMsg::StartFailed(e.to_string()));
+            let _ = tx.send(DriverMsg::StartFailed(e));
             wake();
             return;
         }

@@ -26,6 +26,8 @@ pub enum JobResult {
         path: PathBuf,
         result: Result<Vec<RunRecord>, String>,
     },
+    /// The running Python processes (*Attach…*).
+    Processes(Vec<crate::run::attach::Target>),
     /// Files written by an export or a screenshot.
     Wrote {
         what: String,

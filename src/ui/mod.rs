@@ -10,6 +10,7 @@
 //!
 //! * [`app`]: shared state, `apply`, the message pump, keys and drops, the frame.
 //! * [`action`], [`context`], [`runs`]: what panels return, read, and name.
+//! * [`attach`]: *Attach…*, the running Python processes to watch.
 //! * [`setup`]: interpreters, workload, modes, workers, Run/Stop/Sweep.
 //! * [`live`]: the four plots of one run on one time axis.
 //! * [`compare`]: the table of runs, scaling and memory charts.
@@ -30,6 +31,7 @@
 
 pub mod action;
 pub mod app;
+pub mod attach;
 pub mod auto;
 pub mod bars;
 pub mod bench;

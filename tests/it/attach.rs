@@ -243,3 +243,69 @@ fn an_unprivileged_user_attaching_to_a_root_process_gets_the_fix() {
         String::from_utf8_lossy(&left.stdout)
     );
 }
+
+/// *Attach…* in the app: the spinning 3.13 process is listed with its
+/// version read from the process, attaching shows its two spinner threads
+/// holding the GIL, and its exit ends the watch cleanly.
+#[test]
+fn the_app_lists_a_python_process_attaches_and_sees_it_exit() {
+    use gilscope::ui::{Action, App, UiOptions};
+    let _one = common::one_at_a_time();
+    let (py313, _) = common::managed_313();
+    let target = spawn(&py313.path, SPINNERS, "3");
+    let pid = target.0.id();
+    let ctx = egui::Context::default();
+    let options = UiOptions {
+        interpreters: Some(vec![py313.clone()]),
+        ..UiOptions::default()
+    };
+    let mut app = App::new(&ctx, options);
+    app.apply(Action::ListProcesses, &ctx);
+    let start = Instant::now();
+    let listed = loop {
+        app.pump();
+        if let Some(list) = &app.attach_panel().processes {
+            break list.clone();
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no listing");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let ours = listed.iter().find(|t| t.pid == pid).unwrap_or_else(|| {
+        panic!(
+            "pid {pid} not listed: {:?}",
+            listed.iter().map(|t| t.pid).collect::<Vec<_>>()
+        )
+    });
+    assert_eq!(ours.python, Some(("3.13.5".to_string(), false)));
+    app.apply(Action::Attach(pid), &ctx);
+    assert!(app.busy());
+    let start = Instant::now();
+    while app.busy() {
+        app.pump();
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the watch never ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let record = &app.runs().iter().next().unwrap().record;
+    assert!(
+        record.spec().workload.starts_with("attach:"),
+        "{:?}",
+        record.spec()
+    );
+    let outcome = record.outcome().unwrap();
+    assert!(
+        matches!(outcome.end, gilscope::run::RunEnd::Detached { .. }),
+        "{outcome:?}"
+    );
+    assert!(!outcome.is_failure());
+    let holds: Vec<f64> = record
+        .gil()
+        .threads
+        .values()
+        .filter_map(|t| t.hold_fraction())
+        .filter(|h| *h > 0.2)
+        .collect();
+    assert!(holds.len() >= 2, "two spinners holding the GIL: {holds:?}");
+}
