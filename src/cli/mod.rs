@@ -9,8 +9,10 @@ mod pythons;
 mod report;
 mod report_cmd;
 mod run;
+mod script;
 mod sweep;
 mod table;
+mod threads;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
