@@ -199,9 +199,12 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// The runs of a script: which interpreter, in which mode, in order.
+type Plans = Vec<(Interpreter, Mode)>;
+
 /// Which interpreter runs the script in which mode, in order, and notes
 /// about what was left out.
-fn plans(args: &RunArgs) -> Result<(Vec<(Interpreter, Mode)>, Vec<String>), String> {
+fn plans(args: &RunArgs) -> Result<(Plans, Vec<String>), String> {
     let mut notes = Vec::new();
     let found = std::cell::OnceCell::new();
     let all =
