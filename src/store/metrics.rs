@@ -301,6 +301,22 @@ pub fn busy_threads_gil(run: &RunRecord) -> Vec<WorkerGil> {
         .collect()
 }
 
+/// How many threads of a script or an attached process wanted a core:
+/// its busy threads by the GIL reader, else (no GIL numbers) the threads
+/// that ran or waited for a core at least [`BUSY_THREAD_SHARE`] of the
+/// time they were seen.
+pub fn busy_thread_count(run: &RunRecord) -> usize {
+    let by_gil = busy_threads_gil(run).len();
+    if by_gil > 0 {
+        return by_gil;
+    }
+    run.thread_tracks()
+        .keys()
+        .filter_map(|&tid| thread_split(run, tid))
+        .filter(|s| s.running + s.waiting >= BUSY_THREAD_SHARE)
+        .count()
+}
+
 fn time_split(
     series: &TimeSeries,
     running: ColumnId,
