@@ -113,7 +113,7 @@ pub fn summary_text(run: &RunRecord) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut row = |k: &str, v: String| rows.push(vec![k.to_string(), v]);
     row("result", outcome.headline());
-    let script = matches!(run.kind(), crate::run::RunKind::Script { .. });
+    let script = run.spec().is_script();
     if script {
         row("exit", outcome.exit.clone());
     }

@@ -93,6 +93,17 @@ impl RunSpec {
         }
     }
 
+    /// Whether this runs a workload through the harness (cheap: no
+    /// allocation, for per-frame metrics).
+    pub fn is_workload(&self) -> bool {
+        !self.workload.starts_with(SCRIPT_PREFIX) && !self.workload.starts_with(ATTACH_PREFIX)
+    }
+
+    /// Whether this runs a plain script (cheap).
+    pub fn is_script(&self) -> bool {
+        self.workload.starts_with(SCRIPT_PREFIX)
+    }
+
     /// Whether this runs a workload, a script, or watches a process.
     pub fn kind(&self) -> RunKind {
         if let Some(file) = self.workload.strip_prefix(SCRIPT_PREFIX) {

@@ -139,7 +139,7 @@ fn baseline_index<R: AsRef<RunRecord>>(
     runs: &[R],
     kind: BaselineKind,
 ) -> Option<usize> {
-    let script = matches!(run.kind(), RunKind::Script { .. });
+    let script = run.spec().is_script();
     // A script's baseline is always its run on the default build.
     let kind = if script { BaselineKind::GilBuild } else { kind };
     let version = |r: &RunRecord| r.interpreter().info().map(|i| i.version_tuple());

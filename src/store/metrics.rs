@@ -69,7 +69,7 @@ pub fn throughput(run: &RunRecord, bucket_ns: u64) -> Option<Throughput> {
 ///
 /// `None` for a script or an attach: they report no items.
 pub fn items_per_sec(run: &RunRecord) -> Option<f64> {
-    if !run.kind().is_workload() {
+    if !run.spec().is_workload() {
         return None;
     }
     if let Some(result) = run.result() {
@@ -249,7 +249,7 @@ pub struct WorkerGil {
 /// A script or an attach has no workers: its "workers" are its busy
 /// threads ([`busy_threads_gil`]), numbered by TID.
 pub fn worker_gil(run: &RunRecord) -> Vec<WorkerGil> {
-    if !run.kind().is_workload() {
+    if !run.spec().is_workload() {
         return busy_threads_gil(run);
     }
     let gil = run.gil();

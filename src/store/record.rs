@@ -362,7 +362,7 @@ impl RunRecord {
         if let Some(name) = self.labeler.python_name(tid) {
             return Some(name.to_string());
         }
-        if self.spec.kind().is_workload() {
+        if self.spec.is_workload() {
             return None;
         }
         let track = self.threads.get(&tid)?;
@@ -529,7 +529,7 @@ impl RunRecord {
     /// A script or an attach has no workers: its window is the whole time
     /// it was watched (first to last sample, or its `hello` to its end).
     pub fn work_window_ns(&self) -> Option<(u64, u64)> {
-        if !self.spec.kind().is_workload() {
+        if !self.spec.is_workload() {
             let start = self
                 .hello()
                 .map(|h| h.t_ns)

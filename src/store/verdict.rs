@@ -235,7 +235,7 @@ pub fn run_verdicts(run: &RunRecord) -> Vec<Verdict> {
     let mut out = Vec::new();
     if let Ok(load) = run.load_track().load() {
         // A script or an attach has no workers: its busy threads are.
-        let workers = if run.kind().is_workload() {
+        let workers = if run.spec().is_workload() {
             run.spec().workers
         } else {
             crate::store::metrics::busy_thread_count(run)
