@@ -61,6 +61,11 @@ pub struct RunArgs {
     /// default build (gil) and, when there is one, a free-threaded build (ft).
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
+    /// With --script: run each interpreter/mode this many times, in rounds
+    /// (each round runs every one once); the compare table then gives the
+    /// median wall time with its range, and the speedup's range.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub repeat: usize,
     /// The script's arguments (after `--`), passed as they are.
     #[arg(last = true, value_name = "ARGS")]
     pub script_args: Vec<String>,
@@ -269,6 +274,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if args.interp.len() > 1 {
         return usage(
             "--interp: give one interpreter for a workload run (gilscope sweep runs several)"
+                .into(),
+        );
+    }
+    if args.repeat != 1 {
+        return usage(
+            "--repeat is for --script runs; `gilscope sweep --repeat K` repeats workload runs"
                 .into(),
         );
     }

@@ -14,6 +14,7 @@ use crate::interp::{
 };
 use crate::run::{self, RunMessage, RunSpec, check_script_mode};
 use crate::store::{CompareRow, RunRecord, compare_rows, summarize};
+use crate::sweep::Spread;
 use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,6 +30,9 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
         return usage(
             "--param does not apply to --script: give the script's arguments after `--`".into(),
         );
+    }
+    if args.repeat == 0 {
+        return usage("--repeat must be at least 1".into());
     }
     for &mode in &args.mode {
         if let Err(msg) = check_script_mode(mode) {
@@ -71,11 +75,15 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
     let ctrlc_rx = ctrlc_channel();
     let mut records: Vec<RunRecord> = Vec::new();
     let mut saved: Vec<Option<Result<PathBuf, String>>> = Vec::new();
-    for (i, (interp, mode)) in plans.iter().enumerate() {
+    let order = crate::sweep::runner::repeat_outermost(&plans, args.repeat);
+    let total = order.len();
+    for (i, (interp, mode)) in order.iter().enumerate() {
+        let repeat = (args.repeat > 1).then_some(i / plans.len() + 1);
         let spec = RunSpec::script(interp, *mode, file, &args.script_args, &cwd, timeout);
         if !args.json {
             eprintln!(
-                "script {} · {mode} · {} ({}){}",
+                "{}script {} · {mode} · {} ({}){}",
+                repeat.map_or(String::new(), |r| format!("[round {r}/{}] ", args.repeat)),
                 file.display(),
                 interp.name,
                 interp.path.display(),
@@ -130,11 +138,11 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
         drop(handle);
         saved.push(args.record.as_ref().map(|path| {
-            let path = record_path(path, plans.len(), interp, *mode);
+            let path = record_path(path, plans.len(), interp, *mode, repeat);
             record.save(&path).map(|()| path).map_err(|e| e.to_string())
         }));
         records.push(record);
-        if stopped && i + 1 < plans.len() {
+        if stopped && i + 1 < total {
             if !args.json {
                 eprintln!("stopped: the remaining runs were not started");
             }
@@ -165,10 +173,26 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
             },
             "runs": runs,
             "compare": rows.iter().map(row_json).collect::<Vec<_>>(),
+            "points": points(&plans, &rows).iter().map(point_json).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         for (record, s) in records.iter().zip(&saved) {
+            if args.repeat > 1 {
+                println!(
+                    "{} · {} · {}: {}",
+                    file.display(),
+                    record.spec().mode,
+                    record.spec().interp_name,
+                    record
+                        .outcome()
+                        .map_or("no outcome".into(), |o| o.headline())
+                );
+                if let Some(Err(e)) = s {
+                    eprintln!("error: the run was not saved: {e}");
+                }
+                continue;
+            }
             println!(
                 "\n{} · {} · {}",
                 file.display(),
@@ -183,7 +207,27 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
                 None => {}
             }
         }
-        if records.len() > 1 {
+        if args.repeat > 1 {
+            // The thread table of each build's median run.
+            for point in points(&plans, &rows) {
+                if let Some(&i) = point.median_run.as_ref()
+                    && let Some(record) = records.get(i)
+                {
+                    println!(
+                        "\n{} · {} · {} (the median run)",
+                        file.display(),
+                        point.mode,
+                        point.interpreter
+                    );
+                    print!("{}", threads::table(record));
+                }
+            }
+            println!(
+                "\ncompare over {} rounds (wall time median [min–max]; speedup: the default build's median / this one's, [range])",
+                args.repeat
+            );
+            print!("{}", points_table(&points(&plans, &rows)));
+        } else if records.len() > 1 {
             println!("\ncompare (speedup: the default build's wall time / this run's)");
             print!("{}", compare_table(&rows));
         }
@@ -293,9 +337,15 @@ fn by_path(path: &Path) -> Result<Interpreter, String> {
 }
 
 /// `--record FILE` for run `interp`/`mode`: FILE itself for a single run,
-/// else `FILE-INTERP-MODE.json[.gz]`.
-fn record_path(path: &Path, runs: usize, interp: &Interpreter, mode: Mode) -> PathBuf {
-    if runs <= 1 {
+/// else `FILE-INTERP-MODE.json[.gz]`, with `-rN` for round N of several.
+fn record_path(
+    path: &Path,
+    runs: usize,
+    interp: &Interpreter,
+    mode: Mode,
+    repeat: Option<usize>,
+) -> PathBuf {
+    if runs <= 1 && repeat.is_none() {
         return path.to_path_buf();
     }
     let name = path
@@ -316,7 +366,146 @@ fn record_path(path: &Path, runs: usize, interp: &Interpreter, mode: Mode) -> Pa
             }
         })
         .collect();
-    path.with_file_name(format!("{stem}-{interp}-{mode}{ext}"))
+    let round = repeat.map_or(String::new(), |r| format!("-r{r}"));
+    path.with_file_name(format!("{stem}-{interp}-{mode}{round}{ext}"))
+}
+
+/// One build's runs of the script (all rounds).
+struct Point {
+    interpreter: String,
+    mode: String,
+    runs: usize,
+    /// Wall times of the runs that exited with status 0.
+    wall: Option<Spread>,
+    cpu_s: Option<f64>,
+    gil_hold: Option<f64>,
+    gil_wait: Option<f64>,
+    /// The default build's median over this one's median, and the range
+    /// from this one's slowest and fastest run.
+    speedup: Option<f64>,
+    speedup_range: Option<[f64; 2]>,
+    /// Whether every run printed what the default build's runs printed.
+    same_stdout: Option<bool>,
+    peak_rss_bytes: Option<f64>,
+    /// The index (in run order) of the completed run with the median time.
+    median_run: Option<usize>,
+}
+
+fn median_of(values: impl Iterator<Item = f64>) -> Option<f64> {
+    Spread::of(&values.collect::<Vec<_>>()).map(|s| s.median)
+}
+
+/// The runs grouped by build (in plan order), `rows` in run order.
+fn points(plans: &Plans, rows: &[CompareRow]) -> Vec<Point> {
+    let of = |interp: &Interpreter, mode: Mode| -> Vec<(usize, &CompareRow)> {
+        rows.iter()
+            .enumerate()
+            .filter(|(_, r)| r.interpreter == interp.name && r.mode == mode.as_str())
+            .collect()
+    };
+    let base = plans
+        .iter()
+        .find(|(i, m)| *m == Mode::Gil && i.info().is_some_and(|x| !x.free_threaded))
+        .map(|(i, m)| of(i, *m));
+    let base_median = base
+        .as_ref()
+        .and_then(|b| median_of(b.iter().filter_map(|(_, r)| r.time_s)));
+    plans
+        .iter()
+        .map(|(interp, mode)| {
+            let group = of(interp, *mode);
+            let times: Vec<f64> = group.iter().filter_map(|(_, r)| r.time_s).collect();
+            let wall = Spread::of(&times);
+            let median_run = wall.and_then(|w| {
+                group
+                    .iter()
+                    .filter(|(_, r)| r.time_s.is_some())
+                    .min_by(|a, b| {
+                        let d = |r: &CompareRow| (r.time_s.unwrap_or(f64::MAX) - w.median).abs();
+                        d(a.1).total_cmp(&d(b.1))
+                    })
+                    .map(|(i, _)| *i)
+            });
+            let (speedup, speedup_range) = match (base_median, wall) {
+                (Some(b), Some(w)) if w.median > 0.0 && w.min > 0.0 => {
+                    (Some(b / w.median), Some([b / w.max, b / w.min]))
+                }
+                _ => (None, None),
+            };
+            let same: Vec<bool> = group.iter().filter_map(|(_, r)| r.same_result).collect();
+            Point {
+                interpreter: interp.name.clone(),
+                mode: mode.to_string(),
+                runs: group.len(),
+                wall,
+                cpu_s: median_of(group.iter().filter_map(|(_, r)| r.cpu_s)),
+                gil_hold: median_of(group.iter().filter_map(|(_, r)| r.gil_hold)),
+                gil_wait: median_of(group.iter().filter_map(|(_, r)| r.gil_wait)),
+                speedup,
+                speedup_range,
+                same_stdout: (!same.is_empty()).then(|| same.iter().all(|&b| b)),
+                peak_rss_bytes: median_of(
+                    group
+                        .iter()
+                        .filter_map(|(_, r)| r.peak_rss_bytes.map(|b| b as f64)),
+                ),
+                median_run,
+            }
+        })
+        .collect()
+}
+
+/// The points as aligned text.
+fn points_table(points: &[Point]) -> String {
+    let body: Vec<Vec<String>> = points
+        .iter()
+        .map(|p| {
+            vec![
+                p.interpreter.clone(),
+                p.mode.clone(),
+                format!("{}/{}", p.wall.map_or(0, |w| w.n), p.runs),
+                p.wall.map_or("—".into(), |w| {
+                    format!("{:.3} s [{:.3}–{:.3}]", w.median, w.min, w.max)
+                }),
+                opt(p.cpu_s, |t| format!("{t:.3} s")),
+                threads::opt_pct(p.gil_hold),
+                threads::opt_pct(p.gil_wait),
+                match (p.speedup, p.speedup_range) {
+                    (Some(s), Some([lo, hi])) => format!("{s:.2}× [{lo:.2}–{hi:.2}]"),
+                    _ => "—".into(),
+                },
+                p.same_stdout
+                    .map_or("—".into(), |b| if b { "same" } else { "differs" }.into()),
+                opt(p.peak_rss_bytes, |b| format!("{:.1} MiB", b / 1048576.0)),
+            ]
+        })
+        .collect();
+    table::render(
+        &[
+            "INTERP", "MODE", "OK", "WALL", "CPU", "GIL HELD", "GIL WAIT", "SPEEDUP", "STDOUT",
+            "PEAK RSS",
+        ],
+        &body,
+    )
+}
+
+fn point_json(p: &Point) -> serde_json::Value {
+    serde_json::json!({
+        "interpreter": p.interpreter,
+        "mode": p.mode,
+        "runs": p.runs,
+        "completed": p.wall.map_or(0, |w| w.n),
+        "wall_secs": p.wall.map(|w| serde_json::json!({
+            "median": w.median, "min": w.min, "max": w.max, "q1": w.q1, "q3": w.q3,
+        })),
+        "cpu_secs": p.cpu_s,
+        "gil_hold": p.gil_hold,
+        "gil_wait": p.gil_wait,
+        "speedup_vs_default_build": p.speedup,
+        "speedup_range": p.speedup_range,
+        "same_stdout": p.same_stdout,
+        "peak_rss_bytes": p.peak_rss_bytes,
+    })
 }
 
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {

@@ -28,7 +28,8 @@ pub struct CompareRow {
     /// from rusage.
     pub cpu_cores: Option<f64>,
     /// Sum over the workers (a script: its busy threads) of the share of
-    /// time each held a GIL.
+    /// time each held a GIL, at most 1 (each thread's share rests on its
+    /// own readings, so the sum can overshoot a shared GIL's 100 %).
     pub gil_hold: Option<f64>,
     /// Mean over the same threads of the share of time waiting for a GIL.
     pub gil_wait: Option<f64>,
@@ -77,7 +78,7 @@ pub fn compare_rows(records: &[&RunRecord]) -> Vec<CompareRow> {
                 items_per_s: items_per_sec(run).filter(|_| run.result().is_some()),
                 cpu_s: outcome.and_then(|o| o.usage).map(|u| u.cpu_secs()),
                 cpu_cores: cpu.thread_cores.or(cpu.rusage_cores),
-                gil_hold: (!holds.is_empty()).then(|| holds.iter().sum()),
+                gil_hold: (!holds.is_empty()).then(|| holds.iter().sum::<f64>().min(1.0)),
                 gil_wait: (!waits.is_empty())
                     .then(|| waits.iter().sum::<f64>() / waits.len() as f64),
                 gil_missing: run.gil().missing_reason(),

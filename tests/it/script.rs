@@ -329,6 +329,65 @@ fn arguments_arrive_intact_as_with_python_file_args() {
 }
 
 #[test]
+fn repeats_give_medians_ranges_and_a_file_per_run() {
+    let _one = common::one_at_a_time();
+    let (gil, ft) = common::managed_313();
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("rep.json");
+    let out = gilscope(
+        &[
+            "run",
+            "--script",
+            script("two_threads.py").to_str().unwrap(),
+            "--interp",
+            &gil.name,
+            "--interp",
+            &ft.name,
+            "--repeat",
+            "3",
+            "--json",
+            "--record",
+            record.to_str().unwrap(),
+            "--",
+            "30000",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Rounds: every build once per round.
+    let modes: Vec<&str> = doc["compare"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["gil", "ft", "gil", "ft", "gil", "ft"]);
+    let points = doc["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2, "{doc}");
+    for p in points {
+        assert_eq!(p["completed"], 3, "{p}");
+        let w = &p["wall_secs"];
+        let (min, med, max) = (
+            w["min"].as_f64().unwrap(),
+            w["median"].as_f64().unwrap(),
+            w["max"].as_f64().unwrap(),
+        );
+        assert!(min <= med && med <= max, "{p}");
+        let [lo, hi] = [0, 1].map(|i| p["speedup_range"][i].as_f64().unwrap());
+        let s = p["speedup_vs_default_build"].as_f64().unwrap();
+        assert!(lo <= s && s <= hi, "{p}");
+    }
+    assert_eq!(points[0]["speedup_vs_default_build"].as_f64(), Some(1.0));
+    for round in 1..=3 {
+        for (name, mode) in [(&gil.name, "gil"), (&ft.name, "ft")] {
+            let f = dir.path().join(format!("rep-{name}-{mode}-r{round}.json"));
+            assert!(RunRecord::load(&f).is_ok(), "{}", f.display());
+        }
+    }
+}
+
+#[test]
 fn refused_modes_and_missing_files_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let file = script("two_threads.py");
