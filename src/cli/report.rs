@@ -330,7 +330,11 @@ pub fn summary_text(run: &RunRecord) -> String {
     row(
         "verdict",
         if verdicts.is_empty() {
-            "no label (not contended, 1-worker run not slowed)".to_string()
+            if script {
+                "no label (not contended)".to_string()
+            } else {
+                "no label (not contended, 1-worker run not slowed)".to_string()
+            }
         } else {
             crate::store::verdict::text(&verdicts)
         },
