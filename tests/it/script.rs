@@ -314,6 +314,21 @@ fn arguments_arrive_intact_as_with_python_file_args() {
         Path::new(seen["file"].as_str().unwrap()),
         real.join("show.py")
     );
+    // Thread names reach gilscope whatever they hold.
+    let names: Vec<&str> = run
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            gilscope::run::protocol::Event::ThreadName(n) => Some(n.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["MainThread", "naïve \"quoted\" \\ 😀"]);
+    assert!(
+        run.protocol_problems().is_empty(),
+        "{:?}",
+        run.protocol_problems()
+    );
     // The hook left nothing the script can see.
     assert_eq!(seen["env"], serde_json::json!([]));
     assert_eq!(seen["pythonpath"], serde_json::Value::Null);

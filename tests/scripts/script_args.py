@@ -6,6 +6,13 @@ import json
 import os
 import sys
 
+import threading
+
+# A thread with a name JSON must escape (the hook reports it).
+named = threading.Thread(target=len, args=("",), name='naïve "quoted" \\ 😀')
+named.start()
+named.join()
+
 if "--raise" in sys.argv:
     def inner():
         raise ValueError("asked to fail with %d arguments" % len(sys.argv))

@@ -18,6 +18,29 @@ import os
 import sys
 
 
+def _json(value):
+    """JSON for the hook's values (str, int, bool, None) in ASCII, without
+    importing `json` (its imports — re, enum, collections — would add tens
+    of milliseconds to every script's start-up)."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return str(value)
+    out = []
+    for ch in str(value):
+        code = ord(ch)
+        if ch == '"' or ch == "\\":
+            out.append("\\" + ch)
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif code > 0xFFFF:
+            code -= 0x10000
+            out.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
+        else:
+            out.append("\\u%04x" % code)
+    return '"' + "".join(out) + '"'
+
+
 def _gilscope_install():
     raw = os.environ.pop("GILSCOPE_EVENT_FD", None)
     mode = os.environ.pop("GILSCOPE_SCRIPT_MODE", "")
@@ -37,7 +60,6 @@ def _gilscope_install():
         os.set_inheritable(fd, False)
     except (ValueError, OSError):
         return
-    import json
     import time
 
     if hasattr(time, "monotonic_ns"):
@@ -50,7 +72,9 @@ def _gilscope_install():
         record = {"event": event, "v": 2, "t_ns": now()}
         record.update(fields)
         try:
-            os.write(fd, (json.dumps(record, default=repr) + "\n").encode())
+            line = "{%s}\n" % ",".join(
+                "%s:%s" % (_json(k), _json(v)) for k, v in record.items())
+            os.write(fd, line.encode("ascii"))
         except Exception:
             pass
 
@@ -58,9 +82,9 @@ def _gilscope_install():
         check = getattr(sys, "_is_gil_enabled", None)
         return True if check is None else bool(check())
 
-    import sysconfig
-
-    ft_build = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    # A free-threaded build's ABI flags hold "t" (3.13t+); cheaper than
+    # importing sysconfig, which would add to the script's wall time.
+    ft_build = "t" in getattr(sys, "abiflags", "")
     v = sys.version_info
     emit("hello", pid=os.getpid(), python="%d.%d.%d" % (v[0], v[1], v[2]),
          implementation=sys.implementation.name, executable=sys.executable,
