@@ -245,8 +245,18 @@ fn a_failing_script_shows_its_traceback_and_status() {
         stdout.contains("Traceback (most recent call last):"),
         "{stdout}"
     );
+    let line = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("raise ValueError"))
+        .unwrap()
+        + 1;
     assert!(
-        stdout.contains(&format!("File \"{f}\", line 11, in inner")),
+        stdout.contains(&format!("File \"{f}\", line {line}, in inner")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("script_args.py:{line}, during script")),
         "{stdout}"
     );
     assert!(
