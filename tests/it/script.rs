@@ -599,7 +599,7 @@ fn thread_names_on_314_and_315() {
                 "--record",
                 record.to_str().unwrap(),
                 "--",
-                "60000",
+                "400000",
             ],
             dir.path(),
         );
@@ -620,8 +620,9 @@ fn thread_names_on_314_and_315() {
             python.display(),
             run.thread_tracks()
         );
-        // 3.14+ names OS threads itself, cut to 15 bytes: the hook's full
-        // name is what tells the two apart.
+        // 3.14+ names OS threads itself, cut to 15 bytes (the sampler reads
+        // names again once a second: the run lasts longer than that): the
+        // hook's full name is what tells the two apart.
         for t in &pool {
             assert_eq!(t.name, "ThreadPoolExecu", "{}", python.display());
         }
