@@ -3,18 +3,16 @@
 //! GIL (CPython 3.13–3.15), memory — read only, until it exits, the
 //! duration ends or Ctrl-C; then a summary, and a run file with `--record`.
 
-use super::{EXIT_USAGE, table};
+use super::EXIT_USAGE;
+use super::threads::{self, opt_pct};
 use crate::run::attach::{self, Target};
 use crate::run::{RunEnd, RunMessage};
-use crate::store::metrics::{cpu_use, memory_use, thread_split};
+use crate::store::metrics::{cpu_use, memory_use};
 use crate::store::{RunRecord, summarize};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-
-/// Threads shown in the summary (the busiest; `--json` has them all).
-const SHOWN_THREADS: usize = 16;
 
 #[derive(Debug, Args)]
 pub struct AttachArgs {
@@ -117,7 +115,7 @@ pub fn run(args: &AttachArgs) -> anyhow::Result<ExitCode> {
                 "free_threaded": target.python.as_ref().map(|p| p.1),
             },
             "summary": summarize(&record),
-            "threads": threads_json(&record),
+            "threads": threads::json(&record),
             "outcome": record.outcome(),
             "record": saved.as_ref().map(|r| r.as_ref().map(|p| p.display().to_string()).map_err(|e| e.to_string())),
         });
@@ -154,41 +152,6 @@ fn header(target: &Target, duration: Option<Duration>) -> String {
             format!("for {:.0} s", d.as_secs_f64())
         })
     )
-}
-
-/// One thread: its /proc split and its GIL numbers, busiest first.
-struct ThreadRow {
-    tid: u32,
-    pid: u32,
-    name: String,
-    cpu_ns: u64,
-    split: Option<crate::store::metrics::TimeSplit>,
-    gil: Option<crate::store::gil::GilThread>,
-}
-
-fn thread_rows(run: &RunRecord) -> Vec<ThreadRow> {
-    let gil = &run.gil().threads;
-    let mut rows: Vec<ThreadRow> = run
-        .thread_tracks()
-        .values()
-        .map(|t| ThreadRow {
-            tid: t.tid,
-            pid: t.pid,
-            name: t.name.clone(),
-            cpu_ns: t
-                .last_on_cpu_ns
-                .zip(t.first_on_cpu_ns)
-                .map_or(0, |(l, f)| l.saturating_sub(f)),
-            split: thread_split(run, t.tid),
-            gil: gil.get(&t.tid).copied(),
-        })
-        .collect();
-    rows.sort_by(|a, b| b.cpu_ns.cmp(&a.cpu_ns).then(a.tid.cmp(&b.tid)));
-    rows
-}
-
-fn opt_pct(v: Option<f64>) -> String {
-    v.map_or("—".into(), |x| format!("{:.0}%", x * 100.0))
 }
 
 fn summary_text(run: &RunRecord) -> String {
@@ -242,73 +205,6 @@ fn summary_text(run: &RunRecord) -> String {
     for row in &rows {
         out.push_str(&format!("  {:<11} {}\n", row[0], row[1]));
     }
-    let threads = thread_rows(run);
-    let shown: Vec<Vec<String>> = threads
-        .iter()
-        .take(SHOWN_THREADS)
-        .map(|t| {
-            let g = t.gil.as_ref();
-            vec![
-                t.tid.to_string(),
-                t.pid.to_string(),
-                t.name.clone(),
-                format!("{:.2} s", t.cpu_ns as f64 / 1e9),
-                opt_pct(t.split.map(|s| s.running)),
-                opt_pct(t.split.map(|s| s.waiting)),
-                opt_pct(t.split.map(|s| s.blocked)),
-                opt_pct(g.and_then(|g| g.hold_fraction())),
-                opt_pct(g.and_then(|g| g.wait_fraction())),
-                opt_pct(g.and_then(|g| g.run_free_fraction())),
-                opt_pct(g.and_then(|g| g.unsure_fraction())),
-            ]
-        })
-        .collect();
-    out.push('\n');
-    out.push_str(&table::render(
-        &[
-            "TID",
-            "PID",
-            "NAME",
-            "CPU",
-            "RUNNING",
-            "WAIT CORE",
-            "BLOCKED",
-            "GIL HELD",
-            "GIL WAITED",
-            "RAN WITHOUT",
-            "UNSURE",
-        ],
-        &shown,
-    ));
-    if threads.len() > SHOWN_THREADS {
-        out.push_str(&format!(
-            "  … and {} more threads (--json lists them all)\n",
-            threads.len() - SHOWN_THREADS
-        ));
-    }
+    out.push_str(&threads::table(run));
     out
-}
-
-fn threads_json(run: &RunRecord) -> serde_json::Value {
-    serde_json::Value::Array(
-        thread_rows(run)
-            .iter()
-            .map(|t| {
-                let g = t.gil.as_ref();
-                serde_json::json!({
-                    "tid": t.tid,
-                    "pid": t.pid,
-                    "name": t.name,
-                    "cpu_secs": t.cpu_ns as f64 / 1e9,
-                    "running": t.split.map(|s| s.running),
-                    "waiting": t.split.map(|s| s.waiting),
-                    "blocked": t.split.map(|s| s.blocked),
-                    "gil_hold": g.and_then(|g| g.hold_fraction()),
-                    "gil_wait": g.and_then(|g| g.wait_fraction()),
-                    "gil_run_free": g.and_then(|g| g.run_free_fraction()),
-                    "gil_unsure": g.and_then(|g| g.unsure_fraction()),
-                })
-            })
-            .collect(),
-    )
 }

@@ -21,6 +21,9 @@ pub enum BenchCommand {
     /// The harness main thread's CPU at 2, 16 and 64 workers with 1 ms
     /// chunks, chunk coalescing off and on.
     Harness(super::bench_harness::HarnessArgs),
+    /// What `gilscope attach` costs the process it watches: its throughput
+    /// in phases without and with an attach, same process, side by side.
+    Attach(super::bench_attach::AttachBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +94,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Sampler(args) => sampler(&args),
         BenchCommand::Ui(args) => ui_frames(&args),
         BenchCommand::Harness(args) => super::bench_harness::harness(&args),
+        BenchCommand::Attach(args) => super::bench_attach::attach_bench(&args),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod attach;
 mod bench;
+mod bench_attach;
 mod bench_harness;
 mod demo;
 mod gui;
@@ -10,8 +11,10 @@ mod pythons;
 mod report;
 mod report_cmd;
 mod run;
+mod script;
 mod sweep;
 mod table;
+mod threads;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

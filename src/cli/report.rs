@@ -113,7 +113,23 @@ pub fn summary_text(run: &RunRecord) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut row = |k: &str, v: String| rows.push(vec![k.to_string(), v]);
     row("result", outcome.headline());
+    let script = run.spec().is_script();
+    if script {
+        row("exit", outcome.exit.clone());
+    }
     match run.result() {
+        Some(result) if script => {
+            row(
+                "wall time",
+                format!("{:.3} s from start to exit", result.elapsed_s),
+            );
+            row(
+                "stdout",
+                result
+                    .checksum
+                    .replace(crate::run::protocol::SCRIPT_CHECKSUM_PREFIX, "sha256 "),
+            );
+        }
         Some(result) => {
             row(
                 "wall time",
@@ -197,6 +213,11 @@ pub fn summary_text(run: &RunRecord) -> String {
         let end = run
             .result()
             .and_then(|r| r.gil_enabled)
+            .or(script.then(|| {
+                run.gil_changes()
+                    .last()
+                    .map_or(h.gil_enabled, |g| g.enabled)
+            }))
             .map_or("not reported", |g| if g { "on" } else { "off" });
         row(
             "GIL",
@@ -283,19 +304,21 @@ pub fn summary_text(run: &RunRecord) -> String {
         row("progress", text);
     }
     let harness = harness_cpu(run);
-    row(
-        "harness",
-        match (harness.on_cpu_secs, harness.core_share) {
-            (Some(secs), Some(share)) => format!(
-                "main thread {secs:.3} s on a core, {:.1}% of one core during the work (forwarding the workers' reports)",
-                share * 100.0
-            ),
-            _ => format!(
-                "main thread's CPU not measured: {}",
-                harness.missing.as_deref().unwrap_or("unknown reason")
-            ),
-        },
-    );
+    if !script {
+        row(
+            "harness",
+            match (harness.on_cpu_secs, harness.core_share) {
+                (Some(secs), Some(share)) => format!(
+                    "main thread {secs:.3} s on a core, {:.1}% of one core during the work (forwarding the workers' reports)",
+                    share * 100.0
+                ),
+                _ => format!(
+                    "main thread's CPU not measured: {}",
+                    harness.missing.as_deref().unwrap_or("unknown reason")
+                ),
+            },
+        );
+    }
     row(
         "what else",
         match run.load_track().load() {
@@ -307,7 +330,11 @@ pub fn summary_text(run: &RunRecord) -> String {
     row(
         "verdict",
         if verdicts.is_empty() {
-            "no label (not contended, 1-worker run not slowed)".to_string()
+            if script {
+                "no label (not contended)".to_string()
+            } else {
+                "no label (not contended, 1-worker run not slowed)".to_string()
+            }
         } else {
             crate::store::verdict::text(&verdicts)
         },
@@ -349,7 +376,9 @@ pub fn summary_text(run: &RunRecord) -> String {
             out.push_str(error.traceback.trim_end());
             out.push('\n');
         }
-        RunEnd::Crashed { .. } if !outcome.stderr_tail.is_empty() => {
+        RunEnd::Crashed { .. } | RunEnd::WorkloadFailed { .. }
+            if !outcome.stderr_tail.is_empty() =>
+        {
             out.push_str("\nlast lines on stderr:\n");
             for l in &outcome.stderr_tail {
                 out.push_str(&format!("  {l}\n"));

@@ -31,23 +31,44 @@ const STALL_CHECK: Duration = Duration::from_millis(250);
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Built-in workload name (primes, blur, mandelbrot, fib, strings, hash, sleep) or a path to a workload file.
-    #[arg(long, short = 'w')]
-    pub workload: String,
-    /// gil, ft, ft-gil, subinterp or process.
-    #[arg(long, short = 'm', value_parser = parse_mode)]
-    pub mode: Mode,
-    /// Number of workers (threads, subinterpreters or processes).
-    #[arg(long, short = 'n', default_value_t = 1)]
-    pub workers: usize,
+    #[arg(
+        long,
+        short = 'w',
+        required_unless_present = "script",
+        conflicts_with = "script"
+    )]
+    pub workload: Option<String>,
+    /// gil, ft, ft-gil, subinterp or process. With --script: gil, ft and/or
+    /// ft-gil (repeatable or comma-separated; the script runs on each).
+    #[arg(long, short = 'm', value_parser = parse_mode, value_delimiter = ',', required_unless_present = "script")]
+    pub mode: Vec<Mode>,
+    /// Number of workers (threads, subinterpreters or processes) [default: 1].
+    #[arg(long, short = 'n')]
+    pub workers: Option<usize>,
     /// Interpreter by its name in `gilscope pythons list` (e.g. 3.13t).
+    /// With --script: repeatable, the script runs on each.
     #[arg(long, conflicts_with = "python")]
-    pub interp: Option<String>,
+    pub interp: Vec<String>,
     /// Interpreter by path.
     #[arg(long)]
     pub python: Option<PathBuf>,
     /// Workload parameter, repeatable: --param n=200000.
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
+    /// Run a plain Python script unchanged (`python FILE ARGS`, in this
+    /// directory, no shell) instead of a workload, observed like one; its
+    /// arguments follow `--`. Without --interp/--mode it runs on the
+    /// default build (gil) and, when there is one, a free-threaded build (ft).
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// With --script: run each interpreter/mode this many times, in rounds
+    /// (each round runs every one once); the compare table then gives the
+    /// median wall time with its range, and the speedup's range.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub repeat: usize,
+    /// The script's arguments (after `--`), passed as they are.
+    #[arg(last = true, value_name = "ARGS")]
+    pub script_args: Vec<String>,
     /// Kill the run after this many seconds; 0 = never. A stalled run (no
     /// chunk finished for max(10 × the median chunk, 2 s): shown live and in
     /// the summary) ends only by this timeout or Ctrl-C.
@@ -62,7 +83,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_sample: bool,
     /// Save the whole run (events, samples, outcome) to this run file
-    /// (`.json`, or `.json.gz` compressed).
+    /// (`.json`, or `.json.gz` compressed). A script run on several
+    /// interpreters or modes: one file per run, named FILE-INTERP-MODE.json.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
 }
@@ -118,16 +140,20 @@ pub(super) fn check_rate(rate: f64) -> Result<(), String> {
     }
 }
 
-fn usage(msg: String) -> anyhow::Result<ExitCode> {
+pub(super) fn usage(msg: String) -> anyhow::Result<ExitCode> {
     eprintln!("error: {msg}");
     Ok(ExitCode::from(EXIT_USAGE))
 }
 
-/// Finds the interpreter the arguments name (or the best one for the mode)
-/// and checks it can run the mode.
-fn resolve_interpreter(args: &RunArgs) -> Result<Interpreter, String> {
+/// Finds the interpreter the arguments name (a path, a name, or the best
+/// one for the mode) and checks it can run the mode.
+pub(super) fn resolve_interpreter(
+    python: Option<&std::path::Path>,
+    name: Option<&str>,
+    mode: Mode,
+) -> Result<Interpreter, String> {
     let mut interps: Option<Vec<Interpreter>> = None;
-    let found = match &args.python {
+    let found = match python {
         Some(path) => {
             let info = probe(path, Duration::from_secs(30))
                 .map_err(|e| format!("--python {}: {e}", path.display()))?;
@@ -135,7 +161,7 @@ fn resolve_interpreter(args: &RunArgs) -> Result<Interpreter, String> {
             let build = info.build();
             Interpreter {
                 name: info.short_name(),
-                path: path.clone(),
+                path: path.to_path_buf(),
                 aliases: Vec::new(),
                 source: Source::Path,
                 status: Status::Ok {
@@ -147,23 +173,22 @@ fn resolve_interpreter(args: &RunArgs) -> Result<Interpreter, String> {
         }
         None => {
             let all = interps.insert(discover(&DiscoverOptions::default()));
-            match &args.interp {
-                Some(name) => all.iter().find(|i| &i.name == name).cloned().ok_or_else(|| {
+            match name {
+                Some(name) => all.iter().find(|i| i.name == name).cloned().ok_or_else(|| {
                     let names: Vec<&str> = all.iter().filter(|i| i.info().is_some()).map(|i| i.name.as_str()).collect();
                     format!("no interpreter named '{name}'; found: {} (see `gilscope pythons list`)", names.join(", "))
                 })?,
-                None => run::pick_interpreter(all, args.mode).cloned().ok_or_else(|| {
+                None => run::pick_interpreter(all, mode).cloned().ok_or_else(|| {
                     format!(
-                        "no interpreter found that can run mode '{}'; `gilscope pythons install` builds CPython 3.13 and 3.13t",
-                        args.mode
+                        "no interpreter found that can run mode '{mode}'; `gilscope pythons install` builds CPython 3.13 and 3.13t"
                     )
                 })?,
             }
         }
     };
-    run::check_mode(&found, args.mode).map_err(|reason| {
+    run::check_mode(&found, mode).map_err(|reason| {
         let all = interps.get_or_insert_with(|| discover(&DiscoverOptions::default()));
-        let can = run::interpreters_for(all, args.mode);
+        let can = run::interpreters_for(all, mode);
         if can.is_empty() {
             format!("{reason}; no interpreter here can — `gilscope pythons install` builds 3.13 and 3.13t")
         } else {
@@ -194,36 +219,89 @@ pub(super) fn check_workload(workload: &str) -> Result<(), String> {
     }
 }
 
+/// `--timeout` as a duration (`None`: never), or the usage error.
+pub(super) fn timeout_of(secs: f64) -> Result<Option<Duration>, String> {
+    match secs {
+        0.0 => Ok(None),
+        t if t > 0.0 && t.is_finite() => Ok(Some(Duration::from_secs_f64(t))),
+        t => Err(format!(
+            "--timeout must be a number of seconds > 0, or 0 for none; got {t}"
+        )),
+    }
+}
+
+/// Checks `--record`'s directory exists.
+pub(super) fn check_record_dir(record: Option<&std::path::Path>) -> Result<(), String> {
+    if let Some(dir) = record
+        .and_then(|p| p.parent())
+        .filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(format!(
+            "--record: directory {} does not exist",
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// A channel that gets a message on each Ctrl-C. A second handler cannot
+/// be installed (e.g. in tests); then Ctrl-C kills gilscope and
+/// PR_SET_PDEATHSIG takes the run with it.
+pub(super) fn ctrlc_channel() -> crossbeam_channel::Receiver<()> {
+    let (ctrlc_tx, ctrlc_rx) = crossbeam_channel::bounded(1);
+    let _ = ctrlc::set_handler(move || {
+        let _ = ctrlc_tx.try_send(());
+    });
+    ctrlc_rx
+}
+
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    if args.workers == 0 {
+    if let Some(script) = &args.script {
+        return super::script::run(args, script);
+    }
+    let Some(workload) = args.workload.as_deref() else {
+        return usage("give --workload NAME (or --script FILE)".into());
+    };
+    let mode = match args.mode.as_slice() {
+        [mode] => *mode,
+        _ => {
+            return usage(
+                "--mode: give one mode for a workload run (gilscope sweep runs several)".into(),
+            );
+        }
+    };
+    if args.interp.len() > 1 {
+        return usage(
+            "--interp: give one interpreter for a workload run (gilscope sweep runs several)"
+                .into(),
+        );
+    }
+    if args.repeat != 1 {
+        return usage(
+            "--repeat is for --script runs; `gilscope sweep --repeat K` repeats workload runs"
+                .into(),
+        );
+    }
+    if !args.script_args.is_empty() {
+        return usage("arguments after `--` are a script's: use them with --script FILE".into());
+    }
+    let workers = args.workers.unwrap_or(1);
+    if workers == 0 {
         return usage("--workers must be at least 1".into());
     }
-    let timeout = match args.timeout {
-        0.0 => None,
-        t if t > 0.0 && t.is_finite() => Some(Duration::from_secs_f64(t)),
-        t => {
-            return usage(format!(
-                "--timeout must be a number of seconds > 0, or 0 for none; got {t}"
-            ));
-        }
+    let timeout = match timeout_of(args.timeout) {
+        Ok(t) => t,
+        Err(msg) => return usage(msg),
     };
     let sampling = match args.sampling.config() {
         Ok(config) => config,
         Err(msg) => return usage(msg),
     };
-    if let Some(dir) = args
-        .record
-        .as_deref()
-        .and_then(|p| p.parent())
-        .filter(|d| !d.as_os_str().is_empty())
-        && !dir.is_dir()
-    {
-        return usage(format!(
-            "--record: directory {} does not exist",
-            dir.display()
-        ));
+    if let Err(msg) = check_record_dir(args.record.as_deref()) {
+        return usage(msg);
     }
-    if let Err(msg) = check_workload(&args.workload) {
+    if let Err(msg) = check_workload(workload) {
         return usage(msg);
     }
     if let Some(path) = &args.python
@@ -231,25 +309,24 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     {
         return usage(format!("--python {}: no such file", path.display()));
     }
-    let interp = match resolve_interpreter(args) {
+    let interp = match resolve_interpreter(
+        args.python.as_deref(),
+        args.interp.first().map(String::as_str),
+        mode,
+    ) {
         Ok(i) => i,
         Err(msg) => return usage(msg),
     };
     let spec = RunSpec {
         python: interp.path.clone(),
         interp_name: interp.name.clone(),
-        mode: args.mode,
-        workers: args.workers,
-        workload: args.workload.clone(),
+        mode,
+        workers,
+        workload: workload.to_string(),
         params: args.params.clone(),
         timeout,
     };
-    let (ctrlc_tx, ctrlc_rx) = crossbeam_channel::bounded(1);
-    // A second handler cannot be installed (e.g. in tests); then Ctrl-C
-    // kills gilscope and PR_SET_PDEATHSIG takes the run with it.
-    let _ = ctrlc::set_handler(move || {
-        let _ = ctrlc_tx.try_send(());
-    });
+    let ctrlc_rx = ctrlc_channel();
     // A native kernel is built (once per interpreter) before the run starts,
     // with its progress shown; the runner then finds it cached.
     let quiet = args.json;
@@ -331,14 +408,19 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let Some(outcome) = record.outcome() else {
         anyhow::bail!("the run ended without an outcome");
     };
-    Ok(ExitCode::from(match &outcome.end {
+    Ok(ExitCode::from(exit_code(&outcome.end)))
+}
+
+/// The exit code of `gilscope run` for a run that ended so.
+pub(super) fn exit_code(end: &RunEnd) -> u8 {
+    match end {
         RunEnd::Completed { .. } => 0,
         RunEnd::WorkloadFailed { .. } => EXIT_WORKLOAD_ERROR,
         RunEnd::Crashed { .. } => EXIT_CRASH,
         RunEnd::TimedOut { .. } => EXIT_TIMEOUT,
         RunEnd::Stopped => EXIT_STOPPED,
         RunEnd::Detached { .. } => 0,
-    }))
+    }
 }
 
 /// The live stall warning: a line when a stall begins and when progress
@@ -393,7 +475,7 @@ impl StallLine {
     }
 }
 
-fn new_bar() -> ProgressBar {
+pub(super) fn new_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("  [{bar:40}] {pos}/{len} items  {per_sec}  {elapsed}  {msg}")
@@ -405,7 +487,7 @@ fn new_bar() -> ProgressBar {
 }
 
 /// Progress and the workload's own output while the run goes.
-fn show_live(msg: &RunMessage, bar: &ProgressBar, quiet: bool) {
+pub(super) fn show_live(msg: &RunMessage, bar: &ProgressBar, quiet: bool) {
     match msg {
         RunMessage::Event {
             event: Event::SetupDone(s),

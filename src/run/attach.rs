@@ -133,7 +133,7 @@ pub fn python_processes() -> Vec<Target> {
         .filter(|&pid| looks_like_python(pid))
         .filter_map(|pid| inspect(pid).ok())
         .collect();
-    found.sort_by(|a, b| b.start_ticks.cmp(&a.start_ticks));
+    found.sort_by_key(|t| std::cmp::Reverse(t.start_ticks));
     found
 }
 

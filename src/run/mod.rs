@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod gil_watch;
 pub mod protocol;
 pub mod runner;
+pub mod script;
 
 use crate::child::Usage;
 use crate::interp::{Build, Interpreter, Mode};
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use runner::{RunHandle, start, start_sampled, start_with_env};
+pub use script::{RunKind, check_script_mode};
 
 /// Everything needed to start a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,10 +156,17 @@ impl RunOutcome {
     /// A one-line description of how the run ended.
     pub fn headline(&self) -> String {
         match &self.end {
+            RunEnd::Completed { result } if result.is_script() => format!(
+                "the script exited with status 0 after {:.3} s",
+                result.elapsed_s
+            ),
             RunEnd::Completed { result } => format!(
                 "completed: {} items in {:.3} s",
                 result.items, result.elapsed_s
             ),
+            RunEnd::WorkloadFailed { error } if error.phase.as_deref() == Some("script") => {
+                format!("script failed: {}", error.headline())
+            }
             RunEnd::WorkloadFailed { error } => format!("workload error: {}", error.headline()),
             RunEnd::Crashed { reason } => format!("crashed: {reason}"),
             RunEnd::TimedOut { after_secs } => {

@@ -24,6 +24,9 @@ pub enum Event {
     WorkerDone(WorkerDone),
     Result(RunResult),
     Error(WorkloadError),
+    /// A thread's Python name (`gilscope run --script`'s hook sends one per
+    /// `threading.Thread` when it starts, and one for the main thread).
+    ThreadName(ThreadName),
     /// An event this gilscope does not know (a newer harness of the same
     /// protocol version may add some): ignored.
     #[serde(other)]
@@ -42,6 +45,7 @@ impl Event {
             Event::WorkerDone(e) => e.t_ns,
             Event::Result(e) => e.t_ns,
             Event::Error(e) => e.t_ns,
+            Event::ThreadName(e) => e.t_ns,
             Event::Other => 0,
         }
     }
@@ -150,6 +154,15 @@ pub struct GilChanged {
     pub warning: Option<String>,
 }
 
+/// The Python name of OS thread `native_id` of process `pid`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadName {
+    pub t_ns: u64,
+    pub pid: u32,
+    pub native_id: u64,
+    pub name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerDone {
     pub t_ns: u64,
@@ -168,6 +181,17 @@ pub struct RunResult {
     pub start_ns: Option<u64>,
     #[serde(default)]
     pub gil_enabled: Option<bool>,
+}
+
+/// How the checksum of a script run (`gilscope run --script`) starts: it
+/// is the SHA-256 of what the script wrote to stdout.
+pub const SCRIPT_CHECKSUM_PREFIX: &str = "stdout:sha256:";
+
+impl RunResult {
+    /// Whether this is a script's end (exit status 0; no items).
+    pub fn is_script(&self) -> bool {
+        self.checksum.starts_with(SCRIPT_CHECKSUM_PREFIX)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,8 @@
 
 use super::embedded;
 use super::protocol::{self, Event, RunResult, WorkloadError};
-use super::{RunEnd, RunMessage, RunOutcome, RunSpec, Stream};
+use super::script::{self, OutputHash};
+use super::{RunEnd, RunKind, RunMessage, RunOutcome, RunSpec, Stream};
 use crate::child::{ChildGuard, describe_status};
 use crate::interp::Mode;
 use crate::sampler::{Poke, Poker, Sampler, SamplerConfig};
@@ -103,8 +104,24 @@ pub enum StartError {
     Native(#[from] crate::native::NativeError),
 }
 
-/// The harness's command line for `spec`.
+/// The command line for `spec`: the harness, or a plain script.
 fn command(spec: &RunSpec) -> Result<Command, StartError> {
+    match spec.kind() {
+        RunKind::Workload => {}
+        RunKind::Script { file, args, cwd } => {
+            let mut cmd = super::script::command(spec, &file, &args, cwd.as_deref())
+                .map_err(StartError::Usage)?;
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            return Ok(cmd);
+        }
+        RunKind::Attach { .. } => {
+            return Err(StartError::Usage(
+                "an attach is started with run::attach::attach, not run::start".into(),
+            ));
+        }
+    }
     let rt = embedded::runtime().map_err(StartError::Runtime)?;
     if spec.workers == 0 {
         return Err(StartError::Usage("--workers must be at least 1".into()));
@@ -324,10 +341,13 @@ fn spawn_output_reader(
     pipe: Option<impl Read + Send + 'static>,
     stream: Stream,
     tx: Sender<RunMessage>,
-) -> JoinHandle<VecDeque<String>> {
+) -> JoinHandle<(VecDeque<String>, OutputHash)> {
     std::thread::spawn(move || {
         let mut tail = VecDeque::new();
-        let Some(pipe) = pipe else { return tail };
+        let mut hash = OutputHash::default();
+        let Some(pipe) = pipe else {
+            return (tail, hash);
+        };
         let mut reader = BufReader::new(pipe);
         let mut buf = Vec::new();
         // Lines may not be UTF-8; read bytes and convert lossily.
@@ -342,9 +362,10 @@ fn spawn_output_reader(
                 }
                 tail.push_back(line.clone());
             }
+            hash.line(&line);
             let _ = tx.send(RunMessage::Output { stream, line });
         }
-        tail
+        (tail, hash)
     })
 }
 
@@ -398,13 +419,23 @@ fn watch(
     // the pipes close and the readers finish.
     child.signal_group(libc::SIGKILL);
     let seen = event_reader.join().unwrap_or_default();
-    let _ = stdout.join();
-    let stderr_tail: Vec<String> = stderr.join().unwrap_or_default().into();
+    let stdout_hash = stdout.join().map(|(_, hash)| hash).unwrap_or_default();
+    let stderr_tail: Vec<String> = stderr.join().map(|(t, _)| t).unwrap_or_default().into();
     let exit = status.map_or_else(
         || "unknown (could not wait for it)".to_string(),
         describe_status,
     );
-    let end = forced.unwrap_or_else(|| classify(status, seen, &stderr_tail));
+    let end = forced.unwrap_or_else(|| match (spec.kind(), status) {
+        (RunKind::Script { .. }, Some(status)) => script::classify(
+            status,
+            seen.error,
+            stdout_hash.hex(),
+            &stderr_tail,
+            wall_secs,
+            ended_ns,
+        ),
+        _ => classify(status, seen, &stderr_tail),
+    });
     let outcome = RunOutcome {
         end,
         wall_secs,

@@ -261,6 +261,12 @@ struct State {
 /// this many times a second, in the first sample and when a worker
 /// finishes (see [`LOAD_POKE_MIN_GAP_NS`]).
 pub const LOAD_HZ: f64 = 1.0;
+
+/// How often every thread's name (`comm`) is read again: a thread is
+/// usually named just after it starts (CPython 3.14+ names `threading`
+/// threads in their first instructions), often after the walk that found
+/// it read its name.
+pub const NAMES_HZ: f64 = 1.0;
 /// A `Poke::Now` (a worker finished) takes a load reading only if the last
 /// one is at least this old (64 workers finishing together poke 64 times);
 /// the baseline poke takes none.
@@ -309,6 +315,7 @@ impl State {
         } else {
             Smaps::Skip
         };
+        let reload_names = self.n > 0 && due(config.every(NAMES_HZ), 3);
         let all = poke.is_some();
         let n = self.n;
         self.n += 1;
@@ -320,6 +327,10 @@ impl State {
             }
         } else {
             self.set.refresh_threads();
+        }
+        if reload_names {
+            // A thread gone since the walk is found gone by the next one.
+            let _ = self.set.reload_names();
         }
         let t_ns = monotonic_ns();
         self.threads.clear();

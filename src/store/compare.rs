@@ -5,6 +5,7 @@
 use super::metrics::items_per_sec;
 use super::record::RunRecord;
 use crate::interp::{Build, Mode};
+use crate::run::RunKind;
 
 /// Which baseline to compare a run against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,6 +29,11 @@ pub struct Versus {
 }
 
 /// A run against both baselines.
+///
+/// A script run has no worker count: both baselines are its script's run
+/// (same file, same arguments) on a default build in mode `gil` (same
+/// Python version preferred), so `speedup` is that run's wall time over
+/// this one's and `efficiency` is `None`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Comparison {
     pub same_interpreter: Option<Versus>,
@@ -66,7 +72,17 @@ pub const OUTPUT_ONLY_PARAMS: [&str; 3] = ["out", "output", "out_dir"];
 
 /// Same workload and the same parameters (as resolved by the harness when
 /// both runs reported them, else as given), output-only ones aside.
+///
+/// Scripts: the same file (resolved against each run's working
+/// directory) with the same arguments in the same order.
 pub fn same_workload(a: &RunRecord, b: &RunRecord) -> bool {
+    match (a.kind(), b.kind()) {
+        (RunKind::Workload, RunKind::Workload) => {}
+        (RunKind::Script { args: x, .. }, RunKind::Script { args: y, .. }) => {
+            return x == y && a.spec().script_path() == b.spec().script_path();
+        }
+        _ => return false,
+    }
     if a.spec().workload != b.spec().workload {
         return false;
     }
@@ -140,6 +156,9 @@ fn baseline_index<R: AsRef<RunRecord>>(
     runs: &[R],
     kind: BaselineKind,
 ) -> Option<usize> {
+    let script = run.spec().is_script();
+    // A script's baseline is always its run on the default build.
+    let kind = if script { BaselineKind::GilBuild } else { kind };
     let version = |r: &RunRecord| r.interpreter().info().map(|i| i.version_tuple());
     let build = |r: &RunRecord| r.interpreter().info().map(|i| i.build());
     let rank = |c: &RunRecord| -> Option<u8> {
@@ -168,17 +187,28 @@ fn baseline_index<R: AsRef<RunRecord>>(
             }
         }
     };
+    // Runs of a script are ranked by 1 / wall time, workloads by items/s.
+    let rate = |c: &RunRecord| -> Option<f64> {
+        if script {
+            c.result()
+                .map(|r| r.elapsed_s)
+                .filter(|&e| e > 0.0)
+                .map(|e| 1.0 / e)
+        } else {
+            items_per_sec(c)
+        }
+    };
     let ranked: Vec<(u8, usize, f64)> = runs
         .iter()
         .map(AsRef::as_ref)
         .enumerate()
         .filter(|(_, c)| {
-            c.spec().workers == 1
+            (script || c.spec().workers == 1)
                 && c.result().is_some()
-                && items_per_sec(c).is_some()
+                && rate(c).is_some()
                 && same_workload(run, c)
         })
-        .filter_map(|(i, c)| Some((rank(c)?, i, items_per_sec(c)?)))
+        .filter_map(|(i, c)| Some((rank(c)?, i, rate(c)?)))
         .collect();
     let best = ranked.iter().map(|&(r, _, _)| r).min()?;
     let mut group: Vec<(usize, f64)> = ranked

@@ -5,7 +5,7 @@
 //! are stored by TID and labelled when asked.
 
 use crate::interp::Mode;
-use crate::run::protocol::{Hello, WorkerStarted};
+use crate::run::protocol::{Hello, ThreadName, WorkerStarted};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -57,6 +57,8 @@ pub struct Labeler {
     worker_by_tid: HashMap<u32, usize>,
     /// Worker by its process (`process` mode only).
     worker_by_pid: HashMap<u32, usize>,
+    /// Python thread names by TID (`thread_name` events of a script run).
+    names: HashMap<u32, String>,
 }
 
 impl Labeler {
@@ -79,6 +81,17 @@ impl Labeler {
         if self.mode == Some(Mode::Process) {
             self.worker_by_pid.insert(started.pid, started.worker);
         }
+    }
+
+    pub fn on_thread_name(&mut self, named: &ThreadName) {
+        if let Ok(tid) = u32::try_from(named.native_id) {
+            self.names.insert(tid, named.name.clone());
+        }
+    }
+
+    /// The Python name of thread `tid`, when an event gave it.
+    pub fn python_name(&self, tid: u32) -> Option<&str> {
+        self.names.get(&tid).map(String::as_str)
     }
 
     /// The TID of worker `worker`'s thread, once it has started.

@@ -66,7 +66,12 @@ pub fn throughput(run: &RunRecord, bucket_ns: u64) -> Option<Throughput> {
 /// Items per second of the whole run: the result's items over its
 /// `elapsed_s`; before a result, the items of the chunks done so far over
 /// the time since work started.
+///
+/// `None` for a script or an attach: they report no items.
 pub fn items_per_sec(run: &RunRecord) -> Option<f64> {
+    if !run.spec().is_workload() {
+        return None;
+    }
     if let Some(result) = run.result() {
         return (result.elapsed_s > 0.0).then(|| result.items as f64 / result.elapsed_s);
     }
@@ -240,7 +245,13 @@ pub struct WorkerGil {
 /// [`WorkerGil`] for every worker whose thread the GIL reader saw; empty
 /// when it saw none (older CPython, not sampled, refused: see
 /// `run.gil().notices`).
+///
+/// A script or an attach has no workers: its "workers" are its busy
+/// threads ([`busy_threads_gil`]), numbered by TID.
 pub fn worker_gil(run: &RunRecord) -> Vec<WorkerGil> {
+    if !run.spec().is_workload() {
+        return busy_threads_gil(run);
+    }
     let gil = run.gil();
     (0..run.worker_count())
         .filter_map(|worker| {
@@ -256,6 +267,54 @@ pub fn worker_gil(run: &RunRecord) -> Vec<WorkerGil> {
             })
         })
         .collect()
+}
+
+/// A thread counts as busy when it held, waited for or ran without a GIL
+/// at least this share of the time (a thread asleep in `join` or on an
+/// empty queue does not).
+pub const BUSY_THREAD_SHARE: f64 = 0.10;
+
+/// The GIL numbers of the threads that wanted to run Python — held, waited
+/// for or ran without a GIL at least [`BUSY_THREAD_SHARE`] of the time —
+/// numbered 0, 1, … by TID: what a script's or an attached process's
+/// "GIL wait" is averaged over.
+pub fn busy_threads_gil(run: &RunRecord) -> Vec<WorkerGil> {
+    run.gil()
+        .threads
+        .iter()
+        .filter(|(_, t)| {
+            let share = t.hold_fraction().unwrap_or(0.0)
+                + t.wait_fraction().unwrap_or(0.0)
+                + t.run_free_fraction().unwrap_or(0.0)
+                + t.unsure_fraction().unwrap_or(0.0);
+            share >= BUSY_THREAD_SHARE
+        })
+        .enumerate()
+        .map(|(worker, (&tid, t))| WorkerGil {
+            worker,
+            tid,
+            hold: t.hold_fraction(),
+            wait: t.wait_fraction(),
+            run_free: t.run_free_fraction(),
+            unsure: t.unsure_fraction(),
+        })
+        .collect()
+}
+
+/// How many threads of a script or an attached process wanted a core:
+/// its busy threads by the GIL reader, else (no GIL numbers) the threads
+/// that ran or waited for a core at least [`BUSY_THREAD_SHARE`] of the
+/// time they were seen.
+pub fn busy_thread_count(run: &RunRecord) -> usize {
+    let by_gil = busy_threads_gil(run).len();
+    if by_gil > 0 {
+        return by_gil;
+    }
+    run.thread_tracks()
+        .keys()
+        .filter_map(|&tid| thread_split(run, tid))
+        .filter(|s| s.running + s.waiting >= BUSY_THREAD_SHARE)
+        .count()
 }
 
 fn time_split(

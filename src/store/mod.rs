@@ -16,6 +16,7 @@
 //! * [`load`]: what else ran — the run's tree, gilscope, other processes.
 //! * [`verdict`]: contended / implausible / noisy, with the reason.
 //! * [`summary`]: a run in one flat struct.
+//! * [`rows`]: a compare row per run (workload, script, attach) and their CSV.
 //!
 //! Column names in a record's series: `core/{cpu}/{busy,user,system}`,
 //! `thread/{tid}/{running,waiting,blocked,state}`,
@@ -31,6 +32,7 @@ pub mod memory;
 pub mod metrics;
 pub mod output;
 pub mod record;
+pub mod rows;
 pub mod series;
 pub mod stall;
 pub mod summary;
@@ -46,6 +48,7 @@ pub use labels::ThreadLabel;
 pub use load::{Load, LoadTrack, NamedLoad};
 pub use memory::{MemoryBaseline, MemoryPeaks};
 pub use record::{RecordLimits, RunRecord, ThreadTrack};
+pub use rows::{CompareRow, compare_rows, rows_csv};
 pub use series::{Bucket, ColumnId, SeriesLimits, TimeSeries};
 pub use stall::{Stall, StallBasis, stall};
 pub use summary::{RunSummary, summarize};

@@ -156,6 +156,7 @@ impl RunRecord {
             match event {
                 Event::Hello(h) => labeler.on_hello(h),
                 Event::WorkerStarted(w) => labeler.on_worker_started(w),
+                Event::ThreadName(n) => labeler.on_thread_name(n),
                 _ => {}
             }
         }
@@ -196,6 +197,7 @@ impl RunRecord {
             Event::Hello(h) => self.labeler.on_hello(h),
             Event::SetupDone(s) => self.memory.on_setup_done(s.t_ns),
             Event::WorkerStarted(w) => self.labeler.on_worker_started(w),
+            Event::ThreadName(n) => self.labeler.on_thread_name(n),
             Event::ChunkDone(c) => {
                 let totals = self.worker_totals.entry(c.worker).or_default();
                 totals.chunks += c.chunks;
@@ -350,6 +352,32 @@ impl RunRecord {
             .map(|t| self.labeler.label(t.pid, t.tid))
     }
 
+    /// The name a person knows thread `tid` by: its Python name when the
+    /// run reported it (a script run: `ThreadPoolExecutor-0_1`), else, for
+    /// a script or an attach (no harness labels its threads), "main" for a
+    /// process's main thread and its OS name (`comm`, which 3.14+ sets to
+    /// the first 15 bytes of the Python name); `None` for a workload's
+    /// threads, which their [`ThreadLabel`] names.
+    pub fn thread_name(&self, tid: u32) -> Option<String> {
+        if let Some(name) = self.labeler.python_name(tid) {
+            return Some(name.to_string());
+        }
+        if self.spec.is_workload() {
+            return None;
+        }
+        let track = self.threads.get(&tid)?;
+        Some(if track.tid == track.pid {
+            "main".to_string()
+        } else {
+            track.name.clone()
+        })
+    }
+
+    /// What this record is of: a workload, a script or an attach.
+    pub fn kind(&self) -> crate::run::RunKind {
+        self.spec.kind()
+    }
+
     /// The thread of worker `worker` (its process's main thread in
     /// `process` mode), once it has started and been sampled.
     pub fn worker_thread(&self, worker: usize) -> Option<&ThreadTrack> {
@@ -497,7 +525,24 @@ impl RunRecord {
     /// When the workers worked: from the first `worker_started` (else
     /// `setup_done`) to the last `worker_done` once all are done (else the
     /// result or error, else the newest sample or event).
+    ///
+    /// A script or an attach has no workers: its window is the whole time
+    /// it was watched (first to last sample, or its `hello` to its end).
     pub fn work_window_ns(&self) -> Option<(u64, u64)> {
+        if !self.spec.is_workload() {
+            let start = self
+                .hello()
+                .map(|h| h.t_ns)
+                .into_iter()
+                .chain(self.series.first_t_ns())
+                .min()?;
+            let end = self
+                .outcome
+                .as_ref()
+                .and_then(|o| o.ended_ns)
+                .or(self.series.last_t_ns())?;
+            return (end > start).then_some((start, end));
+        }
         let started = self.events.iter().filter_map(|e| match e {
             Event::WorkerStarted(w) => Some(w.t_ns),
             _ => None,

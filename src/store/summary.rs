@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
+    /// "workload", "script" or "attach" (absent in older files: a workload).
+    #[serde(default = "workload_kind")]
+    pub kind: String,
     pub workload: String,
     pub mode: Mode,
     pub workers: usize,
@@ -65,6 +68,10 @@ pub struct RunSummary {
     pub verdicts: Vec<Verdict>,
 }
 
+fn workload_kind() -> String {
+    "workload".into()
+}
+
 /// The summary of `run` as it stands.
 pub fn summarize(run: &RunRecord) -> RunSummary {
     let spec = run.spec();
@@ -80,6 +87,7 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         .or(run.gil_changes().last().map(|g| g.enabled))
         .or(run.hello().map(|h| h.gil_enabled));
     RunSummary {
+        kind: spec.kind().name().to_string(),
         workload: spec.workload.clone(),
         mode: spec.mode,
         workers: spec.workers,

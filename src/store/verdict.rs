@@ -234,7 +234,13 @@ pub fn shared_gil_hold_of(mode: Mode, workers: usize, mean_hold: Option<f64>) ->
 pub fn run_verdicts(run: &RunRecord) -> Vec<Verdict> {
     let mut out = Vec::new();
     if let Ok(load) = run.load_track().load() {
-        let needed = needed_cores(run.spec().mode, run.spec().workers, load.cores);
+        // A script or an attach has no workers: its busy threads are.
+        let workers = if run.spec().is_workload() {
+            run.spec().workers
+        } else {
+            crate::store::metrics::busy_thread_count(run)
+        };
+        let needed = needed_cores(run.spec().mode, workers, load.cores);
         push(&mut out, contended(&load, needed));
     }
     if run.result().is_some()

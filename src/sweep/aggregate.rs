@@ -208,7 +208,8 @@ pub fn aggregate<R: AsRef<RunRecord>>(runs: &[R]) -> Aggregate {
     };
     let gil_base = points
         .iter()
-        .find(|p| p.mode == Mode::Gil && p.workers == 1 && p.free_threaded != Some(true))
+        // A script's runs have no worker count (0): its gil point is the base.
+        .find(|p| p.mode == Mode::Gil && p.workers <= 1 && p.free_threaded != Some(true))
         .and_then(|p| p.median_elapsed_secs);
     let bases: Vec<Option<f64>> = points
         .iter()
@@ -267,7 +268,7 @@ pub fn aggregate<R: AsRef<RunRecord>>(runs: &[R]) -> Aggregate {
     let one = |mode: Mode| {
         points
             .iter()
-            .find(|p| p.mode == mode && p.workers == 1)
+            .find(|p| p.mode == mode && p.workers <= 1)
             .and_then(|p| p.median_elapsed_secs)
     };
     let pct = |x: Option<f64>, base: Option<f64>| match (x, base) {

@@ -343,16 +343,11 @@ pub fn thread_lanes(
     let tracks = run.thread_tracks();
     let gil_threads = &run.gil().threads;
     let t_of = |a: &Accumulator, x: usize| a.start_ns + x as u64 * a.bucket_ns;
-    // An attached process has no harness to name its threads: its main
-    // thread and the others by their names (Python 3.14+ names threads).
-    let attached = run.spec().workload.starts_with("attach:");
     for (lane, (label, tid)) in lanes.iter().enumerate() {
         let track = tracks.get(tid);
-        let name = match (attached, track) {
-            (true, Some(t)) if t.tid == t.pid => "main".to_string(),
-            (true, Some(t)) if !t.name.is_empty() => t.name.clone(),
-            _ => label.to_string(),
-        };
+        // A script's or an attached process's threads by their Python
+        // names (`ThreadPoolExecutor-0_1`); a workload's by its roles.
+        let name = run.thread_name(*tid).unwrap_or_else(|| label.to_string());
         rows.push(format!("{name} · {tid}"));
         let Some(track) = track else {
             continue;

@@ -26,6 +26,9 @@ pub const MODES: [Mode; 5] = [
 /// Label used for "a workload file of your own" in the picker.
 pub const OWN_FILE: &str = "your file…";
 
+/// Label used for "a plain script, run unchanged" in the picker.
+pub const PLAIN_SCRIPT: &str = "a plain script…";
+
 /// The setup panel: what to run. Owns its form; returns an [`Action`]
 /// (Run, Sweep, Stop, Install, Open file…) for the app to carry out.
 pub struct SetupPanel {
@@ -39,6 +42,9 @@ pub struct SetupPanel {
     pub defaults: Vec<(String, String)>,
     /// Extra `key=value` text for a user's workload.
     pub extra_params: String,
+    /// A plain script's arguments, as typed (split like a shell would,
+    /// quotes group; never run through one).
+    pub script_args: String,
     pub modes: Vec<(Mode, bool)>,
     pub workers: usize,
     /// Runs per (mode, workers) for Run and Sweep, repeats outermost (as
@@ -67,6 +73,7 @@ impl Default for SetupPanel {
             params: Vec::new(),
             defaults: Vec::new(),
             extra_params: String::new(),
+            script_args: String::new(),
             modes: MODES.iter().map(|&m| (m, false)).collect(),
             workers: cores.clamp(2, 64),
             repeat: 1,
@@ -166,6 +173,22 @@ impl SetupPanel {
 
     /// The workload as a run names it.
     pub fn workload_name(&self) -> Result<String, String> {
+        if self.workload == PLAIN_SCRIPT {
+            let path = self.file.trim();
+            if path.is_empty() {
+                return Err("type the path of your script (or use Open file…)".into());
+            }
+            let p = Path::new(path);
+            if !p.is_file() {
+                return Err(format!("{path}: no such file; check the path"));
+            }
+            let abs = std::path::absolute(p).map_err(|e| format!("{path}: {e}"))?;
+            return Ok(format!(
+                "{}{}",
+                crate::run::script::SCRIPT_PREFIX,
+                abs.display()
+            ));
+        }
         if self.workload != OWN_FILE {
             return Ok(self.workload.clone());
         }
@@ -185,8 +208,18 @@ impl SetupPanel {
         Ok(p.display().to_string())
     }
 
-    /// Parameters that differ from the defaults, plus a user file's own.
+    /// Parameters that differ from the defaults, plus a user file's own;
+    /// for a plain script its arguments and working directory.
     pub fn run_params(&self) -> Result<Vec<(String, String)>, String> {
+        if self.workload == PLAIN_SCRIPT {
+            let mut out: Vec<(String, String)> = split_args(&self.script_args)?
+                .into_iter()
+                .map(|a| ("arg".to_string(), a))
+                .collect();
+            let cwd = std::env::current_dir().map_err(|e| format!("the current folder: {e}"))?;
+            out.push(("cwd".into(), cwd.display().to_string()));
+            return Ok(out);
+        }
         let mut out: Vec<(String, String)> = self
             .params
             .iter()
@@ -237,6 +270,30 @@ impl SetupPanel {
         if modes.is_empty() {
             return Err("pick at least one mode".into());
         }
+        let script = workload.starts_with(crate::run::script::SCRIPT_PREFIX);
+        // A script runs on builds: subinterp and process do not apply (the
+        // script decides that itself); the checked builds that do are run.
+        let script_modes: Vec<Mode> = modes
+            .iter()
+            .copied()
+            .filter(|&m| crate::run::script::check_script_mode(m).is_ok())
+            .collect();
+        let modes: &[Mode] = if script { &script_modes } else { modes };
+        if script {
+            if modes.is_empty() {
+                return Err(format!(
+                    "tick gil, ft or ft-gil: subinterp and process {}",
+                    crate::run::script::SCRIPT_MODE_REFUSED
+                ));
+            }
+            if sweep {
+                return Err(
+                    "a plain script decides its own threads: use Run (on each checked build)"
+                        .into(),
+                );
+            }
+        }
+        let workers: &[usize] = if script { &[0] } else { workers };
         let chosen = choose_interpreters(modes, &[], found)
             .map_err(|e| format!("{e} (or Install in the setup panel)"))?;
         let mut plan = make_plan(
@@ -415,14 +472,17 @@ impl SetupPanel {
         egui::ComboBox::from_id_salt("workload")
             .selected_text(self.workload.clone())
             .show_ui(ui, |ui| {
-                for name in names.iter().chain(std::iter::once(&OWN_FILE.to_string())) {
+                for name in names
+                    .iter()
+                    .chain([OWN_FILE.to_string(), PLAIN_SCRIPT.to_string()].iter())
+                {
                     ui.selectable_value(&mut self.workload, name.clone(), name);
                 }
             })
             .response
             .labelled_by(title.id);
         if self.workload != before {
-            if self.workload == OWN_FILE {
+            if self.workload == OWN_FILE || self.workload == PLAIN_SCRIPT {
                 self.defaults.clear();
                 self.params.clear();
             } else {
@@ -447,6 +507,29 @@ impl SetupPanel {
                     }
                 }
             }
+        }
+        if self.workload == PLAIN_SCRIPT {
+            let mut browse = None;
+            ui.horizontal(|ui| {
+                let l = ui.label("Script");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.file)
+                        .hint_text("/path/to/your_script.py")
+                        .desired_width(170.0),
+                )
+                .labelled_by(l.id);
+                if ui.button("Open file…").clicked() {
+                    browse = Some(Action::Browse(super::browse::Purpose::Workload));
+                }
+            });
+            let l = ui.label("Arguments");
+            ui.text_edit_singleline(&mut self.script_args)
+                .labelled_by(l.id);
+            ui.small("Runs unchanged, as `python SCRIPT ARGS` in this folder, on each checked build: gil (default build), ft and ft-gil (free-threaded, GIL off / forced on). Its threads keep their Python names. subinterp and process do not apply: the script decides that itself.");
+            if let Err(e) = self.workload_name().and_then(|_| self.run_params()) {
+                ui.colored_label(super::style::bad(), e);
+            }
+            return browse;
         }
         if self.workload == OWN_FILE {
             let mut browse = None;
@@ -596,5 +679,63 @@ impl SetupPanel {
             )));
         }
         action
+    }
+}
+
+/// Splits typed arguments like a shell would (whitespace separates, '…'
+/// and "…" group, a backslash escapes the next character), without
+/// running one.
+pub fn split_args(text: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') | (None, '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+                in_word = true;
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if let Some(q) = quote {
+        return Err(format!("arguments: a {q} is not closed"));
+    }
+    if in_word {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod script_args_tests {
+    use super::split_args;
+
+    #[test]
+    fn splits_like_a_shell_without_one() {
+        assert_eq!(
+            split_args(r#"300000 "two words" 'it''s' a\ b "" $HOME"#).unwrap(),
+            vec!["300000", "two words", "its", "a b", "", "$HOME"]
+        );
+        assert!(split_args("\"open").unwrap_err().contains("not closed"));
     }
 }

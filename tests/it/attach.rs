@@ -1,8 +1,9 @@
 //! `gilscope attach PID` against real processes gilscope did not start:
 //! a 3.13 process whose two threads spin (each holds the GIL about half
 //! the time, checked against py-spy over the same seconds), a 3.15 process
-//! inside the Debian sid root, a process that exits while watched, and an
-//! unprivileged user attaching to a root process.
+//! inside the Debian sid root, a process that exits while watched, an
+//! unprivileged user attaching to a root process, and `gilscope bench
+//! attach` (both phases and the ratio printed).
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use crate::common;
@@ -308,4 +309,41 @@ fn the_app_lists_a_python_process_attaches_and_sees_it_exit() {
         .filter(|h| *h > 0.2)
         .collect();
     assert!(holds.len() >= 2, "two spinners holding the GIL: {holds:?}");
+}
+
+#[test]
+fn bench_attach_prints_both_phases_and_the_ratio() {
+    let _one = common::one_at_a_time();
+    let out = Command::new(GILSCOPE)
+        .args(["bench", "attach", "--threads", "1", "--rounds", "2"])
+        .args(["--phase-secs", "1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let number_after = |prefix: &str| -> f64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no '{prefix}' line in:\n{stdout}"));
+        line[prefix.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_end_matches(',')
+            .parse()
+            .unwrap()
+    };
+    let ratio = number_after("attached / without: ");
+    assert!(ratio > 0.2 && ratio < 5.0, "{stdout}");
+    // While attached, gilscope itself reads /proc and the GIL: some CPU.
+    let own = number_after("gilscope's own CPU while attached: ");
+    assert!(own > 0.1 && own < 100.0, "{stdout}");
+    for phase in ["without attach  2", "attached        2"] {
+        assert!(stdout.contains(phase), "{phase}: {stdout}");
+    }
 }

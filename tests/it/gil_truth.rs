@@ -29,7 +29,7 @@ fn required(var: &str) -> bool {
 }
 
 /// The sid wrappers (`python3.14`, `python3.15`), or `None` with a reason.
-fn sid_wrappers() -> Option<Vec<PathBuf>> {
+pub(crate) fn sid_wrappers() -> Option<Vec<PathBuf>> {
     static CELL: OnceLock<Option<Vec<PathBuf>>> = OnceLock::new();
     CELL.get_or_init(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sid-pythons");

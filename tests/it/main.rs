@@ -18,6 +18,7 @@ mod pythons_cli;
 mod report;
 mod runs;
 mod sampler_truth;
+mod script;
 mod stall;
 mod store;
 mod sweep;

@@ -362,3 +362,59 @@ fn repeats_group_into_points_with_error_bars() {
         rows.iter().map(|r| r.point_text()).collect::<Vec<_>>()
     );
 }
+
+/// A plain script from the app, on the default and the free-threaded
+/// build: two runs, the same output, thread lanes named as Python names
+/// them, and on 3.13t no thread holds a GIL.
+#[test]
+fn a_plain_script_runs_on_each_checked_build() {
+    let _one = common::one_at_a_time();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/two_threads.py");
+    let mut h = harness(app());
+    set(&mut h, |a| {
+        let s = a.setup_mut();
+        s.workload = gilscope::ui::setup::PLAIN_SCRIPT.into();
+        s.file = script.display().to_string();
+        s.script_args = "40000".into();
+        for (m, on) in &mut s.modes {
+            // subinterp and process stay ticked: they do not apply and are
+            // left out, not refused.
+            *on = matches!(m, Mode::Gil | Mode::Ft | Mode::Subinterp);
+        }
+    });
+    h.get_by_label("▶ Run").click();
+    h.run_steps(2);
+    assert_eq!(h.state().progress().map(|p| p.total), Some(2));
+    step_until(&mut h, "the script runs", Duration::from_secs(120), |a| {
+        !a.busy()
+    });
+    let app = h.state();
+    let (gil, ft) = (record(app, 0), record(app, 1));
+    for r in [gil, ft] {
+        assert!(r.result().is_some(), "{:?}", r.outcome());
+        assert!(r.spec().workload.starts_with("script:"));
+        assert_eq!(r.spec().params[0], ("arg".to_string(), "40000".to_string()));
+    }
+    assert_eq!(
+        gil.result().unwrap().checksum,
+        ft.result().unwrap().checksum
+    );
+    let names: Vec<String> = gil
+        .gil()
+        .threads
+        .keys()
+        .filter_map(|tid| gil.thread_name(*tid))
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("ThreadPoolExecutor-0_")),
+        "{names:?}"
+    );
+    let held: f64 = ft
+        .gil()
+        .threads
+        .values()
+        .filter_map(|t| t.hold_fraction())
+        .sum();
+    assert!(held < 0.01, "3.13t threads held a GIL: {held}");
+}

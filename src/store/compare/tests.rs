@@ -155,3 +155,144 @@ fn runs_that_differ_only_in_where_they_write_are_the_same_workload() {
     assert!(same_workload(&a, &b), "out= names a file, not the work");
     assert!(!same_workload(&b, &c));
 }
+
+/// A finished script run of `file args` on `interp`: samples of its main
+/// thread and one busy thread named by a `thread_name` event, ended after
+/// `wall_secs` with `stdout` hashed as its checksum.
+fn script_run(
+    interp: &crate::interp::Interpreter,
+    mode: Mode,
+    args: &[&str],
+    wall_secs: f64,
+    stdout: &str,
+) -> RunRecord {
+    use crate::run::protocol::{Event, RunResult, ThreadName};
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let spec = crate::run::RunSpec::script(
+        interp,
+        mode,
+        std::path::Path::new("s.py"),
+        &args,
+        std::path::Path::new("/w"),
+        None,
+    );
+    let mut run = RunRecord::new(spec, interp.clone());
+    run.eat_message(msg(Event::ThreadName(ThreadName {
+        t_ns: MS,
+        pid: 100,
+        native_id: 101,
+        name: "ThreadPoolExecutor-0_0".into(),
+    })));
+    for i in 1..=10u64 {
+        let mut s = sample(i * 100 * MS);
+        s.threads = vec![
+            thread(100, 100, Some(0.0), 0),
+            thread(100, 101, Some(0.9), i * 90 * MS),
+        ];
+        run.eat_message(crate::run::RunMessage::Sample(Box::new(s)));
+    }
+    let result = RunResult {
+        t_ns: 1_000 * MS,
+        items: 0,
+        elapsed_s: wall_secs,
+        checksum: format!("{}{stdout}", crate::run::protocol::SCRIPT_CHECKSUM_PREFIX),
+        gil_enabled: None,
+        start_ns: None,
+    };
+    let mut outcome = completed(result, wall_secs, wall_secs);
+    outcome.ended_ns = Some(1_000 * MS);
+    run.eat_message(crate::run::RunMessage::Finished(Box::new(outcome)));
+    run
+}
+
+#[test]
+fn script_runs_compare_against_the_default_build() {
+    let gil = interpreter("3.13", "3.13.5", false);
+    let ft = interpreter("3.13t", "3.13.5", true);
+    let runs = vec![
+        script_run(&gil, Mode::Gil, &["a b", "c"], 2.0, "x"),
+        script_run(&ft, Mode::Ft, &["a b", "c"], 1.0, "x"),
+        script_run(&ft, Mode::FtGil, &["a b", "c"], 4.0, "y"),
+        // The same script with other arguments (or in another order) is
+        // another workload.
+        script_run(&gil, Mode::Gil, &["c", "a b"], 0.5, "x"),
+    ];
+    assert!(runs.iter().all(|r| r.kind().name() == "script"));
+    assert!(same_workload(&runs[0], &runs[1]));
+    assert!(!same_workload(&runs[0], &runs[3]));
+    let ft_vs = compare(&runs[1], &runs);
+    for versus in [ft_vs.same_interpreter, ft_vs.gil_build] {
+        let v = versus.unwrap();
+        assert_eq!(v.baseline_index, 0);
+        assert!((v.speedup.unwrap() - 2.0).abs() < 1e-9);
+        assert_eq!(v.efficiency, None, "a script has no worker count");
+        assert_eq!(v.checksum_matches, Some(true));
+    }
+    let ft_gil = compare(&runs[2], &runs).gil_build.unwrap();
+    assert!((ft_gil.speedup.unwrap() - 0.5).abs() < 1e-9);
+    assert_eq!(ft_gil.checksum_matches, Some(false), "other stdout");
+    assert_eq!(
+        compare(&runs[0], &runs).gil_build.unwrap().baseline_index,
+        0
+    );
+    assert_eq!(
+        compare(&runs[3], &runs).gil_build.unwrap().baseline_index,
+        3
+    );
+    // No items: no items/s; the work window is the whole run.
+    assert_eq!(crate::store::metrics::items_per_sec(&runs[1]), None);
+    assert_eq!(runs[1].work_window_ns(), Some((100 * MS, 1_000 * MS)));
+    let cores = crate::store::metrics::cpu_use(&runs[1])
+        .thread_cores
+        .unwrap();
+    assert!((cores - 0.9).abs() < 0.05, "{cores}");
+    // Threads by name: the Python name, "main", else the OS name.
+    assert_eq!(
+        runs[1].thread_name(101).as_deref(),
+        Some("ThreadPoolExecutor-0_0")
+    );
+    assert_eq!(runs[1].thread_name(100).as_deref(), Some("main"));
+    // The store's rows and their CSV.
+    let refs: Vec<&RunRecord> = runs.iter().collect();
+    let rows = crate::store::compare_rows(&refs);
+    assert_eq!(rows[1].what, "s.py");
+    assert_eq!(rows[1].workers, 0);
+    assert_eq!(rows[1].time_s, Some(1.0));
+    assert_eq!(rows[1].items_per_s, None);
+    assert!((rows[1].speedup.unwrap() - 2.0).abs() < 1e-9);
+    let csv = crate::store::rows_csv(&rows);
+    assert!(csv.starts_with(crate::store::rows::ROWS_CSV_HEADER));
+    let line = csv.lines().nth(2).unwrap();
+    assert!(
+        line.starts_with("script,\"s.py\",\"3.13t\",ft,0,1,,1,"),
+        "{line}"
+    );
+    // A sweep aggregate of script runs neither panics nor divides by 0.
+    let agg = crate::sweep::aggregate(&runs[..3]);
+    let ft_point = agg.points.iter().find(|p| p.mode == Mode::Ft).unwrap();
+    assert_eq!(ft_point.speedup_vs_gil, Some(2.0));
+    assert_eq!(ft_point.efficiency, None);
+    // A run file keeps all of it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.json");
+    runs[1].save(&path).unwrap();
+    let back = RunRecord::load(&path).unwrap();
+    assert_eq!(back.kind(), runs[1].kind());
+    assert_eq!(
+        back.thread_name(101).as_deref(),
+        Some("ThreadPoolExecutor-0_0")
+    );
+    assert_eq!(back.summary().unwrap().kind, "script");
+}
+
+#[test]
+fn a_workload_thread_has_no_name_and_old_summaries_are_workloads() {
+    let py = interpreter("3.13", "3.13.5", false);
+    let one = run(&py, Mode::Gil, 1, 100);
+    let tid = *one.thread_tracks().keys().next().unwrap();
+    assert_eq!(one.thread_name(tid), None, "its label names it");
+    let mut json = serde_json::to_value(one.summary().unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("kind");
+    let old: crate::store::RunSummary = serde_json::from_value(json).unwrap();
+    assert_eq!(old.kind, "workload");
+}
