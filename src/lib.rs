@@ -7,6 +7,7 @@ pub mod cli;
 pub mod gil;
 pub mod interp;
 pub mod native;
+pub mod pace;
 pub mod paths;
 pub mod report;
 pub mod run;

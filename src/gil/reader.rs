@@ -16,7 +16,7 @@ use super::error::GilError;
 use super::locate::{ElfCache, RuntimeLocation, locate_runtime};
 use super::offsets::{self, DebugOffsets, HoldsGil, LayoutError, PyVersion, TABLE_BYTES};
 use super::remote::{Range, RemoteMemory};
-use super::walk::{self, InterpList};
+use super::walk::{self, InterpList, PyThread};
 
 /// One interpreter's GIL at one instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,16 +51,6 @@ pub struct GilSnapshot {
     pub pid: u32,
     /// Ascending by id.
     pub interpreters: Vec<InterpreterGil>,
-}
-
-/// A Python thread state: which interpreter an OS thread runs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PyThread {
-    pub interp_id: i64,
-    pub tid: u32,
-    /// Address of its `PyThreadState` in the target.
-    #[serde(default)]
-    pub tstate: u64,
 }
 
 /// What a thread state says about its thread and the GIL, read in one

@@ -3,14 +3,14 @@
 //! how many ticks it missed, and sends owned [`Sample`]s on a channel.
 
 use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
-use super::stoppable::{Mailbox, StoppableThread, Woken, request_short_slice};
 use super::{
     CpuStat, CpuStatReader, LoadScanner, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet,
     core_fractions, read_smaps_rollup, ticks_to_ns,
 };
+use crate::pace::{Mailbox, StoppableThread, Woken, request_short_slice};
+pub use crate::pace::{monotonic_ns, thread_cpu_ns};
 use crossbeam_channel::Sender;
 use rustc_hash::FxHashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Lowest and highest sampling rates offered.
@@ -106,17 +106,9 @@ pub struct Sampler {
     thread: StoppableThread<SamplerStats, Poke>,
 }
 
-/// Asks a running sampler for an extra sample; cheap to clone and to call
-/// from any thread.
-#[derive(Debug, Clone)]
-pub struct Poker(Arc<Mailbox<Poke>>);
-
-impl Poker {
-    /// Wakes the sampler for an extra sample now; false if it has stopped.
-    pub fn poke(&self, reason: Poke) -> bool {
-        self.0.send(reason)
-    }
-}
+/// Asks a running sampler for an extra sample (`poke(reason)`: false if it
+/// has stopped); cheap to clone and to call from any thread.
+pub type Poker = crate::pace::Poker<Poke>;
 
 impl Sampler {
     /// Starts sampling the tree rooted at `root`, sending to `out`.
@@ -140,7 +132,7 @@ impl Sampler {
     /// Takes one extra sample now, outside the schedule (e.g. the memory
     /// baseline at `setup_done`).
     pub fn poker(&self) -> Poker {
-        Poker(self.thread.mailbox())
+        self.thread.poker()
     }
 
     /// Stops the thread and returns its statistics.
@@ -159,25 +151,6 @@ fn raise_fd_limit() {
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
     }
-}
-
-/// CLOCK_MONOTONIC in ns (Python's `time.monotonic_ns()` clock).
-pub fn monotonic_ns() -> u64 {
-    clock_ns(libc::CLOCK_MONOTONIC)
-}
-
-/// CPU time of the calling thread in ns.
-pub fn thread_cpu_ns() -> u64 {
-    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
-}
-
-fn clock_ns(clock: libc::clockid_t) -> u64 {
-    // SAFETY: clock_gettime writes into a local timespec.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::clock_gettime(clock, &mut ts);
-    }
-    u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(ts.tv_nsec).unwrap_or(0)
 }
 
 /// Cumulative counters of a thread at its previous sample.

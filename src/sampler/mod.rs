@@ -18,7 +18,6 @@ mod mem;
 mod parse;
 mod reader;
 mod sample;
-pub mod stoppable;
 mod sys;
 mod task;
 mod thread_set;

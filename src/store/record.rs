@@ -1,6 +1,8 @@
 //! [`RunRecord`]: everything about one run — what was asked, on which
 //! interpreter, every protocol event, the workload's output, the samples as
-//! columns, how it ended and a summary.
+//! columns and how it ended. Its summary is not kept here: it is computed
+//! where it is shown or saved ([`summarize`](super::summary::summarize);
+//! run files carry it for their readers).
 //!
 //! The UI thread owns records and feeds them with
 //! [`RunRecord::eat_message`]; nothing here blocks or does I/O.
@@ -10,9 +12,8 @@ use super::labels::{Labeler, ThreadLabel};
 use super::load::LoadTrack;
 use super::memory::{MemoryBaseline, MemoryPeaks, MemoryTracker};
 use super::output::{OutputLimits, OutputLog};
+use super::progress::StallTracker;
 use super::series::{SeriesLimits, TimeSeries};
-use super::stall::StallTracker;
-use super::summary::{RunSummary, summarize};
 use crate::interp::Interpreter;
 use crate::run::protocol::{
     ChunkDone, Event, GilChanged, Hello, RunResult, SetupDone, WorkerDone, WorkerStarted,
@@ -94,7 +95,6 @@ pub struct RunRecord {
     memory: MemoryTracker,
     sample_stats: SampleStats,
     outcome: Option<RunOutcome>,
-    summary: Option<RunSummary>,
     /// The exact GIL reader's data (empty for files from before it).
     #[serde(default)]
     gil: GilTrack,
@@ -142,7 +142,6 @@ impl RunRecord {
             memory: MemoryTracker::default(),
             sample_stats: SampleStats::default(),
             outcome: None,
-            summary: None,
             gil: GilTrack::default(),
             stall: StallTracker::default(),
             load: LoadTrack::default(),
@@ -182,10 +181,7 @@ impl RunRecord {
             RunMessage::Sample(sample) => self.eat_sample(*sample),
             RunMessage::Gil(interval) => self.gil.eat(&interval),
             RunMessage::GilNotice(text) => self.gil.notice(text),
-            RunMessage::Finished(outcome) => {
-                self.outcome = Some(*outcome);
-                self.summary = Some(summarize(self));
-            }
+            RunMessage::Finished(outcome) => self.outcome = Some(*outcome),
         }
     }
 
@@ -397,11 +393,6 @@ impl RunRecord {
 
     pub fn is_finished(&self) -> bool {
         self.outcome.is_some()
-    }
-
-    /// The summary made when the run finished.
-    pub fn summary(&self) -> Option<&RunSummary> {
-        self.summary.as_ref()
     }
 
     pub fn hello(&self) -> Option<&Hello> {
