@@ -427,7 +427,7 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
         args.secs,
         config.every(config.stat_hz),
         config.every(config.smaps_hz),
-        config.every(config.smaps_hz) * crate::sampler::live::STEADY_SMAPS_EVERY,
+        config.every(config.smaps_hz) * crate::sampler::thread::STEADY_SMAPS_EVERY,
         config.every(config.tree_hz)
     );
     let mut rows = Vec::new();

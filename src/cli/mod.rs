@@ -7,8 +7,8 @@ mod bench_harness;
 mod gui;
 mod pythons;
 mod report;
-mod report_cmd;
 mod run;
+mod summary;
 mod sweep;
 mod table;
 
@@ -35,7 +35,7 @@ pub enum Command {
     /// Run a workload over modes × worker counts × repeats, recording every run.
     Sweep(sweep::SweepArgs),
     /// Charts and report.md from a sweep directory.
-    Report(report_cmd::ReportArgs),
+    Report(report::ReportArgs),
     /// Open the desktop app (also what a bare `gilscope` does).
     Gui(gui::GuiArgs),
     /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time, the harness's own cost.
@@ -58,7 +58,7 @@ pub fn main() -> ExitCode {
         Some(Command::Attach(args)) => attach::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
         Some(Command::Sweep(args)) => sweep::run(&args),
-        Some(Command::Report(args)) => report_cmd::run(&args),
+        Some(Command::Report(args)) => report::run(&args),
         Some(Command::Gui(args)) => gui::run(&args),
         None => gui::run(&gui::GuiArgs::default()),
     };

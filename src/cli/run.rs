@@ -1,7 +1,7 @@
 //! `gilscope run`: one workload, one mode, N workers, with a live progress
 //! line and a summary.
 
-use super::{EXIT_USAGE, report};
+use super::{EXIT_USAGE, summary};
 use crate::interp::probe::probe;
 use crate::interp::{
     DiscoverOptions, Interpreter, Mode, Source, Status, discover, supported_modes,
@@ -9,7 +9,7 @@ use crate::interp::{
 use crate::run::protocol::Event;
 use crate::run::{self, RunEnd, RunMessage, RunSpec, Stream, embedded};
 use crate::sampler::SamplerConfig;
-use crate::sampler::live::{MAX_RATE_HZ, MIN_RATE_HZ};
+use crate::sampler::thread::{MAX_RATE_HZ, MIN_RATE_HZ};
 use crate::store::{RunRecord, summarize};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -314,14 +314,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let doc = serde_json::json!({
             "version": 1,
             "summary": summarize(&record),
-            "workers": report::worker_rows_json(&record),
+            "workers": summary::worker_rows_json(&record),
             "outcome": record.outcome(),
             "hello": record.hello(),
             "record": saved.as_ref().map(|r| r.as_ref().map(|p| p.display().to_string()).map_err(|e| e.to_string())),
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        print!("{}", report::summary_text(&record));
+        print!("{}", summary::summary_text(&record));
         match &saved {
             Some(Ok(path)) => println!("  run file    {}", path.display()),
             Some(Err(e)) => eprintln!("error: the run was not saved: {e}"),
@@ -365,7 +365,7 @@ impl StallLine {
             return;
         }
         self.last_check = std::time::Instant::now();
-        let now = crate::sampler::live::monotonic_ns();
+        let now = crate::pace::monotonic_ns();
         let Some(s) = crate::store::stall::stall(record, Some(now)) else {
             return;
         };

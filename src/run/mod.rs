@@ -7,7 +7,11 @@
 
 pub mod attach;
 pub mod embedded;
-pub mod gil_watch;
+pub mod gil_feed;
+/// The old path of [`gil_feed`], until `ui/live.rs` names it (the UI is
+/// being refactored).
+#[doc(hidden)]
+pub use gil_feed as gil_watch;
 pub mod protocol;
 pub mod runner;
 

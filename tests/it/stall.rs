@@ -8,10 +8,10 @@ use crate::common;
 
 use common::{group_gone_within, interp_for, live_in_group, run_to_end, spec};
 use gilscope::interp::Mode;
+use gilscope::pace::monotonic_ns;
 use gilscope::run::protocol::Event;
 use gilscope::run::{RunEnd, RunMessage};
 use gilscope::sampler::SamplerConfig;
-use gilscope::sampler::live::monotonic_ns;
 use gilscope::store::metrics::harness_cpu;
 use gilscope::store::{RunRecord, stall};
 use std::path::PathBuf;
