@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::GilError;
 use super::offsets::DebugOffsets;
-use super::remote::{Range, RemoteMemory};
+use super::remote::{Range, RemoteMemory, le_u64};
 
 /// Stop walking after this many interpreters (a torn read could loop).
 const MAX_INTERPRETERS: usize = 4096;
@@ -139,8 +139,4 @@ pub(super) fn threads(
         }
     }
     Ok(out)
-}
-
-pub(super) fn le_u64(b: &[u8], at: usize) -> u64 {
-    super::elf::le64(b, at)
 }
