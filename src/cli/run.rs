@@ -8,8 +8,8 @@ use crate::interp::{
 };
 use crate::run::protocol::Event;
 use crate::run::{self, RunEnd, RunMessage, RunSpec, Stream, embedded};
-use crate::sampler::SamplerConfig;
 use crate::sampler::thread::{MAX_RATE_HZ, MIN_RATE_HZ};
+use crate::sampler::{SamplerBackend, SamplerConfig};
 use crate::store::{RunRecord, summarize};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -91,6 +91,18 @@ pub struct SamplingArgs {
     /// hold/wait per thread); 0 turns the GIL reader off.
     #[arg(long, value_name = "HZ", default_value_t = 1000.0)]
     pub gil_rate: f64,
+    /// What the sampler reads: `proc` (Linux /proc: per-core use, every
+    /// thread's state, memory, what else ran) or `portable` (sysinfo:
+    /// per-core use every ≥ 200 ms and memory; no thread states).
+    #[arg(long, value_name = "BACKEND", default_value = "proc", value_parser = parse_backend)]
+    pub sampler: SamplerBackend,
+}
+
+fn parse_backend(s: &str) -> Result<SamplerBackend, String> {
+    SamplerBackend::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = SamplerBackend::ALL.iter().map(|b| b.as_str()).collect();
+        format!("unknown sampler '{s}'; choose one of {}", names.join(", "))
+    })
 }
 
 impl SamplingArgs {
@@ -101,6 +113,7 @@ impl SamplingArgs {
         Ok(SamplerConfig {
             rate_hz: self.rate,
             gil_hz: self.gil_rate.max(0.0),
+            backend: self.sampler,
             ..SamplerConfig::default()
         })
     }

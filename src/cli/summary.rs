@@ -150,8 +150,14 @@ pub fn summary_text(run: &RunRecord) -> String {
     if let Some(busy) = cpu.mean_busy_cores {
         row(
             "machine",
-            format!("{busy:.2} cores busy on average, all processes (/proc/stat)"),
+            format!(
+                "{busy:.2} cores busy on average, all processes ({})",
+                run.sampler_backend().core_source()
+            ),
         );
+    }
+    if let Some(why) = run.thread_states_missing() {
+        row("threads", format!("states not measured: {why}"));
     }
     let memory = memory_use(run);
     match (memory.baseline, memory.peaks.rss_bytes) {
@@ -298,7 +304,7 @@ pub fn summary_text(run: &RunRecord) -> String {
     );
     row(
         "what else",
-        match run.load_track().load() {
+        match run.what_else() {
             Ok(load) => load.line(),
             Err(why) => format!("not measured: {why}"),
         },

@@ -9,12 +9,14 @@
 //!   event, not a failure. A reading the kernel cannot give (schedstat on a
 //!   kernel without it) is `None`, never 0.
 
+mod backend;
 mod cpu;
 mod error;
 mod file;
 mod load;
 mod mem;
 mod parse;
+mod portable;
 mod reader;
 mod sample;
 mod sys;
@@ -31,6 +33,7 @@ pub use self::thread as live;
 #[cfg(test)]
 mod test_support;
 
+pub use backend::{SampleSource, SamplerBackend};
 pub use cpu::{
     CoreFractions, CoreTicks, CpuFractions, CpuStat, CpuStatReader, CpuTicks, PROC_STAT,
     core_fractions, parse_cpu_stat, parse_cpu_stat_into, read_cpu_stat,

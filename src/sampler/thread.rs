@@ -2,6 +2,8 @@
 //! schedule (not `sleep(interval)`), records how late each sample was and
 //! how many ticks it missed, and sends owned [`Sample`]s on a channel.
 
+use super::backend::{SampleSource, SamplerBackend};
+use super::portable::Portable;
 use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
 use super::{
     CpuStat, CpuStatReader, LoadScanner, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet,
@@ -39,6 +41,9 @@ pub struct SamplerConfig {
     /// Rate of the exact GIL reader (CPython 3.13+) beside this sampler,
     /// in Hz; 0 turns it off. The runner starts it (`run::start_sampled`).
     pub gil_hz: f64,
+    /// What is read: /proc (everything) or the portable sysinfo source
+    /// (per-core use and memory only).
+    pub backend: SamplerBackend,
 }
 
 impl Default for SamplerConfig {
@@ -49,6 +54,7 @@ impl Default for SamplerConfig {
             tree_hz: 10.0,
             stat_hz: 5.0,
             gil_hz: 1000.0,
+            backend: SamplerBackend::Proc,
         }
     }
 }
@@ -122,10 +128,22 @@ impl Sampler {
     where
         F: FnMut(Sample) -> bool + Send + 'static,
     {
-        raise_fd_limit();
-        let thread = StoppableThread::spawn("gilscope-sampler", move |mailbox| {
-            run(root, config, sink, mailbox)
-        })?;
+        let thread = match config.backend {
+            SamplerBackend::Proc => {
+                raise_fd_limit();
+                StoppableThread::spawn("gilscope-sampler", move |mailbox| {
+                    run(config, sink, mailbox, || State::new(root))
+                })?
+            }
+            SamplerBackend::Portable => {
+                let source = Portable::new(root).map_err(|e| {
+                    std::io::Error::other(format!("the portable sampler cannot start: {e}"))
+                })?;
+                StoppableThread::spawn("gilscope-sampler", move |mailbox| {
+                    run(config, sink, mailbox, || source)
+                })?
+            }
+        };
         Ok(Self { thread })
     }
 
@@ -239,6 +257,12 @@ pub const LOAD_HZ: f64 = 1.0;
 /// the baseline poke takes none.
 pub const LOAD_POKE_MIN_GAP_NS: u64 = 20_000_000;
 
+impl SampleSource for State {
+    fn sample(&mut self, config: &SamplerConfig, poke: Option<Poke>) -> Option<Sample> {
+        State::sample(self, config, poke)
+    }
+}
+
 impl State {
     fn new(root: Pid) -> Self {
         Self {
@@ -335,6 +359,7 @@ impl State {
             threads,
             memory,
             load,
+            sampler: SamplerBackend::Proc,
         })
     }
 
@@ -404,11 +429,13 @@ impl State {
                 .into_iter()
                 .map(|c| CoreSample {
                     cpu: c.cpu,
-                    busy: c.fractions.map(|f| CoreBusy {
-                        user: f.user as f32,
-                        system: f.system as f32,
-                        idle: f.idle as f32,
-                        iowait: f.iowait as f32,
+                    busy: c.fractions.map(|f| {
+                        CoreBusy::split(
+                            f.user as f32,
+                            f.system as f32,
+                            f.idle as f32,
+                            f.iowait as f32,
+                        )
                     }),
                 })
                 .collect(),
@@ -493,19 +520,20 @@ impl State {
 /// 60 ms late and ~10 % of them missed without it).
 const SLICE: Duration = Duration::from_micros(500);
 
-/// The sampler thread's body.
-fn run(
-    root: Pid,
+/// The sampler thread's body: the deadline schedule around any
+/// [`SampleSource`] (made on this thread by `source`).
+fn run<S: SampleSource>(
     config: SamplerConfig,
     mut sink: impl FnMut(Sample) -> bool,
     mailbox: &Mailbox<Poke>,
+    source: impl FnOnce() -> S,
 ) -> SamplerStats {
     request_short_slice(SLICE);
     let cpu_start = thread_cpu_ns();
     let interval = config.interval();
     let start = Instant::now();
     let mut stats = SamplerStats::default();
-    let mut state = State::new(root);
+    let mut state = source();
     let mut tick: u64 = 0;
     let mut extra: Option<Poke> = None;
     loop {

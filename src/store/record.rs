@@ -20,7 +20,7 @@ use crate::run::protocol::{
     WorkloadError,
 };
 use crate::run::{RunEnd, RunMessage, RunOutcome, RunSpec};
-use crate::sampler::Sample;
+use crate::sampler::{Sample, SamplerBackend};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -105,6 +105,9 @@ pub struct RunRecord {
     /// What else ran (absent in files from before it).
     #[serde(default)]
     load: LoadTrack,
+    /// The sampler backend of the newest sample (what it could measure).
+    #[serde(default)]
+    sampler: SamplerBackend,
     #[serde(skip)]
     labeler: Labeler,
 }
@@ -145,6 +148,7 @@ impl RunRecord {
             gil: GilTrack::default(),
             stall: StallTracker::default(),
             load: LoadTrack::default(),
+            sampler: SamplerBackend::default(),
         }
     }
 
@@ -214,6 +218,7 @@ impl RunRecord {
             self.sample_stats.out_of_order += 1;
             return;
         }
+        self.sampler = sample.sampler;
         let stats = &mut self.sample_stats;
         stats.samples += 1;
         stats.missed_ticks += u64::from(sample.missed);
@@ -234,9 +239,13 @@ impl RunRecord {
                 system: series.column(&format!("core/{}/system", core.cpu)),
             });
             if let Some(busy) = core.busy {
-                series.set_last(cols.busy, busy.user + busy.system);
-                series.set_last(cols.user, busy.user);
-                series.set_last(cols.system, busy.system);
+                series.set_last(cols.busy, busy.busy);
+                if let Some(user) = busy.user {
+                    series.set_last(cols.user, user);
+                }
+                if let Some(system) = busy.system {
+                    series.set_last(cols.system, system);
+                }
             }
         }
         for thread in &sample.threads {
@@ -385,6 +394,31 @@ impl RunRecord {
 
     pub fn sample_stats(&self) -> SampleStats {
         self.sample_stats
+    }
+
+    /// The backend that sampled the run (`proc` for a run not sampled).
+    pub fn sampler_backend(&self) -> SamplerBackend {
+        self.sampler
+    }
+
+    /// Why the run has no per-thread states although it was sampled
+    /// (`None` when its backend reads them, or it was not sampled).
+    pub fn thread_states_missing(&self) -> Option<&'static str> {
+        if self.series.is_empty() {
+            return None;
+        }
+        self.sampler.thread_states_missing()
+    }
+
+    /// What else ran during the run, or why that is unknown.
+    pub fn what_else(&self) -> Result<super::load::Load, String> {
+        self.load.load().map_err(|why| {
+            let portable = self
+                .sampler
+                .load_missing()
+                .filter(|_| !self.series.is_empty());
+            portable.map_or(why, str::to_string)
+        })
     }
 
     pub fn outcome(&self) -> Option<&RunOutcome> {

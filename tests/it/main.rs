@@ -12,6 +12,7 @@ mod gil_runs;
 mod gil_truth;
 mod honest;
 mod native;
+mod portable;
 mod pythons_cli;
 mod report;
 mod runs;

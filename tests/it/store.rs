@@ -136,6 +136,7 @@ fn process_run(interp: &Interpreter, workers: usize) -> RunRecord {
                 processes: 1 + workers as u32,
             }),
             load: None,
+            sampler: Default::default(),
         };
         run.eat_message(RunMessage::Sample(Box::new(sample)));
         // Events of this instant arrive after the sample that saw them.

@@ -64,12 +64,7 @@ fn samples_become_columns_with_gaps() {
     ];
     s.cores = vec![CoreSample {
         cpu: 0,
-        busy: Some(CoreBusy {
-            user: 0.5,
-            system: 0.25,
-            idle: 0.25,
-            iowait: 0.0,
-        }),
+        busy: Some(CoreBusy::split(0.5, 0.25, 0.25, 0.0)),
     }];
     s.memory = Some(memory(10 * MIB, None));
     run.eat_sample(s);
