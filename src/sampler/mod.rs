@@ -10,6 +10,7 @@
 //!   kernel without it) is `None`, never 0.
 
 mod backend;
+mod config;
 mod cpu;
 mod error;
 mod file;
@@ -33,7 +34,8 @@ pub use self::thread as live;
 #[cfg(test)]
 mod test_support;
 
-pub use backend::{SampleSource, SamplerBackend};
+pub use backend::SampleSource;
+pub use config::{MAX_RATE_HZ, MIN_RATE_HZ, Poke, SamplerBackend, SamplerConfig};
 pub use cpu::{
     CoreFractions, CoreTicks, CpuFractions, CpuStat, CpuStatReader, CpuTicks, PROC_STAT,
     core_fractions, parse_cpu_stat, parse_cpu_stat_into, read_cpu_stat,
@@ -52,7 +54,7 @@ pub use task::{
     Pid, SchedStat, TaskStat, TaskState, parse_comm, parse_schedstat, parse_stat_comm,
     parse_task_stat, read_comm, read_schedstat, read_task_stat, schedstat_supported, task_path,
 };
-pub use thread::{Poke, Poker, Sampler, SamplerConfig, SamplerStats, monotonic_ns, thread_cpu_ns};
+pub use thread::{Poker, Sampler, SamplerStats, monotonic_ns, thread_cpu_ns};
 pub use thread_set::{MemoryPass, ProcessMemory, RefreshReport, ThreadPass, ThreadSet};
 pub use tree::{
     children_files_supported, children_of, descendants, descendants_by_children,

@@ -12,10 +12,10 @@
 //! every process `tree_hz` times a second and in poked samples; in between
 //! only the tree's processes are refreshed.
 
-use super::backend::{SampleSource, SamplerBackend};
+use super::backend::SampleSource;
+use super::config::{Poke, SamplerBackend, SamplerConfig};
 use super::sample::{CoreBusy, CoreSample, MemorySample, Sample};
 use super::task::Pid;
-use super::thread::{Poke, SamplerConfig};
 use crate::pace::monotonic_ns;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;

@@ -39,7 +39,7 @@ pub struct Sample {
     /// The backend that took it: what it could measure (`threads` is empty
     /// and says nothing for `portable`).
     #[serde(default)]
-    pub sampler: super::backend::SamplerBackend,
+    pub sampler: super::config::SamplerBackend,
 }
 
 /// One core over the interval since the previous sample.

@@ -2,7 +2,10 @@
 //! schedule (not `sleep(interval)`), records how late each sample was and
 //! how many ticks it missed, and sends owned [`Sample`]s on a channel.
 
-use super::backend::{SampleSource, SamplerBackend};
+use super::backend::SampleSource;
+pub use super::config::{
+    MAX_RATE_HZ, MIN_RATE_HZ, Poke, STEADY_SMAPS_EVERY, SamplerBackend, SamplerConfig,
+};
 use super::portable::Portable;
 use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
 use super::{
@@ -15,76 +18,6 @@ use crossbeam_channel::Sender;
 use rustc_hash::FxHashMap;
 use std::time::{Duration, Instant};
 
-/// Lowest and highest sampling rates offered.
-pub const MIN_RATE_HZ: f64 = 10.0;
-pub const MAX_RATE_HZ: f64 = 500.0;
-
-/// How the sampler runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SamplerConfig {
-    /// Samples per second (10–500). Every sample reads /proc/stat, each
-    /// process's statm and the schedstat of every thread that is not asleep
-    /// (see [`IDLE_AFTER_READS`]).
-    pub rate_hz: f64,
-    /// Read PSS/USS (smaps_rollup: ~0.5 ms per Python process, the costliest
-    /// read by far) up to this many times a second: at this rate while the
-    /// RSS or the number of processes changes, at a quarter of it while
-    /// they stay put (a gap between readings is "not measured", never 0).
-    pub smaps_hz: f64,
-    /// Walk the process tree for new processes this many times a second (new
-    /// threads of known processes are found every sample).
-    pub tree_hz: f64,
-    /// Read each thread's `stat` (state letter, last CPU, utime/stime) this
-    /// many times a second; schedstat (running / waiting / blocked) is read
-    /// every sample. A stat read costs ~3 schedstat reads.
-    pub stat_hz: f64,
-    /// Rate of the exact GIL reader (CPython 3.13+) beside this sampler,
-    /// in Hz; 0 turns it off. The runner starts it (`run::start_sampled`).
-    pub gil_hz: f64,
-    /// What is read: /proc (everything) or the portable sysinfo source
-    /// (per-core use and memory only).
-    pub backend: SamplerBackend,
-}
-
-impl Default for SamplerConfig {
-    fn default() -> Self {
-        Self {
-            rate_hz: 50.0,
-            smaps_hz: 2.0,
-            tree_hz: 10.0,
-            stat_hz: 5.0,
-            gil_hz: 1000.0,
-            backend: SamplerBackend::Proc,
-        }
-    }
-}
-
-impl SamplerConfig {
-    pub fn interval(&self) -> Duration {
-        Duration::from_secs_f64(1.0 / self.effective_rate())
-    }
-
-    fn effective_rate(&self) -> f64 {
-        self.rate_hz.clamp(MIN_RATE_HZ, MAX_RATE_HZ)
-    }
-
-    /// The longest spacing of PSS/USS readings in a run whose memory stays
-    /// put (readings further apart than this mean some were missed).
-    pub fn steady_smaps_interval(&self) -> Duration {
-        let samples = self.every(self.smaps_hz).saturating_mul(STEADY_SMAPS_EVERY);
-        self.interval() * u32::try_from(samples).unwrap_or(u32::MAX)
-    }
-
-    /// A read wanted `hz` times a second happens every this many samples
-    /// (at least every sample).
-    pub fn every(&self, hz: f64) -> u64 {
-        if hz.is_nan() || hz <= 0.0 {
-            return u64::MAX;
-        }
-        ((self.effective_rate() / hz).round() as u64).max(1)
-    }
-}
-
 /// What the sampler thread reports when it ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SamplerStats {
@@ -95,16 +28,6 @@ pub struct SamplerStats {
     /// CPU time the sampler thread itself used.
     pub cpu_ns: u64,
     pub wall_ns: u64,
-}
-
-/// Why an extra sample is taken outside the schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Poke {
-    /// The memory baseline, before workers start (`setup_done`).
-    Baseline,
-    /// Counters now, e.g. as a worker finishes (before its thread exits
-    /// and its last CPU time can no longer be read).
-    Now,
 }
 
 /// A running sampler; dropping it stops and joins the thread.
@@ -218,8 +141,6 @@ enum Smaps {
     Skip,
 }
 
-/// While RSS stays put, smaps_rollup is read at 1/this of `smaps_hz`.
-pub const STEADY_SMAPS_EVERY: u64 = 4;
 /// RSS moved by this much (or this fraction) counts as a change.
 const SMAPS_RSS_MOVE_BYTES: u64 = 1 << 20;
 const SMAPS_RSS_MOVE_FRACTION: f64 = 0.01;
