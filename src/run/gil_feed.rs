@@ -1,6 +1,6 @@
 //! The exact GIL reader beside a sampled run: a [`GilSampler`] on the
 //! harness's process tree whose ticks are aggregated into ~100 ms
-//! [`GilInterval`]s and sent as [`RunMessage::Gil`]; attach/refuse notices
+//! [`GilInterval`](crate::gil::GilInterval)s and sent as [`RunMessage::Gil`]; attach/refuse notices
 //! become [`RunMessage::GilNotice`].
 
 use super::RunMessage;

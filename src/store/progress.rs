@@ -1,5 +1,5 @@
 //! Progress events of a run, kept up to date one by one for the stall rule
-//! ([`stall`](super::stall)): the longest gap without progress before the
+//! ([`stall`](mod@super::stall)): the longest gap without progress before the
 //! first chunk and between chunks, and a log-scale histogram of chunk
 //! durations (16 buckets per doubling, ±2.2 %). The
 //! [`RunRecord`](super::RunRecord) feeds it; it knows nothing of the record.

@@ -10,10 +10,9 @@
 //! bounds (it held the workers' `init()` and one whole chunk).
 //!
 //! [`StallTracker`] (in [`progress`](super::progress)) is fed every protocol
-//! event by the [`RunRecord`](super::RunRecord) (O(1) per event: the longest
-//! gap of each phase, a log-scale histogram of chunk durations) and [`stall`]
-//! judges it
-//! at any moment: the CLI's live line, the run summary, `--json` and the
+//! event by the [`RunRecord`] (O(1) per event: the longest gap of each
+//! phase, a log-scale histogram of chunk durations) and [`stall()`] judges
+//! it at any moment: the CLI's live line, the run summary, `--json` and the
 //! app's banner all call it, so they say the same thing.
 //!
 //! Gaps are measured between progress events in arrival order; with the

@@ -177,12 +177,12 @@ class Run:
                 overrides, self.native_fault = native_fault.split_fault_param(
                     overrides)
             except ValueError as exc:
-                raise loader.UsageError(str(exc))
+                raise loader.UsageError(str(exc)) from exc
             self.params = loader.resolve_params(self.module, overrides)
             try:
                 self.flush_ns = batch.flush_interval_ns()
             except ValueError as exc:
-                raise loader.UsageError(str(exc))
+                raise loader.UsageError(str(exc)) from exc
             self.check_mode()
         except loader.UsageError as exc:
             self.hello(start_gil, description)
@@ -200,7 +200,7 @@ class Run:
             try:
                 self.api = subinterp_api.detect()
             except ImportError as exc:
-                raise loader.UsageError(str(exc))
+                raise loader.UsageError(str(exc)) from exc
             if self.api is None:
                 raise loader.UsageError(
                     "mode subinterp needs CPython 3.12+ (subinterpreters "
@@ -210,12 +210,12 @@ class Run:
             try:
                 gil_switch.check_import_possible(self.mode, ft_build())
             except ValueError as exc:
-                raise loader.UsageError(str(exc))
+                raise loader.UsageError(str(exc)) from exc
         if self.native_fault is not None:
             try:
                 native_fault.check_fault_possible()
             except ValueError as exc:
-                raise loader.UsageError(str(exc))
+                raise loader.UsageError(str(exc)) from exc
 
     def prepare(self):
         """``prepare(params)`` in the main interpreter, then setup_done."""
