@@ -206,3 +206,67 @@ fn cli_sampler_portable_summary_and_json_say_what_is_missing() {
         "{err}"
     );
 }
+
+/// A spinning process killed and reaped when the test ends.
+struct Spinner(std::process::Child);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn attach_with_the_portable_sampler_says_threads_are_not_measured() {
+    let _one = common::one_at_a_time();
+    let (python, _) = common::managed_313();
+    let spinner = Spinner(
+        Command::new(&python.path)
+            .args([
+                "-c",
+                "import time\nt = time.time()\nwhile time.time() - t < 20: pass",
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = spinner.0.id().to_string();
+    let out = Command::new(GILSCOPE)
+        .args(["attach", &pid, "--duration", "1.5", "--sampler", "portable"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("threads     not measured: the portable sampler"),
+        "{text}"
+    );
+    let out = Command::new(GILSCOPE)
+        .args([
+            "attach",
+            &pid,
+            "--duration",
+            "1.5",
+            "--sampler",
+            "portable",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["sampler"], "portable", "{}", doc["summary"]);
+    assert!(doc["summary"]["thread_states_missing"].is_string());
+    assert!(
+        doc["summary"]["peak_rss_bytes"]
+            .as_u64()
+            .is_some_and(|b| b > 0)
+    );
+    // The spinner is still there: attach never touches its target.
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+}
