@@ -202,6 +202,9 @@ fn summary_text(run: &RunRecord) -> String {
     if let Some(load) = summarize(run).load {
         rows.push(vec!["what else".into(), load.line()]);
     }
+    if let Some(why) = run.thread_states_missing() {
+        rows.push(vec!["threads".into(), format!("not measured: {why}")]);
+    }
     for row in &rows {
         out.push_str(&format!("  {:<11} {}\n", row[0], row[1]));
     }

@@ -3,6 +3,7 @@
 
 use super::table;
 use crate::interp::{DiscoverOptions, Interpreter, Mode, discover};
+use crate::kit::stats::{median_or_nan as median, percentile};
 use crate::run::{self, RunEnd, RunMessage, RunSpec};
 use crate::sampler::{Sampler, SamplerConfig};
 use anyhow::{Context, bail};
@@ -100,7 +101,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
 
 fn ui_frames(args: &UiArgs) -> anyhow::Result<ExitCode> {
     use crate::ui::View;
-    use crate::ui::bench::{Rebuild, percentile, synthetic_app, time_frames};
+    use crate::ui::bench::{Rebuild, synthetic_app, time_frames};
     let secs = args.minutes * 60;
     println!(
         "UI frame work, {} threads × {} min at 50 Hz, 1600×1000 logical px, {} frames per case",
@@ -159,32 +160,14 @@ fn ui_frames(args: &UiArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "{:<44} {:>10.2} {:>10.2} {:>14.2}",
                 format!("{cores} cores, {}", t.case),
-                percentile(&t.ui_ms, 0.5),
-                percentile(&t.ui_ms, 0.99),
-                percentile(&t.tessellate_ms, 0.5)
+                percentile(&mut t.ui_ms, 0.5),
+                percentile(&mut t.ui_ms, 0.99),
+                percentile(&mut t.tessellate_ms, 0.5)
             );
         }
     }
     println!("target: a frame's UI work under 5 ms (median)");
     Ok(ExitCode::SUCCESS)
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
-}
-
-fn percentile(values: &mut [f64], p: f64) -> f64 {
-    values.sort_by(f64::total_cmp);
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let idx = ((values.len() - 1) as f64 * p).round() as usize;
-    values[idx.min(values.len() - 1)]
 }
 
 /// Runs one spec to the end (optionally sampled); returns (elapsed_s, items, checksum).
@@ -268,9 +251,9 @@ fn scaling(args: &ScalingArgs) -> anyhow::Result<ExitCode> {
             }
         }
         checksums.dedup();
-        let base = median(&mut times[0].clone());
+        let base = median(&times[0]);
         for (i, &w) in args.workers.iter().enumerate() {
-            let m = median(&mut times[i]);
+            let m = median(&times[i]);
             rows.push(vec![
                 mode.to_string(),
                 interp.name.clone(),
@@ -459,7 +442,7 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
         args.secs,
         config.every(config.stat_hz),
         config.every(config.smaps_hz),
-        config.every(config.smaps_hz) * crate::sampler::live::STEADY_SMAPS_EVERY,
+        config.every(config.smaps_hz) * crate::sampler::thread::STEADY_SMAPS_EVERY,
         config.every(config.tree_hz)
     );
     let mut rows = Vec::new();
@@ -506,7 +489,7 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
             threads_seen.to_string(),
             format!("{read_per_sample:.1}"),
             stats.samples.to_string(),
-            format!("{:.0}", median(&mut costs)),
+            format!("{:.0}", median(&costs)),
             format!("{:.0}", percentile(&mut costs, 0.99)),
             format!("{:.2}%", share * 100.0),
             format!("{:.2}", stats.max_late_ns as f64 / 1e6),
@@ -582,19 +565,19 @@ fn sampler(args: &SamplerArgs) -> anyhow::Result<ExitCode> {
         let [proc_ratios, both_ratios] = &mut ratios;
         let mut rows = vec![vec![
             "no sampling".to_string(),
-            format!("{:.0}", median(&mut items_per_s[0])),
+            format!("{:.0}", median(&items_per_s[0])),
             String::new(),
             String::new(),
         ]];
         let mut row = vec![
             format!("/proc sampler at {:.0} Hz", config.rate_hz),
-            format!("{:.0}", median(&mut items_per_s[1])),
+            format!("{:.0}", median(&items_per_s[1])),
         ];
         row.extend(describe(proc_ratios));
         rows.push(row);
         let mut row = vec![
             format!("… and the GIL reader at {:.0} Hz", config.gil_hz),
-            format!("{:.0}", median(&mut items_per_s[2])),
+            format!("{:.0}", median(&items_per_s[2])),
         ];
         row.extend(describe(both_ratios));
         rows.push(row);

@@ -6,6 +6,7 @@
 
 use super::table;
 use crate::interp::{DiscoverOptions, Interpreter, Mode, discover};
+use crate::kit::stats::median_or_nan as median;
 use crate::run::{self, RunEnd, RunMessage, RunSpec};
 use crate::sampler::SamplerConfig;
 use crate::store::RunRecord;
@@ -198,16 +199,6 @@ fn measure(interp: &Interpreter, spec: &RunSpec, flush_ms: &str) -> anyhow::Resu
         events_per_sec: events as f64 / window_s,
         chunks_per_sec: record.chunks_done() as f64 / window_s,
     })
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 fn min(values: &[f64]) -> f64 {

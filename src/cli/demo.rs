@@ -204,11 +204,11 @@ fn headless(
     if code != ExitCode::SUCCESS {
         return Ok(code);
     }
-    let report = super::report_cmd::ReportArgs {
+    let report = super::report::ReportArgs {
         dir: out.clone(),
         out: None,
     };
-    super::report_cmd::run(&report)?;
+    super::report::run(&report)?;
     println!(
         "demo: the story is in {}: report.md and charts/ (open it in the app: `gilscope --open {}`)",
         out.display(),

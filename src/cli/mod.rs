@@ -9,9 +9,9 @@ mod demo;
 mod gui;
 mod pythons;
 mod report;
-mod report_cmd;
 mod run;
 mod script;
+mod summary;
 mod sweep;
 mod table;
 mod threads;
@@ -49,7 +49,7 @@ pub enum Command {
     /// Run a workload over modes × worker counts × repeats, recording every run.
     Sweep(sweep::SweepArgs),
     /// Charts and report.md from a sweep directory.
-    Report(report_cmd::ReportArgs),
+    Report(report::ReportArgs),
     /// Open the desktop app (also what a bare `gilscope` does).
     Gui(gui::GuiArgs),
     /// The story for a newcomer or a stage: installs 3.13 + 3.13t if needed, sizes the blur to this machine, opens the app in stage mode on it (headless without a display: writes the report and charts).
@@ -70,11 +70,14 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Pythons(cmd)) => pythons::run(cmd),
-        Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Run(args)) => match &args.script {
+            Some(script) => script::run(&args, script),
+            None => run::run(&args),
+        },
         Some(Command::Attach(args)) => attach::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
         Some(Command::Sweep(args)) => sweep::run(&args),
-        Some(Command::Report(args)) => report_cmd::run(&args),
+        Some(Command::Report(args)) => report::run(&args),
         Some(Command::Gui(args)) => gui::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         None => gui::run(&cli.gui),

@@ -1,15 +1,15 @@
 //! `gilscope run`: one workload, one mode, N workers, with a live progress
 //! line and a summary.
 
-use super::{EXIT_USAGE, report};
+use super::{EXIT_USAGE, summary};
 use crate::interp::probe::probe;
 use crate::interp::{
     DiscoverOptions, Interpreter, Mode, Source, Status, discover, supported_modes,
 };
 use crate::run::protocol::Event;
 use crate::run::{self, RunEnd, RunMessage, RunSpec, Stream, embedded};
-use crate::sampler::SamplerConfig;
-use crate::sampler::live::{MAX_RATE_HZ, MIN_RATE_HZ};
+use crate::sampler::thread::{MAX_RATE_HZ, MIN_RATE_HZ};
+use crate::sampler::{SamplerBackend, SamplerConfig};
 use crate::store::{RunRecord, summarize};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -113,6 +113,18 @@ pub struct SamplingArgs {
     /// hold/wait per thread); 0 turns the GIL reader off.
     #[arg(long, value_name = "HZ", default_value_t = 1000.0)]
     pub gil_rate: f64,
+    /// What the sampler reads: `proc` (Linux /proc: per-core use, every
+    /// thread's state, memory, what else ran) or `portable` (sysinfo:
+    /// per-core use every ≥ 200 ms and memory; no thread states).
+    #[arg(long, value_name = "BACKEND", default_value = "proc", value_parser = parse_backend)]
+    pub sampler: SamplerBackend,
+}
+
+fn parse_backend(s: &str) -> Result<SamplerBackend, String> {
+    SamplerBackend::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = SamplerBackend::ALL.iter().map(|b| b.as_str()).collect();
+        format!("unknown sampler '{s}'; choose one of {}", names.join(", "))
+    })
 }
 
 impl SamplingArgs {
@@ -123,6 +135,7 @@ impl SamplingArgs {
         Ok(SamplerConfig {
             rate_hz: self.rate,
             gil_hz: self.gil_rate.max(0.0),
+            backend: self.sampler,
             ..SamplerConfig::default()
         })
     }
@@ -256,10 +269,9 @@ pub(super) fn ctrlc_channel() -> crossbeam_channel::Receiver<()> {
     ctrlc_rx
 }
 
+/// `gilscope run --workload` (`--script` goes to [`super::script::run`]:
+/// `cli::main` dispatches).
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    if let Some(script) = &args.script {
-        return super::script::run(args, script);
-    }
     let Some(workload) = args.workload.as_deref() else {
         return usage("give --workload NAME (or --script FILE)".into());
     };
@@ -391,14 +403,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let doc = serde_json::json!({
             "version": 1,
             "summary": summarize(&record),
-            "workers": report::worker_rows_json(&record),
+            "workers": summary::worker_rows_json(&record),
             "outcome": record.outcome(),
             "hello": record.hello(),
             "record": saved.as_ref().map(|r| r.as_ref().map(|p| p.display().to_string()).map_err(|e| e.to_string())),
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        print!("{}", report::summary_text(&record));
+        print!("{}", summary::summary_text(&record));
         match &saved {
             Some(Ok(path)) => println!("  run file    {}", path.display()),
             Some(Err(e)) => eprintln!("error: the run was not saved: {e}"),
@@ -447,7 +459,7 @@ impl StallLine {
             return;
         }
         self.last_check = std::time::Instant::now();
-        let now = crate::sampler::live::monotonic_ns();
+        let now = crate::pace::monotonic_ns();
         let Some(s) = crate::store::stall::stall(record, Some(now)) else {
             return;
         };

@@ -7,7 +7,7 @@
 use super::run::{
     RunArgs, check_record_dir, ctrlc_channel, exit_code, new_bar, show_live, timeout_of, usage,
 };
-use super::{report, table, threads};
+use super::{summary, table, threads};
 use crate::interp::probe::probe;
 use crate::interp::{
     DiscoverOptions, Interpreter, Mode, Source, Status, discover, supported_modes,
@@ -199,7 +199,7 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
                 record.spec().mode,
                 record.spec().interp_name
             );
-            print!("{}", report::summary_text(record));
+            print!("{}", summary::summary_text(record));
             print!("{}", threads::table(record));
             match s {
                 Some(Ok(path)) => println!("  run file    {}", path.display()),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::error::GilError;
 use super::sampler::{GilSamplerConfig, State};
 use super::sched::{SHORT_SLICE, request_short_slice, thread_cpu_ns};
+use crate::kit::stats::percentile;
 
 /// The numbers of one bench run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,26 +120,9 @@ fn wakeup_floor(interval: Duration, duration: Duration) -> f64 {
     thread_cpu_ns().saturating_sub(cpu0) as f64 / start.elapsed().as_nanos().max(1) as f64
 }
 
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let idx = ((v.len() - 1) as f64 * p).round() as usize;
-    v[idx.min(v.len() - 1)]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles() {
-        let mut v = vec![5.0, 1.0, 3.0, 2.0, 4.0];
-        assert_eq!(percentile(&mut v, 0.5), 3.0);
-        assert_eq!(percentile(&mut v, 1.0), 5.0);
-        assert!(percentile(&mut [], 0.5).is_nan());
-    }
 
     #[test]
     fn a_non_python_tree_is_an_error() {

@@ -1,22 +1,32 @@
-//! Just enough ELF to find CPython's runtime: the `_PyRuntime` and
-//! `Py_Version` symbols (dynamic symbols first, then the full symbol table),
-//! the `.PyRuntime` section CPython 3.13.4+/3.14 put it in, and the
-//! `PT_LOAD` segments needed to turn a link-time address into a run-time one.
+//! Finding CPython's runtime in an ELF file, with the `object` crate: the
+//! `_PyRuntime` and `Py_Version` symbols (dynamic symbols first, then the
+//! full symbol table), the `.PyRuntime` section CPython 3.13.4+/3.14 put it
+//! in, and the `PT_LOAD` segments needed to turn a link-time address into a
+//! run-time one.
 //!
-//! 64-bit little-endian files only (x86-64, aarch64). Only the headers and
-//! the symbol/string tables are read (with `pread`), never the whole file.
+//! 64-bit little-endian files only (x86-64, aarch64). The file is read
+//! through a [`ReadCache`]: only the ranges asked for (the headers, one
+//! symbol table and its strings at a time, the section names only when the
+//! symbol is missing) are read, never the whole file — a libpython is
+//! 30+ MB and is read through `/proc/PID/root`. String tables are read
+//! whole, once, and looked up in memory (the cache would read each name
+//! with its own syscalls). Each range is one `pread` ([`Pread`]): finding
+//! `_PyRuntime` in a libpython costs an open, five reads (~90 KB) and a
+//! close.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use object::LittleEndian as LE;
+use object::elf::{FileHeader64, PT_LOAD, SHN_UNDEF, SHT_DYNSYM, SHT_SYMTAB};
+use object::read::elf::{FileHeader, ProgramHeader, SectionHeader, SectionTable, Sym};
+use object::read::{ReadCache, ReadCacheOps, ReadRef, SectionIndex, StringTable};
 
 use super::error::GilError;
 
-const PT_LOAD: u32 = 1;
-const SHT_SYMTAB: u32 = 2;
-const SHT_DYNSYM: u32 = 11;
-const SHN_UNDEF: u16 = 0;
-/// Refuse symbol tables larger than this (a corrupt header, not libpython).
+/// Refuse symbol and string tables larger than this (a corrupt header, not
+/// libpython).
 const MAX_TABLE_BYTES: u64 = 256 << 20;
 
 /// A loadable segment: file bytes `[offset, offset + filesz)` are mapped at
@@ -38,29 +48,81 @@ pub struct RuntimeSymbols {
     pub loads: Vec<LoadSegment>,
 }
 
+type Header = FileHeader64<LE>;
+type Data<'a> = &'a ReadCache<Pread>;
+
+/// A file read with `pread` at a position kept here: a seek costs no
+/// syscall (`ReadCache` seeks before every read).
+struct Pread {
+    file: File,
+    pos: u64,
+}
+
+impl ReadCacheOps for Pread {
+    fn len(&mut self) -> Result<u64, ()> {
+        self.file.metadata().map(|m| m.len()).map_err(|_| ())
+    }
+
+    fn seek(&mut self, pos: u64) -> Result<u64, ()> {
+        self.pos = pos;
+        Ok(pos)
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()> {
+        let n = self.file.read_at(buf, self.pos).map_err(|_| ())?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), ()> {
+        self.file.read_exact_at(buf, self.pos).map_err(|_| ())?;
+        self.pos += buf.len() as u64;
+        Ok(())
+    }
+}
+
 impl RuntimeSymbols {
     /// Reads the symbols of the ELF file at `path`.
     pub fn read(path: &Path) -> Result<Self, GilError> {
-        let elf = Elf::open(path)?;
-        let loads = elf.loads()?;
-        let sections = elf.sections()?;
+        let bad = |what: String| GilError::Elf {
+            path: path.to_path_buf(),
+            what,
+        };
+        let file = File::open(path).map_err(|e| bad(e.to_string()))?;
+        let cache = ReadCache::new(Pread { file, pos: 0 });
+        let data: Data<'_> = &cache;
+        let header = Header::parse(data).map_err(|_| bad(not_elf_reason(data)))?;
+        let endian = header
+            .endian()
+            .map_err(|_| bad("not a 64-bit little-endian ELF file".into()))?;
+        let loads = header
+            .program_headers(endian, data)
+            .map_err(|e| bad(e.to_string()))?
+            .iter()
+            .filter(|p| p.p_type(endian) == PT_LOAD)
+            .map(|p| LoadSegment {
+                offset: p.p_offset(endian),
+                vaddr: p.p_vaddr(endian),
+                filesz: p.p_filesz(endian),
+            })
+            .collect();
+        let sections = header
+            .sections(endian, data)
+            .map_err(|e| bad(e.to_string()))?;
         let mut out = Self {
             loads,
             ..Self::default()
         };
         for kind in [SHT_DYNSYM, SHT_SYMTAB] {
-            for s in sections.iter().filter(|s| s.kind == kind) {
-                let Some(strtab) = sections.get(s.link as usize) else {
-                    continue;
-                };
-                elf.find_symbols(s, strtab, &mut out)?;
+            for s in sections.iter().filter(|s| s.sh_type(endian) == kind) {
+                find_symbols(&sections, s, data, &mut out).map_err(bad)?;
             }
             if out.runtime.is_some() && out.py_version.is_some() {
                 break;
             }
         }
         if out.runtime.is_none() {
-            out.runtime = elf.section_named(&sections, b".PyRuntime")?;
+            out.runtime = section_named(header, &sections, data, b".PyRuntime").map_err(bad)?;
         }
         Ok(out)
     }
@@ -78,176 +140,79 @@ impl RuntimeSymbols {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Section {
-    name: u32,
-    kind: u32,
-    addr: u64,
-    offset: u64,
-    size: u64,
-    link: u32,
-    entsize: u64,
+/// Why a file that is not a readable 64-bit ELF file was refused.
+fn not_elf_reason(data: Data<'_>) -> String {
+    match data.read_bytes_at(0, 6) {
+        Ok(ident) if ident.starts_with(b"\x7fELF") => {
+            "not a 64-bit little-endian ELF file".to_string()
+        }
+        Ok(_) => "not an ELF file".to_string(),
+        Err(()) => "not an ELF file (too short)".to_string(),
+    }
 }
 
-struct Elf {
-    file: File,
-    path: PathBuf,
-    header: [u8; 64],
+/// The whole of a section, refused past [`MAX_TABLE_BYTES`].
+fn table<'a>(
+    s: &<Header as FileHeader>::SectionHeader,
+    data: Data<'a>,
+) -> Result<&'a [u8], String> {
+    let endian = LE;
+    if s.sh_size(endian) > MAX_TABLE_BYTES {
+        return Err("table too large".to_string());
+    }
+    s.data(endian, data).map_err(|e| e.to_string())
 }
 
-impl Elf {
-    fn open(path: &Path) -> Result<Self, GilError> {
-        let file = File::open(path).map_err(|e| GilError::Elf {
-            path: path.to_path_buf(),
-            what: e.to_string(),
-        })?;
-        let mut header = [0u8; 64];
-        let mut elf = Self {
-            file,
-            path: path.to_path_buf(),
-            header,
+/// Looks `_PyRuntime` and `Py_Version` up in one symbol table.
+fn find_symbols<'a>(
+    sections: &SectionTable<'a, Header, Data<'a>>,
+    symtab: &<Header as FileHeader>::SectionHeader,
+    data: Data<'a>,
+    out: &mut RuntimeSymbols,
+) -> Result<(), String> {
+    let endian = LE;
+    let Ok(strtab) = sections.section(SectionIndex(symtab.sh_link(endian) as usize)) else {
+        return Ok(());
+    };
+    let syms: &[<Header as FileHeader>::Sym] =
+        object::pod::slice_from_all_bytes(table(symtab, data)?)
+            .map_err(|()| "bad symbol table size".to_string())?;
+    let strs = table(strtab, data)?;
+    let strs = StringTable::new(strs, 0, strs.len() as u64);
+    for sym in syms {
+        if sym.st_shndx(endian) == SHN_UNDEF {
+            continue;
+        }
+        let slot = match sym.name(endian, strs) {
+            Ok(b"_PyRuntime") => &mut out.runtime,
+            Ok(b"Py_Version") => &mut out.py_version,
+            _ => continue,
         };
-        elf.read_at(0, &mut header)?;
-        elf.header = header;
-        if &header[..4] != b"\x7fELF" {
-            return Err(elf.bad("not an ELF file"));
-        }
-        if header[4] != 2 || header[5] != 1 {
-            return Err(elf.bad("not a 64-bit little-endian ELF file"));
-        }
-        Ok(elf)
+        slot.get_or_insert(sym.st_value(endian));
     }
-
-    fn bad(&self, what: &str) -> GilError {
-        GilError::Elf {
-            path: self.path.clone(),
-            what: what.to_string(),
-        }
-    }
-
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), GilError> {
-        self.file
-            .read_exact_at(buf, offset)
-            .map_err(|e| self.bad(&format!("read at {offset:#x}: {e}")))
-    }
-
-    fn read_vec(&self, offset: u64, len: u64) -> Result<Vec<u8>, GilError> {
-        if len > MAX_TABLE_BYTES {
-            return Err(self.bad("table too large"));
-        }
-        let mut v = vec![0u8; usize::try_from(len).map_err(|_| self.bad("table too large"))?];
-        self.read_at(offset, &mut v)?;
-        Ok(v)
-    }
-
-    fn loads(&self) -> Result<Vec<LoadSegment>, GilError> {
-        let h = &self.header;
-        let phoff = le64(h, 32);
-        let phentsize = u64::from(le16(h, 54));
-        let phnum = u64::from(le16(h, 56));
-        if phentsize < 56 {
-            return Err(self.bad("bad program header size"));
-        }
-        let table = self.read_vec(phoff, phentsize * phnum)?;
-        Ok(table
-            .chunks_exact(phentsize as usize)
-            .filter(|p| le32(p, 0) == PT_LOAD)
-            .map(|p| LoadSegment {
-                offset: le64(p, 8),
-                vaddr: le64(p, 16),
-                filesz: le64(p, 32),
-            })
-            .collect())
-    }
-
-    fn sections(&self) -> Result<Vec<Section>, GilError> {
-        let h = &self.header;
-        let shoff = le64(h, 40);
-        let shentsize = u64::from(le16(h, 58));
-        let shnum = u64::from(le16(h, 60));
-        if shoff == 0 || shnum == 0 {
-            return Ok(Vec::new());
-        }
-        if shentsize < 64 {
-            return Err(self.bad("bad section header size"));
-        }
-        let table = self.read_vec(shoff, shentsize * shnum)?;
-        Ok(table
-            .chunks_exact(shentsize as usize)
-            .map(|s| Section {
-                name: le32(s, 0),
-                kind: le32(s, 4),
-                addr: le64(s, 16),
-                offset: le64(s, 24),
-                size: le64(s, 32),
-                link: le32(s, 40),
-                entsize: le64(s, 56),
-            })
-            .collect())
-    }
-
-    /// Looks `_PyRuntime` and `Py_Version` up in one symbol table.
-    fn find_symbols(
-        &self,
-        symtab: &Section,
-        strtab: &Section,
-        out: &mut RuntimeSymbols,
-    ) -> Result<(), GilError> {
-        if symtab.entsize < 24 {
-            return Ok(());
-        }
-        let syms = self.read_vec(symtab.offset, symtab.size)?;
-        let strs = self.read_vec(strtab.offset, strtab.size)?;
-        for sym in syms.chunks_exact(symtab.entsize as usize) {
-            if le16(sym, 6) == SHN_UNDEF {
-                continue;
-            }
-            let name = cstr_at(&strs, le32(sym, 0) as usize);
-            let slot = match name {
-                b"_PyRuntime" => &mut out.runtime,
-                b"Py_Version" => &mut out.py_version,
-                _ => continue,
-            };
-            slot.get_or_insert(le64(sym, 8));
-        }
-        Ok(())
-    }
-
-    fn section_named(&self, sections: &[Section], name: &[u8]) -> Result<Option<u64>, GilError> {
-        let shstrndx = usize::from(le16(&self.header, 62));
-        let Some(names) = sections.get(shstrndx) else {
-            return Ok(None);
-        };
-        let strs = self.read_vec(names.offset, names.size)?;
-        Ok(sections
-            .iter()
-            .find(|s| cstr_at(&strs, s.name as usize) == name)
-            .map(|s| s.addr))
-    }
+    Ok(())
 }
 
-fn cstr_at(strs: &[u8], at: usize) -> &[u8] {
-    let tail = strs.get(at..).unwrap_or(&[]);
-    let end = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
-    &tail[..end]
-}
-
-fn le16(b: &[u8], at: usize) -> u16 {
-    b.get(at..at + 2)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u16::from_le_bytes)
-}
-
-fn le32(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u32::from_le_bytes)
-}
-
-pub(super) fn le64(b: &[u8], at: usize) -> u64 {
-    b.get(at..at + 8)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
+/// The link-time address of the section called `name`.
+fn section_named<'a>(
+    header: &Header,
+    sections: &SectionTable<'a, Header, Data<'a>>,
+    data: Data<'a>,
+    name: &[u8],
+) -> Result<Option<u64>, String> {
+    let endian = LE;
+    let Ok(index) = header.shstrndx(endian, data) else {
+        return Ok(None);
+    };
+    let Ok(names) = sections.section(SectionIndex(index as usize)) else {
+        return Ok(None);
+    };
+    let names = table(names, data)?;
+    let names = StringTable::new(names, 0, names.len() as u64);
+    Ok(sections
+        .iter()
+        .find(|s| s.name(endian, names) == Ok(name))
+        .map(|s| s.sh_addr(endian)))
 }
 
 #[cfg(test)]
@@ -266,6 +231,44 @@ mod tests {
     fn not_elf_is_an_error() {
         let e = RuntimeSymbols::read(Path::new("/proc/self/status")).unwrap_err();
         assert!(matches!(e, GilError::Elf { .. }), "{e:?}");
+        assert!(e.to_string().contains("not an ELF file"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let elf32 = dir.path().join("elf32");
+        let mut header = vec![0u8; 64];
+        header[..6].copy_from_slice(b"\x7fELF\x01\x01");
+        std::fs::write(&elf32, &header).unwrap();
+        let e = RuntimeSymbols::read(&elf32).unwrap_err();
+        assert!(e.to_string().contains("not a 64-bit little-endian"), "{e}");
+        let short = dir.path().join("short");
+        std::fs::write(&short, b"\x7fE").unwrap();
+        let e = RuntimeSymbols::read(&short).unwrap_err();
+        assert!(e.to_string().contains("too short"), "{e}");
+    }
+
+    /// A 30+ MB libpython: the symbols are found reading a few hundred KB.
+    #[test]
+    fn a_libpython_is_read_lazily() {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let lib = Path::new(&home)
+            .join(".local/share/gilscope/pythons/cpython-3.13.5/lib/libpython3.13.so.1.0");
+        let Ok(meta) = std::fs::metadata(&lib) else {
+            eprintln!("skipped: no managed CPython 3.13.5 ({})", lib.display());
+            return;
+        };
+        let (bytes0, _) = io_counters();
+        let syms = RuntimeSymbols::read(&lib).unwrap();
+        let (bytes1, _) = io_counters();
+        assert!(
+            syms.runtime.is_some() && syms.py_version.is_some(),
+            "{syms:?}"
+        );
+        assert!(!syms.loads.is_empty());
+        let read = bytes1 - bytes0;
+        assert!(
+            read > 0 && read < meta.len() / 50,
+            "read {read} bytes of a {} byte file",
+            meta.len()
+        );
     }
 
     #[test]
@@ -302,10 +305,54 @@ mod tests {
         assert_eq!(fixed.load_bias(0x40_0000, 0), Some(0));
     }
 
+    /// (bytes read, read syscalls) by this thread so far.
+    fn io_counters() -> (u64, u64) {
+        let io = std::fs::read_to_string("/proc/thread-self/io").unwrap_or_default();
+        let field = |name: &str| {
+            io.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        (field("rchar:"), field("syscr:"))
+    }
+
+    /// The read cost of finding `_PyRuntime`: `cargo test --lib
+    /// elf_read_cost -- --ignored --nocapture --test-threads=1`.
     #[test]
-    fn cstr_and_le_helpers_are_bounded() {
-        assert_eq!(cstr_at(b"ab\0cd", 3), b"cd");
-        assert_eq!(cstr_at(b"ab", 9), b"");
-        assert_eq!(le64(&[1, 0], 0), 0);
+    #[ignore = "a measurement; prints the cost per file"]
+    fn elf_read_cost() {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let files = [
+            format!("{home}/.local/share/gilscope/pythons/cpython-3.13.5/lib/libpython3.13.so.1.0"),
+            format!(
+                "{home}/.local/share/gilscope/pythons/cpython-3.13.5t/lib/libpython3.13t.so.1.0"
+            ),
+            format!("{home}/.cache/gilscope/sid-root/usr/bin/python3.15"),
+            "/usr/bin/python3.11".to_string(),
+        ];
+        for f in files {
+            let path = Path::new(&f);
+            let Ok(meta) = std::fs::metadata(path) else {
+                eprintln!("{f}: missing, skipped");
+                continue;
+            };
+            let first = RuntimeSymbols::read(path).unwrap();
+            let rounds = 20;
+            let (bytes0, calls0) = io_counters();
+            let t = std::time::Instant::now();
+            for _ in 0..rounds {
+                assert_eq!(RuntimeSymbols::read(path).unwrap(), first);
+            }
+            let per = t.elapsed() / rounds;
+            let (bytes1, calls1) = io_counters();
+            eprintln!(
+                "{f}: {:.1} MB file, runtime {:?}, {per:?} per read, {} KB in {} read calls per read",
+                meta.len() as f64 / 1e6,
+                first.runtime.map(|a| format!("{a:#x}")),
+                (bytes1 - bytes0) / u64::from(rounds) / 1024,
+                (calls1 - calls0) / u64::from(rounds),
+            );
+        }
     }
 }

@@ -50,8 +50,9 @@ pub use aggregate::{
 pub use bench::{GilBenchReport, bench};
 pub use error::GilError;
 pub use offsets::PyVersion;
-pub use reader::{GilReader, GilSnapshot, InterpreterGil, PyThread};
+pub use reader::{GilReader, GilSnapshot, InterpreterGil};
 pub use sampler::{
     GilNotice, GilSampler, GilSamplerConfig, GilSamplerStats, GilTick, ProcessTick, ThreadProbe,
 };
 pub use waits::ThreadActivity;
+pub use walk::PyThread;

@@ -34,7 +34,7 @@
 //! for that GIL. They are used only when `last_holder` sits right before
 //! `locked`, as in that struct.
 
-use super::elf::le64;
+use super::remote::le_u64;
 
 /// The cookie that starts `_PyRuntime` in 3.13+.
 pub const COOKIE: &[u8; 8] = b"xdebugpy";
@@ -216,16 +216,16 @@ pub fn parse(table: &[u8]) -> Result<DebugOffsets, LayoutError> {
     if &table[..8] != COOKIE {
         return Err(LayoutError::NoCookie);
     }
-    let version = PyVersion(le64(table, 8));
+    let version = PyVersion(le_u64(table, 8));
     let layout = layout_for(version).ok_or(LayoutError::Unsupported(version))?;
-    let free_threaded = match le64(table, 16) {
+    let free_threaded = match le_u64(table, 16) {
         0 => false,
         1 => true,
         other => return Err(bad(format!("free_threaded = {other}"))),
     };
-    let runtime_size = le64(table, 24);
-    let interpreters_head = le64(table, 40);
-    let f = layout.interp_fields.map(|at| le64(table, at));
+    let runtime_size = le_u64(table, 24);
+    let interpreters_head = le_u64(table, 40);
+    let f = layout.interp_fields.map(|at| le_u64(table, at));
     let interp = InterpOffsets {
         size: f[0],
         id: f[1],
@@ -238,16 +238,16 @@ pub fn parse(table: &[u8]) -> Result<DebugOffsets, LayoutError> {
     let at = layout.tstate_at;
     // The block starts unmistakably: size, then prev, next, interp = 0, 8, 16.
     check(
-        le64(table, at + 8) == 0 && le64(table, at + 16) == 8 && le64(table, at + 24) == 16,
+        le_u64(table, at + 8) == 0 && le_u64(table, at + 16) == 8 && le_u64(table, at + 24) == 16,
         "thread_state block",
     )?;
-    let status = le64(table, at + layout.tstate_status);
+    let status = le_u64(table, at + layout.tstate_status);
     let (holds_gil, gil_requested) = match layout.tstate_flags {
         Some((holds, requested)) => (
             HoldsGil::Int {
-                at: le64(table, at + holds),
+                at: le_u64(table, at + holds),
             },
-            Some(le64(table, at + requested)),
+            Some(le_u64(table, at + requested)),
         ),
         // 3.13: `_status.holds_gil`, bit 5; 3.14: `int holds_gil` follows
         // the 4-byte `_status`.
@@ -255,9 +255,9 @@ pub fn parse(table: &[u8]) -> Result<DebugOffsets, LayoutError> {
         None => (HoldsGil::Int { at: status + 4 }, None),
     };
     let tstate = TstateOffsets {
-        size: le64(table, at),
-        next: le64(table, at + 16),
-        native_thread_id: le64(table, at + layout.tstate_native_thread_id),
+        size: le_u64(table, at),
+        next: le_u64(table, at + 16),
+        native_thread_id: le_u64(table, at + layout.tstate_native_thread_id),
         status,
         holds_gil,
         gil_requested,

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::error::GilError;
 use super::locate::{ElfCache, RuntimeLocation, locate_runtime};
 use super::offsets::{self, DebugOffsets, HoldsGil, LayoutError, PyVersion, TABLE_BYTES};
-use super::remote::{Range, RemoteMemory};
-use super::walk::{self, InterpList};
+use super::remote::{Range, RemoteMemory, le_u64};
+use super::walk::{self, InterpList, PyThread};
 
 /// One interpreter's GIL at one instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,16 +51,6 @@ pub struct GilSnapshot {
     pub pid: u32,
     /// Ascending by id.
     pub interpreters: Vec<InterpreterGil>,
-}
-
-/// A Python thread state: which interpreter an OS thread runs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PyThread {
-    pub interp_id: i64,
-    pub tid: u32,
-    /// Address of its `PyThreadState` in the target.
-    #[serde(default)]
-    pub tstate: u64,
 }
 
 /// What a thread state says about its thread and the GIL, read in one
@@ -272,18 +262,18 @@ impl GilReader {
         if self.buf[..16] != self.header {
             return Err(GilError::Changed { pid: self.pid() });
         }
-        if walk::le_u64(&self.buf, 16) != list.head {
+        if le_u64(&self.buf, 16) != list.head {
             return Ok(false);
         }
         let mut at = 24;
         for n in &list.nodes {
-            let next = walk::le_u64(&self.buf, at);
+            let next = le_u64(&self.buf, at);
             at += 8;
             if next != n.next {
                 return Ok(false);
             }
             if n.gil_ptr == 0 {
-                if walk::le_u64(&self.buf, at) != 0 {
+                if le_u64(&self.buf, at) != 0 {
                     return Ok(false); // its GIL was just created
                 }
                 at += 8;
@@ -310,7 +300,7 @@ impl GilReader {
                         .find(|&(k, &p)| p == holder && required + 8 * (k + 1) <= got);
                     match hit {
                         Some((k, _)) => {
-                            entry.holder_tid = tid(walk::le_u64(&self.buf, required + 8 * k));
+                            entry.holder_tid = tid(le_u64(&self.buf, required + 8 * k));
                         }
                         None => miss = holder,
                     }
@@ -345,7 +335,7 @@ impl GilReader {
                 continue;
             }
             let raw = if batch_ok {
-                Some(walk::le_u64(&self.buf, 8 * k))
+                Some(le_u64(&self.buf, 8 * k))
             } else {
                 self.mem.read_u64(p + tid_off).ok()
             };
@@ -387,7 +377,7 @@ impl GilReader {
             what: "thread_state flags span".into(),
         })?;
         self.mem.read_ranges(&ranges, b)?;
-        if walk::le_u64(b, 0) != u64::from(tid) {
+        if le_u64(b, 0) != u64::from(tid) {
             return Ok(None);
         }
         let int_at = |at: u64| le_i32(&b[8..], at - from);
@@ -426,7 +416,7 @@ fn remember(recent: &mut Vec<(u64, [u64; 2])>, gil: u64, holder: u64) {
 fn decode_gil(b: &[u8], o: &DebugOffsets, entry: &mut InterpreterGil) -> u64 {
     let g = o.gil;
     entry.locked = le_i32(b, g.locked) == 1;
-    entry.switches = g.switch_number.map(|s| walk::le_u64(b, s as usize));
+    entry.switches = g.switch_number.map(|s| le_u64(b, s as usize));
     match g.enabled {
         Some(e) => {
             let raw = le_i32(b, e);
@@ -435,7 +425,7 @@ fn decode_gil(b: &[u8], o: &DebugOffsets, entry: &mut InterpreterGil) -> u64 {
         }
         None => entry.enabled = true,
     }
-    walk::le_u64(b, g.holder as usize)
+    le_u64(b, g.holder as usize)
 }
 
 /// The refusal for a runtime without the cookie, naming the version.

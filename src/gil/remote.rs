@@ -212,6 +212,14 @@ impl RemoteMemory {
     }
 }
 
+/// The little-endian `u64` at `at` in bytes read from the target (0 when
+/// `b` is too short).
+pub(super) fn le_u64(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

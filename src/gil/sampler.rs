@@ -12,7 +12,7 @@
 //! older or unknown CPython, and retried at the next walk when it is not
 //! (yet) Python — a multiprocessing child between fork and exec.
 
-use crate::sampler::stoppable::{Mailbox, StoppableThread, Woken};
+use crate::pace::{Mailbox, StoppableThread, Woken, monotonic_ns};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -21,12 +21,13 @@ use serde::{Deserialize, Serialize};
 
 use super::error::GilError;
 use super::locate::ElfCache;
-use super::reader::{GilReader, GilSnapshot, InterpreterGil, PyThread};
+use super::reader::{GilReader, GilSnapshot, InterpreterGil};
 use super::sched::{SHORT_SLICE, request_short_slice, thread_cpu_ns};
 use super::waits::{
     CpuReading, GilSpan, ProbeFacts, ThreadActivity, WaitProbe, WaitTracker, classify,
 };
-use crate::sampler::{list_threads, monotonic_ns, process_tree};
+use super::walk::PyThread;
+use crate::sampler::{list_threads, process_tree};
 
 /// Lowest and highest rates offered.
 pub const MIN_RATE_HZ: f64 = 10.0;

@@ -7,10 +7,10 @@ use std::time::Duration;
 pub(super) const SHORT_SLICE: Duration = Duration::from_micros(100);
 
 /// Asks for a short scheduler slice (shared with the /proc sampler).
-pub(super) use crate::sampler::stoppable::request_short_slice;
+pub(super) use crate::pace::request_short_slice;
 
 /// CPU time of the calling thread, ns (the /proc sampler's clock).
-pub(super) use crate::sampler::thread_cpu_ns;
+pub(super) use crate::pace::thread_cpu_ns;
 
 #[cfg(test)]
 mod tests {

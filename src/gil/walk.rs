@@ -3,15 +3,26 @@
 //! One syscall per node; the reader walks the interpreter list only when
 //! its cheap per-tick check says the list changed.
 
+use serde::{Deserialize, Serialize};
+
 use super::error::GilError;
 use super::offsets::DebugOffsets;
-use super::reader::PyThread;
-use super::remote::{Range, RemoteMemory};
+use super::remote::{Range, RemoteMemory, le_u64};
 
 /// Stop walking after this many interpreters (a torn read could loop).
 const MAX_INTERPRETERS: usize = 4096;
 /// Stop walking a thread list after this many thread states.
 const MAX_THREADS: usize = 65536;
+
+/// A Python thread state: which interpreter an OS thread runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PyThread {
+    pub interp_id: i64,
+    pub tid: u32,
+    /// Address of its `PyThreadState` in the target.
+    #[serde(default)]
+    pub tstate: u64,
+}
 
 /// Where one interpreter and its GIL are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,8 +139,4 @@ pub(super) fn threads(
         }
     }
     Ok(out)
-}
-
-pub(super) fn le_u64(b: &[u8], at: usize) -> u64 {
-    super::elf::le64(b, at)
 }

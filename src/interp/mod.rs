@@ -1,6 +1,6 @@
 //! Python interpreters: finding them, probing them, installing them.
 //!
-//! * [`discover`] lists every CPython a user may already have and probes each.
+//! * [`discover()`] lists every CPython a user may already have and probes each.
 //! * [`probe`] asks one interpreter about itself in a short-lived subprocess.
 //! * [`install`] builds CPython (default and free-threaded) from source into
 //!   gilscope's managed directory.

@@ -1,9 +1,10 @@
 //! `report.md`: what was run, where, how to run it again, every point's
 //! numbers, the single-thread overhead, failures, and the charts.
 
-use super::format::{MISSING, cell, grouped, or_missing, out_arg, shell_line, signed_pct, utc};
+use super::format::{MISSING, cell, grouped, or_missing, out_arg, shell_line, signed_pct};
 use super::{CHARTS_DIR, Chart, Report};
 use crate::interp::Mode;
+use crate::kit::time::utc_minutes;
 use crate::sweep::Point;
 use std::fmt::Write;
 
@@ -137,7 +138,7 @@ pub fn report_md(report: &Report) -> String {
         workers.join(", "),
         plan.repeat,
         if plan.repeat == 1 { "" } else { "s" },
-        utc(sweep.created_unix),
+        utc_minutes(sweep.created_unix),
         sweep.gilscope,
         report.run_files,
         report.dir.display(),

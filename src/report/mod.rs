@@ -1,6 +1,6 @@
 //! `gilscope report DIR`: a sweep directory turned into charts (PNG and SVG)
 //! and `report.md`. Every number comes from the run files through
-//! [`crate::sweep::aggregate`]; `sweep.json` only says which files, the
+//! [`crate::sweep::aggregate()`]; `sweep.json` only says which files, the
 //! machine, the interpreters and the command.
 //!
 //! * [`series`]: the aggregate as chart series (colour, marker per mode).

@@ -6,7 +6,7 @@
 //! [`RunMessage::Finished`], whose end is [`RunEnd::Detached`]), so it is
 //! recorded, saved and compared like one.
 
-use super::gil_watch::GilWatch;
+use super::gil_feed::GilFeed;
 use super::runner::RunHandle;
 use super::{RunEnd, RunMessage, RunOutcome, RunSpec};
 use crate::interp::{Build, Interpreter, Mode, ProbeInfo, Source, Status, supported_modes};
@@ -292,7 +292,7 @@ pub fn attach(
                 Sampler::start_with(target.pid, sampling, sink).ok()
             };
             let gil = (sampling.gil_hz > 0.0)
-                .then(|| GilWatch::start(target.pid, sampling.gil_hz, &tx))
+                .then(|| GilFeed::start(target.pid, sampling.gil_hz, &tx))
                 .flatten();
             let reason = watch(&target, started, duration, &stop_rx);
             let wall_secs = started.elapsed().as_secs_f64();

@@ -7,7 +7,7 @@
 
 pub mod attach;
 pub mod embedded;
-pub mod gil_watch;
+pub mod gil_feed;
 pub mod protocol;
 pub mod runner;
 pub mod script;

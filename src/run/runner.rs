@@ -251,7 +251,7 @@ pub fn start_with_env(
             });
             let gil = sampling
                 .filter(|c| c.gil_hz > 0.0)
-                .and_then(|c| super::gil_watch::GilWatch::start(child.pid(), c.gil_hz, &tx));
+                .and_then(|c| super::gil_feed::GilFeed::start(child.pid(), c.gil_hz, &tx));
             watch(
                 &mut child,
                 reader,
@@ -377,7 +377,7 @@ fn watch(
     started: Instant,
     tx: &Sender<RunMessage>,
     stop: &Receiver<()>,
-    (sampler, gil): (Option<Sampler>, Option<super::gil_watch::GilWatch>),
+    (sampler, gil): (Option<Sampler>, Option<super::gil_feed::GilFeed>),
 ) {
     let event_reader = spawn_event_reader(events, tx.clone(), sampler.as_ref().map(Sampler::poker));
     let stdout = spawn_output_reader(child.child_mut().stdout.take(), Stream::Stdout, tx.clone());
@@ -409,7 +409,7 @@ fn watch(
         }
     };
     let wall_secs = started.elapsed().as_secs_f64();
-    let ended_ns = crate::sampler::live::monotonic_ns();
+    let ended_ns = crate::pace::monotonic_ns();
     // Samples come before the outcome, which is always the last message.
     let sampler = sampler.map(Sampler::stop);
     if let Some(gil) = gil {

@@ -9,31 +9,34 @@
 //!   event, not a failure. A reading the kernel cannot give (schedstat on a
 //!   kernel without it) is `None`, never 0.
 
+mod backend;
+mod config;
 mod cpu;
 mod error;
 mod file;
-pub mod live;
 mod load;
 mod mem;
 mod parse;
+mod portable;
 mod reader;
 mod sample;
-pub mod stoppable;
 mod sys;
 mod task;
+pub mod thread;
 mod thread_set;
 mod tree;
 
 #[cfg(test)]
 mod test_support;
 
+pub use backend::SampleSource;
+pub use config::{MAX_RATE_HZ, MIN_RATE_HZ, Poke, SamplerBackend, SamplerConfig};
 pub use cpu::{
     CoreFractions, CoreTicks, CpuFractions, CpuStat, CpuStatReader, CpuTicks, PROC_STAT,
     core_fractions, parse_cpu_stat, parse_cpu_stat_into, read_cpu_stat,
 };
 pub use error::{ParseError, ProcError};
 pub use file::{ProcFile, read_once};
-pub use live::{Poke, Poker, Sampler, SamplerConfig, SamplerStats, monotonic_ns, thread_cpu_ns};
 pub use load::{LOAD_TOP, LoadSample, LoadScanner, NamedCpu, ProcCpu, parse_proc_cpu};
 pub use mem::{
     SmapsRollup, Statm, StatmPages, StatmReader, parse_smaps_rollup, parse_statm, proc_path,
@@ -46,6 +49,7 @@ pub use task::{
     Pid, SchedStat, TaskStat, TaskState, parse_comm, parse_schedstat, parse_stat_comm,
     parse_task_stat, read_comm, read_schedstat, read_task_stat, schedstat_supported, task_path,
 };
+pub use thread::{Poker, Sampler, SamplerStats, monotonic_ns, thread_cpu_ns};
 pub use thread_set::{MemoryPass, ProcessMemory, RefreshReport, ThreadPass, ThreadSet};
 pub use tree::{
     children_files_supported, children_of, descendants, descendants_by_children,

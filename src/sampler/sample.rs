@@ -36,6 +36,10 @@ pub struct Sample {
     /// others.
     #[serde(default)]
     pub load: Option<super::load::LoadSample>,
+    /// The backend that took it: what it could measure (`threads` is empty
+    /// and says nothing for `portable`).
+    #[serde(default)]
+    pub sampler: super::config::SamplerBackend,
 }
 
 /// One core over the interval since the previous sample.
@@ -46,12 +50,40 @@ pub struct CoreSample {
     pub busy: Option<CoreBusy>,
 }
 
+/// How busy one core was over an interval, as fractions of it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CoreBusy {
-    pub user: f32,
-    pub system: f32,
-    pub idle: f32,
-    pub iowait: f32,
+    /// Busy: user + system (/proc), or the whole non-idle share (sysinfo).
+    pub busy: f32,
+    /// The split, where the backend reads it (`None`: not measured).
+    pub user: Option<f32>,
+    pub system: Option<f32>,
+    pub idle: Option<f32>,
+    pub iowait: Option<f32>,
+}
+
+impl CoreBusy {
+    /// From /proc/stat's split.
+    pub fn split(user: f32, system: f32, idle: f32, iowait: f32) -> Self {
+        Self {
+            busy: user + system,
+            user: Some(user),
+            system: Some(system),
+            idle: Some(idle),
+            iowait: Some(iowait),
+        }
+    }
+
+    /// Only the busy share is known.
+    pub fn total(busy: f32) -> Self {
+        Self {
+            busy,
+            user: None,
+            system: None,
+            idle: None,
+            iowait: None,
+        }
+    }
 }
 
 /// One thread at sample time.

@@ -37,7 +37,7 @@ pub fn wait_until<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
     }
 }
 
-use super::live::thread_cpu_ns;
+use crate::pace::thread_cpu_ns;
 
 /// A thread that burns an exact amount of its own CPU time on request and
 /// sleeps otherwise. Joined on drop.

@@ -1,9 +1,12 @@
 //! Run files: a [`RunRecord`] as versioned JSON,
 //! `{"format": "gilscope-run", "version": 1, "gilscope": "0.1.0", "run": {…}}`,
 //! gzip-compressed when the path ends in `.gz` (loading detects gzip by its
-//! magic bytes, whatever the name).
+//! magic bytes, whatever the name). The saved run carries its
+//! [`summary`](super::summary) (computed when saving, once the run has
+//! finished) for readers of the file; loading ignores it and recomputes.
 
 use super::record::RunRecord;
+use super::summary::{RunSummary, summarize};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
@@ -54,7 +57,15 @@ struct FileOut<'a> {
     format: &'static str,
     version: u64,
     gilscope: &'static str,
-    run: &'a RunRecord,
+    run: RunOut<'a>,
+}
+
+/// The record's own fields, then `summary`.
+#[derive(Serialize)]
+struct RunOut<'a> {
+    #[serde(flatten)]
+    record: &'a RunRecord,
+    summary: Option<RunSummary>,
 }
 
 /// What is checked before the run itself is read.
@@ -122,7 +133,10 @@ fn write_file(run: &RunRecord, tmp: &Path, gz: bool) -> io::Result<()> {
         format: RUN_FILE_FORMAT,
         version: RUN_FILE_VERSION,
         gilscope: env!("CARGO_PKG_VERSION"),
-        run,
+        run: RunOut {
+            record: run,
+            summary: run.is_finished().then(|| summarize(run)),
+        },
     };
     let file = BufWriter::new(fs::File::create(tmp)?);
     let file = if gz {

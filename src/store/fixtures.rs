@@ -8,7 +8,7 @@ use crate::run::protocol::{
     ChunkDone, Event, Hello, RunResult, SetupDone, WorkerDone, WorkerStarted,
 };
 use crate::run::{RunEnd, RunMessage, RunOutcome, RunSpec};
-use crate::sampler::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
+use crate::sampler::{CoreBusy, CoreSample, MemorySample, Sample, SamplerBackend, ThreadSample};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -140,6 +140,7 @@ pub fn sample(t_ns: u64) -> Sample {
         threads: Vec::new(),
         memory: None,
         load: None,
+        sampler: SamplerBackend::Proc,
     }
 }
 
@@ -299,12 +300,12 @@ impl Synth {
         s.cores = (0..self.cores)
             .map(|cpu| CoreSample {
                 cpu,
-                busy: Some(CoreBusy {
-                    user: per_core * 0.75,
-                    system: per_core * 0.25,
-                    idle: 1.0 - per_core,
-                    iowait: 0.0,
-                }),
+                busy: Some(CoreBusy::split(
+                    per_core * 0.75,
+                    per_core * 0.25,
+                    1.0 - per_core,
+                    0.0,
+                )),
             })
             .collect();
         let rss = if t < self.setup_ns() + 5 * MS {

@@ -10,7 +10,7 @@ use crate::gil::{GilEnabledChange, GilInterval};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// How a refusal notice starts (`run::gil_watch::describe`).
+/// How a refusal notice starts (`run::gil_feed::describe`).
 pub const REFUSED_PREFIX: &str = "no exact GIL lanes";
 /// How an attach notice starts.
 pub const ATTACHED_PREFIX: &str = "exact GIL lanes: reading";

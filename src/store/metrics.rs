@@ -361,6 +361,9 @@ pub fn harness_cpu(run: &RunRecord) -> HarnessCpu {
     let Some((start, end)) = run.work_window_ns() else {
         return missing("the workers never started");
     };
+    if let Some(why) = run.thread_states_missing() {
+        return missing(&format!("thread states not measured: {why}"));
+    }
     let Some((_, main)) = run
         .threads()
         .into_iter()

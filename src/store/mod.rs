@@ -4,7 +4,7 @@
 //! * [`series`]: bounded columns of readings beside one time axis, with a
 //!   min/max level for decimated plots.
 //! * [`record`]: [`RunRecord`], one run: spec, interpreter, events, output,
-//!   samples as columns, outcome, summary.
+//!   samples as columns, outcome.
 //! * [`labels`]: "main", "worker 3", "interp 3", … for OS threads.
 //! * [`memory`]: exact memory peaks and the baseline before workers start.
 //! * [`output`]: the workload's output lines, bounded.
@@ -13,9 +13,12 @@
 //! * [`compare`](mod@compare): speedup and efficiency against a baseline run.
 //! * [`stall`](mod@stall): no chunk finished for far longer than chunks
 //!   take (the rule, and the tracker the record feeds).
+//! * [`progress`]: gaps between progress events and chunk durations, fed
+//!   by the record for the stall rule.
 //! * [`load`]: what else ran — the run's tree, gilscope, other processes.
 //! * [`verdict`]: contended / implausible / noisy, with the reason.
-//! * [`summary`]: a run in one flat struct.
+//! * [`summary`]: a run in one flat struct, computed where it is shown or
+//!   saved (run files carry it for their readers).
 //! * [`rows`]: a compare row per run (workload, script, attach) and their CSV.
 //!
 //! Column names in a record's series: `core/{cpu}/{busy,user,system}`,
@@ -31,6 +34,7 @@ pub mod load;
 pub mod memory;
 pub mod metrics;
 pub mod output;
+pub mod progress;
 pub mod record;
 pub mod rows;
 pub mod series;

@@ -1,6 +1,8 @@
 //! [`RunRecord`]: everything about one run — what was asked, on which
 //! interpreter, every protocol event, the workload's output, the samples as
-//! columns, how it ended and a summary.
+//! columns and how it ended. Its summary is not kept here: it is computed
+//! where it is shown or saved ([`summarize`](super::summary::summarize);
+//! run files carry it for their readers).
 //!
 //! The UI thread owns records and feeds them with
 //! [`RunRecord::eat_message`]; nothing here blocks or does I/O.
@@ -10,16 +12,15 @@ use super::labels::{Labeler, ThreadLabel};
 use super::load::LoadTrack;
 use super::memory::{MemoryBaseline, MemoryPeaks, MemoryTracker};
 use super::output::{OutputLimits, OutputLog};
+use super::progress::StallTracker;
 use super::series::{SeriesLimits, TimeSeries};
-use super::stall::StallTracker;
-use super::summary::{RunSummary, summarize};
 use crate::interp::Interpreter;
 use crate::run::protocol::{
     ChunkDone, Event, GilChanged, Hello, RunResult, SetupDone, WorkerDone, WorkerStarted,
     WorkloadError,
 };
 use crate::run::{RunEnd, RunMessage, RunOutcome, RunSpec};
-use crate::sampler::Sample;
+use crate::sampler::{Sample, SamplerBackend};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -94,7 +95,6 @@ pub struct RunRecord {
     memory: MemoryTracker,
     sample_stats: SampleStats,
     outcome: Option<RunOutcome>,
-    summary: Option<RunSummary>,
     /// The exact GIL reader's data (empty for files from before it).
     #[serde(default)]
     gil: GilTrack,
@@ -105,6 +105,9 @@ pub struct RunRecord {
     /// What else ran (absent in files from before it).
     #[serde(default)]
     load: LoadTrack,
+    /// The sampler backend of the newest sample (what it could measure).
+    #[serde(default)]
+    sampler: SamplerBackend,
     #[serde(skip)]
     labeler: Labeler,
 }
@@ -142,10 +145,10 @@ impl RunRecord {
             memory: MemoryTracker::default(),
             sample_stats: SampleStats::default(),
             outcome: None,
-            summary: None,
             gil: GilTrack::default(),
             stall: StallTracker::default(),
             load: LoadTrack::default(),
+            sampler: SamplerBackend::default(),
         }
     }
 
@@ -183,10 +186,7 @@ impl RunRecord {
             RunMessage::Sample(sample) => self.eat_sample(*sample),
             RunMessage::Gil(interval) => self.gil.eat(&interval),
             RunMessage::GilNotice(text) => self.gil.notice(text),
-            RunMessage::Finished(outcome) => {
-                self.outcome = Some(*outcome);
-                self.summary = Some(summarize(self));
-            }
+            RunMessage::Finished(outcome) => self.outcome = Some(*outcome),
         }
     }
 
@@ -220,6 +220,7 @@ impl RunRecord {
             self.sample_stats.out_of_order += 1;
             return;
         }
+        self.sampler = sample.sampler;
         let stats = &mut self.sample_stats;
         stats.samples += 1;
         stats.missed_ticks += u64::from(sample.missed);
@@ -240,9 +241,13 @@ impl RunRecord {
                 system: series.column(&format!("core/{}/system", core.cpu)),
             });
             if let Some(busy) = core.busy {
-                series.set_last(cols.busy, busy.user + busy.system);
-                series.set_last(cols.user, busy.user);
-                series.set_last(cols.system, busy.system);
+                series.set_last(cols.busy, busy.busy);
+                if let Some(user) = busy.user {
+                    series.set_last(cols.user, user);
+                }
+                if let Some(system) = busy.system {
+                    series.set_last(cols.system, system);
+                }
             }
         }
         for thread in &sample.threads {
@@ -419,17 +424,37 @@ impl RunRecord {
         self.sample_stats
     }
 
+    /// The backend that sampled the run (`proc` for a run not sampled).
+    pub fn sampler_backend(&self) -> SamplerBackend {
+        self.sampler
+    }
+
+    /// Why the run has no per-thread states although it was sampled
+    /// (`None` when its backend reads them, or it was not sampled).
+    pub fn thread_states_missing(&self) -> Option<&'static str> {
+        if self.series.is_empty() {
+            return None;
+        }
+        self.sampler.thread_states_missing()
+    }
+
+    /// What else ran during the run, or why that is unknown.
+    pub fn what_else(&self) -> Result<super::load::Load, String> {
+        self.load.load().map_err(|why| {
+            let portable = self
+                .sampler
+                .load_missing()
+                .filter(|_| !self.series.is_empty());
+            portable.map_or(why, str::to_string)
+        })
+    }
+
     pub fn outcome(&self) -> Option<&RunOutcome> {
         self.outcome.as_ref()
     }
 
     pub fn is_finished(&self) -> bool {
         self.outcome.is_some()
-    }
-
-    /// The summary made when the run finished.
-    pub fn summary(&self) -> Option<&RunSummary> {
-        self.summary.as_ref()
     }
 
     pub fn hello(&self) -> Option<&Hello> {

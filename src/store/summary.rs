@@ -7,6 +7,7 @@ use super::record::RunRecord;
 use super::stall::{Stall, stall};
 use super::verdict::{Verdict, run_verdicts};
 use crate::interp::Mode;
+use crate::sampler::SamplerBackend;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +67,13 @@ pub struct RunSummary {
     /// Contended / implausible (as a baseline) — see `store::verdict`.
     #[serde(default)]
     pub verdicts: Vec<Verdict>,
+    /// The sampler backend (`proc`, `portable`); `None` when the run was
+    /// not sampled (absent in older files).
+    #[serde(default)]
+    pub sampler: Option<SamplerBackend>,
+    /// Why the run has no per-thread states although it was sampled.
+    #[serde(default)]
+    pub thread_states_missing: Option<String>,
 }
 
 fn workload_kind() -> String {
@@ -81,7 +89,7 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
     let cpu = cpu_use(run);
     let memory = memory_use(run);
     let sampler = sampler_use(run);
-    let load = run.load_track().load();
+    let load = run.what_else();
     let gil_enabled_at_end = result
         .and_then(|r| r.gil_enabled)
         .or(run.gil_changes().last().map(|g| g.enabled))
@@ -121,5 +129,7 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         load: load.as_ref().ok().cloned(),
         load_missing: load.err(),
         verdicts: run_verdicts(run),
+        sampler: (!run.series().is_empty()).then(|| run.sampler_backend()),
+        thread_states_missing: run.thread_states_missing().map(str::to_string),
     }
 }

@@ -4,6 +4,7 @@
 //! free-threaded build. Everything is computed from the run files alone.
 
 use crate::interp::Mode;
+use crate::kit::stats::{median, quantile};
 use crate::store::RunRecord;
 use crate::store::metrics::{cpu_use, items_per_sec, memory_use, worker_gil, worker_times};
 use crate::store::verdict::{self, Verdict, VerdictKind};
@@ -135,14 +136,6 @@ impl Spread {
     }
 }
 
-/// Linear-interpolated quantile of sorted values.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
 /// Single-thread cost of the free-threaded build: its 1-worker time against
 /// the default build's 1-worker `gil` time, as a percentage (+40 % = 1.4×
 /// slower).
@@ -162,21 +155,6 @@ pub struct Aggregate {
     pub overhead: SingleThreadOverhead,
     /// True when every completed run of the sweep computed the same checksum.
     pub checksums_agree: bool,
-}
-
-/// Median of the values present; `None` for none.
-pub fn median(mut values: Vec<f64>) -> Option<f64> {
-    values.retain(|v| v.is_finite());
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    Some(if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    })
 }
 
 fn mean(values: &[f64]) -> Option<f64> {
@@ -418,7 +396,7 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
 
 #[cfg(test)]
 mod tests {
-    use super::{Spread, median};
+    use super::Spread;
 
     #[test]
     fn spreads() {
@@ -431,13 +409,5 @@ mod tests {
             s.text(|v| format!("{v:.2} s"))
                 .starts_with("1.10 s ± 9.1 % (n = 3")
         );
-    }
-
-    #[test]
-    fn medians() {
-        assert_eq!(median(vec![]), None);
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median(vec![f64::NAN, 1.0]), Some(1.0));
     }
 }

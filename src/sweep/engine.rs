@@ -5,13 +5,22 @@
 //! one ended, so planning, ordering, repeats and `--until-stable` rounds
 //! are the same everywhere.
 
-use super::model::SweepPlan;
-use super::runner::{DEFAULT_MAX_REPEATS, PlannedRun, runs_of, unstable_points};
+use super::model::{
+    SWEEP_FILE_FORMAT, SWEEP_FILE_VERSION, SweepError, SweepFile, SweepPlan, SweepRunEntry,
+};
+use super::runner::{
+    DEFAULT_MAX_REPEATS, PlannedRun, SweepEvent, file_stem, runs_of, unstable_points,
+};
 use crate::interp::{Interpreter, Mode};
 use crate::run::RunSpec;
+use crate::run::{self, RunMessage};
+use crate::sampler::SamplerConfig;
 use crate::store::RunRecord;
+use crossbeam_channel::{Receiver, select};
 use std::collections::{BTreeMap, VecDeque};
+use std::path::Path;
 use std::time::Duration;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// The next run to start.
 #[derive(Debug, Clone)]
@@ -195,6 +204,123 @@ impl Engine {
         self.total += self.todo.len();
         true
     }
+}
+
+/// Runs the plan into `dir` with the [`Engine`] (the app's Run and Sweep
+/// step through the same engine). Stops early (keeping what finished) when
+/// `stop` receives; returns the sweep file as written.
+#[allow(clippy::too_many_arguments)]
+pub fn run_sweep(
+    plan: SweepPlan,
+    found: &[Interpreter],
+    dir: &Path,
+    command: Vec<String>,
+    sampling: SamplerConfig,
+    timeout: Option<Duration>,
+    stop: &Receiver<()>,
+    mut on_event: impl FnMut(SweepEvent),
+) -> Result<SweepFile, SweepError> {
+    let runs_dir = dir.join("runs");
+    std::fs::create_dir_all(&runs_dir).map_err(|source| SweepError::Write {
+        path: runs_dir.clone(),
+        source,
+    })?;
+    let mut engine = Engine::new(plan.clone(), found, timeout);
+    let mut file = SweepFile {
+        format: SWEEP_FILE_FORMAT.to_string(),
+        version: SWEEP_FILE_VERSION,
+        gilscope: env!("CARGO_PKG_VERSION").to_string(),
+        created_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        command,
+        machine: super::model::machine_info(),
+        plan,
+        runs: Vec::new(),
+        interrupted: false,
+        unsettled: Vec::new(),
+    };
+    file.save(dir)?;
+    let stem = file_stem(&file.plan.workload);
+    while let Some(next) = engine.next_run() {
+        let NextRun {
+            index,
+            total,
+            planned,
+            spec,
+            interpreter,
+        } = next;
+        on_event(SweepEvent::RunStarted {
+            index,
+            total,
+            mode: planned.mode,
+            workers: planned.workers,
+            repeat: planned.repeat,
+        });
+        let started = Instant::now();
+        let mut record = RunRecord::new(spec.clone(), interpreter);
+        let mut stopped = false;
+        match run::start_sampled(&spec, Some(sampling)) {
+            Ok(handle) => loop {
+                select! {
+                    recv(handle.messages()) -> msg => match msg {
+                        Ok(msg) => {
+                            let done = matches!(msg, RunMessage::Finished(_));
+                            record.eat_message(msg);
+                            if done { break; }
+                        }
+                        Err(_) => break,
+                    },
+                    recv(stop) -> _ => { stopped = true; handle.stop(); }
+                }
+            },
+            Err(e) => record.eat_message(RunMessage::Finished(Box::new(
+                crate::run::RunOutcome::not_started(&e.to_string()),
+            ))),
+        }
+        if stopped {
+            // A run cut short measures nothing: keep only finished ones.
+            file.interrupted = true;
+            file.unsettled = engine.unsettled().to_vec();
+            file.save(dir)?;
+            return Ok(file);
+        }
+        engine.ended(&planned, &record);
+        let rel = format!(
+            "runs/{stem}-{}-w{}-r{}.json.gz",
+            planned.mode, planned.workers, planned.repeat
+        );
+        record.save(&dir.join(&rel))?;
+        let headline = record
+            .outcome()
+            .map(|o| o.headline())
+            .unwrap_or_else(|| "no outcome".into());
+        let completed = record.result().is_some();
+        file.runs.push(SweepRunEntry {
+            file: rel,
+            mode: planned.mode,
+            workers: planned.workers,
+            repeat: planned.repeat,
+            interpreter: spec.interp_name.clone(),
+            completed,
+            headline: headline.clone(),
+            load: record.load_track().load().ok(),
+            verdicts: crate::store::verdict::run_verdicts(&record),
+        });
+        file.unsettled = engine.unsettled().to_vec();
+        file.save(dir)?;
+        on_event(SweepEvent::RunFinished {
+            index,
+            total: engine.total(),
+            completed,
+            headline,
+            secs: started.elapsed().as_secs_f64(),
+        });
+    }
+    file.unsettled = engine.unsettled().to_vec();
+    file.save(dir)?;
+    Ok(file)
 }
 
 #[cfg(test)]

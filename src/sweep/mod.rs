@@ -10,5 +10,5 @@ pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate};
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
 pub mod runner;
 
-pub use engine::{Engine, NextRun};
-pub use runner::{SweepEvent, choose_interpreters, make_plan, run_sweep, runs_of};
+pub use engine::{Engine, NextRun, run_sweep};
+pub use runner::{SweepEvent, choose_interpreters, make_plan, runs_of};

@@ -175,39 +175,64 @@ impl SweepFile {
     }
 }
 
-/// Reads what describes this machine (CPU model, cores, kernel, OS).
+/// Reads what describes this machine (CPU model, cores, kernel, OS,
+/// memory) through sysinfo, so it reads the same on every platform;
+/// `cores` is what this process may run on (its CPU affinity).
 pub fn machine_info() -> MachineInfo {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu_model = cpuinfo.lines().find_map(|l| {
-        l.strip_prefix("model name")
-            .and_then(|r| r.split_once(':'))
-            .map(|(_, v)| v.trim().to_string())
+    use sysinfo::{CpuRefreshKind, System};
+    let sys = System::new().ok().map(|mut sys| {
+        sys.refresh_cpu_list(CpuRefreshKind::nothing());
+        sys.refresh_memory();
+        sys
     });
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .ok()
-        .map(|s| s.trim().to_string());
-    let os = std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-                .map(|v| v.trim_matches('"').to_string())
-        });
-    let memory_bytes = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                .map(|kib| kib * 1024)
-        });
+    let cpu_model = sys
+        .as_ref()
+        .and_then(|s| s.cpus().first())
+        .map(|c| c.brand().trim().to_string())
+        .filter(|b| !b.is_empty());
     MachineInfo {
         cpu_model,
         cores: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
-        kernel,
-        os,
-        memory_bytes,
+        kernel: System::kernel_version().ok(),
+        os: System::long_os_version().ok(),
+        memory_bytes: sys.map(|s| s.total_memory()).filter(|&b| b > 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sysinfo reads what /proc says on Linux.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn machine_facts_agree_with_proc() {
+        let m = machine_info();
+        eprintln!("{m:?}");
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let model = cpuinfo.lines().find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        });
+        if model.is_some() {
+            assert_eq!(m.cpu_model, model);
+        }
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok();
+        assert_eq!(m.kernel.as_deref(), kernel.as_deref().map(str::trim));
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let total_kib: Option<u64> = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+        assert_eq!(m.memory_bytes, total_kib.map(|k| k * 1024));
+        let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+        if let Some(name) = os_release.lines().find_map(|l| l.strip_prefix("NAME=")) {
+            let name = name.trim_matches('"');
+            assert!(m.os.as_deref().is_some_and(|os| os.contains(name)), "{m:?}");
+        }
+        assert!(m.cores >= 1);
     }
 }

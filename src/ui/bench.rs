@@ -29,14 +29,6 @@ pub struct FrameTimes {
     pub tessellate_ms: Vec<f64>,
 }
 
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 /// A finished run of `threads` workers × `secs` seconds at 50 Hz on `cores` CPUs.
 pub fn synthetic_app(ctx: &egui::Context, threads: usize, cores: u32, secs: u64) -> App {
     let interp = interpreter("3.13t", "3.13.5", true);

@@ -99,10 +99,10 @@ impl Pictures {
         {
             // The GIL reader's rows close 100 ms intervals: start one
             // interval before the first.
-            let start = first.saturating_sub(crate::run::gil_watch::INTERVAL_NS);
+            let start = first.saturating_sub(crate::run::gil_feed::INTERVAL_NS);
             pics.gil_acc = Some(
                 lanes::Accumulator::new(start, lanes::FIRST_BUCKET_NS)
-                    .with_first_span(crate::run::gil_watch::INTERVAL_NS),
+                    .with_first_span(crate::run::gil_feed::INTERVAL_NS),
             );
         }
         if let Some(g) = &mut pics.gil_acc {
@@ -326,7 +326,7 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
 /// its verdicts, in one line each: flagged numbers are marked, never
 /// hidden.
 fn what_else_ui(cx: &UiContext, run: &RunRecord, ui: &mut egui::Ui) {
-    let text = match run.load_track().load() {
+    let text = match run.what_else() {
         Ok(load) => format!("What else ran: {}", load.line()),
         Err(why) => format!("What else ran: not measured yet ({why})"),
     };
@@ -476,7 +476,7 @@ fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut eg
 /// run makes no progress, or after it did (the same rule as the CLI's
 /// summary: `store::stall`).
 fn stall_banner_ui(ui: &mut egui::Ui, run: &RunRecord, running: bool) {
-    let now = running.then(crate::sampler::live::monotonic_ns);
+    let now = running.then(crate::pace::monotonic_ns);
     let Some(s) = crate::store::stall::stall(run, now).filter(|s| s.stalled) else {
         return;
     };

@@ -8,10 +8,10 @@ use crate::common;
 
 use common::{group_gone_within, interp_for, live_in_group, run_to_end, spec};
 use gilscope::interp::Mode;
+use gilscope::pace::monotonic_ns;
 use gilscope::run::protocol::Event;
 use gilscope::run::{RunEnd, RunMessage};
 use gilscope::sampler::SamplerConfig;
-use gilscope::sampler::live::monotonic_ns;
 use gilscope::store::metrics::harness_cpu;
 use gilscope::store::{RunRecord, stall};
 use std::path::PathBuf;
@@ -109,7 +109,7 @@ fn a_chunk_that_never_returns_is_a_stall_seen_within_the_bound_then_the_timeout_
             .count() as u64;
         assert_eq!(record.chunks_done(), finished, "{mode}");
         assert!((398..=399).contains(&finished), "{mode}: {finished}");
-        let summary = record.summary().unwrap();
+        let summary = gilscope::store::summarize(&record);
         assert_eq!(summary.stall, Some(st), "{mode}: the summary says the same");
         assert!(
             group_gone_within(pid, Duration::from_secs(5)),

@@ -136,6 +136,7 @@ fn process_run(interp: &Interpreter, workers: usize) -> RunRecord {
                 processes: 1 + workers as u32,
             }),
             load: None,
+            sampler: Default::default(),
         };
         run.eat_message(RunMessage::Sample(Box::new(sample)));
         // Events of this instant arrive after the sample that saw them.
@@ -229,7 +230,7 @@ fn a_process_run_from_messages_to_file_to_metrics() {
     assert_eq!(back.thread_label(650), Some(ThreadLabel::WorkerOther(0)));
     assert_eq!(back.output().lines().count(), 1);
 
-    let summary = back.summary().unwrap();
+    let summary = gilscope::store::summarize(&back);
     assert_eq!(summary.items_per_sec, Some(4000.0));
     assert_eq!(summary.missed_ticks, 1);
     assert_eq!(summary.baseline_rss_bytes, Some(20 * MIB));

@@ -2,7 +2,7 @@
 what happens as JSON-lines events (see ../PROTOCOL.md).
 
 The package is pure standard library.  ``worker``, ``wire``, ``loader``,
-``errors`` and ``gilwatch`` are also imported inside subinterpreters and
+``errors`` and ``gil_switch`` are also imported inside subinterpreters and
 worker processes, so they must stay importable in an isolated
 subinterpreter (no single-phase-init extension modules).
 """

@@ -68,7 +68,7 @@ def _child_main(index, path, params, tasks, conn, inflight, parent_pid,
             inflight[index] = _IDLE
 
     try:
-        watch = worker.make_gil_watch(index, send)
+        watch = worker.make_switch_watch(index, send)
         worker.serve(index, lambda: (loader.load(path), path), params,
                      next_task, tracked_send, watch, on_chunk)
     finally:

@@ -19,7 +19,7 @@ class ThreadBackend:
 
     clean_abort = False
 
-    def __init__(self, workers, module, path, params, gil_watch,
+    def __init__(self, workers, module, path, params, switch_watch,
                  flush_ns=0):
         self.workers = workers
         # the main thread flushes these (None: one message per chunk)
@@ -28,7 +28,7 @@ class ThreadBackend:
         self._module = module
         self._path = path
         self._params = params
-        self._gil_watch = gil_watch
+        self._switch_watch = switch_watch
         self._tasks = queue.Queue()
         self._inbox = queue.Queue()
         self._threads = []
@@ -39,7 +39,7 @@ class ThreadBackend:
             thread = threading.Thread(
                 target=worker.serve, name="gs-worker-%d" % index,
                 args=(index, self._get_module, self._params,
-                      self._tasks.get, self._inbox.put, self._gil_watch,
+                      self._tasks.get, self._inbox.put, self._switch_watch,
                       self.batches[index].add if self.batches else None),
                 daemon=True)
             self._threads.append(thread)

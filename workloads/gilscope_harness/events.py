@@ -61,7 +61,7 @@ class Emitter:
             os.fstat(fd)
         except (ValueError, OSError) as exc:
             raise BadEventFd("gilscope harness: %s=%r is not an open file "
-                             "descriptor (%s)" % (ENV_FD, raw, exc))
+                             "descriptor (%s)" % (ENV_FD, raw, exc)) from exc
         try:
             # Our children (worker processes, the workload's subprocesses)
             # must not keep the runner's pipe open.

@@ -118,9 +118,9 @@ def convert_value(key, text, default):
                 return int(number)
         if isinstance(default, float):
             return float(text)
-    except ValueError:
+    except ValueError as exc:
         raise UsageError("--param %s=%s: expected %s" % (
-            key, text, type(default).__name__))
+            key, text, type(default).__name__)) from exc
     return text
 
 

@@ -12,8 +12,8 @@ from . import (EXIT_OK, EXIT_USAGE, EXIT_WORKLOAD_ERROR, MODES,
                subinterp_api)
 from .collect import Collector
 from .events import BadEventFd, Emitter
-from . import gilwatch, native_fault
-from .gilwatch import GilWatch, gil_enabled
+from . import gil_switch, native_fault
+from .gil_switch import GilSwitchWatch, gil_enabled
 
 
 def ft_build():
@@ -98,7 +98,7 @@ class Run:
         self.api = None
         self.hello_sent = False
         self.early_gil_events = []
-        self.watch = GilWatch(self._gil_report)
+        self.watch = GilSwitchWatch(self._gil_report)
         self.t_setup = None
         self.import_gil_at = None
         self.gil_import = None
@@ -172,17 +172,17 @@ class Run:
         del description["params"]
         try:
             try:
-                overrides, self.import_gil_at = gilwatch.split_import_param(
+                overrides, self.import_gil_at = gil_switch.split_import_param(
                     self.args.param)
                 overrides, self.native_fault = native_fault.split_fault_param(
                     overrides)
             except ValueError as exc:
-                raise loader.UsageError(str(exc))
+                raise loader.UsageError(str(exc)) from exc
             self.params = loader.resolve_params(self.module, overrides)
             try:
                 self.flush_ns = batch.flush_interval_ns()
             except ValueError as exc:
-                raise loader.UsageError(str(exc))
+                raise loader.UsageError(str(exc)) from exc
             self.check_mode()
         except loader.UsageError as exc:
             self.hello(start_gil, description)
@@ -200,7 +200,7 @@ class Run:
             try:
                 self.api = subinterp_api.detect()
             except ImportError as exc:
-                raise loader.UsageError(str(exc))
+                raise loader.UsageError(str(exc)) from exc
             if self.api is None:
                 raise loader.UsageError(
                     "mode subinterp needs CPython 3.12+ (subinterpreters "
@@ -208,14 +208,14 @@ class Run:
                     % platform.python_version())
         if self.import_gil_at is not None:
             try:
-                gilwatch.check_import_possible(self.mode, ft_build())
+                gil_switch.check_import_possible(self.mode, ft_build())
             except ValueError as exc:
-                raise loader.UsageError(str(exc))
+                raise loader.UsageError(str(exc)) from exc
         if self.native_fault is not None:
             try:
                 native_fault.check_fault_possible()
             except ValueError as exc:
-                raise loader.UsageError(str(exc))
+                raise loader.UsageError(str(exc)) from exc
 
     def prepare(self):
         """``prepare(params)`` in the main interpreter, then setup_done."""
@@ -228,7 +228,7 @@ class Run:
                       EXIT_WORKLOAD_ERROR)
         self.watch.check()
         if self.import_gil_at is not None:
-            self.gil_import = gilwatch.GilModuleImport(
+            self.gil_import = gil_switch.GilModuleImport(
                 self.import_gil_at, len(chunks), self.watch)
         if self.native_fault is not None:
             self.fault = native_fault.NativeFault(len(chunks))

@@ -128,7 +128,7 @@ def detect():
                 return factory()
         raise ImportError("%s=%s: unknown API (known: %s)" % (
             ENV_OVERRIDE, wanted, ", ".join(n for n, _ in _ADAPTERS)))
-    for name, factory in _ADAPTERS[:3]:
+    for _name, factory in _ADAPTERS[:3]:
         try:
             return factory()
         except ImportError:

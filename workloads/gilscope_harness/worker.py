@@ -24,10 +24,10 @@ import threading
 import time
 
 from . import errors, loader, wire
-from .gilwatch import GilWatch
+from .gil_switch import GilSwitchWatch
 
 
-def serve(worker, get_module, params, next_task, send, gil_watch,
+def serve(worker, get_module, params, next_task, send, switch_watch,
           on_chunk=None):
     """Run one worker until its task source says stop (or a chunk fails).
 
@@ -45,8 +45,8 @@ def serve(worker, get_module, params, next_task, send, gil_watch,
         module, path = get_module()
         phase = "init"
         state = loader.call_init(module, params)
-        if gil_watch is not None:
-            gil_watch.check()
+        if switch_watch is not None:
+            switch_watch.check()
     except BaseException as exc:
         send(("error", worker, errors.describe(exc, phase, path,
                                                worker=worker)))
@@ -56,10 +56,10 @@ def serve(worker, get_module, params, next_task, send, gil_watch,
         def on_chunk(index, items, partial, t_start, t_end):
             send(("chunk", worker, index, items, partial, t_start, t_end))
     return _chunk_loop(worker, module, path, state, next_task, send,
-                       gil_watch, on_chunk)
+                       switch_watch, on_chunk)
 
 
-def _chunk_loop(worker, module, path, state, next_task, send, gil_watch,
+def _chunk_loop(worker, module, path, state, next_task, send, switch_watch,
                 on_chunk):
     """Take chunks until told to stop; report each one."""
     run_chunk = module.run_chunk
@@ -81,8 +81,8 @@ def _chunk_loop(worker, module, path, state, next_task, send, gil_watch,
         on_chunk(index, result[0], result[1], t_start, t_end)
         done += 1
         items_done += result[0]
-        if gil_watch is not None:
-            gil_watch.check()
+        if switch_watch is not None:
+            switch_watch.check()
     send(("done", worker, done, items_done, time.monotonic_ns()))
     return True
 
@@ -97,11 +97,11 @@ def flush_std_streams():
             pass
 
 
-def make_gil_watch(worker, send):
-    """A GilWatch for a worker that owns its interpreter."""
+def make_switch_watch(worker, send):
+    """A GilSwitchWatch for a worker that owns its interpreter."""
     def report(enabled, module, warning):
         send(("gil", worker, enabled, module, warning, time.monotonic_ns()))
-    watch = GilWatch(report)
+    watch = GilSwitchWatch(report)
     watch.install_warning_hook()
     return watch
 
@@ -120,7 +120,7 @@ def subinterpreter_main(worker, req_fd, resp_fd):
 
     try:
         path, params = wire.read_frame(req_fd)
-        watch = make_gil_watch(worker, send)
+        watch = make_switch_watch(worker, send)
         serve(worker, lambda: (loader.load(path), path), params, next_task,
               send, watch)
     finally:

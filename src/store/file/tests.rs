@@ -46,6 +46,17 @@ fn the_file_says_what_it_is() {
     assert_eq!(json["version"], 1);
     assert!(json["run"]["summary"]["completed"].as_bool().unwrap());
     assert!(json["run"]["series"]["columns"].is_array());
+    // The stored summary is the one computed from the run, and a file
+    // carrying one loads (it is recomputed, not read).
+    let back = RunRecord::load(&path).unwrap();
+    let summary = serde_json::to_value(crate::store::summarize(&back)).unwrap();
+    assert_eq!(json["run"]["summary"], summary);
+    assert!(
+        serde_json::to_value(&back)
+            .unwrap()
+            .get("summary")
+            .is_none()
+    );
 }
 
 fn load_err(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> RunFileError {

@@ -64,12 +64,7 @@ fn samples_become_columns_with_gaps() {
     ];
     s.cores = vec![CoreSample {
         cpu: 0,
-        busy: Some(CoreBusy {
-            user: 0.5,
-            system: 0.25,
-            idle: 0.25,
-            iowait: 0.0,
-        }),
+        busy: Some(CoreBusy::split(0.5, 0.25, 0.25, 0.0)),
     }];
     s.memory = Some(memory(10 * MIB, None));
     run.eat_sample(s);
@@ -158,7 +153,7 @@ fn keeps_every_event_output_and_outcome() {
     assert_eq!(run.protocol_problems(), ["not JSON"]);
     assert_eq!(run.t0_ns(), Some(T0));
     assert_eq!(run.work_window_ns(), Some((T0 + 110 * MS, T0 + 620 * MS)));
-    let summary = run.summary().unwrap();
+    let summary = crate::store::summarize(&run);
     assert!(summary.completed);
     assert_eq!(summary.items, Some(2000));
     assert_eq!(summary.headline, "completed: 2000 items in 0.500 s");
@@ -196,6 +191,8 @@ fn unfinished_run_has_a_window_up_to_the_newest_sample() {
     run.eat_event(started(T0 + MS, 0, 1001, HARNESS_PID));
     run.eat_sample(sample(T0 + 40 * MS));
     assert_eq!(run.work_window_ns(), Some((T0 + MS, T0 + 40 * MS)));
-    assert!(run.summary().is_none());
+    let summary = crate::store::summarize(&run);
+    assert_eq!(summary.headline, "running");
+    assert!(!summary.completed);
     assert_eq!(run.worker_count(), 2);
 }

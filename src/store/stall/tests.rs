@@ -1,6 +1,6 @@
 use super::*;
 use crate::interp::Mode;
-use crate::run::protocol::{ChunkDone, SetupDone, WorkloadError};
+use crate::run::protocol::{ChunkDone, Event, SetupDone, WorkloadError};
 use crate::store::fixtures::*;
 
 const S: u64 = 1_000 * MS;

@@ -1,6 +1,6 @@
 //! The exact GIL reader beside a sampled run: a [`GilSampler`] on the
 //! harness's process tree whose ticks are aggregated into ~100 ms
-//! [`GilInterval`]s and sent as [`RunMessage::Gil`]; attach/refuse notices
+//! [`GilInterval`](crate::gil::GilInterval)s and sent as [`RunMessage::Gil`]; attach/refuse notices
 //! become [`RunMessage::GilNotice`].
 
 use super::RunMessage;
@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// Length of one aggregated interval.
 pub const INTERVAL_NS: u64 = 100_000_000;
 
-pub struct GilWatch {
+/// A running feed; dropping it stops the reader.
+pub struct GilFeed {
     sampler: GilSampler,
     agg: Arc<Mutex<GilAggregator>>,
     tx: Sender<RunMessage>,
@@ -40,7 +41,7 @@ pub fn describe(notice: &GilNotice) -> Option<String> {
     }
 }
 
-impl GilWatch {
+impl GilFeed {
     /// Starts reading `pid`'s tree at `hz`; `None` when the thread cannot
     /// start (the run then simply has no GIL data, and says so).
     pub fn start(pid: u32, hz: f64, tx: &Sender<RunMessage>) -> Option<Self> {

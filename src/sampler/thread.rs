@@ -2,82 +2,21 @@
 //! schedule (not `sleep(interval)`), records how late each sample was and
 //! how many ticks it missed, and sends owned [`Sample`]s on a channel.
 
+use super::backend::SampleSource;
+pub use super::config::{
+    MAX_RATE_HZ, MIN_RATE_HZ, Poke, STEADY_SMAPS_EVERY, SamplerBackend, SamplerConfig,
+};
+use super::portable::Portable;
 use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
-use super::stoppable::{Mailbox, StoppableThread, Woken, request_short_slice};
 use super::{
     CpuStat, CpuStatReader, LoadScanner, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet,
     core_fractions, read_smaps_rollup, ticks_to_ns,
 };
+use crate::pace::{Mailbox, StoppableThread, Woken, request_short_slice};
+pub use crate::pace::{monotonic_ns, thread_cpu_ns};
 use crossbeam_channel::Sender;
 use rustc_hash::FxHashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Lowest and highest sampling rates offered.
-pub const MIN_RATE_HZ: f64 = 10.0;
-pub const MAX_RATE_HZ: f64 = 500.0;
-
-/// How the sampler runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SamplerConfig {
-    /// Samples per second (10–500). Every sample reads /proc/stat, each
-    /// process's statm and the schedstat of every thread that is not asleep
-    /// (see [`IDLE_AFTER_READS`]).
-    pub rate_hz: f64,
-    /// Read PSS/USS (smaps_rollup: ~0.5 ms per Python process, the costliest
-    /// read by far) up to this many times a second: at this rate while the
-    /// RSS or the number of processes changes, at a quarter of it while
-    /// they stay put (a gap between readings is "not measured", never 0).
-    pub smaps_hz: f64,
-    /// Walk the process tree for new processes this many times a second (new
-    /// threads of known processes are found every sample).
-    pub tree_hz: f64,
-    /// Read each thread's `stat` (state letter, last CPU, utime/stime) this
-    /// many times a second; schedstat (running / waiting / blocked) is read
-    /// every sample. A stat read costs ~3 schedstat reads.
-    pub stat_hz: f64,
-    /// Rate of the exact GIL reader (CPython 3.13+) beside this sampler,
-    /// in Hz; 0 turns it off. The runner starts it (`run::start_sampled`).
-    pub gil_hz: f64,
-}
-
-impl Default for SamplerConfig {
-    fn default() -> Self {
-        Self {
-            rate_hz: 50.0,
-            smaps_hz: 2.0,
-            tree_hz: 10.0,
-            stat_hz: 5.0,
-            gil_hz: 1000.0,
-        }
-    }
-}
-
-impl SamplerConfig {
-    pub fn interval(&self) -> Duration {
-        Duration::from_secs_f64(1.0 / self.effective_rate())
-    }
-
-    fn effective_rate(&self) -> f64 {
-        self.rate_hz.clamp(MIN_RATE_HZ, MAX_RATE_HZ)
-    }
-
-    /// The longest spacing of PSS/USS readings in a run whose memory stays
-    /// put (readings further apart than this mean some were missed).
-    pub fn steady_smaps_interval(&self) -> Duration {
-        let samples = self.every(self.smaps_hz).saturating_mul(STEADY_SMAPS_EVERY);
-        self.interval() * u32::try_from(samples).unwrap_or(u32::MAX)
-    }
-
-    /// A read wanted `hz` times a second happens every this many samples
-    /// (at least every sample).
-    pub fn every(&self, hz: f64) -> u64 {
-        if hz.is_nan() || hz <= 0.0 {
-            return u64::MAX;
-        }
-        ((self.effective_rate() / hz).round() as u64).max(1)
-    }
-}
 
 /// What the sampler thread reports when it ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -91,32 +30,14 @@ pub struct SamplerStats {
     pub wall_ns: u64,
 }
 
-/// Why an extra sample is taken outside the schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Poke {
-    /// The memory baseline, before workers start (`setup_done`).
-    Baseline,
-    /// Counters now, e.g. as a worker finishes (before its thread exits
-    /// and its last CPU time can no longer be read).
-    Now,
-}
-
 /// A running sampler; dropping it stops and joins the thread.
 pub struct Sampler {
     thread: StoppableThread<SamplerStats, Poke>,
 }
 
-/// Asks a running sampler for an extra sample; cheap to clone and to call
-/// from any thread.
-#[derive(Debug, Clone)]
-pub struct Poker(Arc<Mailbox<Poke>>);
-
-impl Poker {
-    /// Wakes the sampler for an extra sample now; false if it has stopped.
-    pub fn poke(&self, reason: Poke) -> bool {
-        self.0.send(reason)
-    }
-}
+/// Asks a running sampler for an extra sample (`poke(reason)`: false if it
+/// has stopped); cheap to clone and to call from any thread.
+pub type Poker = crate::pace::Poker<Poke>;
 
 impl Sampler {
     /// Starts sampling the tree rooted at `root`, sending to `out`.
@@ -130,17 +51,29 @@ impl Sampler {
     where
         F: FnMut(Sample) -> bool + Send + 'static,
     {
-        raise_fd_limit();
-        let thread = StoppableThread::spawn("gilscope-sampler", move |mailbox| {
-            run(root, config, sink, mailbox)
-        })?;
+        let thread = match config.backend {
+            SamplerBackend::Proc => {
+                raise_fd_limit();
+                StoppableThread::spawn("gilscope-sampler", move |mailbox| {
+                    run(config, sink, mailbox, || State::new(root))
+                })?
+            }
+            SamplerBackend::Portable => {
+                let source = Portable::new(root).map_err(|e| {
+                    std::io::Error::other(format!("the portable sampler cannot start: {e}"))
+                })?;
+                StoppableThread::spawn("gilscope-sampler", move |mailbox| {
+                    run(config, sink, mailbox, || source)
+                })?
+            }
+        };
         Ok(Self { thread })
     }
 
     /// Takes one extra sample now, outside the schedule (e.g. the memory
     /// baseline at `setup_done`).
     pub fn poker(&self) -> Poker {
-        Poker(self.thread.mailbox())
+        self.thread.poker()
     }
 
     /// Stops the thread and returns its statistics.
@@ -159,25 +92,6 @@ fn raise_fd_limit() {
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
     }
-}
-
-/// CLOCK_MONOTONIC in ns (Python's `time.monotonic_ns()` clock).
-pub fn monotonic_ns() -> u64 {
-    clock_ns(libc::CLOCK_MONOTONIC)
-}
-
-/// CPU time of the calling thread in ns.
-pub fn thread_cpu_ns() -> u64 {
-    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
-}
-
-fn clock_ns(clock: libc::clockid_t) -> u64 {
-    // SAFETY: clock_gettime writes into a local timespec.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::clock_gettime(clock, &mut ts);
-    }
-    u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(ts.tv_nsec).unwrap_or(0)
 }
 
 /// Cumulative counters of a thread at its previous sample.
@@ -227,8 +141,6 @@ enum Smaps {
     Skip,
 }
 
-/// While RSS stays put, smaps_rollup is read at 1/this of `smaps_hz`.
-pub const STEADY_SMAPS_EVERY: u64 = 4;
 /// RSS moved by this much (or this fraction) counts as a change.
 const SMAPS_RSS_MOVE_BYTES: u64 = 1 << 20;
 const SMAPS_RSS_MOVE_FRACTION: f64 = 0.01;
@@ -271,6 +183,12 @@ pub const NAMES_HZ: f64 = 1.0;
 /// one is at least this old (64 workers finishing together poke 64 times);
 /// the baseline poke takes none.
 pub const LOAD_POKE_MIN_GAP_NS: u64 = 20_000_000;
+
+impl SampleSource for State {
+    fn sample(&mut self, config: &SamplerConfig, poke: Option<Poke>) -> Option<Sample> {
+        State::sample(self, config, poke)
+    }
+}
 
 impl State {
     fn new(root: Pid) -> Self {
@@ -373,6 +291,7 @@ impl State {
             threads,
             memory,
             load,
+            sampler: SamplerBackend::Proc,
         })
     }
 
@@ -442,11 +361,13 @@ impl State {
                 .into_iter()
                 .map(|c| CoreSample {
                     cpu: c.cpu,
-                    busy: c.fractions.map(|f| CoreBusy {
-                        user: f.user as f32,
-                        system: f.system as f32,
-                        idle: f.idle as f32,
-                        iowait: f.iowait as f32,
+                    busy: c.fractions.map(|f| {
+                        CoreBusy::split(
+                            f.user as f32,
+                            f.system as f32,
+                            f.idle as f32,
+                            f.iowait as f32,
+                        )
                     }),
                 })
                 .collect(),
@@ -531,19 +452,20 @@ impl State {
 /// 60 ms late and ~10 % of them missed without it).
 const SLICE: Duration = Duration::from_micros(500);
 
-/// The sampler thread's body.
-fn run(
-    root: Pid,
+/// The sampler thread's body: the deadline schedule around any
+/// [`SampleSource`] (made on this thread by `source`).
+fn run<S: SampleSource>(
     config: SamplerConfig,
     mut sink: impl FnMut(Sample) -> bool,
     mailbox: &Mailbox<Poke>,
+    source: impl FnOnce() -> S,
 ) -> SamplerStats {
     request_short_slice(SLICE);
     let cpu_start = thread_cpu_ns();
     let interval = config.interval();
     let start = Instant::now();
     let mut stats = SamplerStats::default();
-    let mut state = State::new(root);
+    let mut state = source();
     let mut tick: u64 = 0;
     let mut extra: Option<Poke> = None;
     loop {
@@ -629,13 +551,16 @@ mod tests {
         assert_eq!(stats.samples as usize, samples.len());
         // Monotonic times, about 10 ms apart on average.
         assert!(samples.windows(2).all(|w| w[1].t_ns > w[0].t_ns));
-        let thread = &samples.last().unwrap().threads[0];
-        assert_eq!(thread.tid, child.id());
+        // A thread left out of a sample was not read in it (on a loaded
+        // machine even a busy loop may look asleep for a few reads).
+        let thread = samples.iter().rev().find_map(|s| s.threads.first());
+        assert_eq!(thread.map(|t| t.tid), Some(child.id()));
         // The busy loop runs (or waits for a core) nearly all the time.
         let busy: Vec<f32> = samples
             .iter()
             .skip(1)
-            .filter_map(|s| s.threads[0].running.zip(s.threads[0].waiting))
+            .filter_map(|s| s.threads.first())
+            .filter_map(|t| t.running.zip(t.waiting))
             .map(|(r, w)| r + w)
             .collect();
         let mean = busy.iter().sum::<f32>() / busy.len() as f32;

@@ -2,7 +2,7 @@
 
 On a free-threaded build, importing an extension module that does not
 declare ``Py_mod_gil`` re-enables the GIL and CPython emits a
-RuntimeWarning.  ``GilWatch`` wraps ``warnings.showwarning`` to catch that
+RuntimeWarning.  ``GilSwitchWatch`` wraps ``warnings.showwarning`` to catch that
 text, and ``check()`` compares ``sys._is_gil_enabled()`` with the last
 state it saw; on a change it calls ``report(enabled, module, warning)``.
 
@@ -25,7 +25,7 @@ def gil_enabled():
     return True if probe is None else bool(probe())
 
 
-class GilWatch:
+class GilSwitchWatch:
     """Track the GIL state of the current interpreter."""
 
     def __init__(self, report):

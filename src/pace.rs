@@ -1,6 +1,15 @@
-//! A named background thread that runs until it is told to stop (or ends
-//! on its own) and hands back a result; dropping it stops and joins it.
-//! The /proc sampler and the GIL sampler are both built on it.
+//! The shell both samplers (the /proc one in [`crate::sampler`], the GIL one
+//! in [`crate::gil`]) run in, kept apart from either:
+//!
+//! * [`StoppableThread`]: a named background thread that runs until it is
+//!   told to stop (or ends on its own) and hands back a result; dropping it
+//!   stops and joins it.
+//! * [`Mailbox`]: where it sleeps between ticks and receives pokes
+//!   ([`Poker`]) and the stop.
+//! * [`request_short_slice`]: the EEVDF slice request that lets a woken
+//!   sampler run before CPU-bound workers.
+//! * [`monotonic_ns`] (the clock of samples and protocol events) and
+//!   [`thread_cpu_ns`] (a sampler's own CPU time).
 //!
 //! The thread sleeps between ticks in [`Mailbox::wait_until`], a mutex and
 //! condition variable: one futex wait per tick. A crossbeam channel's timed
@@ -132,6 +141,43 @@ pub fn request_short_slice(slice: Duration) -> bool {
     }
 }
 
+/// Sends messages to a running thread's [`Mailbox`]; cheap to clone and to
+/// call from any thread.
+#[derive(Debug)]
+pub struct Poker<M>(Arc<Mailbox<M>>);
+
+impl<M> Clone for Poker<M> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<M> Poker<M> {
+    /// Wakes the thread with `message`; false if it has stopped.
+    pub fn poke(&self, message: M) -> bool {
+        self.0.send(message)
+    }
+}
+
+/// CLOCK_MONOTONIC in ns (Python's `time.monotonic_ns()` clock).
+pub fn monotonic_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+/// CPU time of the calling thread in ns.
+pub fn thread_cpu_ns() -> u64 {
+    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    // SAFETY: clock_gettime writes into a local timespec.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::clock_gettime(clock, &mut ts);
+    }
+    u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(ts.tv_nsec).unwrap_or(0)
+}
+
 pub struct StoppableThread<T: Default, M = ()> {
     mailbox: Arc<Mailbox<M>>,
     thread: Option<JoinHandle<T>>,
@@ -158,6 +204,11 @@ impl<T: Default + Send + 'static, M: Send + 'static> StoppableThread<T, M> {
     /// The thread's mailbox, to send it messages from anywhere.
     pub fn mailbox(&self) -> Arc<Mailbox<M>> {
         Arc::clone(&self.mailbox)
+    }
+
+    /// A [`Poker`] for the thread's mailbox.
+    pub fn poker(&self) -> Poker<M> {
+        Poker(self.mailbox())
     }
 
     /// Stops the thread and returns its result (the default if it panicked).
