@@ -6,6 +6,7 @@
 //! [`RunOutcome`]. Dropping the handle stops the run.
 
 pub mod attach;
+pub mod check;
 pub mod embedded;
 pub mod gil_watch;
 pub mod protocol;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+pub use check::check_params;
 pub use runner::{RunHandle, start, start_sampled, start_with_env};
 
 /// Everything needed to start a run.

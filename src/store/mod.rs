@@ -13,6 +13,7 @@
 //! * [`compare`](mod@compare): speedup and efficiency against a baseline run.
 //! * [`stall`](mod@stall): no chunk finished for far longer than chunks
 //!   take (the rule, and the tracker the record feeds).
+//! * [`picture`]: the workload's picture (input, output bands by worker).
 //! * [`load`]: what else ran — the run's tree, gilscope, other processes.
 //! * [`verdict`]: contended / implausible / noisy, with the reason.
 //! * [`summary`]: a run in one flat struct.
@@ -30,6 +31,7 @@ pub mod load;
 pub mod memory;
 pub mod metrics;
 pub mod output;
+pub mod picture;
 pub mod record;
 pub mod series;
 pub mod stall;
@@ -45,6 +47,7 @@ pub use file::{RUN_FILE_FORMAT, RUN_FILE_VERSION, RunFileError};
 pub use labels::ThreadLabel;
 pub use load::{Load, LoadTrack, NamedLoad};
 pub use memory::{MemoryBaseline, MemoryPeaks};
+pub use picture::PictureTrack;
 pub use record::{RecordLimits, RunRecord, ThreadTrack};
 pub use series::{Bucket, ColumnId, SeriesLimits, TimeSeries};
 pub use stall::{Stall, StallBasis, stall};

@@ -13,6 +13,7 @@ mod gil_truth;
 mod honest;
 mod native;
 mod panels;
+mod picture;
 mod pythons_cli;
 mod report;
 mod runs;
