@@ -21,6 +21,8 @@ pub enum BenchCommand {
     /// The harness main thread's CPU at 2, 16 and 64 workers with 1 ms
     /// chunks, chunk coalescing off and on.
     Harness(super::bench_harness::HarnessArgs),
+    /// What sending the workload's picture costs its throughput: picture on vs off, interleaved, per mode.
+    Picture(super::bench_picture::PictureArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +93,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Sampler(args) => sampler(&args),
         BenchCommand::Ui(args) => ui_frames(&args),
         BenchCommand::Harness(args) => super::bench_harness::harness(&args),
+        BenchCommand::Picture(args) => super::bench_picture::picture(&args),
     }
 }
 

@@ -4,6 +4,7 @@
 mod attach;
 mod bench;
 mod bench_harness;
+mod bench_picture;
 mod gui;
 mod pythons;
 mod report;
@@ -38,7 +39,7 @@ pub enum Command {
     Report(report_cmd::ReportArgs),
     /// Open the desktop app (also what a bare `gilscope` does).
     Gui(gui::GuiArgs),
-    /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time, the harness's own cost.
+    /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time, the harness's own cost, the picture's cost.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
