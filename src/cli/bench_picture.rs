@@ -3,12 +3,21 @@
 //! throughput. Per mode, runs with the picture on and off alternate (the
 //! order flips every round, so drift on a shared machine hits both alike);
 //! each side's median throughput with its range and spread, the ratio of
-//! the medians and the range of the per-round ratios.
+//! the medians and the range of the per-round ratios. On a busy shared
+//! machine the wall-clock throughput swings by tens of percent between
+//! identical runs, so the bench also reports CPU time, which contention
+//! barely moves: the harness main thread's (where the picture is made)
+//! and the whole run's (rusage), and the main thread's extra CPU with the
+//! picture as a share of the run's CPU — the throughput a CPU-bound run
+//! gives up for it.
 
 use super::table;
 use crate::interp::{DiscoverOptions, Interpreter, Mode, discover};
 use crate::run::protocol::Event;
 use crate::run::{self, RunEnd, RunMessage, RunSpec};
+use crate::sampler::SamplerConfig;
+use crate::store::RunRecord;
+use crate::store::metrics::harness_cpu;
 use anyhow::{Context, bail};
 use clap::Args;
 use std::process::ExitCode;
@@ -41,6 +50,10 @@ struct Measured {
     picture_events: u64,
     picture_bytes: u64,
     elapsed_s: f64,
+    /// The harness main thread's on-CPU seconds during the work.
+    main_cpu_s: f64,
+    /// The whole run's CPU seconds (rusage, worker processes included).
+    run_cpu_s: f64,
 }
 
 pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
@@ -63,7 +76,7 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
     run::check_params(&first.path, &args.workload, &args.params).map_err(anyhow::Error::msg)?;
     println!(
         "bench picture: {} {}, {} workers, {} rounds per mode (picture on and off alternating, order flipped each round), unsampled; \
-         throughput = items / elapsed_s (the parallel phase); {} cores; load average at start {}",
+         sampled at 50 Hz (GIL reader off); throughput = items / elapsed_s (the parallel phase); {} cores; load average at start {}",
         args.workload,
         args.params
             .iter()
@@ -97,7 +110,7 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
             } else {
                 [false, true]
             } {
-                let (m, u) = measure(&spec, picture_on)?;
+                let (m, u) = measure(interp, &spec, picture_on)?;
                 unit = u;
                 if picture_on { &mut on } else { &mut off }.push(m);
             }
@@ -121,6 +134,8 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|m| m.picture_bytes as f64 / 1024.0)
                 .collect();
+            let main_ms: Vec<f64> = runs.iter().map(|m| m.main_cpu_s * 1e3).collect();
+            let run_cpu: Vec<f64> = runs.iter().map(|m| m.run_cpu_s).collect();
             rows.push(vec![
                 format!("{mode} · {}", interp.name),
                 label.to_string(),
@@ -133,6 +148,14 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
                 format!("{:.1} %", spread_pct(&rates)),
                 format!("{:.1}", median(&events)),
                 format!("{:.0}", median(&kib)),
+                format!(
+                    "{:.1} [{:.1}–{:.1}]",
+                    median(&main_ms),
+                    min(&main_ms),
+                    max(&main_ms)
+                ),
+                format!("{:.2}", median(&run_cpu)),
+                String::new(),
                 String::new(),
             ]);
         }
@@ -143,8 +166,16 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
             .zip(&off)
             .map(|(a, b)| a.items_per_sec / b.items_per_sec)
             .collect();
+        let main = |v: &[Measured]| median(&v.iter().map(|m| m.main_cpu_s).collect::<Vec<_>>());
+        let run_cpu = median(&on.iter().map(|m| m.run_cpu_s).collect::<Vec<_>>());
+        let extra = main(&on) - main(&off);
         if let Some(last) = rows.last_mut() {
-            last[6] = format!(
+            last[9] = format!(
+                "{:+.1} ms = {:+.2} % of the run's CPU",
+                extra * 1e3,
+                extra / run_cpu * 100.0
+            );
+            last[8] = format!(
                 "{:+.1} % (rounds {:+.1} … {:+.1} %)",
                 (ratio - 1.0) * 100.0,
                 (min(&paired) - 1.0) * 100.0,
@@ -162,7 +193,10 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
                 "SPREAD",
                 "PICTURE EVENTS/S",
                 "PICTURE KiB",
-                "ON VS OFF (medians; per round)",
+                "MAIN THREAD CPU MS median [range]",
+                "RUN CPU S",
+                "THROUGHPUT ON VS OFF (medians; per round)",
+                "MAIN THREAD EXTRA CPU (medians)",
             ],
             &rows
         )
@@ -175,19 +209,28 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// One unsampled run with the picture on or off; its numbers and unit.
-fn measure(spec: &RunSpec, picture_on: bool) -> anyhow::Result<(Measured, String)> {
+fn measure(
+    interp: &Interpreter,
+    spec: &RunSpec,
+    picture_on: bool,
+) -> anyhow::Result<(Measured, String)> {
     let switch = if picture_on { "1" } else { "0" };
-    let handle = run::start_with_env(spec, None, &[("GILSCOPE_PICTURE", switch)])?;
+    let sampling = SamplerConfig {
+        gil_hz: 0.0,
+        ..SamplerConfig::default()
+    };
+    let handle = run::start_with_env(spec, Some(sampling), &[("GILSCOPE_PICTURE", switch)])?;
     let mut picture_events = 0;
     let mut picture_bytes = 0;
     let mut unit = "items".to_string();
+    let mut record = RunRecord::new(spec.clone(), interp.clone());
     let case = format!("{} ×{} GILSCOPE_PICTURE={switch}", spec.mode, spec.workers);
     loop {
         let msg = handle
             .messages()
             .recv()
             .context("the run ended without an outcome")?;
-        match msg {
+        match &msg {
             RunMessage::Event {
                 event: Event::Picture(p),
                 ..
@@ -200,27 +243,45 @@ fn measure(spec: &RunSpec, picture_on: bool) -> anyhow::Result<(Measured, String
                 event: Event::Hello(h),
                 ..
             } => {
-                if let Some(u) = h.item_unit {
-                    unit = *u;
+                if let Some(u) = &h.item_unit {
+                    unit = u.to_string();
                 }
-            }
-            RunMessage::Finished(outcome) => {
-                return match outcome.end {
-                    RunEnd::Completed { result } if result.elapsed_s > 0.0 => Ok((
-                        Measured {
-                            items_per_sec: result.items as f64 / result.elapsed_s,
-                            picture_events,
-                            picture_bytes,
-                            elapsed_s: result.elapsed_s,
-                        },
-                        unit,
-                    )),
-                    _ => bail!("{case}: {}", outcome.headline()),
-                };
             }
             _ => {}
         }
+        let done = matches!(msg, RunMessage::Finished(_));
+        record.eat_message(msg);
+        if done {
+            break;
+        }
     }
+    let Some(outcome) = record.outcome() else {
+        bail!("{case}: no outcome");
+    };
+    let RunEnd::Completed { result } = &outcome.end else {
+        bail!("{case}: {}", outcome.headline());
+    };
+    let main_cpu_s = harness_cpu(&record)
+        .on_cpu_secs
+        .with_context(|| format!("{case}: the harness main thread's CPU was not measured"))?;
+    let run_cpu_s = outcome
+        .usage
+        .map(|u| u.cpu_secs())
+        .with_context(|| format!("{case}: no rusage"))?;
+    if result.elapsed_s <= 0.0 {
+        bail!("{case}: elapsed_s is {}", result.elapsed_s);
+    }
+    Ok((
+        Measured {
+            items_per_sec: result.items as f64 / result.elapsed_s,
+            picture_events,
+            picture_bytes,
+            elapsed_s: result.elapsed_s,
+            main_cpu_s,
+            run_cpu_s,
+        },
+        unit,
+    ))
 }
 
 fn loadavg() -> String {

@@ -446,3 +446,40 @@ fn picture_switched_off_sends_nothing() {
     assert_eq!(old.unit(), "items");
     assert_eq!(old.result(), kept.result());
 }
+
+#[test]
+fn a_user_workload_opts_in_with_the_hooks() {
+    let _guard = one_at_a_time();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/picture_tiles.py");
+    let path = script.display().to_string();
+    // 700 px wide: scale 3; tiles start at x = 70, 140, … (not multiples
+    // of 3) and y = 25
+    let full = RgbImage::from_fn(700, 50, |x, y| {
+        image::Rgb([
+            (x % 256) as u8,
+            ((y * 5) % 256) as u8,
+            ((x * y) % 256) as u8,
+        ])
+    });
+    let want = downscale(&full, 3);
+    for mode in [Mode::Gil, Mode::Process] {
+        let (events, record) = run_record(&spec(mode, 2, &path, &[]));
+        let what = format!("tiles {mode}");
+        let g = record.picture().geometry().unwrap();
+        assert_eq!((g.width, g.height, g.scale), (234, 17, 3), "{what}");
+        assert_bands_cover(&record, 2, &what);
+        assert!(record.picture().composed(None).unwrap() == want, "{what}");
+        assert!(!pictures(&events).is_empty());
+    }
+    // a band that does not fit is the workload's error, named
+    let fin = run_to_end(&spec(Mode::Gil, 2, &path, &[("broken", "1")]));
+    let gilscope::run::RunEnd::WorkloadFailed { error } = &fin.outcome.end else {
+        panic!("expected a workload error, got {:?}", fin.outcome.end);
+    };
+    assert!(
+        error.message.contains("picture_band()"),
+        "{}",
+        error.message
+    );
+    assert_eq!(error.phase.as_deref(), Some("chunk"));
+}
