@@ -49,7 +49,6 @@ struct Measured {
     items_per_sec: f64,
     picture_events: u64,
     picture_bytes: u64,
-    elapsed_s: f64,
     /// The harness main thread's on-CPU seconds during the work.
     main_cpu_s: f64,
     /// The whole run's CPU seconds (rusage, worker processes included).
@@ -75,7 +74,7 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
     };
     run::check_params(&first.path, &args.workload, &args.params).map_err(anyhow::Error::msg)?;
     println!(
-        "bench picture: {} {}, {} workers, {} rounds per mode (picture on and off alternating, order flipped each round), unsampled; \
+        "bench picture: {} {}, {} workers, {} rounds per mode (picture on and off alternating, order flipped each round), \
          sampled at 50 Hz (GIL reader off); throughput = items / elapsed_s (the parallel phase); {} cores; load average at start {}",
         args.workload,
         args.params
@@ -126,10 +125,7 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
         }
         for (label, runs) in [("on", &on), ("off", &off)] {
             let rates: Vec<f64> = runs.iter().map(|m| m.items_per_sec).collect();
-            let events: Vec<f64> = runs
-                .iter()
-                .map(|m| m.picture_events as f64 / m.elapsed_s.max(1e-9))
-                .collect();
+            let events: Vec<f64> = runs.iter().map(|m| m.picture_events as f64).collect();
             let kib: Vec<f64> = runs
                 .iter()
                 .map(|m| m.picture_bytes as f64 / 1024.0)
@@ -146,7 +142,7 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
                     human(max(&rates))
                 ),
                 format!("{:.1} %", spread_pct(&rates)),
-                format!("{:.1}", median(&events)),
+                format!("{:.0}", median(&events)),
                 format!("{:.0}", median(&kib)),
                 format!(
                     "{:.1} [{:.1}–{:.1}]",
@@ -191,7 +187,7 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
                 "PICTURE",
                 &format!("{unit}/S median [min–max]"),
                 "SPREAD",
-                "PICTURE EVENTS/S",
+                "PICTURE EVENTS / RUN",
                 "PICTURE KiB",
                 "MAIN THREAD CPU MS median [range]",
                 "RUN CPU S",
@@ -208,7 +204,7 @@ pub fn picture(args: &PictureArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One unsampled run with the picture on or off; its numbers and unit.
+/// One sampled run with the picture on or off; its numbers and unit.
 fn measure(
     interp: &Interpreter,
     spec: &RunSpec,
@@ -276,7 +272,6 @@ fn measure(
             items_per_sec: result.items as f64 / result.elapsed_s,
             picture_events,
             picture_bytes,
-            elapsed_s: result.elapsed_s,
             main_cpu_s,
             run_cpu_s,
         },

@@ -3,7 +3,10 @@
 //!
 //! [`runner::start`] spawns the harness and streams [`RunMessage`]s: the
 //! harness's protocol events, the workload's own output lines, and finally a
-//! [`RunOutcome`]. Dropping the handle stops the run.
+//! [`RunOutcome`]. Dropping the handle stops the run. [`check_params`]
+//! converts a workload's parameters as a run would, starting nothing (call
+//! it once before a run or a sweep; it spawns the interpreter, so not on a
+//! UI thread).
 
 pub mod attach;
 pub mod check;
