@@ -482,4 +482,11 @@ fn a_user_workload_opts_in_with_the_hooks() {
         error.message
     );
     assert_eq!(error.phase.as_deref(), Some("chunk"));
+    assert!(
+        error
+            .filename
+            .as_deref()
+            .is_some_and(|f| f.ends_with("picture_tiles.py")),
+        "points at the workload: {error:?}"
+    );
 }

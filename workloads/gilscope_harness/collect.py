@@ -28,6 +28,7 @@ class Collector:
         self.gil_import = run.gil_import
         self.fault = run.fault
         self.picture = run.picture
+        self.path = run.path
         self.chunk_list = None
         self.backend = backend
         self.workers = backend.workers
@@ -163,7 +164,7 @@ class Collector:
             self.picture.maybe_emit(self.partials, self.chunk_list, force)
         except BaseException as exc:
             self.picture = None
-            self.abort(errors.describe(exc, "chunk", None, chunk=None))
+            self.abort(errors.describe(exc, "chunk", self.path, chunk=None))
 
     def _on_gil(self, worker, enabled, module, warning, t_ns):
         self.emit("gil_changed", t_ns=t_ns, enabled=enabled, module=module,

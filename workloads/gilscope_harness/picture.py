@@ -23,6 +23,9 @@ import base64
 import os
 import time
 
+from .errors import WorkloadError
+from .loader import def_line
+
 ENV_PICTURE = "GILSCOPE_PICTURE"
 PARAM = "picture"
 MAX_SIDE = 320
@@ -94,6 +97,13 @@ def downscale(x, y, w, h, rgb, scale):
     return x2, y2, w2, h2, bytes(out)
 
 
+def _broken(module, hook, message):
+    """A WorkloadError pointing at the ``def`` of the hook that broke the
+    interface."""
+    return WorkloadError(message, getattr(module, "__file__", None),
+                         def_line(hook))
+
+
 def _encode(rgb):
     return base64.b64encode(rgb).decode("ascii")
 
@@ -127,8 +137,9 @@ class Picture:
             return None
         width, height = int(size[0]), int(size[1])
         if width <= 0 or height <= 0:
-            raise ValueError("picture_size() returned %dx%d; expected a "
-                             "positive width and height" % (width, height))
+            raise _broken(module, size_hook,
+                          "picture_size() returned %dx%d; expected a "
+                          "positive width and height" % (width, height))
         return cls(emitter, module, params, width, height)
 
     def _geometry(self):
@@ -147,7 +158,8 @@ class Picture:
             return
         width, height, rgb = found
         if (width, height) != self.full or len(rgb) != width * height * 3:
-            raise ValueError(
+            raise _broken(
+                self.module, hook,
                 "picture_input() returned a %dx%d image (%d bytes); the "
                 "picture is %dx%d (3 bytes per pixel)"
                 % (width, height, len(rgb), self.full[0], self.full[1]))
@@ -176,7 +188,8 @@ class Picture:
             x, y, w, h, rgb = found
             if (w < 0 or h < 0 or x < 0 or y < 0 or x + w > self.full[0]
                     or y + h > self.full[1] or len(rgb) != w * h * 3):
-                raise ValueError(
+                raise _broken(
+                    self.module, self.module.picture_band,
                     "picture_band() for chunk %d returned (%d, %d, %d, %d) "
                     "with %d bytes; expected a rectangle inside %dx%d with "
                     "3 bytes per pixel" % (index, x, y, w, h, len(rgb),
