@@ -53,24 +53,24 @@ pub struct PictureTrack {
 
 impl PictureTrack {
     /// Takes in one `picture` event.
-    pub fn eat(&mut self, event: &Picture) {
+    pub fn eat(&mut self, event: Picture) {
         let geometry = *self.geometry.get_or_insert(event.geometry);
         if geometry != event.geometry {
             self.rejected += event.bands.len() as u64 + u64::from(event.input.is_some());
             return;
         }
-        if let Some(input) = &event.input
+        if let Some(input) = event.input
             && event.kind == "input"
         {
-            if fits(&geometry, input) {
-                self.input = Some(input.clone());
+            if fits(&geometry, &input) {
+                self.input = Some(input);
             } else {
                 self.rejected += 1;
             }
         }
-        for band in &event.bands {
-            if fits(&geometry, band) && self.bands.len() < MAX_BANDS {
-                self.bands.push(band.clone());
+        for band in event.bands {
+            if fits(&geometry, &band) && self.bands.len() < MAX_BANDS {
+                self.bands.push(band);
             } else {
                 self.rejected += 1;
             }
@@ -225,11 +225,11 @@ mod tests {
     fn composes_bands_in_time_and_names_their_workers() {
         let mut track = PictureTrack::default();
         assert!(track.composed(None).is_none());
-        track.eat(&bands_event(vec![
+        track.eat(bands_event(vec![
             band(0, 1, 0, 100, 10),
             band(2, 1, 1, 300, 30),
         ]));
-        track.eat(&bands_event(vec![band(1, 1, 0, 200, 20)]));
+        track.eat(bands_event(vec![band(1, 1, 0, 200, 20)]));
         let at_250 = track.composed(Some(250)).unwrap();
         assert_eq!(at_250.get_pixel(1, 1).0, [20; 3]);
         assert_eq!(at_250.get_pixel(0, 2).0, [0; 3]);
@@ -248,18 +248,18 @@ mod tests {
         let mut short = band(0, 1, 0, 1, 1);
         short.rgb.pop();
         let outside = band(2, 2, 0, 1, 1);
-        track.eat(&bands_event(vec![short, outside, band(0, 1, 0, 1, 1)]));
+        track.eat(bands_event(vec![short, outside, band(0, 1, 0, 1, 1)]));
         assert_eq!((track.bands().len(), track.rejected()), (1, 2));
         let mut other = bands_event(vec![band(0, 1, 0, 1, 1)]);
         other.geometry.width = 4;
-        track.eat(&other);
+        track.eat(other);
         assert_eq!((track.bands().len(), track.rejected()), (1, 3));
     }
 
     #[test]
     fn survives_a_round_trip_through_json() {
         let mut track = PictureTrack::default();
-        track.eat(&bands_event(vec![band(0, 2, 1, 5, 7)]));
+        track.eat(bands_event(vec![band(0, 2, 1, 5, 7)]));
         let text = serde_json::to_string(&track).unwrap();
         assert!(text.contains("\"rgb\":\"BwcH"), "{text}");
         let back: PictureTrack = serde_json::from_str(&text).unwrap();

@@ -197,11 +197,11 @@ impl RunRecord {
 
     /// Takes in one protocol event.
     pub fn eat_event(&mut self, event: Event) {
-        if let Event::Picture(picture) = &event {
+        let event = match event {
             // kept in the picture track only (its pixels are the bulk)
-            self.picture.eat(picture);
-            return;
-        }
+            Event::Picture(picture) => return self.picture.eat(*picture),
+            other => other,
+        };
         self.stall.on_event(&event);
         match &event {
             Event::Hello(h) => self.labeler.on_hello(h),
