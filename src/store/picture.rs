@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 /// The longest side of a picture the harness sends.
 pub const MAX_SIDE: u32 = 320;
 
+/// The largest picture side the store accepts (a damaged file or a
+/// misbehaving harness must not make it allocate without bound).
+pub const MAX_STORED_SIDE: u32 = 4_096;
+
 /// Bands kept past this many are counted, not kept (a picture is at most
 /// [`MAX_SIDE`] rows, so a workload's bands stay far below it).
 pub const MAX_BANDS: usize = 20_000;
@@ -54,6 +58,10 @@ pub struct PictureTrack {
 impl PictureTrack {
     /// Takes in one `picture` event.
     pub fn eat(&mut self, event: Picture) {
+        if !sane(&event.geometry) {
+            self.rejected += event.bands.len() as u64 + u64::from(event.input.is_some());
+            return;
+        }
         let geometry = *self.geometry.get_or_insert(event.geometry);
         if geometry != event.geometry {
             self.rejected += event.bands.len() as u64 + u64::from(event.input.is_some());
@@ -77,9 +85,10 @@ impl PictureTrack {
         }
     }
 
-    /// The picture's size and scale; `None` when the run sent no picture.
+    /// The picture's size and scale; `None` when the run sent no picture
+    /// (or a file holds an impossible one).
     pub fn geometry(&self) -> Option<PictureGeometry> {
-        self.geometry
+        self.geometry.filter(sane)
     }
 
     /// Whether the run sent any picture.
@@ -101,7 +110,7 @@ impl PictureTrack {
     /// The input image (downscaled like the output), when the workload has
     /// one (blur: the photo before the blur).
     pub fn input(&self) -> Option<RgbImage> {
-        let g = self.geometry?;
+        let g = self.geometry()?;
         let band = self.input.as_ref()?;
         let mut img = RgbImage::new(g.width, g.height);
         paint(&mut img, band);
@@ -112,7 +121,7 @@ impl PictureTrack {
     /// then; `None`: all of them), on black; `None` when the run sent no
     /// picture.
     pub fn composed(&self, until_ns: Option<u64>) -> Option<RgbImage> {
-        let g = self.geometry?;
+        let g = self.geometry()?;
         let mut img = RgbImage::new(g.width, g.height);
         for band in self.bands_until(until_ns) {
             paint(&mut img, band);
@@ -130,9 +139,10 @@ impl PictureTrack {
     /// Which worker painted each picture pixel last by `until_ns`, row-major
     /// (`None`: not painted yet) — for tinting the bands by worker.
     pub fn workers_at(&self, until_ns: Option<u64>) -> Option<Vec<Option<usize>>> {
-        let g = self.geometry?;
+        let g = self.geometry()?;
         let mut owners = vec![None; g.width as usize * g.height as usize];
-        for band in self.bands_until(until_ns) {
+        // a band from a damaged file that does not fit is skipped
+        for band in self.bands_until(until_ns).filter(|b| fits(&g, b)) {
             for y in band.y..band.y + band.h {
                 let row = y as usize * g.width as usize;
                 for x in band.x..band.x + band.w {
@@ -149,6 +159,11 @@ impl PictureTrack {
         let painted = owners.iter().filter(|o| o.is_some()).count();
         Some(painted as f64 / owners.len().max(1) as f64)
     }
+}
+
+/// A picture size the store can hold.
+fn sane(g: &PictureGeometry) -> bool {
+    (1..=MAX_STORED_SIDE).contains(&g.width) && (1..=MAX_STORED_SIDE).contains(&g.height)
 }
 
 /// Whether `band` lies inside the picture with one RGB triple per pixel.
@@ -254,6 +269,13 @@ mod tests {
         other.geometry.width = 4;
         track.eat(other);
         assert_eq!((track.bands().len(), track.rejected()), (1, 3));
+        // an impossible size is refused before anything is allocated
+        let mut huge = bands_event(vec![band(0, 1, 0, 1, 1)]);
+        huge.geometry.width = u32::MAX;
+        let mut fresh = PictureTrack::default();
+        fresh.eat(huge);
+        assert!(fresh.is_empty() && fresh.composed(None).is_none());
+        assert_eq!(fresh.rejected(), 1);
     }
 
     #[test]
