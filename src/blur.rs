@@ -7,7 +7,7 @@
 //!   `to_rgb8()` (gray -> (g, g, g), alpha dropped, palette looked up), or a
 //!   binary PPM (P6, maxval 255) parsed here.  16-bit and interlaced PNGs
 //!   are refused, as in Python.
-//! * Resize (`size > 0` and the image is wider): `W2 = size`,
+//! * Resize (`size > 0`, smaller or larger than the image): `W2 = size`,
 //!   `H2 = max(1, H * size / W)`, `src = (x * W / W2, y * H / H2)`.
 //! * Blur: `out = floor(sum of the (2r+1)^2 clamped neighbours / (2r+1)^2)`,
 //!   computed separably with one integer division at the end.
@@ -151,17 +151,16 @@ fn parse_ppm(data: &[u8], path: &Path) -> Result<RgbImage, BlurError> {
         .ok_or_else(|| unsupported(path, "PPM pixel data is truncated"))
 }
 
-/// Scale to width `size` with nearest neighbour if the image is wider;
-/// otherwise (or with `size == 0`) return it unchanged.
+/// Scale to width `size` with nearest neighbour, down or up; `size == 0`
+/// (or the image's own width) returns it unchanged.
 pub fn resize_nearest(img: &RgbImage, size: u32) -> RgbImage {
     let (w, h) = img.dimensions();
-    if size == 0 || w <= size {
+    if size == 0 || w == size || w == 0 {
         return img.clone();
     }
     let new_w = size;
     let new_h = ((u64::from(h) * u64::from(size)) / u64::from(w)).max(1);
-    // new_h <= h because size < w
-    let new_h = u32::try_from(new_h).unwrap_or(h);
+    let new_h = u32::try_from(new_h).unwrap_or(u32::MAX);
     RgbImage::from_fn(new_w, new_h, |x, y| {
         let sx = u64::from(x) * u64::from(w) / u64::from(new_w);
         let sy = u64::from(y) * u64::from(h) / u64::from(new_h);
@@ -314,7 +313,12 @@ mod tests {
         assert_eq!(small.dimensions(), (2, 1));
         assert_eq!(small.as_raw(), &vec![0, 0, 0, 2, 0, 0]);
         assert_eq!(resize_nearest(&img, 0), img);
-        assert_eq!(resize_nearest(&img, 8), img);
+        assert_eq!(resize_nearest(&img, 4), img);
+        // enlarging: W2 = 8, H2 = 2 * 8 / 4 = 4; src = (x / 2, y / 2)
+        let big = resize_nearest(&img, 8);
+        assert_eq!(big.dimensions(), (8, 4));
+        assert_eq!(big.get_pixel(7, 3).0, [3, 1, 0]);
+        assert_eq!(big.get_pixel(2, 1).0, [1, 0, 0]);
         let tall = RgbImage::new(9, 1);
         assert_eq!(resize_nearest(&tall, 2).dimensions(), (2, 1));
     }

@@ -25,6 +25,8 @@ pub enum BenchCommand {
     /// What `gilscope attach` costs the process it watches: its throughput
     /// in phases without and with an attach, same process, side by side.
     Attach(super::bench_attach::AttachBenchArgs),
+    /// What sending the workload's picture costs its throughput: picture on vs off, interleaved, per mode.
+    Picture(super::bench_picture::PictureArgs),
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +98,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Ui(args) => ui_frames(&args),
         BenchCommand::Harness(args) => super::bench_harness::harness(&args),
         BenchCommand::Attach(args) => super::bench_attach::attach_bench(&args),
+        BenchCommand::Picture(args) => super::bench_picture::picture(&args),
     }
 }
 

@@ -5,6 +5,7 @@ mod attach;
 mod bench;
 mod bench_attach;
 mod bench_harness;
+mod bench_picture;
 mod demo;
 mod gui;
 mod pythons;
@@ -54,7 +55,7 @@ pub enum Command {
     Gui(gui::GuiArgs),
     /// The story for a newcomer or a stage: installs 3.13 + 3.13t if needed, sizes the blur to this machine, opens the app in stage mode on it (headless without a display: writes the report and charts).
     Demo(demo::DemoArgs),
-    /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time, the harness's own cost.
+    /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time, the harness's own cost, the picture's cost.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

@@ -82,6 +82,10 @@ pub struct RunArgs {
     /// Do not sample the run (no per-thread split, no memory baseline).
     #[arg(long)]
     pub no_sample: bool,
+    /// Do not send the workload's picture (blur, mandelbrot: the input and
+    /// the output's bands as chunks finish); the same as --param picture=0.
+    #[arg(long)]
+    pub no_picture: bool,
     /// Save the whole run (events, samples, outcome) to this run file
     /// (`.json`, or `.json.gz` compressed). A script run on several
     /// interpreters or modes: one file per run, named FILE-INTERP-MODE.json.
@@ -211,6 +215,19 @@ pub(super) fn resolve_interpreter(
     Ok(found)
 }
 
+/// `params` with `picture=0` added for `--no-picture` (an explicit
+/// `--param picture=…` wins).
+pub(super) fn with_picture_switch(
+    params: &[(String, String)],
+    no_picture: bool,
+) -> Vec<(String, String)> {
+    let mut params = params.to_vec();
+    if no_picture && !params.iter().any(|(k, _)| k == "picture") {
+        params.push(("picture".into(), "0".into()));
+    }
+    params
+}
+
 /// Checks the workload names a built-in or an existing file.
 pub(super) fn check_workload(workload: &str) -> Result<(), String> {
     let looks_like_path = workload.contains('/') || workload.ends_with(".py");
@@ -329,13 +346,18 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Ok(i) => i,
         Err(msg) => return usage(msg),
     };
+    let params = with_picture_switch(&args.params, args.no_picture);
+    // Every parameter converted once, before anything starts.
+    if let Err(msg) = run::check_params(&interp.path, workload, &params) {
+        return usage(msg);
+    }
     let spec = RunSpec {
         python: interp.path.clone(),
         interp_name: interp.name.clone(),
         mode,
         workers,
         workload: workload.to_string(),
-        params: args.params.clone(),
+        params,
         timeout,
     };
     let ctrlc_rx = ctrlc_channel();
@@ -489,18 +511,33 @@ impl StallLine {
 
 pub(super) fn new_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("  [{bar:40}] {pos}/{len} items  {per_sec}  {elapsed}  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    bar.set_style(bar_style("items"));
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+/// The live bar, counting the workload's unit ("pixels").
+fn bar_style(unit: &str) -> ProgressStyle {
+    // `{` and `}` would be template syntax
+    let unit: String = unit.chars().filter(|c| !matches!(c, '{' | '}')).collect();
+    ProgressStyle::with_template(&format!(
+        "  [{{bar:40}}] {{pos}}/{{len}} {unit}  {{per_sec}}  {{elapsed}}  {{msg}}"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
 }
 
 /// Progress and the workload's own output while the run goes.
 pub(super) fn show_live(msg: &RunMessage, bar: &ProgressBar, quiet: bool) {
     match msg {
+        RunMessage::Event {
+            event: Event::Hello(h),
+            ..
+        } => {
+            if let Some(unit) = &h.item_unit {
+                bar.set_style(bar_style(unit));
+            }
+        }
         RunMessage::Event {
             event: Event::SetupDone(s),
             ..

@@ -67,8 +67,10 @@ fn worker_rows(run: &RunRecord) -> Vec<Vec<String>> {
             vec![
                 format!("worker {w}"),
                 format!(
-                    "{} chunks, {} items{split}{gil}{tid}",
-                    totals.chunks, totals.items
+                    "{} chunks, {} {}{split}{gil}{tid}",
+                    totals.chunks,
+                    totals.items,
+                    run.unit()
                 ),
             ]
         })
@@ -139,7 +141,7 @@ pub fn summary_text(run: &RunRecord) -> String {
                 ),
             );
             if let Some(rate) = items_per_sec(run) {
-                row("throughput", format!("{} items/s", human(rate)));
+                row("throughput", format!("{} {}/s", human(rate), run.unit()));
             }
             row("checksum", result.checksum.clone());
         }

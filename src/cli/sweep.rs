@@ -54,6 +54,9 @@ pub struct SweepArgs {
     pub timeout: f64,
     #[command(flatten)]
     pub sampling: super::run::SamplingArgs,
+    /// Do not send the workload's picture (the same as --param picture=0).
+    #[arg(long)]
+    pub no_picture: bool,
 }
 
 /// 1, 2, 4, … below `cores`, then `cores`.
@@ -123,9 +126,16 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(msg) => return usage(msg),
     };
+    let params = super::run::with_picture_switch(&args.params, args.no_picture);
+    // Every parameter converted once, before the first run starts.
+    if let Some((_, interp)) = chosen.first()
+        && let Err(msg) = crate::run::check_params(&interp.path, &args.workload, &params)
+    {
+        return usage(msg);
+    }
     let mut plan = make_plan(
         &args.workload,
-        &args.params,
+        &params,
         &modes,
         &workers,
         repeat,

@@ -29,11 +29,11 @@ impl LineChart {
         }
     }
 
-    fn y_desc(self) -> &'static str {
+    fn y_desc(self, unit: &str) -> String {
         match self {
-            LineChart::Speedup => "speedup over 1 worker (×)",
-            LineChart::Efficiency => "parallel efficiency (%)",
-            LineChart::Throughput => "throughput (items/s)",
+            LineChart::Speedup => "speedup over 1 worker (×)".into(),
+            LineChart::Efficiency => "parallel efficiency (%)".into(),
+            LineChart::Throughput => format!("throughput ({unit}/s)"),
         }
     }
 
@@ -170,7 +170,7 @@ pub fn draw<DB: DrawingBackend>(
     let y_fmt = |y: &f64| kind.y_label(*y);
     house_mesh(&mut chart.configure_mesh(), 7)
         .x_desc("workers")
-        .y_desc(kind.y_desc())
+        .y_desc(kind.y_desc(&data.unit))
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .draw()

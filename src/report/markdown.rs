@@ -30,6 +30,18 @@ pub const TABLE_HEADER: [&str; 16] = [
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// [`TABLE_HEADER`] with the throughput column in the workload's unit
+/// ("pixels/s").
+pub fn table_header(unit: &str) -> Vec<String> {
+    TABLE_HEADER
+        .iter()
+        .map(|h| match *h {
+            "items/s" => format!("{unit}/s"),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
 /// The checksum the sweep should agree on: the default build's 1-worker
 /// `gil` point's, else the one most points have.
 pub fn reference_checksum(points: &[Point]) -> Option<&str> {
@@ -232,7 +244,9 @@ fn results(out: &mut String, report: &Report) {
     let reference = reference_checksum(points);
     let rows: Vec<Vec<String>> = points.iter().map(|p| point_row(p, reference)).collect();
     out.push_str("## Results\n\n");
-    table(out, &TABLE_HEADER, &rows);
+    let header = table_header(&report.aggregate.unit);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    table(out, &header, &rows);
     out.push_str(
         "*median s ± spread*: the workload's own elapsed time, median over completed runs \
          (*runs*: how many; ± half their min–max range as a share of the median). \

@@ -29,6 +29,8 @@ pub struct ChartData {
     pub workload: String,
     /// One line under each title: machine and what the numbers are.
     pub subtitle: String,
+    /// What the items are ("pixels"), for the throughput axis.
+    pub unit: String,
 }
 
 impl ChartData {
@@ -75,6 +77,7 @@ impl ChartData {
             workers,
             workload,
             subtitle,
+            unit: aggregate.unit.clone(),
         }
     }
 
@@ -166,6 +169,7 @@ pub(crate) mod tests {
                 ft_gil_overhead_pct: None,
             },
             checksums_agree: true,
+            unit: "items".into(),
         }
     }
 

@@ -3,9 +3,13 @@
 //!
 //! [`runner::start`] spawns the harness and streams [`RunMessage`]s: the
 //! harness's protocol events, the workload's own output lines, and finally a
-//! [`RunOutcome`]. Dropping the handle stops the run.
+//! [`RunOutcome`]. Dropping the handle stops the run. [`check_params`]
+//! converts a workload's parameters as a run would, starting nothing (call
+//! it once before a run or a sweep; it spawns the interpreter, so not on a
+//! UI thread).
 
 pub mod attach;
+pub mod check;
 pub mod embedded;
 pub mod gil_feed;
 pub mod protocol;
@@ -19,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+pub use check::check_params;
 pub use runner::{RunHandle, start, start_sampled, start_with_env};
 pub use script::{RunKind, check_script_mode};
 

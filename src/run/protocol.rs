@@ -27,6 +27,9 @@ pub enum Event {
     /// A thread's Python name (`gilscope run --script`'s hook sends one per
     /// `threading.Thread` when it starts, and one for the main thread).
     ThreadName(ThreadName),
+    /// The workload's picture: its input once, then the bands of the output
+    /// as chunks finish (downscaled, coalesced; see [`Picture`]).
+    Picture(Box<Picture>),
     /// An event this gilscope does not know (a newer harness of the same
     /// protocol version may add some): ignored.
     #[serde(other)]
@@ -46,6 +49,7 @@ impl Event {
             Event::Result(e) => e.t_ns,
             Event::Error(e) => e.t_ns,
             Event::ThreadName(e) => e.t_ns,
+            Event::Picture(e) => e.t_ns,
             Event::Other => 0,
         }
     }
@@ -70,6 +74,78 @@ pub struct Hello {
     pub params: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     pub subinterp_api: Option<String>,
+    /// What the workload's items are (`"pixels"`, `"numbers"`; the
+    /// workload's `ITEM_UNIT`); `None` in files from before it. Boxed:
+    /// one pointer keeps `RunMessage` within clippy's variant-size bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_unit: Option<Box<String>>,
+}
+
+/// The geometry every `picture` event carries: the picture is the
+/// workload's full-resolution output downscaled by the integer `scale`
+/// (picture pixel (x, y) = output pixel (x·scale, y·scale)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PictureGeometry {
+    pub width: u32,
+    pub height: u32,
+    pub scale: u32,
+    pub full_width: u32,
+    pub full_height: u32,
+}
+
+/// One rectangle of picture pixels (picture coordinates), packed RGB,
+/// base64 on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PictureBand {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    /// The worker that computed it (`None` for the input image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<usize>,
+    /// The chunk it came from (`None` for the input image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<u64>,
+    /// When its chunk came back to the harness (CLOCK_MONOTONIC ns; `None`
+    /// for the input image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_ns: Option<u64>,
+    #[serde(with = "base64_bytes")]
+    pub rgb: Vec<u8>,
+}
+
+/// The `picture` event: `kind` `"input"` (one band, the input image) or
+/// `"bands"` (the output's bands finished since the last one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Picture {
+    pub t_ns: u64,
+    pub kind: String,
+    #[serde(flatten)]
+    pub geometry: PictureGeometry,
+    /// `kind: "input"`: the picture itself, as one band.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<PictureBand>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bands: Vec<PictureBand>,
+}
+
+/// Bytes as a standard base64 string (run files and the pipe).
+pub mod base64_bytes {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| serde::de::Error::custom(format!("bad base64: {e}")))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -312,6 +388,31 @@ mod tests {
         let text = serde_json::to_string(&Event::ChunkDone(one.clone())).unwrap();
         assert!(!text.contains("\"chunks\""), "{text}");
         assert_eq!(parse_line(&text).unwrap(), Event::ChunkDone(one));
+    }
+
+    #[test]
+    fn picture_events_carry_base64_pixels() {
+        let input = r#"{"event":"picture","v":2,"t_ns":9,"kind":"input","width":2,"height":1,"scale":2,"full_width":4,"full_height":2,"x":0,"y":0,"w":2,"h":1,"rgb":"AQIDBAUG"}"#;
+        let Event::Picture(p) = parse_line(input).unwrap() else {
+            panic!()
+        };
+        assert_eq!((p.geometry.scale, p.geometry.full_width), (2, 4));
+        let band = p.input.as_ref().unwrap();
+        assert_eq!(
+            (band.w, band.worker, &band.rgb[..]),
+            (2, None, &[1, 2, 3, 4, 5, 6][..])
+        );
+        let bands = r#"{"event":"picture","v":2,"t_ns":10,"kind":"bands","width":2,"height":1,"scale":2,"full_width":4,"full_height":2,"bands":[{"x":1,"y":0,"w":1,"h":1,"worker":1,"chunk":3,"t_ns":8,"rgb":"BwgJ"}]}"#;
+        let Event::Picture(p) = parse_line(bands).unwrap() else {
+            panic!()
+        };
+        assert!(p.input.is_none());
+        assert_eq!(p.bands[0].rgb, [7, 8, 9]);
+        assert_eq!((p.bands[0].worker, p.bands[0].t_ns), (Some(1), Some(8)));
+        let text = serde_json::to_string(&Event::Picture(p.clone())).unwrap();
+        assert_eq!(parse_line(&text).unwrap(), Event::Picture(p));
+        let bad = bands.replace("BwgJ", "B*gJ");
+        assert!(parse_line(&bad).unwrap_err().contains("base64"));
     }
 
     #[test]

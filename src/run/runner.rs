@@ -135,13 +135,7 @@ fn command(spec: &RunSpec) -> Result<Command, StartError> {
         "--workload",
         &spec.workload,
     ]);
-    let mut params = spec.params.clone();
-    if spec.workload == "blur" && !params.iter().any(|(k, _)| k == "image") {
-        params.push((
-            "image".into(),
-            rt.asset("astronaut.png").display().to_string(),
-        ));
-    }
+    let params = harness_params(rt, &spec.workload, &spec.params);
     for (key, value) in &params {
         cmd.arg("--param").arg(format!("{key}={value}"));
     }
@@ -174,6 +168,23 @@ fn command(spec: &RunSpec) -> Result<Command, StartError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     Ok(cmd)
+}
+
+/// The `--param`s the harness gets for `params`: blur without an `image`
+/// gets the shipped photo.
+pub(super) fn harness_params(
+    rt: &embedded::Runtime,
+    workload: &str,
+    params: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut params = params.to_vec();
+    if workload == "blur" && !params.iter().any(|(k, _)| k == "image") {
+        params.push((
+            "image".into(),
+            rt.asset("astronaut.png").display().to_string(),
+        ));
+    }
+    params
 }
 
 /// Starts a run without sampling. Returns once the child is spawned.

@@ -81,6 +81,7 @@ pub fn hello(t_ns: u64, mode: Mode, workers: usize) -> Event {
         workload: "primes".into(),
         params: serde_json::Map::new(),
         subinterp_api: None,
+        item_unit: None,
     })
 }
 

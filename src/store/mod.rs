@@ -15,6 +15,7 @@
 //!   take (the rule, and the tracker the record feeds).
 //! * [`progress`]: gaps between progress events and chunk durations, fed
 //!   by the record for the stall rule.
+//! * [`picture`]: the workload's picture (input, output bands by worker).
 //! * [`load`]: what else ran — the run's tree, gilscope, other processes.
 //! * [`verdict`]: contended / implausible / noisy, with the reason.
 //! * [`summary`]: a run in one flat struct, computed where it is shown or
@@ -34,6 +35,7 @@ pub mod load;
 pub mod memory;
 pub mod metrics;
 pub mod output;
+pub mod picture;
 pub mod progress;
 pub mod record;
 pub mod rows;
@@ -51,6 +53,7 @@ pub use file::{RUN_FILE_FORMAT, RUN_FILE_VERSION, RunFileError};
 pub use labels::ThreadLabel;
 pub use load::{Load, LoadTrack, NamedLoad};
 pub use memory::{MemoryBaseline, MemoryPeaks};
+pub use picture::PictureTrack;
 pub use record::{RecordLimits, RunRecord, ThreadTrack};
 pub use rows::{CompareRow, compare_rows, rows_csv};
 pub use series::{Bucket, ColumnId, SeriesLimits, TimeSeries};

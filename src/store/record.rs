@@ -12,6 +12,7 @@ use super::labels::{Labeler, ThreadLabel};
 use super::load::LoadTrack;
 use super::memory::{MemoryBaseline, MemoryPeaks, MemoryTracker};
 use super::output::{OutputLimits, OutputLog};
+use super::picture::PictureTrack;
 use super::progress::StallTracker;
 use super::series::{SeriesLimits, TimeSeries};
 use crate::interp::Interpreter;
@@ -108,6 +109,10 @@ pub struct RunRecord {
     /// The sampler backend of the newest sample (what it could measure).
     #[serde(default)]
     sampler: SamplerBackend,
+    /// The workload's picture: input and output bands (empty for files
+    /// from before it and for workloads without one).
+    #[serde(default, skip_serializing_if = "PictureTrack::is_empty")]
+    picture: PictureTrack,
     #[serde(skip)]
     labeler: Labeler,
 }
@@ -149,6 +154,7 @@ impl RunRecord {
             stall: StallTracker::default(),
             load: LoadTrack::default(),
             sampler: SamplerBackend::default(),
+            picture: PictureTrack::default(),
         }
     }
 
@@ -192,6 +198,11 @@ impl RunRecord {
 
     /// Takes in one protocol event.
     pub fn eat_event(&mut self, event: Event) {
+        let event = match event {
+            // kept in the picture track only (its pixels are the bulk)
+            Event::Picture(picture) => return self.picture.eat(*picture),
+            other => other,
+        };
         self.stall.on_event(&event);
         match &event {
             Event::Hello(h) => self.labeler.on_hello(h),
@@ -410,6 +421,22 @@ impl RunRecord {
 
     pub fn gil(&self) -> &GilTrack {
         &self.gil
+    }
+
+    /// The workload's picture (blur, mandelbrot, …): the input, and the
+    /// output's bands with their worker and arrival time.
+    pub fn picture(&self) -> &PictureTrack {
+        &self.picture
+    }
+
+    /// What the workload's items are, for "… /s" (`"pixels"`, `"numbers"`;
+    /// the workload's `ITEM_UNIT`): `"items"` when it did not say.
+    pub fn unit(&self) -> &str {
+        self.hello()
+            .and_then(|h| h.item_unit.as_deref())
+            .map(String::as_str)
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or("items")
     }
 
     pub fn memory_baseline(&self) -> Option<MemoryBaseline> {

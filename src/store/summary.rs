@@ -28,6 +28,10 @@ pub struct RunSummary {
     pub items: Option<u64>,
     pub elapsed_secs: Option<f64>,
     pub items_per_sec: Option<f64>,
+    /// What the items are ("pixels", "numbers"): `items_per_sec` is in
+    /// this unit per second ("items" in older files).
+    #[serde(default = "items_unit")]
+    pub unit: String,
     pub checksum: Option<String>,
     /// The GIL's state at the end (from the result, else the last change,
     /// else at start-up).
@@ -80,6 +84,10 @@ fn workload_kind() -> String {
     "workload".into()
 }
 
+fn items_unit() -> String {
+    "items".into()
+}
+
 /// The summary of `run` as it stands.
 pub fn summarize(run: &RunRecord) -> RunSummary {
     let spec = run.spec();
@@ -107,6 +115,7 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         items: result.map(|r| r.items),
         elapsed_secs: result.map(|r| r.elapsed_s),
         items_per_sec: items_per_sec(run),
+        unit: run.unit().to_string(),
         checksum: result.map(|r| r.checksum.clone()),
         gil_enabled_at_end,
         gil_changes: run.gil_changes().count(),

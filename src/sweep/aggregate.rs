@@ -155,6 +155,14 @@ pub struct Aggregate {
     pub overhead: SingleThreadOverhead,
     /// True when every completed run of the sweep computed the same checksum.
     pub checksums_agree: bool,
+    /// What the workload's items are ("pixels", "numbers"; "items" when
+    /// no run said), for "… /s".
+    #[serde(default = "items_unit")]
+    pub unit: String,
+}
+
+fn items_unit() -> String {
+    "items".into()
 }
 
 fn mean(values: &[f64]) -> Option<f64> {
@@ -266,10 +274,15 @@ pub fn aggregate<R: AsRef<RunRecord>>(runs: &[R]) -> Aggregate {
         .collect();
     all.sort_unstable();
     all.dedup();
+    let unit = runs
+        .iter()
+        .find(|r| r.as_ref().hello().is_some_and(|h| h.item_unit.is_some()))
+        .map_or_else(items_unit, |r| r.as_ref().unit().to_string());
     Aggregate {
         checksums_agree: all.len() <= 1,
         points,
         overhead,
+        unit,
     }
 }
 

@@ -14,6 +14,7 @@ mod gil_truth;
 mod honest;
 mod native;
 mod panels;
+mod picture;
 mod portable;
 mod pythons_cli;
 mod report;

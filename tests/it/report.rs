@@ -3,7 +3,7 @@
 //! series, a failed point is a gap, and broken inputs are named in errors.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use gilscope::report::{CHARTS_DIR, Chart, REPORT_FILE_NAME, Report, markdown::TABLE_HEADER};
+use gilscope::report::{CHARTS_DIR, Chart, REPORT_FILE_NAME, Report, markdown::table_header};
 use gilscope::sweep::{Point, SweepFile, aggregate};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -98,16 +98,14 @@ fn results_table(md: &str) -> Vec<Vec<(String, String)>> {
                 .collect()
         })
         .collect();
-    assert_eq!(rows[0], TABLE_HEADER.map(String::from).to_vec());
+    // primes counts numbers: its throughput column is "numbers/s"
+    let header = table_header("numbers");
+    assert_eq!(rows[0], header);
     rows[2..]
         .iter()
         .map(|r| {
-            assert_eq!(r.len(), TABLE_HEADER.len(), "{r:?}");
-            TABLE_HEADER
-                .iter()
-                .map(|h| h.to_string())
-                .zip(r.clone())
-                .collect()
+            assert_eq!(r.len(), header.len(), "{r:?}");
+            header.iter().cloned().zip(r.clone()).collect()
         })
         .collect()
 }
@@ -181,7 +179,7 @@ fn report_numbers_are_those_of_the_run_files() {
         };
         assert_eq!(get(row, "runs"), runs);
         assert_cell(row, "median s ± spread", p.median_elapsed_secs);
-        assert_cell(row, "items/s", p.median_items_per_sec);
+        assert_cell(row, "numbers/s", p.median_items_per_sec);
         assert_cell(row, "speedup (min–max)", p.speedup);
         assert_cell(row, "efficiency", p.efficiency.map(|e| e * 100.0));
         assert_cell(row, "vs GIL 1-worker", p.speedup_vs_gil);

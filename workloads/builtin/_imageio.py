@@ -274,9 +274,10 @@ def read_rgb(path):
 
 
 def resize_nearest(width, height, rgb, size):
-    """Scale to width ``size`` (nearest neighbour) if the image is wider:
-    W2 = size, H2 = max(1, H*size//W), src = (x*W//W2, y*H//H2)."""
-    if size <= 0 or width <= size:
+    """Scale to width ``size`` (nearest neighbour), smaller or larger:
+    W2 = size, H2 = max(1, H*size//W), src = (x*W//W2, y*H//H2);
+    ``size`` 0 (or the image's own width) keeps the image."""
+    if size <= 0 or width == size:
         return width, height, rgb
     new_w, new_h = size, max(1, height * size // width)
     xs = [(x * width // new_w) * 3 for x in range(new_w)]
@@ -290,7 +291,7 @@ def resize_nearest(width, height, rgb, size):
 
 def resized_size(width, height, size):
     """The size ``resize_nearest`` will produce."""
-    if size <= 0 or width <= size:
+    if size <= 0 or width == size:
         return width, height
     return size, max(1, height * size // width)
 

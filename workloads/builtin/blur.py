@@ -37,6 +37,7 @@ PARAMS = {"image": _default_image(), "size": 0, "radius": 4, "rows": 8,
           "out": "", "kernel": "python"}
 
 KERNELS = ("python", "native")
+MAX_SIZE = 8192
 NATIVE_MODULE = "gilscope_native"
 
 _CACHE = {}
@@ -80,6 +81,10 @@ def prepare(params):
         raise ValueError("radius must be >= 0, got %d" % params["radius"])
     if not params["image"]:
         raise ValueError("blur needs --param image=PATH (PNG or P6 PPM)")
+    if params["size"] > MAX_SIZE:
+        raise ValueError("size=%d is too large: the image is scaled to that "
+                         "width; use at most %d (0 keeps the image's size)"
+                         % (params["size"], MAX_SIZE))
     width, height = _imageio.resized_size(
         *_imageio.image_size(params["image"]), size=params["size"])
     rows = max(1, params["rows"])
@@ -155,6 +160,28 @@ def run_chunk(state, chunk):
                   for dy in range(-r, r + 1)]
         band += _vertical(window, area)
     return (y1 - y0) * width, bytes(band)
+
+
+def _size(params):
+    return _imageio.resized_size(*_imageio.image_size(params["image"]),
+                                 size=params["size"])
+
+
+def picture_size(params):
+    """The picture gilscope shows: the blurred image (see PROTOCOL.md)."""
+    return _size(params)
+
+
+def picture_input(params):
+    """The image before the blur (decoded once; in thread modes the workers
+    then find it in the cache)."""
+    return _source(params)
+
+
+def picture_band(params, chunk, partial):
+    """A chunk's rows of the blurred image: its partial is their RGB."""
+    y0, y1 = chunk
+    return 0, y0, len(partial) // (3 * max(1, y1 - y0)), y1 - y0, partial
 
 
 def finish(params, partials):

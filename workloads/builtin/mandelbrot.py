@@ -51,6 +51,49 @@ def run_chunk(state, chunk):
     return len(counts), struct.pack(">%dH" % len(counts), *counts)
 
 
+def _palette(max_iter):
+    """Byte tables from an escape count's level (0..255) to red, green and
+    blue; points inside the set (count = max_iter) are black."""
+    red, green, blue = bytearray(256), bytearray(256), bytearray(256)
+    for level in range(255):
+        t = level / 255.0
+        red[level] = int(9 * (1 - t) * t * t * t * 255)
+        green[level] = int(15 * (1 - t) * (1 - t) * t * t * 255)
+        blue[level] = int(8.5 * (1 - t) * (1 - t) * (1 - t) * t * 255)
+    return bytes(red), bytes(green), bytes(blue)
+
+
+_PALETTES = {}
+
+
+def picture_size(params):
+    """The picture gilscope shows: the escape counts, coloured."""
+    return params["width"], params["height"]
+
+
+def picture_band(params, chunk, partial):
+    """A chunk's rows, coloured by escape count (``partial`` holds the
+    counts as big-endian 16-bit integers)."""
+    first, count = chunk
+    max_iter = max(1, min(params["max_iter"], 65535))
+    if max_iter not in _PALETTES:
+        _PALETTES[max_iter] = _palette(max_iter)
+    red, green, blue = _PALETTES[max_iter]
+    if max_iter < 255:
+        # counts fit the low byte: level = count * 255 // max_iter
+        table = bytes(min(255, n * 255 // max_iter) for n in range(256))
+        levels = partial[1::2].translate(table)
+    else:
+        counts = [(hi << 8) | lo for hi, lo in zip(partial[0::2],
+                                                   partial[1::2])]
+        levels = bytes(n * 255 // max_iter for n in counts)
+    rgb = bytearray(len(levels) * 3)
+    rgb[0::3] = levels.translate(red)
+    rgb[1::3] = levels.translate(green)
+    rgb[2::3] = levels.translate(blue)
+    return 0, first, params["width"], count, bytes(rgb)
+
+
 def finish(params, partials):
     """SHA-256 of all escape counts (integers: no float formatting)."""
     digest = hashlib.sha256()

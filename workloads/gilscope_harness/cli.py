@@ -31,6 +31,10 @@ def _build_parser():
     parser.add_argument("--param", action="append", default=[],
                         metavar="K=V", help="override a workload parameter "
                         "(converted to the default's type); repeatable")
+    parser.add_argument("--check", action="store_true",
+                        help="only import the workload and convert every "
+                        "--param as a run would (a 'checked' event, or the "
+                        "usage error); needs only --workload")
     parser.add_argument("--probe", action="store_true",
                         help="only report this interpreter's capabilities "
                         "and the built-in workloads (a 'probe' event)")
@@ -42,7 +46,9 @@ def parse(argv):
     args = _build_parser().parse_args(argv)
     if args.probe:
         return args
-    if args.mode is None or args.workload is None:
+    if args.check and args.workload is None:
+        raise UsageError("--check needs --workload")
+    if not args.check and (args.mode is None or args.workload is None):
         raise UsageError("--mode and --workload are required")
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")

@@ -27,6 +27,9 @@ class Collector:
         self.flush_ns = flush_ns
         self.gil_import = run.gil_import
         self.fault = run.fault
+        self.picture = run.picture
+        self.path = run.path
+        self.chunk_list = None
         self.backend = backend
         self.workers = backend.workers
         self.partials = [None] * chunk_count
@@ -42,6 +45,7 @@ class Collector:
     def run(self, chunks):
         """Start the workers, wait until all are ready, release the chunks
         and collect until every worker is done.  Returns the partials."""
+        self.chunk_list = chunks
         self.backend.start()
         while self.state.count("ready") < self.workers:
             self.handle(self.backend.next_message())
@@ -64,6 +68,8 @@ class Collector:
                 self.flush()
                 next_flush = now + self.flush_ns
         self.flush()
+        if self.picture is not None:
+            self._picture(force=True)
         self.backend.finish()
         if self.received != len(self.partials):
             self.abort(errors.plain(
@@ -106,6 +112,8 @@ class Collector:
 
     def _on_chunk(self, worker, index, items, partial, t_begin, t_end):
         self.partials[index] = partial
+        if self.picture is not None:
+            self.picture.add(worker, index, t_end)
         self.emitter.emit_many("chunk_done", [self._book(
             worker, index, 1, items, t_begin, t_end, t_end - t_begin)])
         self._after_chunks()
@@ -118,6 +126,8 @@ class Collector:
     def _book_chunks(self, worker, parts, items, t_begin, t_end, busy_ns):
         for index, partial in parts:
             self.partials[index] = partial
+            if self.picture is not None:
+                self.picture.add(worker, index, t_end)
         return self._book(worker, parts[-1][0], len(parts), items, t_begin,
                           t_end, busy_ns)
 
@@ -135,7 +145,10 @@ class Collector:
 
     def _after_chunks(self):
         """The mid-run import of ``import_gil_module`` and the
-        ``native_fault``, when they are due."""
+        ``native_fault``, when they are due; the picture's pending bands
+        when the picture interval has passed."""
+        if self.picture is not None:
+            self._picture()
         for due in (self.gil_import, self.fault):
             if due is None:
                 continue
@@ -143,6 +156,15 @@ class Collector:
                 due.after_chunk(self.received)
             except BaseException as exc:
                 self.abort(errors.describe(exc, "chunk", None, chunk=None))
+
+    def _picture(self, force=False):
+        """Emit the picture's pending bands (a broken hook aborts the run
+        like a failing chunk)."""
+        try:
+            self.picture.maybe_emit(self.partials, self.chunk_list, force)
+        except BaseException as exc:
+            self.picture = None
+            self.abort(errors.describe(exc, "chunk", self.path, chunk=None))
 
     def _on_gil(self, worker, enabled, module, warning, t_ns):
         self.emit("gil_changed", t_ns=t_ns, enabled=enabled, module=module,

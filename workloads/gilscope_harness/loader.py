@@ -119,9 +119,24 @@ def convert_value(key, text, default):
         if isinstance(default, float):
             return float(text)
     except ValueError as exc:
-        raise UsageError("--param %s=%s: expected %s" % (
-            key, text, type(default).__name__)) from exc
+        raise UsageError("--param %s=%s: %r is not %s (the default is %s=%s)"
+                         % (key, text, text, _EXPECTED[type(default)], key,
+                            _show(default))) from exc
     return text
+
+
+_EXPECTED = {
+    bool: "a switch: 1/0, true/false, yes/no or on/off",
+    int: "a whole number, e.g. 400000, 400_000 or 4e5",
+    float: "a number, e.g. 0.5 or 1e-3",
+}
+
+
+def _show(value):
+    """A default as it would be written on the command line."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
 
 
 def resolve_params(module, overrides):
@@ -130,8 +145,9 @@ def resolve_params(module, overrides):
     params = dict(defaults)
     for key, text in overrides:
         if key not in defaults:
-            raise UsageError("unknown parameter %r (known: %s)" % (
-                key, ", ".join(sorted(defaults)) or "none"))
+            raise UsageError(
+                "--param %s=%s: unknown parameter %r; this workload takes %s"
+                % (key, text, key, ", ".join(sorted(defaults)) or "none"))
         params[key] = convert_value(key, text, defaults[key])
     return params
 

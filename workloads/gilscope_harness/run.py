@@ -12,7 +12,7 @@ from . import (EXIT_OK, EXIT_USAGE, EXIT_WORKLOAD_ERROR, MODES,
                subinterp_api)
 from .collect import Collector
 from .events import BadEventFd, Emitter
-from . import gil_switch, native_fault
+from . import gil_switch, native_fault, picture
 from .gil_switch import GilSwitchWatch, gil_enabled
 
 
@@ -77,6 +77,8 @@ def main(argv=None):
         return EXIT_USAGE
     if args.probe:
         return probe(emitter)
+    if args.check:
+        return check(emitter, args)
     run = Run(emitter, args)
     try:
         return run.execute()
@@ -105,6 +107,8 @@ class Run:
         self.native_fault = None
         self.fault = None
         self.flush_ns = 0
+        self.picture_on = True
+        self.picture = None
 
     # -- events ---------------------------------------------------------
 
@@ -178,7 +182,8 @@ class Run:
                     overrides)
             except ValueError as exc:
                 raise loader.UsageError(str(exc)) from exc
-            self.params = loader.resolve_params(self.module, overrides)
+            self.params, self.picture_on = resolve_all_params(
+                self.module, overrides)
             try:
                 self.flush_ns = batch.flush_interval_ns()
             except ValueError as exc:
@@ -223,6 +228,10 @@ class Run:
             chunks = loader.check_prepared(
                 self.module, self.path, self.module.prepare(self.params))
             total = loader.items_total(self.module, self.params, chunks)
+            self.picture = picture.Picture.create(
+                self.emitter, self.module, self.params, self.picture_on)
+            if self.picture is not None:
+                self.picture.emit_input()
         except BaseException as exc:
             self.fail(errors.describe(exc, "prepare", self.path),
                       EXIT_WORKLOAD_ERROR)
@@ -266,3 +275,46 @@ class Run:
         self.watch.check()
         self.emitter.emit("result", **collector.summary(
             checksum, gil_enabled(), self.t_setup))
+
+
+def resolve_all_params(module, overrides):
+    """The workload's params from ``(key, text)`` overrides (the harness's
+    own ``import_gil_module`` and ``native_fault`` already taken out) and
+    whether the picture is on; UsageError names a bad one."""
+    try:
+        overrides, picture_on = picture.split_param(overrides)
+    except ValueError as exc:
+        raise loader.UsageError(str(exc))
+    return loader.resolve_params(module, overrides), picture_on
+
+
+def check(emitter, args):
+    """``--check``: import the workload and convert every ``--param`` as a
+    run would, start nothing; a ``checked`` event (exit 0) or the usage
+    error (exit 2) or the import error (exit 3)."""
+    try:
+        path = loader.resolve_path(args.workload)
+    except loader.UsageError as exc:
+        emitter.emit("error", **errors.plain("UsageError", str(exc), "usage"))
+        return EXIT_USAGE
+    try:
+        module = loader.load(path)
+    except BaseException as exc:
+        emitter.emit("error", **errors.describe(exc, "import", path))
+        return EXIT_WORKLOAD_ERROR
+    try:
+        try:
+            overrides, import_at = gil_switch.split_import_param(args.param)
+            overrides, fault = native_fault.split_fault_param(overrides)
+        except ValueError as exc:
+            raise loader.UsageError(str(exc))
+        params, picture_on = resolve_all_params(module, overrides)
+    except loader.UsageError as exc:
+        emitter.emit("error", **errors.plain("UsageError", str(exc), "usage"))
+        return EXIT_USAGE
+    description = loader.describe(module)
+    emitter.emit("checked", workload=args.workload, workload_path=path,
+                 params=params, picture=picture_on,
+                 import_gil_module=import_at, native_fault=fault,
+                 item_unit=description["item_unit"])
+    return EXIT_OK
