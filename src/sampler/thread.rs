@@ -532,6 +532,23 @@ mod tests {
 
     #[test]
     fn samples_a_busy_child_on_schedule() {
+        // Up to three tries: on a loaded machine (the lib tests run in
+        // parallel) a 0.6 s window can catch a busy loop blocked on
+        // nothing but the scheduler's accounting.
+        let mut means = Vec::new();
+        for _ in 0..3 {
+            let mean = busy_child_once();
+            if mean > 0.8 {
+                return;
+            }
+            means.push(mean);
+        }
+        panic!("busy child read as {means:?}");
+    }
+
+    /// One sampled busy child: checks the schedule and the columns, returns
+    /// the busy share read.
+    fn busy_child_once() -> f32 {
         let mut child = Command::new("sh")
             .args(["-c", "while :; do :; done"])
             .spawn()
@@ -564,7 +581,6 @@ mod tests {
             .map(|(r, w)| r + w)
             .collect();
         let mean = busy.iter().sum::<f32>() / busy.len() as f32;
-        assert!(mean > 0.8, "busy child read as {mean}");
         assert!(samples.last().unwrap().memory.unwrap().rss_bytes > 0);
         assert!(
             samples
@@ -572,6 +588,7 @@ mod tests {
                 .any(|s| s.memory.unwrap().pss_bytes.is_some())
         );
         assert!(!samples.last().unwrap().cores.is_empty());
+        mean
     }
 
     #[test]
