@@ -223,6 +223,7 @@ pub struct CompareView {
     pub selected: Vec<RunId>,
     pub race: Option<Race>,
     race_pictures: super::live::Pictures,
+    race_picture: super::picture::PictureView,
 }
 
 impl Default for CompareView {
@@ -233,6 +234,7 @@ impl Default for CompareView {
             selected: Vec::new(),
             race: None,
             race_pictures: super::live::Pictures::new("race"),
+            race_picture: super::picture::PictureView::new(),
         }
     }
 }
@@ -271,7 +273,14 @@ impl CompareView {
             return None;
         }
         if let Some(race) = &mut self.race {
-            if !super::race::race_ui(race, ui, cx, &mut self.race_pictures) {
+            self.race_picture.retain(|id| cx.runs.contains(id));
+            if !super::race::race_ui(
+                race,
+                ui,
+                cx,
+                &mut self.race_pictures,
+                &mut self.race_picture,
+            ) {
                 self.race = None;
             }
             return None;

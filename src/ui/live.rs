@@ -151,6 +151,8 @@ pub struct PlotSpec<'a> {
 /// runs it showed and whether the log of a failed run is open.
 pub struct LiveView {
     pub pictures: Pictures,
+    /// The workload's picture (blur, mandelbrot).
+    pub picture: super::picture::PictureView,
     show_log: bool,
 }
 
@@ -158,6 +160,7 @@ impl Default for LiveView {
     fn default() -> Self {
         Self {
             pictures: Pictures::new("live"),
+            picture: super::picture::PictureView::new(),
             show_log: false,
         }
     }
@@ -190,6 +193,40 @@ impl LiveView {
             });
             return None;
         };
+        if run.picture().is_empty() {
+            self.plots_ui(ui, cx, entry, window);
+            return None;
+        }
+        // A picture workload: the plots on the left, the picture (input,
+        // and the output filling in) on the right.
+        let full = ui.available_rect_before_wrap();
+        let pic_w = (full.width() * 0.34).min(full.height() * 0.75).max(120.0);
+        let gap = 12.0;
+        let plots =
+            egui::Rect::from_min_max(full.min, egui::pos2(full.max.x - pic_w - gap, full.max.y));
+        let picture =
+            egui::Rect::from_min_max(egui::pos2(full.max.x - pic_w, full.min.y), full.max);
+        let mut left = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(plots)
+                .layout(egui::Layout::top_down(egui::Align::Min)),
+        );
+        self.plots_ui(&mut left, cx, entry, window);
+        let mut right = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(picture)
+                .layout(egui::Layout::top_down(egui::Align::Min)),
+        );
+        self.picture.retain(|id| cx.runs.contains(id));
+        self.picture
+            .ui(&mut right, entry.id, run, None, "live", true);
+        ui.allocate_rect(full, egui::Sense::hover());
+        None
+    }
+
+    /// The four plots of `entry` over `window`.
+    fn plots_ui(&mut self, ui: &mut egui::Ui, cx: &UiContext, entry: &RunEntry, window: Window) {
+        let run = &entry.record;
         let dark = cx.dark;
         let ctx = ui.ctx().clone();
         let pics = self.pictures.get(&ctx, entry.id, run, dark);
@@ -226,7 +263,6 @@ impl LiveView {
         lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
         memory_plot(ui, &spec, rest);
         throughput_plot(ui, &spec, rest);
-        None
     }
 }
 
@@ -309,7 +345,7 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
             ui,
             items_per_sec(run).map_or("—".into(), human),
             text,
-            "items/s",
+            &format!("{}/s", run.unit()),
         );
         if !cx.presentation {
             ui.vertical(|ui| {
@@ -820,22 +856,28 @@ fn image_item(name: &str, tex: &TextureHandle, pic: &Picture, spec: &PlotSpec) -
     // Pictures are timed from the run's start; a race's window starts
     // elsewhere (its start gate).
     let shift = spec.run.t0_ns().map_or(0.0, |t0| spec.window.secs(t0));
-    let (a, b) = (pic.t_from_s + shift, pic.t_to_s + shift);
+    let (a0, b) = (pic.t_from_s + shift, pic.t_to_s + shift);
+    let full = (b - a0).max(1e-9);
+    // A race shows each run from its start gate (x = 0) to its clock:
+    // the picture is cut on both sides.
+    let (left, a) = if spec.until_s.is_some() && a0 < 0.0 {
+        (((0.0 - a0) / full).clamp(0.0, 1.0), 0.0)
+    } else {
+        (0.0, a0)
+    };
     let n = pic.rows.len() as f32;
-    // A race cuts the picture at its clock: show the left part only.
-    let full = (pic.t_to_s - pic.t_from_s).max(1e-9);
     let cut = spec
         .until_s
-        .map_or(1.0, |u| ((u - a) / full).clamp(0.0, 1.0));
-    let right = a + (b.max(a) - a).min(full * cut);
+        .map_or(1.0, |u| ((u - a0) / full).clamp(left, 1.0));
+    let right = a0 + full * cut;
     PlotImage::new(
         name.to_string(),
         tex.id(),
         PlotPoint::new((a + right) / 2.0, f64::from(n) / 2.0),
-        egui::vec2((right - a) as f32, n),
+        egui::vec2((right - a).max(0.0) as f32, n),
     )
     .uv(egui::Rect::from_min_max(
-        egui::pos2(0.0, 0.0),
+        egui::pos2(left as f32, 0.0),
         egui::pos2(cut as f32, 1.0),
     ))
 }
@@ -974,7 +1016,7 @@ pub fn memory_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
 
 pub fn throughput_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
     let run = spec.run;
-    ui.label(RichText::new("Throughput (items/s)").strong());
+    ui.label(RichText::new(format!("Throughput ({}/s)", run.unit())).strong());
     let (x0, x1) = x_bounds(spec);
     let w = spec.window;
     base_plot(ui, spec, "tput", h)
@@ -996,7 +1038,7 @@ pub fn throughput_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
                         let t = tp.t0_ns + i as u64 * tp.bucket_ns + tp.bucket_ns / 2;
                         [w.secs(t), *v]
                     })
-                    .filter(|[x, _]| spec.until_s.is_none_or(|u| *x <= u))
+                    .filter(|[x, _]| spec.until_s.is_none_or(|u| *x >= 0.0 && *x <= u))
                     .collect();
                 p.line(
                     Line::new("all workers", PlotPoints::new(pts))

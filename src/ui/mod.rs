@@ -17,6 +17,7 @@
 //! * [`race`]: two runs replayed side by side on one clock.
 //! * [`bars`], [`status`]: the top bar, the presentation bar, the status bar.
 //! * [`auto`]: the scripted user of `gui --sweep … --screenshots`.
+//! * [`picture`]: the workload's picture, input and output by worker.
 //! * [`lanes`]: heat map and swimlane pictures (one texture each).
 //! * [`driver`]: a thread per run, so the UI never waits on a child.
 //! * [`jobs`]: other background work (discovery, install, files, exports).
@@ -45,6 +46,7 @@ pub mod jobs;
 pub mod lanes;
 pub mod live;
 pub mod options;
+pub mod picture;
 pub mod race;
 pub mod runs;
 pub mod settings;

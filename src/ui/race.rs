@@ -12,11 +12,12 @@ use super::app::run_label;
 use super::context::UiContext;
 use super::lanes::Window;
 use super::live::{self, Pictures, PlotSpec};
+use super::picture::PictureView;
 use super::runs::{RunEntry, RunId};
 use super::style::mode_color;
 use crate::run::protocol::Event;
 use crate::store::RunRecord;
-use egui::{Color32, RichText};
+use egui::RichText;
 use std::time::Instant;
 
 /// The replay of two runs on one clock.
@@ -113,6 +114,7 @@ pub fn race_ui(
     ui: &mut egui::Ui,
     cx: &UiContext,
     pictures: &mut Pictures,
+    picture: &mut PictureView,
 ) -> bool {
     let (Some(a), Some(b)) = (cx.runs.get(race.a), cx.runs.get(race.b)) else {
         return false;
@@ -211,13 +213,14 @@ pub fn race_ui(
                 .layout(egui::Layout::top_down(egui::Align::Min)),
         );
         child.set_clip_rect(rect.intersect(ui.clip_rect()));
-        runner_ui(&mut child, cx, entry, lap, now_s, end_s, pictures);
+        runner_ui(&mut child, cx, entry, lap, now_s, end_s, pictures, picture);
     }
     ui.allocate_rect(area, egui::Sense::hover());
     open
 }
 
 /// One runner: name, progress, finish, lanes and throughput.
+#[allow(clippy::too_many_arguments)]
 fn runner_ui(
     ui: &mut egui::Ui,
     cx: &UiContext,
@@ -226,6 +229,7 @@ fn runner_ui(
     now_s: f64,
     end_s: f64,
     pictures: &mut Pictures,
+    picture: &mut PictureView,
 ) {
     let run = &entry.record;
     let colour = mode_color(run.spec().mode);
@@ -249,19 +253,21 @@ fn runner_ui(
         .filter(|&t| t > 0)
         .map_or(0.0, |t| done as f32 / t as f32);
     let finished = lap.finish_s.filter(|f| now_s >= *f);
+    // The bar carries no text (half of it would sit on the dark track);
+    // the count is on the line below.
     ui.add(
-        egui::ProgressBar::new(fraction.min(1.0)).fill(colour).text(
-            RichText::new(match lap.total_chunks {
-                Some(t) => format!("{done} of {t} chunks"),
-                None => format!("{done} chunks"),
-            })
-            .color(Color32::BLACK),
-        ),
+        egui::ProgressBar::new(fraction.min(1.0))
+            .fill(colour)
+            .desired_height(ui.text_style_height(&egui::TextStyle::Body) * 0.8),
     );
+    let chunks = match lap.total_chunks {
+        Some(t) => format!("{done} of {t} chunks"),
+        None => format!("{done} chunks"),
+    };
     let mut line = match finished {
-        Some(f) => format!("⚑ finished at {f:.3} s"),
-        None if lap.finish_s.is_none() => "did not finish".to_string(),
-        None => "running…".to_string(),
+        Some(f) => format!("⚑ finished at {f:.3} s · {chunks}"),
+        None if lap.finish_s.is_none() => format!("did not finish · {chunks}"),
+        None => format!("running… {chunks}"),
     };
     if let Some(s) = lap.startup_s {
         line.push_str(&format!("  ·  start-up before the gate {s:.2} s"));
@@ -289,9 +295,36 @@ fn runner_ui(
         legend: false,
         finish_s: finished,
     };
-    let h = (ui.available_height() - 3.0 * ui.text_style_height(&egui::TextStyle::Body)).max(120.0);
-    live::lane_plot(ui, &spec, pics.lanes.as_ref(), h * 0.6);
-    live::throughput_plot(ui, &spec, h * 0.4);
+    let until_ns = lap.zero_ns + (now_s.max(0.0) * 1e9) as u64;
+    if run.picture().is_empty() {
+        let h =
+            (ui.available_height() - 3.0 * ui.text_style_height(&egui::TextStyle::Body)).max(120.0);
+        live::lane_plot(ui, &spec, pics.lanes.as_ref(), h * 0.6);
+        live::throughput_plot(ui, &spec, h * 0.4);
+        return;
+    }
+    // A picture workload: the output filling in beside the lanes.
+    let full = ui.available_rect_before_wrap();
+    let pic_w = (full.width() * 0.36).min(full.height() * 0.9);
+    let plots =
+        egui::Rect::from_min_max(full.min, egui::pos2(full.max.x - pic_w - 10.0, full.max.y));
+    let right = egui::Rect::from_min_max(egui::pos2(full.max.x - pic_w, full.min.y), full.max);
+    let mut left = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(plots)
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    let h =
+        (left.available_height() - 3.0 * left.text_style_height(&egui::TextStyle::Body)).max(120.0);
+    live::lane_plot(&mut left, &spec, pics.lanes.as_ref(), h * 0.6);
+    live::throughput_plot(&mut left, &spec, h * 0.4);
+    let mut pic = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(right)
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    picture.ui(&mut pic, entry.id, run, Some(until_ns), "race", false);
+    ui.allocate_rect(full, egui::Sense::hover());
 }
 
 #[cfg(test)]
