@@ -65,6 +65,8 @@ pub struct App {
     toast: Option<(String, Instant)>,
     /// What was last written to the settings file, and when.
     saved: Option<(Settings, Instant)>,
+    /// A Run or Sweep's parameters are being checked.
+    checking: bool,
 }
 
 impl App {
@@ -97,6 +99,7 @@ impl App {
             style_applied: None,
             toast: None,
             saved: None,
+            checking: false,
             jobs,
             options,
         };
@@ -171,7 +174,7 @@ impl App {
 
     /// Whether a run is going (or a batch has more to run).
     pub fn busy(&self) -> bool {
-        self.runs.any_running() || self.batch.is_some()
+        self.runs.any_running() || self.batch.is_some() || self.checking
     }
 
     /// Whether the auto sweep (and its screenshots) finished.
@@ -240,7 +243,7 @@ impl App {
     /// Carries out what a panel (or a key, a drop, the auto pilot) asked.
     pub fn apply(&mut self, action: Action, ctx: &egui::Context) {
         match action {
-            Action::Start(batch) => self.start_batch(*batch),
+            Action::Start(batch) => self.check_then_start(batch),
             Action::Stop => self.stop(),
             Action::RunOrStop => self.run_or_stop(ctx),
             Action::Show(id) => {
@@ -317,6 +320,35 @@ impl App {
             self.jobs.describe_workloads(describer);
         }
         self.interpreters = Some(found);
+    }
+
+    /// Checks the batch's parameters once (`harness.py --check`, on a job
+    /// thread: it starts Python), then starts it; a bad one is one error
+    /// naming it, and nothing starts.
+    fn check_then_start(&mut self, batch: Box<Batch>) {
+        if self.busy() {
+            self.status
+                .notify("a run is going: stop it first (Space)", true);
+            return;
+        }
+        let plan = &batch.plan;
+        let script = plan.workload.starts_with(crate::run::script::SCRIPT_PREFIX);
+        let Some(python) = plan
+            .interpreters
+            .first()
+            .map(|p| p.path.clone())
+            .filter(|_| !script)
+        else {
+            self.start_batch(*batch);
+            return;
+        };
+        let (workload, params) = (plan.workload.clone(), plan.params.clone());
+        self.status.notify("checking the parameters…", false);
+        self.checking = true;
+        self.jobs.spawn("check", move |_| JobResult::Checked {
+            result: crate::run::check_params(&python, &workload, &params),
+            batch,
+        });
     }
 
     /// Starts a Run or Sweep: the engine hands out one run at a time.
@@ -406,6 +438,8 @@ impl App {
 
     /// Stops the live run and drops the rest of its batch.
     fn stop(&mut self) {
+        // A check in flight: its batch will not start.
+        self.checking = false;
         if let Some(b) = &mut self.batch {
             b.engine.cancel();
         }
@@ -544,6 +578,19 @@ impl App {
                 Err(e) => self.status.notify(format!("could not open: {e}"), true),
             },
             JobResult::Processes(list) => self.attach.processes = Some(list),
+            JobResult::Checked { .. } if !self.checking => {
+                self.status.notify("stopped before it started", false);
+            }
+            JobResult::Checked { batch, result } => match result {
+                Ok(()) => {
+                    self.checking = false;
+                    self.start_batch(*batch);
+                }
+                Err(e) => {
+                    self.checking = false;
+                    self.status.notify(format!("nothing started: {e}"), true);
+                }
+            },
             JobResult::Wrote { what, result } => {
                 self.shots_pending = self
                     .shots_pending
@@ -769,7 +816,7 @@ impl App {
                 runs: &self.runs,
                 live: self.live,
                 interpreters: self.interpreters.as_deref(),
-                busy: self.runs.any_running() || self.batch.is_some(),
+                busy: self.runs.any_running() || self.batch.is_some() || self.checking,
                 progress: self.batch.as_ref().map(|b| BatchProgress {
                     finished: b.engine.finished(),
                     failed: b.engine.failed(),

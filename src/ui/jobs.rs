@@ -26,6 +26,11 @@ pub enum JobResult {
         path: PathBuf,
         result: Result<Vec<RunRecord>, String>,
     },
+    /// A Run or Sweep whose parameters were checked (`harness.py --check`).
+    Checked {
+        batch: Box<crate::ui::action::Batch>,
+        result: Result<(), String>,
+    },
     /// The running Python processes (*Attach…*).
     Processes(Vec<crate::run::attach::Target>),
     /// Files written by an export or a screenshot.

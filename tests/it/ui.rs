@@ -150,7 +150,8 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
     );
     assert!(h.query_by_label("Threads").is_some());
     assert!(h.query_by_label("Memory (MiB)").is_some());
-    assert!(h.query_by_label("Throughput (items/s)").is_some());
+    // In the workload's own unit (fib: its ITEM_UNIT).
+    assert!(h.query_by_label("Throughput (calls/s)").is_some());
     // A row in Compare with its numbers.
     h.get_by_label("Compare").click();
     h.run_steps(3);
@@ -267,7 +268,12 @@ fn sweep_fills_the_scaling_chart() {
         ];
     });
     h.get_by_label("Sweep").click();
-    h.run_steps(2);
+    step_until(
+        &mut h,
+        "the parameter check",
+        Duration::from_secs(30),
+        |a| a.progress().is_some() || !a.busy(),
+    );
     assert_eq!(
         h.state().progress().map(|p| p.total),
         Some(4),
@@ -334,7 +340,12 @@ fn repeats_group_into_points_with_error_bars() {
         ];
     });
     h.get_by_label("Sweep").click();
-    h.run_steps(2);
+    step_until(
+        &mut h,
+        "the parameter check",
+        Duration::from_secs(30),
+        |a| a.progress().is_some() || !a.busy(),
+    );
     assert_eq!(h.state().progress().map(|p| p.total), Some(6));
     step_until(&mut h, "the sweep", Duration::from_secs(240), |a| !a.busy());
     let app = h.state();
@@ -384,7 +395,9 @@ fn a_plain_script_runs_on_each_checked_build() {
         }
     });
     h.get_by_label("▶ Run").click();
-    h.run_steps(2);
+    step_until(&mut h, "the start", Duration::from_secs(30), |a| {
+        a.progress().is_some() || !a.busy()
+    });
     assert_eq!(h.state().progress().map(|p| p.total), Some(2));
     step_until(&mut h, "the script runs", Duration::from_secs(120), |a| {
         !a.busy()
@@ -417,4 +430,27 @@ fn a_plain_script_runs_on_each_checked_build() {
         .filter_map(|t| t.hold_fraction())
         .sum();
     assert!(held < 0.01, "3.13t threads held a GIL: {held}");
+}
+
+/// A bad parameter is found once, before any run starts: one error naming
+/// it, no run in the window.
+#[test]
+fn a_bad_parameter_stops_a_run_before_anything_starts() {
+    let mut h = harness_with_catalog();
+    set(&mut h, |a| {
+        only_modes(a, &[Mode::Gil, Mode::Ft, Mode::Process]);
+        a.setup_mut().workload = "primes".into();
+        a.setup_mut().params = vec![("n".into(), "4e5x".into())];
+    });
+    h.get_by_label("▶ Run").click();
+    step_until(&mut h, "the check", Duration::from_secs(30), |a| !a.busy());
+    let app = h.state();
+    assert!(app.runs().is_empty(), "a run started");
+    let last = app.status().notices().last().unwrap();
+    assert!(last.error, "{}", last.text);
+    assert!(
+        last.text.starts_with("nothing started: --param n=4e5x"),
+        "{}",
+        last.text
+    );
 }
