@@ -340,6 +340,9 @@ impl CompareView {
         egui::ScrollArea::horizontal()
             .id_salt("runs-table-h")
             .show(ui, |ui| {
+                // Cells never wrap: a column is as wide as its widest cell
+                // (the table scrolls sideways when the window is narrow).
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
                 TableBuilder::new(ui)
                     .id_salt("runs-table")
                     .striped(true)
