@@ -581,10 +581,13 @@ fn seconds_axis(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64
 }
 
 /// A plot of pictures: no legend (the title line explains the colours).
-fn picture_plot<'a>(id: &str, group: &str, height: f32) -> Plot<'a> {
+fn picture_plot<'a>(id: &str, group: &str, height: f32, width: f32) -> Plot<'a> {
+    // A labelled time mark every ~110 points, whatever the zoom.
+    let marks = f64::from((width / 110.0).max(2.0));
     Plot::new(id.to_string())
         .height(height)
         .x_axis_formatter(seconds_axis)
+        .x_grid_spacer(move |input| nice_marks(input, marks))
         .link_axis(
             egui::Id::unique(("gilscope-plot-group", group)),
             [true, false],
@@ -597,8 +600,13 @@ fn picture_plot<'a>(id: &str, group: &str, height: f32) -> Plot<'a> {
 }
 
 fn base_plot<'a>(ui: &egui::Ui, spec: &PlotSpec, what: &str, height: f32) -> Plot<'a> {
-    let plot = picture_plot(&format!("{}-{what}", spec.id), spec.id, height)
-        .y_axis_min_width(y_axis_width(ui));
+    let plot = picture_plot(
+        &format!("{}-{what}", spec.id),
+        spec.id,
+        height,
+        ui.available_width(),
+    )
+    .y_axis_min_width(y_axis_width(ui));
     if !spec.legend {
         return plot;
     }
@@ -831,9 +839,14 @@ fn picture_rows(
     h: f32,
 ) {
     let (x0, x1) = x_bounds(spec);
-    let plot = picture_plot(&format!("{}-{what}", spec.id), spec.id, h)
-        .include_x(x0)
-        .include_x(x1);
+    let plot = picture_plot(
+        &format!("{}-{what}", spec.id),
+        spec.id,
+        h,
+        ui.available_width(),
+    )
+    .include_x(x0)
+    .include_x(x1);
     let (finish, dark) = (spec.finish_s, spec.dark);
     let text_px = ui.text_style_height(&egui::TextStyle::Body);
     row_axis(plot, pic.rows.clone(), y_axis_width(ui), text_px).show(ui, |p| {
