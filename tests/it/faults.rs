@@ -184,25 +184,6 @@ fn stopping_a_run_kills_it() {
     assert_no_survivors(pid);
 }
 
-/// Children of `pid` (from /proc/*/stat).
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some((_, after)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        if after.split_whitespace().nth(1) == Some(&pid.to_string()) {
-            out.push(child);
-        }
-    }
-    out
-}
 
 #[test]
 fn killing_gilscope_leaves_no_python_behind() {
@@ -227,7 +208,7 @@ fn killing_gilscope_leaves_no_python_behind() {
     // Wait for the harness and its two workers.
     let deadline = Instant::now() + Duration::from_secs(30);
     let harness = loop {
-        if let Some(&h) = children_of(cli.id()).first()
+        if let Some(&h) = common::children_of(cli.id()).first()
             && live_in_group(h).len() >= 3
         {
             break h;

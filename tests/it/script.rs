@@ -463,25 +463,6 @@ fn refused_modes_and_missing_files_are_usage_errors() {
     );
 }
 
-/// Processes whose parent is `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some((_, after)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        if after.split_whitespace().nth(1) == Some(&pid.to_string()) {
-            out.push(child);
-        }
-    }
-    out
-}
 
 #[test]
 fn stopping_a_script_run_leaves_nothing_behind() {
@@ -553,7 +534,7 @@ fn ctrl_c_stops_the_script_and_the_remaining_runs() {
     // Wait for the script and its child process.
     let deadline = Instant::now() + Duration::from_secs(30);
     let python = loop {
-        if let Some(&p) = children_of(cli_pid).first()
+        if let Some(&p) = common::children_of(cli_pid).first()
             && common::live_in_group(p).len() >= 2
         {
             break p;
