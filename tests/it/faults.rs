@@ -184,7 +184,6 @@ fn stopping_a_run_kills_it() {
     assert_no_survivors(pid);
 }
 
-
 #[test]
 fn killing_gilscope_leaves_no_python_behind() {
     let python = common::interp_for(Mode::Process).path.clone();

@@ -606,3 +606,79 @@ fn compare_headings_sort_the_rows() {
     h.run();
     assert_eq!(order(&h), "3,1,2");
 }
+
+/// A run whose picture is 8×4: the input, then the top half by worker 0.
+fn picture_run() -> RunRecord {
+    use gilscope::run::protocol::{Event, Picture, PictureBand, PictureGeometry};
+    let mut run = gil_run(2);
+    let geometry = PictureGeometry {
+        width: 8,
+        height: 4,
+        scale: 1,
+        full_width: 8,
+        full_height: 4,
+    };
+    let band = |y: u32, worker: Option<usize>, t_ns: Option<u64>, grey: u8| PictureBand {
+        x: 0,
+        y,
+        w: 8,
+        h: 2,
+        worker,
+        chunk: worker.map(|w| w as u64),
+        t_ns,
+        rgb: vec![grey; 8 * 2 * 3],
+    };
+    let t0 = gilscope::store::fixtures::T0;
+    let mut input = band(0, None, None, 200);
+    input.h = 4;
+    input.rgb = vec![200; 8 * 4 * 3];
+    for event in [
+        Picture {
+            t_ns: t0,
+            kind: "input".into(),
+            geometry,
+            input: Some(input),
+            bands: vec![],
+        },
+        Picture {
+            t_ns: t0 + 1,
+            kind: "bands".into(),
+            geometry,
+            input: None,
+            bands: vec![band(0, Some(0), Some(t0 + 1), 50)],
+        },
+    ] {
+        run.eat_message(gilscope::store::fixtures::msg(Event::Picture(Box::new(
+            event,
+        ))));
+    }
+    run
+}
+
+#[test]
+fn the_picture_shows_input_and_the_bands_computed_so_far() {
+    let mut bench = Bench::new(LiveView::default());
+    bench.add(picture_run());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .build_ui_state(
+            |ui, b: &mut Bench<LiveView>| b.frame(ui, |p, ui, cx| p.ui(ui, cx)),
+            bench,
+        );
+    h.run();
+    assert!(h.query_by_label("Picture").is_some());
+    assert!(
+        h.query_by_label("50 % computed").is_some(),
+        "half the bands came"
+    );
+    assert!(h.query_by_label("input").is_some());
+    assert!(
+        h.query_by_label("output, filling in as chunks finish")
+            .is_some()
+    );
+    assert!(h.query_by_label("tint by worker").is_some());
+    // A run without a picture has no picture panel.
+    h.state_mut().add(gil_run(1));
+    h.run();
+    assert!(h.query_by_label("Picture").is_none());
+}

@@ -463,7 +463,6 @@ fn refused_modes_and_missing_files_are_usage_errors() {
     );
 }
 
-
 #[test]
 fn stopping_a_script_run_leaves_nothing_behind() {
     let _one = common::one_at_a_time();
