@@ -261,8 +261,13 @@ impl LiveView {
         let rest = ((plots_h - h_core - h_lanes) / 2.0).max(60.0);
         core_plot(ui, &spec, pics.heat.as_ref(), h_core);
         lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
-        memory_plot(ui, &spec, rest);
-        throughput_plot(ui, &spec, rest);
+        if run.spec().is_workload() {
+            memory_plot(ui, &spec, rest);
+            throughput_plot(ui, &spec, rest);
+        } else {
+            // No chunks, no throughput: memory takes its room.
+            memory_plot(ui, &spec, rest * 2.0 + 4.0);
+        }
     }
 }
 
@@ -318,6 +323,46 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
             });
             ui.add_space(big * 0.6);
         };
+        if !run.spec().is_workload() {
+            // A plain script or an attached process: no workers and no
+            // chunks, so no speedup or throughput — its wall time, the
+            // cores its threads kept busy and their GIL.
+            let text = ui.visuals().strong_text_color();
+            let wall = run.outcome().map(|o| o.wall_secs);
+            stat(
+                ui,
+                wall.map_or("—".into(), |w| format!("{w:.2} s")),
+                text,
+                "wall time",
+            );
+            let cpu = crate::store::metrics::cpu_use(run);
+            stat(
+                ui,
+                cpu.thread_cores
+                    .or(cpu.rusage_cores)
+                    .map_or("—".into(), |c| format!("{c:.2}")),
+                text,
+                "cores busy",
+            );
+            let wait = crate::store::metrics::busy_threads_gil(run)
+                .iter()
+                .filter_map(|g| g.wait)
+                .fold(None, |m: Option<f64>, w| Some(m.map_or(w, |m| m.max(w))));
+            stat(
+                ui,
+                wait.map_or("—".into(), |w| format!("{:.0} %", w * 100.0)),
+                text,
+                "most waiting for the GIL",
+            );
+            if !cx.presentation {
+                ui.vertical(|ui| {
+                    let title = ui.text_style_height(&egui::TextStyle::Heading);
+                    ui.label(RichText::new(run_label(run)).size(title).strong());
+                    ui.label(&status);
+                });
+            }
+            return;
+        }
         match cmp.same_interpreter.and_then(|v| v.speedup) {
             Some(s) => stat(
                 ui,
