@@ -6,6 +6,7 @@ pub mod child;
 pub mod cli;
 pub mod gil;
 pub mod interp;
+pub mod loadgen;
 pub mod native;
 pub mod paths;
 pub mod report;

@@ -9,6 +9,7 @@ mod pythons;
 mod report;
 mod report_cmd;
 mod run;
+mod service;
 mod sweep;
 mod table;
 

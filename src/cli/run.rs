@@ -65,6 +65,57 @@ pub struct RunArgs {
     /// (`.json`, or `.json.gz` compressed).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// The load on a service workload (`-w service`, or a file with
+/// `KIND = "service"`): gilscope's load generator sends HTTP requests to
+/// the workers on loopback. Stored in the run's params as `load.*`.
+#[derive(Debug, Args, Default)]
+pub struct LoadArgs {
+    /// Service runs: open loop at this offered rate (requests/s, Poisson
+    /// arrivals); latency counts from each request's scheduled time.
+    #[arg(
+        long,
+        value_name = "REQ_PER_S",
+        conflicts_with = "clients",
+        help_heading = "Service load"
+    )]
+    pub rps: Option<f64>,
+    /// Service runs: closed loop with this many clients, each sending its
+    /// next request when answered (default: 8 clients).
+    #[arg(long, value_name = "N", help_heading = "Service load")]
+    pub clients: Option<usize>,
+    /// Service runs: seconds of load (default 5).
+    #[arg(long, value_name = "SECS", help_heading = "Service load")]
+    pub duration: Option<f64>,
+    /// Service runs, open loop: keep-alive connections the requests are
+    /// spread over (default 32).
+    #[arg(long, value_name = "N", help_heading = "Service load")]
+    pub connections: Option<usize>,
+    /// Service runs: a request not answered this many seconds after it was
+    /// sent is a timeout (default 5).
+    #[arg(long, value_name = "SECS", help_heading = "Service load")]
+    pub request_timeout: Option<f64>,
+}
+
+impl LoadArgs {
+    /// The `load.*` params these flags stand for.
+    pub fn params(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut put = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out.push((format!("load.{k}"), v));
+            }
+        };
+        put("rps", self.rps.map(|v| v.to_string()));
+        put("clients", self.clients.map(|v| v.to_string()));
+        put("duration", self.duration.map(|v| v.to_string()));
+        put("connections", self.connections.map(|v| v.to_string()));
+        put("timeout", self.request_timeout.map(|v| v.to_string()));
+        out
+    }
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -235,13 +286,27 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Ok(i) => i,
         Err(msg) => return usage(msg),
     };
+    let mut params = args.params.clone();
+    params.extend(args.load.params());
+    let builtin_batch = !(args.workload.contains('/') || args.workload.ends_with(".py"))
+        && args.workload != "service";
+    match crate::loadgen::LoadSpec::from_params(&args.workload, &params) {
+        Ok(Some(_)) if builtin_batch => {
+            return usage(format!(
+                "--rps/--clients/--duration/--connections/--request-timeout load a service workload (-w service); '{}' is not one",
+                args.workload
+            ));
+        }
+        Err(msg) => return usage(msg),
+        Ok(_) => {}
+    }
     let spec = RunSpec {
         python: interp.path.clone(),
         interp_name: interp.name.clone(),
         mode: args.mode,
         workers: args.workers,
         workload: args.workload.clone(),
-        params: args.params.clone(),
+        params,
         timeout,
     };
     let (ctrlc_tx, ctrlc_rx) = crossbeam_channel::bounded(1);

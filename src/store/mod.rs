@@ -14,6 +14,7 @@
 //! * [`stall`](mod@stall): no chunk finished for far longer than chunks
 //!   take (the rule, and the tracker the record feeds).
 //! * [`load`]: what else ran — the run's tree, gilscope, other processes.
+//! * [`service`]: a service run's load — requests/s, latency, errors.
 //! * [`verdict`]: contended / implausible / noisy, with the reason.
 //! * [`summary`]: a run in one flat struct.
 //!
@@ -32,6 +33,7 @@ pub mod metrics;
 pub mod output;
 pub mod record;
 pub mod series;
+pub mod service;
 pub mod stall;
 pub mod summary;
 pub mod verdict;
@@ -47,6 +49,7 @@ pub use load::{Load, LoadTrack, NamedLoad};
 pub use memory::{MemoryBaseline, MemoryPeaks};
 pub use record::{RecordLimits, RunRecord, ThreadTrack};
 pub use series::{Bucket, ColumnId, SeriesLimits, TimeSeries};
+pub use service::{ServiceSeries, ServiceSummary, ServiceTrack};
 pub use stall::{Stall, StallBasis, stall};
 pub use summary::{RunSummary, summarize};
 pub use verdict::{Verdict, VerdictKind};

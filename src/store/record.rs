@@ -11,6 +11,7 @@ use super::load::LoadTrack;
 use super::memory::{MemoryBaseline, MemoryPeaks, MemoryTracker};
 use super::output::{OutputLimits, OutputLog};
 use super::series::{SeriesLimits, TimeSeries};
+use super::service::ServiceTrack;
 use super::stall::StallTracker;
 use super::summary::{RunSummary, summarize};
 use crate::interp::Interpreter;
@@ -105,6 +106,10 @@ pub struct RunRecord {
     /// What else ran (absent in files from before it).
     #[serde(default)]
     load: LoadTrack,
+    /// A service run's load: requests/s, latency, errors (empty for batch
+    /// runs and files from before it).
+    #[serde(default, skip_serializing_if = "ServiceTrack::is_empty")]
+    service: ServiceTrack,
     #[serde(skip)]
     labeler: Labeler,
 }
@@ -146,6 +151,7 @@ impl RunRecord {
             gil: GilTrack::default(),
             stall: StallTracker::default(),
             load: LoadTrack::default(),
+            service: ServiceTrack::default(),
         }
     }
 
@@ -182,6 +188,8 @@ impl RunRecord {
             RunMessage::Sample(sample) => self.eat_sample(*sample),
             RunMessage::Gil(interval) => self.gil.eat(&interval),
             RunMessage::GilNotice(text) => self.gil.notice(text),
+            RunMessage::Load(interval) => self.service.eat_interval(*interval),
+            RunMessage::LoadDone(report) => self.service.eat_report(*report),
             RunMessage::Finished(outcome) => {
                 self.outcome = Some(*outcome);
                 self.summary = Some(summarize(self));
@@ -373,6 +381,11 @@ impl RunRecord {
     /// The machine-wide load readings: what else ran.
     pub fn load_track(&self) -> &LoadTrack {
         &self.load
+    }
+
+    /// A service run's load generator: intervals and report.
+    pub fn service(&self) -> &ServiceTrack {
+        &self.service
     }
 
     pub fn gil(&self) -> &GilTrack {

@@ -63,6 +63,10 @@ pub struct RunSummary {
     /// Contended / implausible (as a baseline) — see `store::verdict`.
     #[serde(default)]
     pub verdicts: Vec<Verdict>,
+    /// A service run's load: requests/s, latency, errors, the answers'
+    /// checksum, the generator's own CPU (absent for batch runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<super::service::ServiceSummary>,
 }
 
 /// The summary of `run` as it stands.
@@ -113,5 +117,6 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         load: load.as_ref().ok().cloned(),
         load_missing: load.err(),
         verdicts: run_verdicts(run),
+        service: run.service().summary(),
     }
 }

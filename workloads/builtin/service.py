@@ -22,7 +22,7 @@ KIND = "service"
 DESCRIPTION = ("HTTP service on loopback: each request runs a handler "
                "(echo, pure-Python SHA-256, hashlib SHA-256)")
 ITEM_UNIT = "requests"
-PARAMS = {"handler": "python", "rounds": 4, "size": 64}
+PARAMS = {"handler": "python", "rounds": 2, "size": 64}
 
 HANDLERS = ("echo", "python", "hashlib")
 
