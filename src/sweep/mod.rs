@@ -8,5 +8,6 @@ pub mod model;
 pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate};
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
 pub mod runner;
+pub mod service;
 
 pub use runner::{SweepEvent, choose_interpreters, make_plan, run_sweep, runs_of};

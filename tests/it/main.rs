@@ -16,6 +16,7 @@ mod pythons_cli;
 mod report;
 mod runs;
 mod sampler_truth;
+mod service;
 mod stall;
 mod store;
 mod sweep;
