@@ -176,3 +176,76 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
         checksums_agree: checksums.len() <= 1,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loadgen::{Arrival, Failures, Latency, LoadReport, LoadSpec};
+    use crate::run::RunMessage;
+    use crate::store::fixtures;
+
+    fn run(mode: Mode, rps: f64, achieved: f64, p99: f64, sum: &str) -> RunRecord {
+        let py = fixtures::interpreter("3.13", "3.13.5", false);
+        let mut r = RunRecord::new(fixtures::spec(&py, mode, 2), py);
+        let spec = LoadSpec {
+            arrival: Arrival::Open { rps },
+            ..LoadSpec::default()
+        };
+        r.eat_message(RunMessage::LoadDone(Box::new(LoadReport {
+            spec,
+            target: "127.0.0.1:1".into(),
+            start_ns: 0,
+            end_ns: 1_000_000_000,
+            offered: rps as u64,
+            ok: achieved as u64,
+            ok_in_window: achieved as u64,
+            failures: Failures::default(),
+            latency: Latency {
+                p50_ms: Some(p99 / 4.0),
+                p95_ms: Some(p99 / 2.0),
+                p99_ms: Some(p99),
+                max_ms: Some(p99 * 2.0),
+            },
+            offered_rps: rps,
+            achieved_rps: achieved,
+            checksum: Some(sum.into()),
+            keys_answered: 64,
+            checked_against: "test".into(),
+            cpu_secs: 0.1,
+            cpu_cores: 0.1,
+            connections_opened: 8,
+            stopped_early: false,
+        })));
+        r
+    }
+
+    #[test]
+    fn knees_and_ratios_against_the_gil_pool() {
+        let runs = vec![
+            run(Mode::Gil, 100.0, 100.0, 5.0, "s"),
+            run(Mode::Gil, 200.0, 180.0, 80.0, "s"),
+            run(Mode::Gil, 400.0, 200.0, 900.0, "s"),
+            run(Mode::Subinterp, 100.0, 100.0, 4.0, "s"),
+            run(Mode::Subinterp, 200.0, 200.0, 9.0, "s"),
+            // a dip under the target after a miss does not count
+            run(Mode::Subinterp, 400.0, 390.0, 60.0, "s"),
+            run(Mode::Subinterp, 800.0, 400.0, 40.0, "s"),
+        ];
+        let agg = aggregate_service(&runs, 50.0);
+        assert!(agg.checksums_agree);
+        let gil = &agg.curves[0];
+        let sub = &agg.curves[1];
+        assert_eq!(
+            (gil.mode, gil.knee_rps, gil.max_achieved_rps),
+            (Mode::Gil, Some(100.0), 200.0)
+        );
+        assert_eq!((sub.mode, sub.knee_rps), (Mode::Subinterp, Some(200.0)));
+        assert_eq!(agg.knee_ratio(sub), Some(2.0));
+        assert_eq!(agg.throughput_ratio(sub), Some(2.0));
+        let mut other = runs;
+        other.push(run(Mode::Process, 100.0, 100.0, 60.0, "different"));
+        let agg = aggregate_service(&other, 50.0);
+        assert!(!agg.checksums_agree);
+        assert_eq!(agg.curves[2].knee_rps, None);
+    }
+}

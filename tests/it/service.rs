@@ -469,3 +469,102 @@ fn cli_run_prints_the_service_summary_and_json_and_saves_it() {
         "{text}"
     );
 }
+
+/// Every `<text>` of an SVG, trimmed.
+fn svg_texts(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect()
+}
+
+#[test]
+fn a_service_sweep_charts_latency_against_load_per_mode() {
+    let _one = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let gilscope = env!("CARGO_BIN_EXE_gilscope");
+    let run = std::process::Command::new(gilscope)
+        .args(["sweep", "-w", "service", "--modes", "gil,subinterp"])
+        .args(["--workers", "2", "--interp", "3.13", "--rps", "100,300"])
+        .args(["--duration", "1", "--p99-target", "40ms", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(
+        run.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(text.contains("answers agree"), "{text}");
+    assert!(
+        text.contains("knee = highest offered rate with p99 ≤ 40 ms"),
+        "{text}"
+    );
+    // sweep.json: 4 runs, each with its rate and service numbers
+    let sweep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let runs = sweep["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4, "{sweep}");
+    let mut rates: Vec<f64> = runs.iter().map(|r| r["rps"].as_f64().unwrap()).collect();
+    rates.sort_by(f64::total_cmp);
+    assert_eq!(rates, [100.0, 100.0, 300.0, 300.0]);
+    assert!(
+        runs.iter().all(|r| r["service"]["all_correct"] == true),
+        "{sweep}"
+    );
+    assert_eq!(sweep["plan"]["p99_target_ms"], 40.0);
+
+    let report = std::process::Command::new(gilscope)
+        .arg("report")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let charts = out.join("charts");
+    for stem in ["latency-vs-load", "throughput-vs-load"] {
+        let img = image::open(charts.join(format!("{stem}.png")))
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(img.dimensions(), (1600, 1000));
+        // the two modes' colours (Okabe–Ito blue and bluish green) are drawn
+        let has = |c: [u8; 3]| img.pixels().any(|p| p.0 == c);
+        assert!(
+            has([0, 114, 178]) && has([0, 158, 115]),
+            "{stem}: a series is missing"
+        );
+        let texts =
+            svg_texts(&std::fs::read_to_string(charts.join(format!("{stem}.svg"))).unwrap());
+        for want in ["gil ×2 · 3.13", "subinterp ×2 · 3.13"] {
+            assert!(
+                texts.iter().any(|t| t == want),
+                "{stem}: no {want:?} in {texts:?}"
+            );
+        }
+        if stem == "latency-vs-load" {
+            assert!(texts.iter().any(|t| t == "p99 target 40 ms"), "{texts:?}");
+            assert!(
+                texts
+                    .iter()
+                    .any(|t| t.contains("latency from the scheduled send"))
+            );
+        }
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for want in [
+        "| mode | workers | interpreter | knee (req/s) | knee vs gil |",
+        "| gil | 2 | 3.13 |",
+        "| subinterp | 2 | 3.13 |",
+        "the requests/s of the gil thread pool of 2 on this",
+        "![Latency vs offered load](charts/latency-vs-load.png)",
+        "every run's checksum of the answers is the same",
+    ] {
+        assert!(md.contains(want), "no {want:?} in report.md:\n{md}");
+    }
+}
