@@ -493,6 +493,20 @@ fn show_live(msg: &RunMessage, bar: &ProgressBar, quiet: bool) {
                     .unwrap_or_default()
             )
         }),
+        RunMessage::Load(iv) => bar.set_message(format!(
+            "{:.0} req/s answered of {:.0} offered · p99 {} · in flight {}{}",
+            iv.achieved_rps(),
+            iv.offered_rps(),
+            iv.latency
+                .p99_ms
+                .map_or_else(|| "—".to_string(), |v| format!("{v:.1} ms")),
+            iv.in_flight,
+            if iv.errors + iv.timeouts > 0 {
+                format!(" · {} failed", iv.errors + iv.timeouts)
+            } else {
+                String::new()
+            }
+        )),
         RunMessage::Output { stream, line } if !quiet => {
             let mark = if *stream == Stream::Stderr {
                 "│!"

@@ -142,6 +142,7 @@ fn echo_at_a_fixed_offered_rate_achieves_it_with_a_low_p99() {
 
 /// Saturated requests/s of the CPU handler with 2 workers, closed loop.
 fn saturated(interp: &Interpreter, mode: Mode) -> RunRecord {
+    wait_for_quiet(Duration::from_secs(45));
     let spec = service_spec(
         interp,
         mode,
@@ -150,7 +151,7 @@ fn saturated(interp: &Interpreter, mode: Mode) -> RunRecord {
             ("handler", "python"),
             ("rounds", "8"),
             ("load.clients", "8"),
-            ("load.duration", "3"),
+            ("load.duration", "2"),
         ],
     );
     service_record(&spec, interp)
@@ -200,7 +201,7 @@ fn cpu_handler_scales_with_subinterpreters_and_processes_not_with_the_gil() {
     });
     let mut tries = Vec::new();
     for _ in 0..3 {
-        let busy = wait_for_quiet(Duration::from_secs(120));
+        let busy = machine_busy_cores();
         let runs = [
             (Mode::Gil, saturated(default, Mode::Gil)),
             (Mode::Subinterp, saturated(default, Mode::Subinterp)),
