@@ -371,13 +371,24 @@ fn spawn_event_reader(
                                 service.params = h.params.clone();
                             }
                         }
-                        Event::Listening(l) => {
-                            if let Some(service) = service.as_mut()
-                                && seen.load.is_none()
-                            {
+                        Event::Listening(l) => match service.as_mut() {
+                            Some(service) if seen.load.is_none() => {
                                 seen.load = service.start(l, &tx);
                             }
-                        }
+                            Some(_) => {}
+                            // A user's service file run without load
+                            // params: its stdin is /dev/null, so it stops
+                            // at once; say how to load it.
+                            None => {
+                                let _ = tx.send(RunMessage::Output {
+                                    stream: Stream::Stderr,
+                                    line: format!(
+                                        "gilscope: the workload is a service (listening on {}:{}) but this run has no load; give --rps R or --clients C (params load.rps / load.clients)",
+                                        l.host, l.port
+                                    ),
+                                });
+                            }
+                        },
                         Event::Result(r) => seen.result = Some(r.clone()),
                         Event::Error(e) if seen.error.is_none() => seen.error = Some(e.clone()),
                         _ => {}
