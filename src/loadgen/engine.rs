@@ -7,7 +7,7 @@ use super::http::{Conn, Failure};
 use super::recorder::Recorder;
 use super::{Arrival, INTERVAL, LoadInterval, LoadReport, LoadSpec};
 use crate::sampler::live::{monotonic_ns, thread_cpu_ns};
-use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
+use crossbeam_channel::{Receiver, unbounded};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -318,14 +318,12 @@ fn control(
 /// Open loop: take the next scheduled request, whatever connection this is.
 fn connection_thread(shared: &Shared, jobs: &Receiver<(u64, u64)>) {
     let mut conn = None;
-    loop {
-        if shared.stopped() {
-            break;
-        }
-        match jobs.recv_timeout(Duration::from_millis(50)) {
+    // Blocks without a timeout: the controller drops the sender at the end
+    // of the window or on a stop, which wakes every connection thread.
+    while !shared.stopped() {
+        match jobs.recv() {
             Ok((seq, scheduled)) => shared.one(&mut conn, seq, scheduled),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+            Err(_) => break,
         }
     }
     shared.add_own_cpu();

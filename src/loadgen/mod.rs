@@ -73,7 +73,7 @@ impl Default for LoadSpec {
             connections: 32,
             timeout: Duration::from_secs(5),
             keys: 64,
-            seed: 1,
+            seed: 42,
         }
     }
 }
