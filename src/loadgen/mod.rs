@@ -166,6 +166,7 @@ impl LoadSpec {
             format!("{}", self.timeout.as_secs_f64()),
         ));
         out.push(("load.keys".into(), self.keys.to_string()));
+        out.push(("load.seed".into(), self.seed.to_string()));
         out
     }
 
