@@ -84,7 +84,7 @@ impl Recorder {
         let correct = match (&self.expected, slot) {
             (Some(e), slot) => {
                 let ok = e.answer(key) == Some(body);
-                if let Some(slot @ None) = slot {
+                if let (true, Some(slot @ None)) = (ok, slot) {
                     *slot = Some(body.to_vec());
                 }
                 ok
@@ -173,5 +173,50 @@ impl Recorder {
             Some(format!("sha256:{hex} keys={}", self.first.len())),
             answered,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loadgen::expect::request_body;
+
+    fn echo_expected(keys: u32) -> Option<Expected> {
+        let params: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(r#"{"handler":"echo","rounds":1,"size":1}"#).unwrap_or_default();
+        Expected::for_run("service", &params, keys)
+    }
+
+    #[test]
+    fn answers_are_checked_counted_and_summed() {
+        let mut r = Recorder::new(echo_expected(2), 2, 10_000_000);
+        r.offered(4);
+        r.answer(0, &request_body(0), 0, 2_000_000);
+        assert_eq!(r.checksum(), (None, 1), "key 1 has no answer yet");
+        r.answer(1, b"wrong", 0, 3_000_000);
+        r.answer(1, &request_body(1), 0, 20_000_000); // after the window
+        assert_eq!(r.in_flight(), 1);
+        let iv = r.take_interval(20_000_000, 0.25);
+        assert_eq!((iv.offered, iv.ok, iv.errors, iv.in_flight), (4, 2, 1, 1));
+        assert_eq!(iv.latency.p50_ms, Some(2.0));
+        assert_eq!(r.failures.wrong_body, 1);
+        assert_eq!((r.ok, r.ok_in_window), (2, 1));
+        let (sum, answered) = r.checksum();
+        assert_eq!(answered, 2);
+        assert!(sum.is_some_and(|s| s.starts_with("sha256:") && s.ends_with(" keys=2")));
+        // the next interval starts empty
+        let iv = r.take_interval(30_000_000, 0.25);
+        assert_eq!((iv.ok, iv.latency.p99_ms), (0, None));
+        r.failure(&Failure::Timeout);
+        assert_eq!(r.in_flight(), 0);
+    }
+
+    #[test]
+    fn without_a_reference_answers_must_agree_with_the_first() {
+        let mut r = Recorder::new(None, 1, u64::MAX);
+        r.offered(2);
+        r.answer(0, b"x", 0, 1_000);
+        r.answer(0, b"y", 0, 1_000);
+        assert_eq!((r.ok, r.failures.wrong_body), (1, 1));
     }
 }
