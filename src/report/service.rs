@@ -361,9 +361,9 @@ pub fn report_md(sweep: &SweepFile, agg: &ServiceAggregate, workload: &str) -> S
     let _ = writeln!(md, "## Points\n");
     let _ = writeln!(
         md,
-        "| mode | workers | interpreter | offered (req/s) | answered (req/s) | p50 ms | p95 ms | p99 ms | failures | runs |"
+        "| mode | workers | interpreter | offered (req/s) | answered (req/s) | p50 ms | p95 ms | p99 ms | failures | load gen (cores) | runs |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|");
     for c in &agg.curves {
         for p in &c.points {
             let p99 = match p.p99_range_ms {
@@ -372,7 +372,7 @@ pub fn report_md(sweep: &SweepFile, agg: &ServiceAggregate, workload: &str) -> S
             };
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {:.0} | {:.1} | {} | {} | {p99} | {} | {} |",
+                "| {} | {} | {} | {:.0} | {:.1} | {} | {} | {p99} | {} | {} | {} |",
                 c.mode,
                 c.workers,
                 c.interpreter,
@@ -381,6 +381,8 @@ pub fn report_md(sweep: &SweepFile, agg: &ServiceAggregate, workload: &str) -> S
                 ms(p.p50_ms),
                 ms(p.p95_ms),
                 p.failures,
+                p.loadgen_cores
+                    .map_or_else(|| "—".into(), |c| format!("{c:.3}")),
                 p.runs
             );
         }

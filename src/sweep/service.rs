@@ -29,6 +29,10 @@ pub struct LoadPoint {
     pub all_correct: bool,
     /// The answers' checksum when all runs agree on it.
     pub checksum: Option<String>,
+    /// The load generator's own CPU (median, in cores): it shares the
+    /// machine with the server.
+    #[serde(default)]
+    pub loadgen_cores: Option<f64>,
 }
 
 /// The points of one (mode, interpreter, workers), by rate.
@@ -139,6 +143,7 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
             failures: sums.iter().map(|s| s.failures.total()).sum(),
             all_correct: sums.iter().all(|s| s.all_correct),
             checksum,
+            loadgen_cores: median(&col(&|s| Some(s.loadgen_cores))),
         };
         match curves
             .iter_mut()

@@ -569,3 +569,44 @@ fn a_service_sweep_charts_latency_against_load_per_mode() {
         assert!(md.contains(want), "no {want:?} in report.md:\n{md}");
     }
 }
+
+#[test]
+fn the_hashlib_handler_gives_the_same_answers_as_the_pure_python_one() {
+    let _one = one_at_a_time();
+    let interp = &common::managed_313().0;
+    // the same SHA-256 chain: in C (GIL released from 2 KiB on) and in
+    // pure Python, checked against gilscope's own computation
+    let expected = checksum_of(64, |k| {
+        gilscope::loadgen::expect::sha256_chain(&request_body(k), 1, 2048)
+    });
+    for handler in ["hashlib", "python"] {
+        let spec = service_spec(
+            interp,
+            Mode::Gil,
+            2,
+            &[
+                ("handler", handler),
+                ("rounds", "1"),
+                ("size", "2048"),
+                ("load.clients", "4"),
+                ("load.duration", "2"),
+            ],
+        );
+        let fin = common::run_to_end(&spec);
+        let report = fin.load_report.clone().unwrap();
+        assert!(
+            report.ok >= 64 && report.all_correct(),
+            "{handler}: {report:?}"
+        );
+        assert!(
+            report.checked_against.contains("rounds=1 size=2048"),
+            "{}",
+            report.checked_against
+        );
+        assert_eq!(
+            report.checksum.as_deref(),
+            Some(expected.as_str()),
+            "{handler}"
+        );
+    }
+}
