@@ -207,6 +207,7 @@ fn cpu_handler_scales_with_subinterpreters_and_processes_not_with_the_gil() {
             (Mode::Subinterp, saturated(default, Mode::Subinterp)),
             (Mode::Process, saturated(default, Mode::Process)),
             (Mode::Ft, saturated(ft, Mode::Ft)),
+            (Mode::FtGil, saturated(ft, Mode::FtGil)),
         ];
         let mut rps = Vec::new();
         for (mode, record) in &runs {
@@ -215,12 +216,13 @@ fn cpu_handler_scales_with_subinterpreters_and_processes_not_with_the_gil() {
             assert_eq!(s.checksum.as_deref(), Some(expected.as_str()), "{mode}");
             rps.push(s.achieved_rps);
         }
-        let [gil, sub, process, ft_rps] = [rps[0], rps[1], rps[2], rps[3]];
+        let [gil, sub, process, ft_rps, ft_gil] = [rps[0], rps[1], rps[2], rps[3], rps[4]];
         let line = format!(
-            "machine busy {busy:.2} cores before; gil {gil:.0}, subinterp {sub:.0} ({:.2}×), process {process:.0} ({:.2}×), ft {ft_rps:.0} ({:.2}×) req/s; other processes: {}",
+            "machine busy {busy:.2} cores before; gil {gil:.0}, subinterp {sub:.0} ({:.2}×), process {process:.0} ({:.2}×), ft {ft_rps:.0} ({:.2}× gil, {:.2}× ft-gil {ft_gil:.0}) req/s; other processes: {}",
             sub / gil,
             process / gil,
             ft_rps / gil,
+            ft_rps / ft_gil,
             runs.iter()
                 .map(|(m, r)| format!("{m} {}", other_cores(r)))
                 .collect::<Vec<_>>()
@@ -228,13 +230,12 @@ fn cpu_handler_scales_with_subinterpreters_and_processes_not_with_the_gil() {
         );
         eprintln!("{line}");
         tries.push(line);
-        // 3.13t runs pure Python ~1.4–1.6× slower per thread, so ft ×2 is
-        // "close": well above the GIL, at least 0.6 of the others.
-        if sub >= 1.6 * gil
-            && process >= 1.6 * gil
-            && ft_rps >= 1.2 * gil
-            && ft_rps >= 0.6 * sub.min(process)
-        {
+        // 3.13t runs this pure Python ~1.5–2× slower per thread (no
+        // specializing interpreter), so ft ×2 lands near the gil pool in
+        // absolute terms; what free threading buys is measured against the
+        // same build with its GIL forced on (ft-gil): the same scaling as
+        // subinterpreters and processes get over the gil pool.
+        if sub >= 1.6 * gil && process >= 1.6 * gil && ft_rps >= 1.6 * ft_gil {
             return;
         }
     }
