@@ -144,3 +144,48 @@ impl ServiceTrack {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loadgen::LoadInterval;
+
+    fn iv(t_s: u64, offered: u64, ok: u64, p99: Option<f64>, in_flight: u64) -> LoadInterval {
+        LoadInterval {
+            t_ns: 1_000_000_000 + t_s * 250_000_000,
+            secs: 0.25,
+            offered,
+            ok,
+            errors: 1,
+            timeouts: 0,
+            in_flight,
+            latency: Latency {
+                p50_ms: p99.map(|v| v / 2.0),
+                p95_ms: p99,
+                p99_ms: p99,
+                max_ms: p99,
+            },
+        }
+    }
+
+    #[test]
+    fn series_are_columns_with_gaps_where_nothing_completed() {
+        let mut t = ServiceTrack::default();
+        assert!(t.is_empty() && t.summary().is_none());
+        t.eat_interval(iv(1, 50, 40, Some(3.0), 2));
+        t.eat_interval(iv(2, 50, 0, None, 12));
+        let s = t.series(1_000_000_000);
+        assert_eq!(s.t_secs, [0.25, 0.5]);
+        assert_eq!(s.offered_rps, [200.0, 200.0]);
+        assert_eq!(s.achieved_rps, [160.0, 0.0]);
+        assert_eq!(s.p99_ms, [Some(3.0), None]);
+        assert_eq!(s.errors_per_s, [4.0, 4.0]);
+        assert_eq!(s.in_flight, [2, 12]);
+        assert!(!t.is_empty());
+        // round trip through JSON (run files)
+        let back: ServiceTrack =
+            serde_json::from_str(&serde_json::to_string(&t).unwrap_or_default())
+                .unwrap_or_default();
+        assert_eq!(back, t);
+    }
+}
