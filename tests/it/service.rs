@@ -611,3 +611,53 @@ fn the_hashlib_handler_gives_the_same_answers_as_the_pure_python_one() {
         );
     }
 }
+
+#[test]
+fn a_handler_that_raises_fails_the_run_naming_file_and_line() {
+    let _one = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad_service.py");
+    std::fs::write(
+        &file,
+        "KIND = \"service\"\n\ndef handle(state, body):\n    if body.endswith(b\" 5\"):\n        raise ValueError(\"cannot serve %r\" % body)\n    return body\n",
+    )
+    .unwrap();
+    for mode in [Mode::Subinterp, Mode::Process] {
+        let spec = common::spec(
+            mode,
+            2,
+            file.to_str().unwrap(),
+            &[("load.clients", "2"), ("load.duration", "5")],
+        );
+        let fin = common::run_to_end(&spec);
+        let RunEnd::WorkloadFailed { error } = &fin.outcome.end else {
+            panic!("{mode}: {:?}", fin.outcome.end);
+        };
+        assert_eq!(error.kind, "ValueError", "{mode}");
+        assert_eq!(error.phase.as_deref(), Some("request"));
+        assert_eq!(error.lineno, Some(5));
+        assert!(
+            error
+                .filename
+                .as_deref()
+                .unwrap()
+                .ends_with("bad_service.py")
+        );
+        assert!(
+            error.message.contains("gilscope request 5"),
+            "{}",
+            error.message
+        );
+        // the load stopped with the server, and said so
+        let report = fin.load_report.clone().unwrap();
+        assert!(
+            report.stopped_early && report.window_secs() < 4.0,
+            "{report:?}"
+        );
+        assert!(
+            group_gone_within(fin.pid, Duration::from_secs(5)),
+            "{mode}: {:?}",
+            live_in_group(fin.pid)
+        );
+    }
+}

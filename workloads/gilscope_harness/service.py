@@ -171,7 +171,7 @@ def serve(worker, get_module, params, port, ctl_fd, send, flush_ns):
                                     counts)
                     except _HandlerFailed as failed:
                         send(("error", worker, errors.describe(
-                            failed.exc, "chunk", path, worker=worker)))
+                            failed.exc, "request", path, worker=worker)))
                         return False
             now = time.monotonic_ns()
             if counts.pending and (flush_ns <= 0 or now >= next_flush):

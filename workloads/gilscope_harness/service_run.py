@@ -257,12 +257,12 @@ class ServiceRun:
             return errors.plain(
                 "WorkerDied", "worker process %d (pid %d) %s" % (
                     w.index, w.proc.pid, describe_exit(w.proc.returncode)),
-                "chunk", worker=w.index, chunk=None,
+                "request", worker=w.index, chunk=None,
                 exitcode=w.proc.returncode)
         text = w.exit_error or "worker %d ended without a report" % w.index
         info = errors.plain("SubinterpreterError" if self.mode == "subinterp"
                             else "WorkerDied", text.strip().splitlines()[-1]
-                            if text.strip() else text, "chunk",
+                            if text.strip() else text, "request",
                             worker=w.index, chunk=None)
         if "\n" in text:
             info["traceback"] = text
