@@ -142,7 +142,7 @@ fn echo_at_a_fixed_offered_rate_achieves_it_with_a_low_p99() {
 
 /// Saturated requests/s of the CPU handler with 2 workers, closed loop.
 fn saturated(interp: &Interpreter, mode: Mode) -> RunRecord {
-    wait_for_quiet(Duration::from_secs(45));
+    wait_for_quiet(Duration::from_secs(30));
     let spec = service_spec(
         interp,
         mode,
