@@ -200,6 +200,10 @@ fn cpu_handler_scales_with_subinterpreters_and_processes_not_with_the_gil() {
         gilscope::loadgen::expect::sha256_chain(&request_body(k), 8, 64)
     });
     let mut tries = Vec::new();
+    // Other people's builds only ever take cores away, so each mode's best
+    // run over the tries is its least disturbed one (best-of-N, as
+    // benchmarks take the fastest time).
+    let mut best = [0.0_f64; 5];
     for _ in 0..3 {
         let busy = machine_busy_cores();
         let runs = [
@@ -215,6 +219,9 @@ fn cpu_handler_scales_with_subinterpreters_and_processes_not_with_the_gil() {
             assert!(s.all_correct, "{mode}: {s:?}");
             assert_eq!(s.checksum.as_deref(), Some(expected.as_str()), "{mode}");
             rps.push(s.achieved_rps);
+        }
+        for (b, r) in best.iter_mut().zip(&rps) {
+            *b = b.max(*r);
         }
         let [gil, sub, process, ft_rps, ft_gil] = [rps[0], rps[1], rps[2], rps[3], rps[4]];
         let line = format!(
@@ -235,11 +242,19 @@ fn cpu_handler_scales_with_subinterpreters_and_processes_not_with_the_gil() {
         // absolute terms; what free threading buys is measured against the
         // same build with its GIL forced on (ft-gil): the same scaling as
         // subinterpreters and processes get over the gil pool.
+        let [gil, sub, process, ft_rps, ft_gil] = best;
         if sub >= 1.6 * gil && process >= 1.6 * gil && ft_rps >= 1.6 * ft_gil {
+            eprintln!(
+                "best of {} tries: subinterp {:.2}×, process {:.2}× the gil pool ({gil:.0} req/s), ft {:.2}× ft-gil",
+                tries.len(),
+                sub / gil,
+                process / gil,
+                ft_rps / ft_gil
+            );
             return;
         }
     }
-    panic!("the CPU handler did not scale as expected in 3 tries: {tries:#?}");
+    panic!("the CPU handler did not scale as expected in 3 tries (best: {best:?}): {tries:#?}");
 }
 
 #[test]
