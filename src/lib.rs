@@ -7,6 +7,7 @@ pub mod cli;
 pub mod gil;
 pub mod interp;
 pub mod kit;
+pub mod loadgen;
 pub mod native;
 pub mod pace;
 pub mod palette;

@@ -12,6 +12,7 @@ mod pythons;
 mod report;
 mod run;
 mod script;
+mod service;
 mod summary;
 mod sweep;
 mod table;

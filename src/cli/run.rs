@@ -91,6 +91,57 @@ pub struct RunArgs {
     /// interpreters or modes: one file per run, named FILE-INTERP-MODE.json.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// The load on a service workload (`-w service`, or a file with
+/// `KIND = "service"`): gilscope's load generator sends HTTP requests to
+/// the workers on loopback. Stored in the run's params as `load.*`.
+#[derive(Debug, Args, Default)]
+pub struct LoadArgs {
+    /// Service runs: open loop at this offered rate (requests/s, Poisson
+    /// arrivals); latency counts from each request's scheduled time.
+    #[arg(
+        long,
+        value_name = "REQ_PER_S",
+        conflicts_with = "clients",
+        help_heading = "Service load"
+    )]
+    pub rps: Option<f64>,
+    /// Service runs: closed loop with this many clients, each sending its
+    /// next request when answered (default: 8 clients).
+    #[arg(long, value_name = "N", help_heading = "Service load")]
+    pub clients: Option<usize>,
+    /// Service runs: seconds of load (default 5).
+    #[arg(long, value_name = "SECS", help_heading = "Service load")]
+    pub duration: Option<f64>,
+    /// Service runs, open loop: keep-alive connections the requests are
+    /// spread over (default 32).
+    #[arg(long, value_name = "N", help_heading = "Service load")]
+    pub connections: Option<usize>,
+    /// Service runs: a request not answered this many seconds after it was
+    /// sent is a timeout (default 5).
+    #[arg(long, value_name = "SECS", help_heading = "Service load")]
+    pub request_timeout: Option<f64>,
+}
+
+impl LoadArgs {
+    /// The `load.*` params these flags stand for.
+    pub fn params(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut put = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out.push((format!("load.{k}"), v));
+            }
+        };
+        put("rps", self.rps.map(|v| v.to_string()));
+        put("clients", self.clients.map(|v| v.to_string()));
+        put("duration", self.duration.map(|v| v.to_string()));
+        put("connections", self.connections.map(|v| v.to_string()));
+        put("timeout", self.request_timeout.map(|v| v.to_string()));
+        out
+    }
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -346,9 +397,26 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Ok(i) => i,
         Err(msg) => return usage(msg),
     };
-    let params = with_picture_switch(&args.params, args.no_picture);
-    // Every parameter converted once, before anything starts.
-    if let Err(msg) = run::check_params(&interp.path, workload, &params) {
+    let mut params = with_picture_switch(&args.params, args.no_picture);
+    params.extend(args.load.params());
+    let builtin_batch =
+        !(workload.contains('/') || workload.ends_with(".py")) && workload != "service";
+    match crate::loadgen::LoadSpec::from_params(workload, &params) {
+        Ok(Some(_)) if builtin_batch => {
+            return usage(format!(
+                "--rps/--clients/--duration/--connections/--request-timeout load a service workload (-w service); '{workload}' is not one"
+            ));
+        }
+        Err(msg) => return usage(msg),
+        Ok(_) => {}
+    }
+    // Every parameter converted once, before anything starts (the load's
+    // own are the load generator's, never the harness's).
+    if let Err(msg) = run::check_params(
+        &interp.path,
+        workload,
+        &crate::loadgen::harness_params(&params),
+    ) {
         return usage(msg);
     }
     let spec = RunSpec {
@@ -559,6 +627,20 @@ pub(super) fn show_live(msg: &RunMessage, bar: &ProgressBar, quiet: bool) {
                     .unwrap_or_default()
             )
         }),
+        RunMessage::Load(iv) => bar.set_message(format!(
+            "{:.0} req/s answered of {:.0} offered · p99 {} · in flight {}{}",
+            iv.achieved_rps(),
+            iv.offered_rps(),
+            iv.latency
+                .p99_ms
+                .map_or_else(|| "—".to_string(), |v| format!("{v:.1} ms")),
+            iv.in_flight,
+            if iv.errors + iv.timeouts > 0 {
+                format!(" · {} failed", iv.errors + iv.timeouts)
+            } else {
+                String::new()
+            }
+        )),
         RunMessage::Output { stream, line } if !quiet => {
             let mark = if *stream == Stream::Stderr {
                 "│!"

@@ -147,6 +147,9 @@ pub fn summary_text(run: &RunRecord) -> String {
         }
         None => row("wall time", format!("{:.3} s", outcome.wall_secs)),
     }
+    for (k, v) in super::service::service_rows(run) {
+        row(&k, v);
+    }
     match &outcome.usage {
         Some(u) => {
             let cores = if outcome.wall_secs > 0.0 {

@@ -57,6 +57,47 @@ pub struct SweepArgs {
     /// Do not send the workload's picture (the same as --param picture=0).
     #[arg(long)]
     pub no_picture: bool,
+    /// Service sweeps (-w service): the offered rates, requests/s,
+    /// comma-separated; every (mode, workers) runs at each, open loop.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "R1,R2,…",
+        help_heading = "Service load"
+    )]
+    pub rps: Vec<f64>,
+    /// Service sweeps: the latency target — a mode's knee is the highest
+    /// offered rate whose p99 stays under it (e.g. 50ms, 0.2s; default 50ms).
+    #[arg(long, value_name = "TIME", value_parser = parse_ms, help_heading = "Service load")]
+    pub p99_target: Option<f64>,
+    /// Service sweeps: seconds of load per run (default 5).
+    #[arg(long, value_name = "SECS", help_heading = "Service load")]
+    pub duration: Option<f64>,
+    /// Service sweeps: keep-alive connections per run (default 32).
+    #[arg(long, value_name = "N", help_heading = "Service load")]
+    pub connections: Option<usize>,
+    /// Service sweeps: seconds after which an unanswered request is a
+    /// timeout (default 5).
+    #[arg(long, value_name = "SECS", help_heading = "Service load")]
+    pub request_timeout: Option<f64>,
+}
+
+/// `50ms`, `0.2s`, `50` (ms) → milliseconds.
+fn parse_ms(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (t, 1.0)
+    };
+    num.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(|v| v * scale)
+        .ok_or_else(|| format!("'{s}' is not a time > 0 like 50ms or 0.2s"))
 }
 
 /// 1, 2, 4, … below `cores`, then `cores`.
@@ -121,6 +162,38 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     if let Err(msg) = super::run::check_workload(&args.workload) {
         return usage(msg);
     }
+    let service = args.workload == "service" || !args.rps.is_empty();
+    let mut params = args.params.clone();
+    if service {
+        if args.rps.is_empty() {
+            return usage(
+                "a service sweep needs the offered rates: --rps 100,200,400,… (requests/s)".into(),
+            );
+        }
+        if args.rps.iter().any(|r| !r.is_finite() || *r <= 0.0) {
+            return usage("--rps: every rate must be a number of requests/s > 0".into());
+        }
+        if args.until_stable.is_some() {
+            return usage(
+                "--until-stable works on batch sweeps, not on service sweeps (--rps)".into(),
+            );
+        }
+        let load = super::run::LoadArgs {
+            rps: None,
+            clients: None,
+            duration: args.duration,
+            connections: args.connections,
+            request_timeout: args.request_timeout,
+        };
+        params.extend(load.params());
+        if let Err(msg) = crate::loadgen::LoadSpec::from_params(&args.workload, &params) {
+            return usage(msg);
+        }
+    } else if args.p99_target.is_some() || args.duration.is_some() {
+        return usage(
+            "--p99-target and --duration are for service sweeps (-w service --rps …)".into(),
+        );
+    }
     let found = discover(&DiscoverOptions::default());
     let chosen = match choose_interpreters(&modes, &args.interp, &found) {
         Ok(c) => c,
@@ -144,6 +217,17 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     );
     plan.until_stable_pct = args.until_stable;
     plan.max_repeats = args.until_stable.map(|_| args.max_repeats);
+    if service {
+        // latency against load per mode; no single-thread overhead runs
+        plan.overhead_modes.clear();
+        let modes = plan.modes.clone();
+        plan.interpreters.retain(|p| modes.contains(&p.mode));
+        plan.rps = args.rps.clone();
+        plan.p99_target_ms = Some(
+            args.p99_target
+                .unwrap_or(crate::sweep::service::DEFAULT_P99_TARGET_MS),
+        );
+    }
     let total = runs_of(&plan).len();
     std::fs::create_dir_all(&args.out)?;
     println!("sweep: {} runs into {}", total, args.out.display());
@@ -206,6 +290,20 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     )?;
     bar.finish_and_clear();
     let records = file.load_runs(&args.out)?;
+    if service {
+        print_knees(&file, &records);
+        println!(
+            "wrote {} and {} run files; `gilscope report {}` draws latency against load per mode",
+            args.out.join(SWEEP_FILE_NAME).display(),
+            file.runs.len(),
+            args.out.display()
+        );
+        return Ok(if file.interrupted {
+            ExitCode::from(super::run::EXIT_STOPPED)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let agg = aggregate(&records);
     let planned = if file.runs.len() > total {
         format!("{total} planned + {} until stable", file.runs.len() - total)
@@ -284,8 +382,80 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The knee of each mode and its ratio to the gil thread pool.
+fn print_knees(file: &crate::sweep::SweepFile, records: &[crate::store::RunRecord]) {
+    let target = file
+        .plan
+        .p99_target_ms
+        .unwrap_or(crate::sweep::service::DEFAULT_P99_TARGET_MS);
+    let agg = crate::sweep::service::aggregate_service(records, target);
+    println!(
+        "{} runs; answers {}; knee = highest offered rate with p99 ≤ {target} ms, on {} cores shared with the load generator:",
+        file.runs.len(),
+        if agg.checksums_agree {
+            "agree"
+        } else {
+            "DIFFER"
+        },
+        file.machine.cores
+    );
+    for c in &agg.curves {
+        let ratio = |r: Option<f64>| r.map_or_else(String::new, |r| format!(" ({r:.2}× gil)"));
+        let points: Vec<String> = c
+            .points
+            .iter()
+            .map(|p| {
+                format!(
+                    "{:.0}→{:.0} p99 {}",
+                    p.rps,
+                    p.achieved_rps,
+                    p.p99_ms.map_or("—".into(), |v| format!("{v:.1} ms"))
+                )
+            })
+            .collect();
+        println!(
+            "  {:<9} ×{:<2} {:<6} knee {}{}  max {:.0} req/s{}",
+            c.mode.as_str(),
+            c.workers,
+            c.interpreter,
+            c.knee_rps.map_or_else(
+                || "below the lowest rate".to_string(),
+                |k| format!("{k:.0} req/s")
+            ),
+            ratio(file_ratio(&agg, c, true)),
+            c.max_achieved_rps,
+            ratio(file_ratio(&agg, c, false)),
+        );
+        println!("      {}", points.join(" · "));
+    }
+}
+
+fn file_ratio(
+    agg: &crate::sweep::service::ServiceAggregate,
+    c: &crate::sweep::service::LoadCurve,
+    knee: bool,
+) -> Option<f64> {
+    if c.mode == Mode::Gil {
+        return None;
+    }
+    if knee {
+        agg.knee_ratio(c)
+    } else {
+        agg.throughput_ratio(c)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn times_in_ms() {
+        assert_eq!(super::parse_ms("50ms"), Ok(50.0));
+        assert_eq!(super::parse_ms("0.2s"), Ok(200.0));
+        assert_eq!(super::parse_ms("7"), Ok(7.0));
+        assert!(super::parse_ms("0ms").is_err());
+        assert!(super::parse_ms("fast").is_err());
+    }
+
     #[test]
     fn default_worker_counts() {
         assert_eq!(super::default_workers(1), [1]);

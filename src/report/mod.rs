@@ -17,6 +17,7 @@ pub mod lines;
 pub mod markdown;
 pub mod render;
 pub mod series;
+pub mod service;
 pub mod style;
 
 pub use render::Chart;
@@ -82,6 +83,9 @@ pub struct Report {
     pub failed: Vec<FailedRun>,
     /// Run files loaded (completed and failed).
     pub run_files: usize,
+    /// A service sweep (`sweep.json` has offered rates): latency against
+    /// load per mode, knees, ratios.
+    pub service: Option<crate::sweep::service::ServiceAggregate>,
 }
 
 impl Report {
@@ -116,7 +120,17 @@ impl Report {
                 ),
             })
             .collect();
+        let service = (!sweep.plan.rps.is_empty()).then(|| {
+            crate::sweep::service::aggregate_service(
+                runs,
+                sweep
+                    .plan
+                    .p99_target_ms
+                    .unwrap_or(crate::sweep::service::DEFAULT_P99_TARGET_MS),
+            )
+        });
         Self {
+            service,
             dir: dir.to_path_buf(),
             aggregate: aggregate(runs),
             failed,
@@ -182,6 +196,17 @@ impl Report {
     /// Writes the charts into `OUT/charts/` and `OUT/report.md`; returns
     /// every file written.
     pub fn write(&self, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+        if let Some(agg) = &self.service {
+            let m = &self.sweep.machine;
+            let subtitle = format!(
+                "{}, {} cores (shared with the load generator) · median of {} run(s) · gilscope {}",
+                m.cpu_model.as_deref().unwrap_or("unknown CPU"),
+                m.cores,
+                self.sweep.plan.repeat,
+                self.sweep.gilscope
+            );
+            return service::write(&self.sweep, agg, &self.workload(), &subtitle, out);
+        }
         let charts = out.join(CHARTS_DIR);
         std::fs::create_dir_all(&charts).map_err(|source| ReportError::Write {
             path: charts.clone(),

@@ -67,6 +67,10 @@ pub enum RunMessage {
     Gil(Box<crate::gil::GilInterval>),
     /// The GIL reader attached to a process, or why it cannot.
     GilNotice(String),
+    /// One interval (250 ms) of a service run's load generator.
+    Load(Box<crate::loadgen::LoadInterval>),
+    /// The load generator's report (a service run; before `Finished`).
+    LoadDone(Box<crate::loadgen::LoadReport>),
     /// The run is over; always the last message.
     Finished(Box<RunOutcome>),
 }

@@ -22,6 +22,8 @@ pub enum Event {
     ChunkDone(ChunkDone),
     GilChanged(GilChanged),
     WorkerDone(WorkerDone),
+    /// A service workload's workers are all listening (its load may start).
+    Listening(Listening),
     Result(RunResult),
     Error(WorkloadError),
     /// A thread's Python name (`gilscope run --script`'s hook sends one per
@@ -46,6 +48,7 @@ impl Event {
             Event::ChunkDone(e) => e.t_ns,
             Event::GilChanged(e) => e.t_ns,
             Event::WorkerDone(e) => e.t_ns,
+            Event::Listening(e) => e.t_ns,
             Event::Result(e) => e.t_ns,
             Event::Error(e) => e.t_ns,
             Event::ThreadName(e) => e.t_ns,
@@ -243,6 +246,16 @@ pub struct ThreadName {
 pub struct WorkerDone {
     pub t_ns: u64,
     pub worker: usize,
+}
+
+/// Every worker of a service workload has bound its own `SO_REUSEPORT`
+/// socket of `host:port` and serves HTTP/1.1 there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listening {
+    pub t_ns: u64,
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -135,7 +135,12 @@ fn command(spec: &RunSpec) -> Result<Command, StartError> {
         "--workload",
         &spec.workload,
     ]);
-    let params = harness_params(rt, &spec.workload, &spec.params);
+    // load.* params are the load generator's, never the harness's
+    let params = harness_params(
+        rt,
+        &spec.workload,
+        &crate::loadgen::harness_params(&spec.params),
+    );
     for (key, value) in &params {
         cmd.arg("--param").arg(format!("{key}={value}"));
     }
@@ -164,9 +169,17 @@ fn command(spec: &RunSpec) -> Result<Command, StartError> {
         Mode::FtGil => cmd.env("PYTHON_GIL", "1"),
         _ => cmd.env_remove("PYTHON_GIL"),
     };
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    // A service run stops when gilscope closes its stdin (after the load).
+    let service = crate::loadgen::LoadSpec::from_params(&spec.workload, &spec.params)
+        .map_err(StartError::Usage)?
+        .is_some();
+    cmd.stdin(if service {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     Ok(cmd)
 }
 
@@ -300,12 +313,67 @@ pub fn start_with_env(
 struct Seen {
     result: Option<RunResult>,
     error: Option<WorkloadError>,
+    /// A service run's load generator (started at `listening`).
+    load: Option<crate::loadgen::Loadgen>,
+}
+
+/// A service run's load: what to send, and the harness's stdin, closed
+/// when the load is over (the harness then stops its workers).
+struct ServiceLoad {
+    spec: crate::loadgen::LoadSpec,
+    workload: String,
+    stdin: Option<std::process::ChildStdin>,
+    params: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ServiceLoad {
+    /// Starts the generator at the address the harness listens on.
+    fn start(
+        &mut self,
+        l: &protocol::Listening,
+        tx: &Sender<RunMessage>,
+    ) -> Option<crate::loadgen::Loadgen> {
+        use crate::loadgen::{Expected, LoadEvent};
+        let addr: std::net::SocketAddr = match format!("{}:{}", l.host, l.port).parse() {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = tx.send(RunMessage::ProtocolProblem(format!(
+                    "listening: bad address {}:{} ({e}); no load was sent",
+                    l.host, l.port
+                )));
+                return None;
+            }
+        };
+        let expected = Expected::for_run(&self.workload, &self.params, self.spec.keys);
+        let mut stdin = self.stdin.take();
+        let out = tx.clone();
+        let sink = move |event| match event {
+            LoadEvent::Interval(iv) => {
+                let _ = out.send(RunMessage::Load(Box::new(iv)));
+            }
+            LoadEvent::Done(report) => {
+                let _ = out.send(RunMessage::LoadDone(report));
+                // EOF on its stdin: the harness stops its workers
+                drop(stdin.take());
+            }
+        };
+        match crate::loadgen::start(addr, self.spec.clone(), expected, sink) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                let _ = tx.send(RunMessage::ProtocolProblem(format!(
+                    "cannot start the load generator: {e}"
+                )));
+                None
+            }
+        }
+    }
 }
 
 fn spawn_event_reader(
     pipe: std::io::PipeReader,
     tx: Sender<RunMessage>,
     poke: Option<Poker>,
+    mut service: Option<ServiceLoad>,
 ) -> JoinHandle<Seen> {
     std::thread::spawn(move || {
         let mut seen = Seen::default();
@@ -330,6 +398,29 @@ fn spawn_event_reader(
                                 poke.poke(Poke::Now);
                             }
                         }
+                        Event::Hello(h) => {
+                            if let Some(service) = service.as_mut() {
+                                service.params = h.params.clone();
+                            }
+                        }
+                        Event::Listening(l) => match service.as_mut() {
+                            Some(service) if seen.load.is_none() => {
+                                seen.load = service.start(l, &tx);
+                            }
+                            Some(_) => {}
+                            // A user's service file run without load
+                            // params: its stdin is /dev/null, so it stops
+                            // at once; say how to load it.
+                            None => {
+                                let _ = tx.send(RunMessage::Output {
+                                    stream: Stream::Stderr,
+                                    line: format!(
+                                        "gilscope: the workload is a service (listening on {}:{}) but this run has no load; give --rps R or --clients C (params load.rps / load.clients)",
+                                        l.host, l.port
+                                    ),
+                                });
+                            }
+                        },
                         Event::Result(r) => seen.result = Some(r.clone()),
                         Event::Error(e) if seen.error.is_none() => seen.error = Some(e.clone()),
                         _ => {}
@@ -390,7 +481,21 @@ fn watch(
     stop: &Receiver<()>,
     (sampler, gil): (Option<Sampler>, Option<super::gil_feed::GilFeed>),
 ) {
-    let event_reader = spawn_event_reader(events, tx.clone(), sampler.as_ref().map(Sampler::poker));
+    let service = crate::loadgen::LoadSpec::from_params(&spec.workload, &spec.params)
+        .ok()
+        .flatten()
+        .map(|load| ServiceLoad {
+            spec: load,
+            workload: spec.workload.clone(),
+            stdin: child.child_mut().stdin.take(),
+            params: serde_json::Map::new(),
+        });
+    let event_reader = spawn_event_reader(
+        events,
+        tx.clone(),
+        sampler.as_ref().map(Sampler::poker),
+        service,
+    );
     let stdout = spawn_output_reader(child.child_mut().stdout.take(), Stream::Stdout, tx.clone());
     let stderr = spawn_output_reader(child.child_mut().stderr.take(), Stream::Stderr, tx.clone());
     let deadline = spec.timeout.map(|t| started + t);
@@ -429,7 +534,13 @@ fn watch(
     // The child is gone; kill leftovers of its group (worker processes) so
     // the pipes close and the readers finish.
     child.signal_group(libc::SIGKILL);
-    let seen = event_reader.join().unwrap_or_default();
+    let mut seen = event_reader.join().unwrap_or_default();
+    // The harness is gone: a load still running only meets closed ports.
+    // Its report comes before the outcome.
+    if let Some(load) = seen.load.take() {
+        load.stop();
+        load.join();
+    }
     let stdout_hash = stdout.join().map(|(_, hash)| hash).unwrap_or_default();
     let stderr_tail: Vec<String> = stderr.join().map(|(t, _)| t).unwrap_or_default().into();
     let exit = status.map_or_else(

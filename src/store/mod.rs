@@ -17,6 +17,7 @@
 //!   by the record for the stall rule.
 //! * [`picture`]: the workload's picture (input, output bands by worker).
 //! * [`load`]: what else ran — the run's tree, gilscope, other processes.
+//! * [`service`]: a service run's load — requests/s, latency, errors.
 //! * [`verdict`]: contended / implausible / noisy, with the reason.
 //! * [`summary`]: a run in one flat struct, computed where it is shown or
 //!   saved (run files carry it for their readers).
@@ -40,6 +41,7 @@ pub mod progress;
 pub mod record;
 pub mod rows;
 pub mod series;
+pub mod service;
 pub mod stall;
 pub mod summary;
 pub mod verdict;
@@ -57,6 +59,7 @@ pub use picture::PictureTrack;
 pub use record::{RecordLimits, RunRecord, ThreadTrack};
 pub use rows::{CompareRow, compare_rows, rows_csv};
 pub use series::{Bucket, ColumnId, SeriesLimits, TimeSeries};
+pub use service::{ServiceSeries, ServiceSummary, ServiceTrack};
 pub use stall::{Stall, StallBasis, stall};
 pub use summary::{RunSummary, summarize};
 pub use verdict::{Verdict, VerdictKind};

@@ -15,6 +15,7 @@ use super::output::{OutputLimits, OutputLog};
 use super::picture::PictureTrack;
 use super::progress::StallTracker;
 use super::series::{SeriesLimits, TimeSeries};
+use super::service::ServiceTrack;
 use crate::interp::Interpreter;
 use crate::run::protocol::{
     ChunkDone, Event, GilChanged, Hello, RunResult, SetupDone, WorkerDone, WorkerStarted,
@@ -113,6 +114,10 @@ pub struct RunRecord {
     /// from before it and for workloads without one).
     #[serde(default, skip_serializing_if = "PictureTrack::is_empty")]
     picture: PictureTrack,
+    /// A service run's load: requests/s, latency, errors (empty for batch
+    /// runs and files from before it).
+    #[serde(default, skip_serializing_if = "ServiceTrack::is_empty")]
+    service: ServiceTrack,
     #[serde(skip)]
     labeler: Labeler,
 }
@@ -155,6 +160,7 @@ impl RunRecord {
             load: LoadTrack::default(),
             sampler: SamplerBackend::default(),
             picture: PictureTrack::default(),
+            service: ServiceTrack::default(),
         }
     }
 
@@ -192,6 +198,8 @@ impl RunRecord {
             RunMessage::Sample(sample) => self.eat_sample(*sample),
             RunMessage::Gil(interval) => self.gil.eat(&interval),
             RunMessage::GilNotice(text) => self.gil.notice(text),
+            RunMessage::Load(interval) => self.service.eat_interval(*interval),
+            RunMessage::LoadDone(report) => self.service.eat_report(*report),
             RunMessage::Finished(outcome) => self.outcome = Some(*outcome),
         }
     }
@@ -417,6 +425,11 @@ impl RunRecord {
     /// The machine-wide load readings: what else ran.
     pub fn load_track(&self) -> &LoadTrack {
         &self.load
+    }
+
+    /// A service run's load generator: intervals and report.
+    pub fn service(&self) -> &ServiceTrack {
+        &self.service
     }
 
     pub fn gil(&self) -> &GilTrack {

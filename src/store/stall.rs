@@ -115,8 +115,14 @@ pub fn duration_text(secs: f64) -> String {
 /// Judges `run`'s progress; `now_ns` (CLOCK_MONOTONIC, see
 /// [`crate::pace::monotonic_ns`]) is the moment to judge a running
 /// run at (`None`: at its newest sample or event). `None` before
-/// `setup_done` (nothing was handed out yet).
+/// `setup_done` (nothing was handed out yet), and for a service run once
+/// its load has started (idle workers are not stalled).
 pub fn stall(run: &RunRecord, now_ns: Option<u64>) -> Option<Stall> {
+    // A service's workers wait for requests: a quiet spell is the load's
+    // doing, and a handler that hangs shows as timeouts in its load track.
+    if !run.service().is_empty() {
+        return None;
+    }
     let t = run.stall_tracker();
     let setup_done = t.setup_done_ns?;
     let last = t.last_progress_ns.unwrap_or(setup_done);

@@ -78,6 +78,10 @@ pub struct RunSummary {
     /// Why the run has no per-thread states although it was sampled.
     #[serde(default)]
     pub thread_states_missing: Option<String>,
+    /// A service run's load: requests/s, latency, errors, the answers'
+    /// checksum, the generator's own CPU (absent for batch runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<super::service::ServiceSummary>,
 }
 
 fn workload_kind() -> String {
@@ -140,5 +144,6 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         verdicts: run_verdicts(run),
         sampler: (!run.series().is_empty()).then(|| run.sampler_backend()),
         thread_states_missing: run.thread_states_missing().map(str::to_string),
+        service: run.service().summary(),
     }
 }

@@ -135,13 +135,19 @@ impl Engine {
             };
             let index = self.started;
             self.started += 1;
+            // A service sweep's rate for this run.
+            let mut params = self.plan.params.clone();
+            if let Some(rps) = planned.rps {
+                params.retain(|(k, _)| k != "load.rps" && k != "load.clients");
+                params.push(("load.rps".into(), rps.to_string()));
+            }
             let spec = RunSpec {
                 python: interp.path.clone(),
                 interp_name: interp.name.clone(),
                 mode: planned.mode,
                 workers: planned.workers,
                 workload: self.plan.workload.clone(),
-                params: self.plan.params.clone(),
+                params,
                 timeout: self.timeout,
             };
             return Some(NextRun {
@@ -198,6 +204,7 @@ impl Engine {
                 mode,
                 workers,
                 repeat: self.round,
+                rps: None,
             });
         }
         self.round += 1;
@@ -287,8 +294,9 @@ pub fn run_sweep(
             return Ok(file);
         }
         engine.ended(&planned, &record);
+        let rate = planned.rps.map(|r| format!("-rps{r}")).unwrap_or_default();
         let rel = format!(
-            "runs/{stem}-{}-w{}-r{}.json.gz",
+            "runs/{stem}-{}-w{}{rate}-r{}.json.gz",
             planned.mode, planned.workers, planned.repeat
         );
         record.save(&dir.join(&rel))?;
@@ -307,6 +315,8 @@ pub fn run_sweep(
             headline: headline.clone(),
             load: record.load_track().load().ok(),
             verdicts: crate::store::verdict::run_verdicts(&record),
+            rps: planned.rps,
+            service: record.service().summary(),
         });
         file.unsettled = engine.unsettled().to_vec();
         file.save(dir)?;
@@ -346,6 +356,8 @@ mod tests {
             overhead_modes: vec![],
             until_stable_pct: None,
             max_repeats: None,
+            rps: vec![],
+            p99_target_ms: None,
         }
     }
 

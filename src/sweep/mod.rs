@@ -9,6 +9,7 @@ pub mod model;
 pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate};
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
 pub mod runner;
+pub mod service;
 
 pub use engine::{Engine, NextRun, run_sweep};
 pub use runner::{SweepEvent, choose_interpreters, make_plan, runs_of};

@@ -32,6 +32,14 @@ pub struct SweepPlan {
     /// … until it has this many runs (`--max-repeats`).
     #[serde(default)]
     pub max_repeats: Option<usize>,
+    /// A service sweep: the offered rates (requests/s, open loop), each run
+    /// at every (mode, workers); empty for a batch sweep.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rps: Vec<f64>,
+    /// A service sweep's latency target: the knee of a mode is the highest
+    /// offered rate whose p99 stays under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_target_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +81,12 @@ pub struct SweepRunEntry {
     /// Its own verdicts (contended; implausible as a slowed baseline).
     #[serde(default)]
     pub verdicts: Vec<crate::store::Verdict>,
+    /// A service sweep's offered rate for this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rps: Option<f64>,
+    /// A service run's load: requests/s, latency, errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<crate::store::ServiceSummary>,
 }
 
 /// `sweep.json`.

@@ -35,6 +35,8 @@ pub struct PlannedRun {
     pub mode: Mode,
     pub workers: usize,
     pub repeat: usize,
+    /// A service sweep's offered rate (requests/s).
+    pub rps: Option<f64>,
 }
 
 /// Chooses an interpreter per mode: the first of `named` that can run it,
@@ -114,6 +116,8 @@ pub fn make_plan(
         overhead_modes,
         until_stable_pct: None,
         max_repeats: None,
+        rps: Vec::new(),
+        p99_target_ms: None,
     }
 }
 
@@ -174,21 +178,31 @@ fn planned(mode: Mode, interp: &Interpreter) -> PlannedInterpreter {
 pub fn runs_of(plan: &SweepPlan) -> Vec<PlannedRun> {
     let mut round = Vec::new();
     for &mode in &plan.overhead_modes {
-        round.push((mode, 1));
+        round.push((mode, 1, None));
     }
-    for &mode in &plan.modes {
-        for &workers in &plan.workers {
-            round.push((mode, workers));
+    // a service sweep: every rate at every (mode, workers), rates inner so
+    // that drift hits every mode alike
+    let rates: Vec<Option<f64>> = if plan.rps.is_empty() {
+        vec![None]
+    } else {
+        plan.rps.iter().copied().map(Some).collect()
+    };
+    for &rps in &rates {
+        for &mode in &plan.modes {
+            for &workers in &plan.workers {
+                round.push((mode, workers, rps));
+            }
         }
     }
     let n = round.len().max(1);
     repeat_outermost(&round, plan.repeat)
         .into_iter()
         .enumerate()
-        .map(|(i, (mode, workers))| PlannedRun {
+        .map(|(i, (mode, workers, rps))| PlannedRun {
             mode,
             workers,
             repeat: i / n,
+            rps,
         })
         .collect()
 }
@@ -225,6 +239,8 @@ mod tests {
             overhead_modes: vec![Mode::Ft],
             until_stable_pct: None,
             max_repeats: None,
+            rps: vec![],
+            p99_target_ms: None,
         };
         let runs = runs_of(&plan);
         assert_eq!(runs.len(), 10);
@@ -233,7 +249,8 @@ mod tests {
             PlannedRun {
                 mode: Mode::Ft,
                 workers: 1,
-                repeat: 0
+                repeat: 0,
+                rps: None,
             }
         );
         assert_eq!(
@@ -241,7 +258,8 @@ mod tests {
             PlannedRun {
                 mode: Mode::Process,
                 workers: 2,
-                repeat: 0
+                repeat: 0,
+                rps: None,
             }
         );
         assert_eq!(
@@ -249,8 +267,37 @@ mod tests {
             PlannedRun {
                 mode: Mode::Ft,
                 workers: 1,
-                repeat: 1
+                repeat: 1,
+                rps: None,
             }
+        );
+    }
+
+    #[test]
+    fn a_service_sweep_runs_every_rate_at_every_mode() {
+        let plan = SweepPlan {
+            workload: "service".into(),
+            params: vec![],
+            modes: vec![Mode::Gil, Mode::Subinterp],
+            workers: vec![2],
+            repeat: 1,
+            interpreters: vec![],
+            overhead_modes: vec![],
+            until_stable_pct: None,
+            max_repeats: None,
+            rps: vec![100.0, 200.0],
+            p99_target_ms: Some(50.0),
+        };
+        let runs: Vec<(Mode, Option<f64>)> =
+            runs_of(&plan).iter().map(|r| (r.mode, r.rps)).collect();
+        assert_eq!(
+            runs,
+            [
+                (Mode::Gil, Some(100.0)),
+                (Mode::Subinterp, Some(100.0)),
+                (Mode::Gil, Some(200.0)),
+                (Mode::Subinterp, Some(200.0)),
+            ]
         );
     }
 

@@ -80,6 +80,9 @@ pub struct Finished {
     pub samples: Vec<gilscope::sampler::Sample>,
     pub gil: Vec<gilscope::gil::GilInterval>,
     pub gil_notices: Vec<String>,
+    /// A service run's load intervals and report.
+    pub load: Vec<gilscope::loadgen::LoadInterval>,
+    pub load_report: Option<gilscope::loadgen::LoadReport>,
     pub outcome: RunOutcome,
     pub pid: u32,
 }
@@ -104,6 +107,8 @@ pub fn run_to_end(spec: &RunSpec) -> Finished {
         samples: vec![],
         gil: vec![],
         gil_notices: vec![],
+        load: vec![],
+        load_report: None,
         outcome: placeholder(),
         pid,
     };
@@ -126,6 +131,8 @@ pub fn run_to_end(spec: &RunSpec) -> Finished {
             RunMessage::Sample(s) => fin.samples.push(*s),
             RunMessage::Gil(interval) => fin.gil.push(*interval),
             RunMessage::GilNotice(text) => fin.gil_notices.push(text),
+            RunMessage::Load(interval) => fin.load.push(*interval),
+            RunMessage::LoadDone(report) => fin.load_report = Some(*report),
             RunMessage::Finished(outcome) => {
                 fin.outcome = *outcome;
                 break;

@@ -67,7 +67,7 @@ fn interpreters() -> &'static Vec<Interpreter> {
     })
 }
 
-fn interp(version: &str, free_threaded: bool) -> Option<&'static Interpreter> {
+pub(crate) fn interp(version: &str, free_threaded: bool) -> Option<&'static Interpreter> {
     let found = interpreters().iter().find(|i| {
         i.info().is_some_and(|x| {
             x.version.starts_with(&format!("{version}.")) && x.free_threaded == free_threaded

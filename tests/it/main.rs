@@ -21,6 +21,7 @@ mod report;
 mod runs;
 mod sampler_truth;
 mod script;
+mod service;
 mod stall;
 mod store;
 mod sweep;

@@ -68,9 +68,21 @@ def load(path):
     return module
 
 
+def is_service(module):
+    """True for a service workload (``KIND = "service"``: a request
+    handler served over HTTP, see ``service``)."""
+    return getattr(module, "KIND", "batch") == "service"
+
+
 def check_interface(module, path):
     """Raise WorkloadError unless the module implements the interface."""
-    for name in ("prepare", "run_chunk", "finish"):
+    kind = getattr(module, "KIND", "batch")
+    if kind not in ("batch", "service"):
+        raise WorkloadError("workload %s: KIND must be 'batch' or 'service', "
+                            "not %r" % (path, kind), path, 1)
+    needed = (("handle",) if kind == "service"
+              else ("prepare", "run_chunk", "finish"))
+    for name in needed:
         if not callable(getattr(module, name, None)):
             raise WorkloadError("workload %s defines no %s() function"
                                 % (path, name), path, 1)
@@ -95,6 +107,7 @@ def describe(module):
         "description": str(getattr(module, "DESCRIPTION", "")),
         "params": dict(getattr(module, "PARAMS", {})),
         "item_unit": str(getattr(module, "ITEM_UNIT", "items")),
+        "kind": str(getattr(module, "KIND", "batch")),
     }
 
 

@@ -150,6 +150,12 @@ class Run:
         start_gil = gil_enabled()
         self.watch.install_warning_hook()
         self.load(start_gil)
+        if loader.is_service(self.module):
+            from .service_run import ServiceRun
+            fields = ServiceRun(self).execute()
+            self.watch.check()
+            self.emitter.emit("result", gil_enabled=gil_enabled(), **fields)
+            return EXIT_OK
         chunks = self.prepare()
         backend = self.make_backend()
         collector = Collector(self, backend, len(chunks), self.flush_ns)
@@ -184,6 +190,7 @@ class Run:
                 raise loader.UsageError(str(exc)) from exc
             self.params, self.picture_on = resolve_all_params(
                 self.module, overrides)
+            self.check_service()
             try:
                 self.flush_ns = batch.flush_interval_ns()
             except ValueError as exc:
@@ -194,6 +201,22 @@ class Run:
             self.fail(errors.plain("UsageError", str(exc), "usage"),
                       EXIT_USAGE)
         self.hello(start_gil, description)
+
+    def check_service(self):
+        """A service workload's own parameter check; no chunk-only
+        harness parameters."""
+        if not loader.is_service(self.module):
+            return
+        if self.import_gil_at is not None or self.native_fault is not None:
+            raise loader.UsageError(
+                "import_gil_module and native_fault need a batch workload; "
+                "%s is a service" % self.args.workload)
+        check = getattr(self.module, "check_params", None)
+        if check is not None:
+            try:
+                check(self.params)
+            except ValueError as exc:
+                raise loader.UsageError(str(exc)) from exc
 
     def check_mode(self):
         """Refuse modes this interpreter cannot run (exit code 2)."""
@@ -284,7 +307,7 @@ def resolve_all_params(module, overrides):
     try:
         overrides, picture_on = picture.split_param(overrides)
     except ValueError as exc:
-        raise loader.UsageError(str(exc))
+        raise loader.UsageError(str(exc)) from exc
     return loader.resolve_params(module, overrides), picture_on
 
 
@@ -307,7 +330,7 @@ def check(emitter, args):
             overrides, import_at = gil_switch.split_import_param(args.param)
             overrides, fault = native_fault.split_fault_param(overrides)
         except ValueError as exc:
-            raise loader.UsageError(str(exc))
+            raise loader.UsageError(str(exc)) from exc
         params, picture_on = resolve_all_params(module, overrides)
     except loader.UsageError as exc:
         emitter.emit("error", **errors.plain("UsageError", str(exc), "usage"))

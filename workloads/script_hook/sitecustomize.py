@@ -35,7 +35,8 @@ def _json(value):
             out.append(ch)
         elif code > 0xFFFF:
             code -= 0x10000
-            out.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
+            out.append("\\u%04x\\u%04x"
+                       % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
         else:
             out.append("\\u%04x" % code)
     return '"' + "".join(out) + '"'
