@@ -245,7 +245,9 @@ impl LiveView {
         // Four titles of one text line each, plus spacing, come off the top.
         let title_h =
             ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y * 2.0;
-        let plots_h = (ui.available_height() - 4.0 * title_h - 6.0).max(240.0);
+        // A service has five plots (requests and latency for throughput).
+        let titles = if run.service().is_empty() { 4.0 } else { 5.0 };
+        let plots_h = (ui.available_height() - titles * title_h - 10.0).max(240.0);
         let cores = run.cores().len();
         let lanes_n = pics.lanes.as_ref().map_or(1, |(_, p)| p.rows.len());
         // Cores and lanes get more room with more rows (up to a limit);
@@ -261,7 +263,13 @@ impl LiveView {
         let rest = ((plots_h - h_core - h_lanes) / 2.0).max(60.0);
         core_plot(ui, &spec, pics.heat.as_ref(), h_core);
         lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
-        if run.spec().is_workload() {
+        if !run.service().is_empty() {
+            // A service: requests (offered vs answered) and latency take
+            // the place of throughput.
+            memory_plot(ui, &spec, rest * 0.6);
+            requests_plot(ui, &spec, rest * 0.7);
+            latency_plot(ui, &spec, rest * 0.7);
+        } else if run.spec().is_workload() {
             memory_plot(ui, &spec, rest);
             throughput_plot(ui, &spec, rest);
         } else {
@@ -323,6 +331,47 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
             });
             ui.add_space(big * 0.6);
         };
+        if let Some(svc) = run.service().summary() {
+            // A service: what its clients saw.
+            let text = ui.visuals().strong_text_color();
+            stat(
+                ui,
+                format!("{:.0}", svc.achieved_rps),
+                text,
+                "requests/s answered",
+            );
+            stat(
+                ui,
+                svc.latency
+                    .p99_ms
+                    .map_or("—".into(), |v| format!("{v:.1} ms")),
+                text,
+                "p99 latency",
+            );
+            let failed = svc.failures.connect
+                + svc.failures.io
+                + svc.failures.status
+                + svc.failures.wrong_body
+                + svc.failures.timeouts;
+            stat(
+                ui,
+                failed.to_string(),
+                if failed > 0 {
+                    super::style::bad()
+                } else {
+                    text
+                },
+                "errors and timeouts",
+            );
+            if !cx.presentation {
+                ui.vertical(|ui| {
+                    let title = ui.text_style_height(&egui::TextStyle::Heading);
+                    ui.label(RichText::new(run_label(run)).size(title).strong());
+                    ui.label(&status);
+                });
+            }
+            return;
+        }
         if !run.spec().is_workload() {
             // A plain script or an attached process: no workers and no
             // chunks, so no speedup or throughput — its wall time, the
@@ -1068,6 +1117,124 @@ pub fn memory_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
                     HLine::new("baseline RSS (before workers)", b.rss_bytes as f64 * mib)
                         .style(egui_plot::LineStyle::dashed_dense()),
                 );
+            }
+        });
+}
+
+/// A service run's requests per second: offered (the load generator's
+/// schedule) and answered, and failures (errors and timeouts).
+pub fn requests_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
+    let run = spec.run;
+    let w = spec.window;
+    let series = run.service().series(w.t0_ns);
+    let summary = run.service().summary();
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Requests/s").strong());
+        if let Some(s) = &summary {
+            ui.small(format!(
+                "{} · answered {:.0} of {:.0} offered · {}",
+                s.load,
+                s.achieved_rps,
+                s.offered_rps,
+                if s.all_correct {
+                    "every answer correct".to_string()
+                } else {
+                    "✗ some answers wrong".to_string()
+                }
+            ));
+        }
+    });
+    let pts = |v: &[f64]| -> Vec<[f64; 2]> {
+        series
+            .t_secs
+            .iter()
+            .zip(v)
+            .map(|(t, y)| [*t, *y])
+            .filter(|[x, _]| spec.until_s.is_none_or(|u| *x <= u))
+            .collect()
+    };
+    let (x0, x1) = x_bounds(spec);
+    base_plot(ui, spec, "rps", h)
+        .include_x(x0)
+        .include_x(x1)
+        .include_y(0.0)
+        .y_axis_formatter(|mark, _| human(mark.value))
+        .y_grid_spacer(|input| nice_marks(input, 3.0))
+        .show(ui, |p| {
+            p.line(
+                Line::new("offered", PlotPoints::new(pts(&series.offered_rps)))
+                    .color(Color32::GRAY)
+                    .style(egui_plot::LineStyle::dashed_loose())
+                    .width(1.5),
+            );
+            p.line(
+                Line::new("answered", PlotPoints::new(pts(&series.achieved_rps)))
+                    .color(super::style::mode_color(run.spec().mode))
+                    .width(2.0),
+            );
+            let failed: Vec<f64> = series
+                .errors_per_s
+                .iter()
+                .zip(&series.timeouts_per_s)
+                .map(|(e, t)| e + t)
+                .collect();
+            if failed.iter().any(|f| *f > 0.0) {
+                p.line(
+                    Line::new("errors + timeouts", PlotPoints::new(pts(&failed)))
+                        .color(super::style::bad())
+                        .width(2.0),
+                );
+            }
+        });
+}
+
+/// A service run's latency over time: p50, p95 and p99 of each interval,
+/// from each request's scheduled send time (no coordinated omission).
+pub fn latency_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
+    let run = spec.run;
+    let w = spec.window;
+    let series = run.service().series(w.t0_ns);
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Latency (ms)").strong());
+        if let Some(s) = run.service().summary() {
+            let ms = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.1}"));
+            ui.small(format!(
+                "whole run: p50 {} · p95 {} · p99 {} ms · in flight at most {}",
+                ms(s.latency.p50_ms),
+                ms(s.latency.p95_ms),
+                ms(s.latency.p99_ms),
+                s.max_in_flight
+            ));
+        }
+    });
+    // A missing interval (no answer in it) breaks the line: never a 0.
+    let segments = |v: &[Option<f64>]| -> Vec<Vec<[f64; 2]>> {
+        let mut out: Vec<Vec<[f64; 2]>> = vec![Vec::new()];
+        for (t, y) in series.t_secs.iter().zip(v) {
+            if spec.until_s.is_some_and(|u| *t > u) {
+                break;
+            }
+            match y {
+                Some(y) => out.last_mut().map_or((), |s| s.push([*t, *y])),
+                None => out.push(Vec::new()),
+            }
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    };
+    let (x0, x1) = x_bounds(spec);
+    base_plot(ui, spec, "latency", h)
+        .include_x(x0)
+        .include_x(x1)
+        .include_y(0.0)
+        .y_grid_spacer(|input| nice_marks(input, 3.0))
+        .show(ui, |p| {
+            for (name, v, i) in [
+                ("p50", &series.p50_ms, 0),
+                ("p95", &series.p95_ms, 1),
+                ("p99", &series.p99_ms, 3),
+            ] {
+                draw_series(p, name, palette(i), 2.0, segments(v));
             }
         });
 }
