@@ -21,7 +21,6 @@ use super::setup::SetupPanel;
 use super::status::StatusBar;
 use super::{export, style};
 use crate::interp::Interpreter;
-use crate::interp::install::InstallEvent;
 use crate::run::{RunMessage, RunOutcome};
 use crate::store::RunRecord;
 use crate::sweep::{Engine, runner::PlannedRun};
@@ -522,7 +521,7 @@ impl App {
         match result {
             JobResult::Interpreters(found) => self.set_interpreters(found),
             JobResult::Workloads { python, result } => self.setup.on_catalog(python, result),
-            JobResult::Install(ev) => self.on_install_event(ev),
+            JobResult::Install(ev) => self.install.on_event(ev),
             JobResult::InstallDone(result) => {
                 self.install.running = false;
                 match result {
@@ -618,33 +617,6 @@ impl App {
         }
     }
 
-    fn on_install_event(&mut self, ev: InstallEvent) {
-        let i = &mut self.install;
-        match ev {
-            InstallEvent::Log { path } => i.log = Some(path),
-            InstallEvent::PhaseStarted { build, phase } => {
-                i.line = format!(
-                    "{}{}",
-                    build.map(|b| format!("{b:?} build: ")).unwrap_or_default(),
-                    phase.as_str()
-                );
-                i.fraction = 0.0;
-            }
-            InstallEvent::Progress { done, total, .. } => {
-                i.fraction = if total > 0 {
-                    (done as f32 / total as f32).min(1.0)
-                } else {
-                    0.0
-                };
-            }
-            InstallEvent::PhaseDone { .. } => i.fraction = 1.0,
-            InstallEvent::Note { text } => i.line = text,
-            InstallEvent::Kept { python, .. } | InstallEvent::Installed { python, .. } => {
-                i.line = format!("ready: {}", python.display());
-            }
-        }
-    }
-
     /// Saves a screenshot of the window (PNG): `name` in the screenshot
     /// folder, or a time-stamped file in the export folder.
     fn screenshot(&mut self, ctx: &egui::Context, name: Option<&str>) {
@@ -661,15 +633,7 @@ impl App {
                 .join(format!("gilscope-{}.png", export::timestamp())),
         };
         self.shots_pending += 1;
-        let sender = self.jobs.sender();
-        ctx.request_screenshot(move |image| {
-            std::thread::spawn(move || {
-                sender.send(JobResult::Wrote {
-                    what: "screenshot".into(),
-                    result: export::save_color_image(&image, &path).map(|()| vec![path]),
-                });
-            });
-        });
+        export::request_screenshot(ctx, path, self.jobs.sender());
     }
 
     fn handle_keys(&mut self, ctx: &egui::Context) {

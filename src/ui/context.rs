@@ -4,6 +4,7 @@
 
 use super::runs::{RunId, Runs};
 use crate::interp::Interpreter;
+use crate::interp::install::InstallEvent;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -14,6 +15,35 @@ pub struct InstallState {
     pub line: String,
     pub fraction: f32,
     pub log: Option<PathBuf>,
+}
+
+impl InstallState {
+    /// Takes in one progress event of the installer.
+    pub fn on_event(&mut self, ev: InstallEvent) {
+        match ev {
+            InstallEvent::Log { path } => self.log = Some(path),
+            InstallEvent::PhaseStarted { build, phase } => {
+                self.line = format!(
+                    "{}{}",
+                    build.map(|b| format!("{b:?} build: ")).unwrap_or_default(),
+                    phase.as_str()
+                );
+                self.fraction = 0.0;
+            }
+            InstallEvent::Progress { done, total, .. } => {
+                self.fraction = if total > 0 {
+                    (done as f32 / total as f32).min(1.0)
+                } else {
+                    0.0
+                };
+            }
+            InstallEvent::PhaseDone { .. } => self.fraction = 1.0,
+            InstallEvent::Note { text } => self.line = text,
+            InstallEvent::Kept { python, .. } | InstallEvent::Installed { python, .. } => {
+                self.line = format!("ready: {}", python.display());
+            }
+        }
+    }
 }
 
 /// How far the current Run or Sweep is.

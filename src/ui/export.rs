@@ -151,6 +151,19 @@ fn write_text_job(jobs: &Jobs, path: PathBuf, text: String) {
     });
 }
 
+/// Asks egui for the next frame's pixels and saves them as a PNG at `path`
+/// on a thread of its own; the job queue hears how it went.
+pub fn request_screenshot(ctx: &egui::Context, path: PathBuf, sender: super::jobs::JobSender) {
+    ctx.request_screenshot(move |image| {
+        std::thread::spawn(move || {
+            sender.send(JobResult::Wrote {
+                what: "screenshot".into(),
+                result: save_color_image(&image, &path).map(|()| vec![path]),
+            });
+        });
+    });
+}
+
 /// Carries out an export on a job thread (the app's `apply` calls this).
 pub fn start(export: Export, runs: &Runs, live: Option<RunId>, dir: &Path, jobs: &Jobs) {
     let finished = |id: RunId| runs.get(id).filter(|e| !e.is_running()).map(|e| &e.record);
