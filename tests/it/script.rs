@@ -297,10 +297,14 @@ fn arguments_arrive_intact_as_with_python_file_args() {
         "--",
     ];
     cli.extend(args);
+    // No GILSCOPE_* variable reaches gilscope (CI sets some; another test
+    // may set GILSCOPE_PYTHONS in this process at any time): a snapshot of
+    // the rest, taken once.
     let out = Command::new(GILSCOPE)
         .args(&cli)
         .current_dir(dir.path())
-        .env_remove("PYTHONPATH")
+        .env_clear()
+        .envs(std::env::vars().filter(|(k, _)| !k.starts_with("GILSCOPE") && k != "PYTHONPATH"))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
@@ -339,7 +343,8 @@ fn arguments_arrive_intact_as_with_python_file_args() {
         "{:?}",
         run.protocol_problems()
     );
-    // The hook left nothing the script can see.
+    // The hook left nothing the script can see (gilscope was started
+    // without any GILSCOPE_* variable of its own).
     assert_eq!(seen["env"], serde_json::json!([]));
     assert_eq!(seen["pythonpath"], serde_json::Value::Null);
     assert_eq!(seen["hook_on_path"], false);
