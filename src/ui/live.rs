@@ -331,6 +331,17 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
             });
             ui.add_space(big * 0.6);
         };
+        // The run's name and how it stands, beside the numbers (on stage it
+        // has a line of its own above them).
+        let title_ui = |ui: &mut egui::Ui| {
+            if !cx.presentation {
+                ui.vertical(|ui| {
+                    let title = ui.text_style_height(&egui::TextStyle::Heading);
+                    ui.label(RichText::new(run_label(run)).size(title).strong());
+                    ui.label(&status);
+                });
+            }
+        };
         if let Some(svc) = run.service().summary() {
             // A service: what its clients saw.
             let text = ui.visuals().strong_text_color();
@@ -363,13 +374,7 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
                 },
                 "errors and timeouts",
             );
-            if !cx.presentation {
-                ui.vertical(|ui| {
-                    let title = ui.text_style_height(&egui::TextStyle::Heading);
-                    ui.label(RichText::new(run_label(run)).size(title).strong());
-                    ui.label(&status);
-                });
-            }
+            title_ui(ui);
             return;
         }
         if !run.spec().is_workload() {
@@ -403,13 +408,7 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
                 text,
                 "most waiting for the GIL",
             );
-            if !cx.presentation {
-                ui.vertical(|ui| {
-                    let title = ui.text_style_height(&egui::TextStyle::Heading);
-                    ui.label(RichText::new(run_label(run)).size(title).strong());
-                    ui.label(&status);
-                });
-            }
+            title_ui(ui);
             return;
         }
         match cmp.same_interpreter.and_then(|v| v.speedup) {
@@ -441,13 +440,7 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
             text,
             &format!("{}/s", run.unit()),
         );
-        if !cx.presentation {
-            ui.vertical(|ui| {
-                let title = ui.text_style_height(&egui::TextStyle::Heading);
-                ui.label(RichText::new(run_label(run)).size(title).strong());
-                ui.label(&status);
-            });
-        }
+        title_ui(ui);
     });
     ui.separator();
 }
