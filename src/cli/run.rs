@@ -337,6 +337,43 @@ pub(super) fn ctrlc_channel() -> crossbeam_channel::Receiver<()> {
     ctrlc_rx
 }
 
+/// Feeds a run's messages into `record`, drawing them on `bar`, until it
+/// finishes; Ctrl-C stops the run (its `Finished` still comes). `tick` runs
+/// after each message and at least every `every`. Returns whether Ctrl-C
+/// stopped it. `run --workload` and `run --script` both follow runs so.
+pub fn follow(
+    handle: &run::RunHandle,
+    record: &mut RunRecord,
+    bar: &ProgressBar,
+    json: bool,
+    ctrlc: &crossbeam_channel::Receiver<()>,
+    every: Duration,
+    mut tick: impl FnMut(&RunRecord),
+) -> anyhow::Result<bool> {
+    let mut stopped = false;
+    loop {
+        crossbeam_channel::select! {
+            recv(handle.messages()) -> msg => match msg {
+                Ok(msg) => {
+                    let finished = matches!(msg, RunMessage::Finished(_));
+                    show_live(&msg, bar, json);
+                    record.eat_message(msg);
+                    if finished {
+                        return Ok(stopped);
+                    }
+                }
+                Err(_) => anyhow::bail!("the run ended without an outcome"),
+            },
+            recv(ctrlc) -> _ => {
+                stopped = true;
+                handle.stop();
+            }
+            default(every) => {}
+        }
+        tick(record);
+    }
+}
+
 /// `gilscope run --workload` (`--script` goes to [`super::script::run`]:
 /// `cli::main` dispatches).
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -466,24 +503,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         new_bar()
     };
     let mut stall_line = StallLine::new(timeout, args.json);
-    loop {
-        crossbeam_channel::select! {
-            recv(handle.messages()) -> msg => match msg {
-                Ok(msg) => {
-                    let finished = matches!(msg, RunMessage::Finished(_));
-                    show_live(&msg, &bar, args.json);
-                    record.eat_message(msg);
-                    if finished {
-                        break;
-                    }
-                }
-                Err(_) => anyhow::bail!("the run ended without an outcome"),
-            },
-            recv(ctrlc_rx) -> _ => handle.stop(),
-            default(STALL_CHECK) => {}
-        }
-        stall_line.check(&record, &bar);
-    }
+    follow(
+        &handle,
+        &mut record,
+        &bar,
+        args.json,
+        &ctrlc_rx,
+        STALL_CHECK,
+        |r| stall_line.check(r, &bar),
+    )?;
     bar.finish_and_clear();
     let saved = args
         .record

@@ -5,14 +5,14 @@
 //! build).
 
 use super::run::{
-    RunArgs, check_record_dir, ctrlc_channel, exit_code, new_bar, show_live, timeout_of, usage,
+    RunArgs, check_record_dir, ctrlc_channel, exit_code, follow, new_bar, timeout_of, usage,
 };
 use super::{summary, table, threads};
 use crate::interp::probe::probe;
 use crate::interp::{
     DiscoverOptions, Interpreter, Mode, Source, Status, discover, supported_modes,
 };
-use crate::run::{self, RunMessage, RunSpec, check_script_mode};
+use crate::run::{self, RunSpec, check_script_mode};
 use crate::store::{CompareRow, RunRecord, compare_rows, summarize};
 use crate::sweep::Spread;
 use indicatif::ProgressBar;
@@ -112,29 +112,15 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
             );
             bar
         };
-        let mut stopped = false;
-        loop {
-            crossbeam_channel::select! {
-                recv(handle.messages()) -> msg => match msg {
-                    Ok(msg) => {
-                        let finished = matches!(msg, RunMessage::Finished(_));
-                        show_live(&msg, &bar, args.json);
-                        record.eat_message(msg);
-                        if finished {
-                            break;
-                        }
-                    }
-                    Err(_) => anyhow::bail!("the run ended without an outcome"),
-                },
-                recv(ctrlc_rx) -> _ => {
-                    stopped = true;
-                    handle.stop();
-                }
-                default(Duration::from_millis(250)) => {
-                    bar.set_message(format!("{} threads", record.thread_tracks().len()));
-                }
-            }
-        }
+        let stopped = follow(
+            &handle,
+            &mut record,
+            &bar,
+            args.json,
+            &ctrlc_rx,
+            Duration::from_millis(250),
+            |r| bar.set_message(format!("{} threads", r.thread_tracks().len())),
+        )?;
         bar.finish_and_clear();
         drop(handle);
         saved.push(args.record.as_ref().map(|path| {
