@@ -12,7 +12,9 @@ def prepare(params):
 
 def run_chunk(state, chunk):
     if chunk == state["at"]:
-        print("chunk", chunk, "blocks forever", flush=True)
+        # One write: print()'s parts would let another thread's "done"
+        # line land inside this one.
+        sys.stdout.write("chunk %d blocks forever\n" % chunk)
         while True:
             time.sleep(0.5)
     time.sleep(state["ms"] / 1000.0)
