@@ -58,10 +58,7 @@ pub fn run(args: &AttachArgs) -> anyhow::Result<ExitCode> {
     if !args.json {
         eprintln!("{}", header(&target, duration));
     }
-    let (ctrlc_tx, ctrlc_rx) = crossbeam_channel::bounded(1);
-    let _ = ctrlc::set_handler(move || {
-        let _ = ctrlc_tx.try_send(());
-    });
+    let ctrlc_rx = super::ctrlc_channel();
     let handle = match attach::attach(&target, sampling, duration) {
         Ok(h) => h,
         Err(e) => {

@@ -1,15 +1,25 @@
 //! `gilscope demo`: the story a speaker walks through, with nothing to set
 //! up. It installs CPython 3.13 + 3.13t when no free-threaded build is
-//! found (with progress), sizes the blur so each run lasts about
-//! `--seconds` on this machine (one short calibration run), then opens the
-//! app in stage mode on a sweep of the blur in every mode that can run —
-//! gil, ft, subinterp, process — at 1 and N workers, and races the fastest
-//! against the GIL once it is done (R races again, Tab switches views,
-//! Space runs it again). Without a display it runs the same sweep headless
-//! and writes the report and charts, saying where.
+//! found (with progress), sizes the runs so each lasts about `--seconds`
+//! on this machine (short calibration runs), then opens the app in stage
+//! mode on three chapters, one key (N, →, Page Down) each:
+//!
+//! 1. **the race** — the blur in every mode that can run (gil, ft,
+//!    subinterp, process) at 1 and N workers, then the fastest raced
+//!    against the GIL;
+//! 2. **one import turns the GIL back on** — the free-threaded blur imports
+//!    a module that needs the GIL 40 % of the way in (its native module is
+//!    built first, with progress; the chapter is left out, saying why, when
+//!    it cannot be);
+//! 3. **memory** — subinterpreters against processes at 2N workers, in the
+//!    compare view's memory chart.
+//!
+//! Without a display it runs the same story headless and writes each
+//! chapter's sweep, report and charts (or run file), saying where.
 
 use crate::interp::{DiscoverOptions, Interpreter, Mode, discover};
 use crate::run::{self, RunMessage, RunSpec};
+use crate::ui::options::{Chapter, Show};
 use crate::ui::{AutoSweep, UiOptions};
 use clap::{Args, Parser};
 use std::path::PathBuf;
@@ -35,10 +45,11 @@ pub struct DemoArgs {
     /// Where the headless demo writes [default: ./gilscope-demo].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Save live.png, compare.png and race.png here when the story is done.
+    /// Save each chapter's screenshot here (race.png, gil-import.png,
+    /// memory.png) as the story goes on by itself.
     #[arg(long, value_name = "DIR")]
     pub screenshots: Option<PathBuf>,
-    /// Close the window once the story and its screenshots are done.
+    /// Step through the chapters by itself and close the window at the end.
     #[arg(long)]
     pub quit_when_done: bool,
     /// Initial window size, WIDTHxHEIGHT [default: 1920x1080].
@@ -54,6 +65,13 @@ const STORY: [Mode; 4] = [Mode::Gil, Mode::Ft, Mode::Subinterp, Mode::Process];
 
 /// The blur's long side for the calibration run (pixels).
 const PROBE_SIZE: u64 = 96;
+
+/// `n` of the primes calibration run.
+const PROBE_PRIMES: u64 = 60_000;
+
+/// When the GIL chapter imports the module that needs the GIL (a fraction
+/// of the chunks).
+const IMPORT_AT: &str = "0.4";
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if !(1.0..=120.0).contains(&args.seconds) {
@@ -91,32 +109,30 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = args.workers.unwrap_or(cores.clamp(2, 8)).max(1);
     println!(
-        "demo: sizing the blur for ~{:.0} s runs on this machine…",
+        "demo: sizing the runs for ~{:.0} s each on this machine…",
         args.seconds
     );
-    let size = calibrate(gil, args.seconds)?;
-    println!(
-        "demo: blur size={size} in {} at 1 and {workers} workers",
-        modes
-            .iter()
-            .map(|m| m.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let params = vec![("size".to_string(), size.to_string())];
+    // The blur's work grows with its pixels (size²); trial division up to
+    // n with n^1.5.
+    let size = calibrate(gil, ("blur", "size"), PROBE_SIZE, 2.0, args.seconds)?.clamp(64, 4096);
+    let n = calibrate(gil, ("primes", "n"), PROBE_PRIMES, 1.5, args.seconds / 2.0)?
+        .clamp(20_000, 50_000_000);
+    let chapters = story(&found, &modes, workers, size, n);
+    for (i, c) in chapters.iter().enumerate() {
+        println!(
+            "demo: chapter {}: {} ({})",
+            i + 1,
+            c.title,
+            describe(&c.plan)
+        );
+    }
     let display =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if args.headless || !display {
-        return headless(args, &modes, workers, &params);
+        return headless(args, &chapters);
     }
     let options = UiOptions {
-        auto_sweep: Some(AutoSweep {
-            workload: "blur".into(),
-            params,
-            modes,
-            workers: vec![1, workers],
-            repeat: 1,
-        }),
+        story: chapters,
         screenshot_dir: args.screenshots.clone(),
         quit_when_done: args.quit_when_done,
         presentation: !args.window,
@@ -128,16 +144,128 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The blur size whose 1-worker gil run lasts about `seconds` here, from
-/// one short run (the blur's work grows with its pixels).
-fn calibrate(python: &Interpreter, seconds: f64) -> anyhow::Result<u64> {
+/// "blur size=310 · gil, ft at 1 and 2 workers".
+fn describe(plan: &AutoSweep) -> String {
+    let params: Vec<String> = plan
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let workers: Vec<String> = plan.workers.iter().map(ToString::to_string).collect();
+    format!(
+        "{} {} · {} at {} worker{}",
+        plan.workload,
+        params.join(" "),
+        plan.modes
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        workers.join(" and "),
+        if plan.workers == [1] { "" } else { "s" }
+    )
+}
+
+/// The chapters this machine can show.
+fn story(found: &[Interpreter], modes: &[Mode], workers: usize, size: u64, n: u64) -> Vec<Chapter> {
+    let size_param = ("size".to_string(), size.to_string());
+    let mut chapters = vec![Chapter {
+        title: "One blur, four ways to run it in parallel".into(),
+        note: "the same pure-Python blur on GIL threads, free-threaded threads, subinterpreters and processes".into(),
+        plan: AutoSweep {
+            workload: "blur".into(),
+            params: vec![size_param.clone()],
+            modes: modes.to_vec(),
+            workers: vec![1, workers],
+            repeat: 1,
+        },
+        show: Show::Race,
+        shot: "race.png".into(),
+    }];
+    match gil_import_ready(found) {
+        Ok(()) => chapters.push(Chapter {
+            title: "One import turns the GIL back on".into(),
+            note: format!(
+                "free-threaded blur; {:.0} % in, it imports a module that does not declare Py_mod_gil",
+                IMPORT_AT.parse::<f64>().unwrap_or(0.0) * 100.0
+            ),
+            plan: AutoSweep {
+                workload: "blur".into(),
+                params: vec![
+                    size_param,
+                    (crate::native::IMPORT_PARAM.into(), IMPORT_AT.into()),
+                ],
+                modes: vec![Mode::Ft],
+                workers: vec![workers],
+                repeat: 1,
+            },
+            show: Show::Live,
+            shot: "gil-import.png".into(),
+        }),
+        Err(why) => println!("demo: leaving out the GIL-import chapter: {why}"),
+    }
+    let apart: Vec<Mode> = [Mode::Subinterp, Mode::Process]
+        .into_iter()
+        .filter(|m| modes.contains(m))
+        .collect();
+    let many = (workers * 2).clamp(4, 16);
+    if apart.is_empty() {
+        println!(
+            "demo: leaving out the memory chapter: no interpreter here runs subinterp or process"
+        );
+    } else {
+        chapters.push(Chapter {
+            title: "Memory: subinterpreters vs processes".into(),
+            note: format!(
+                "{many} workers each: {many} interpreters in one process, or {many} whole processes"
+            ),
+            plan: AutoSweep {
+                workload: "primes".into(),
+                params: vec![("n".into(), n.to_string())],
+                modes: apart,
+                workers: vec![1, many],
+                repeat: 1,
+            },
+            show: Show::Compare,
+            shot: "memory.png".into(),
+        });
+    }
+    chapters
+}
+
+/// Whether the GIL-import chapter can run: a free-threaded interpreter and
+/// its `gilscope_native_gil` module (built now, once, with progress).
+fn gil_import_ready(found: &[Interpreter]) -> Result<(), String> {
+    let ft = run::pick_interpreter(found, Mode::Ft)
+        .ok_or("no free-threaded interpreter here (`gilscope pythons install` builds 3.13t)")?;
+    let params = [(
+        crate::native::IMPORT_PARAM.to_string(),
+        IMPORT_AT.to_string(),
+    )];
+    crate::native::setup_for_run(&ft.path, Mode::Ft, "blur", &params, &mut |p| {
+        println!("demo: native module: {}", p.describe());
+    })
+    .map(|_| ())
+    .map_err(|e| e.to_string())
+}
+
+/// The value of `param` whose 1-worker gil run of `workload` lasts about
+/// `seconds` here, from one short run at `probe` (the work grows as
+/// `param^power`).
+fn calibrate(
+    python: &Interpreter,
+    (workload, param): (&str, &str),
+    probe: u64,
+    power: f64,
+    seconds: f64,
+) -> anyhow::Result<u64> {
     let spec = RunSpec {
         python: python.path.clone(),
         interp_name: python.name.clone(),
         mode: Mode::Gil,
         workers: 1,
-        workload: "blur".into(),
-        params: vec![("size".into(), PROBE_SIZE.to_string())],
+        workload: workload.into(),
+        params: vec![(param.into(), probe.to_string())],
         timeout: Some(Duration::from_secs(120)),
     };
     let handle = run::start(&spec)?;
@@ -148,7 +276,7 @@ fn calibrate(python: &Interpreter, seconds: f64) -> anyhow::Result<u64> {
                 elapsed = Some(result.elapsed_s);
             } else {
                 anyhow::bail!(
-                    "the calibration run of the blur failed: {}",
+                    "the calibration run of {workload} failed: {}",
                     outcome.headline()
                 );
             }
@@ -157,24 +285,19 @@ fn calibrate(python: &Interpreter, seconds: f64) -> anyhow::Result<u64> {
     }
     let elapsed = elapsed
         .filter(|e| *e > 0.0)
-        .ok_or_else(|| anyhow::anyhow!("the calibration run of the blur reported no time"))?;
-    // Work ∝ pixels ∝ size².
-    let size = PROBE_SIZE as f64 * (seconds / elapsed).sqrt();
-    Ok((size.round() as u64).clamp(64, 4096))
+        .ok_or_else(|| anyhow::anyhow!("the calibration run of {workload} reported no time"))?;
+    let value = probe as f64 * (seconds / elapsed).powf(1.0 / power);
+    Ok(value.round() as u64)
 }
 
-/// `gilscope sweep` and `gilscope report` of the same story.
-fn headless(
-    args: &DemoArgs,
-    modes: &[Mode],
-    workers: usize,
-    params: &[(String, String)],
-) -> anyhow::Result<ExitCode> {
+/// Each chapter headless, into its own folder: `gilscope sweep` and
+/// `gilscope report` (the GIL import: `gilscope run --record`).
+fn headless(args: &DemoArgs, chapters: &[Chapter]) -> anyhow::Result<ExitCode> {
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("gilscope-demo"));
-    let out = if out.join(crate::sweep::model::SWEEP_FILE_NAME).exists() {
+    let out = if out.exists() && std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some()) {
         out.join(format!("run-{}", crate::ui::export::timestamp()))
     } else {
         out
@@ -183,36 +306,62 @@ fn headless(
         "demo: no display: running the story headless into {}",
         out.display()
     );
-    let modes: Vec<&str> = modes.iter().map(|m| m.as_str()).collect();
-    let mut argv: Vec<String> = vec![
-        "sweep".into(),
-        "--workload".into(),
-        "blur".into(),
-        "--modes".into(),
-        modes.join(","),
-        "--workers".into(),
-        format!("1,{workers}"),
-        "--out".into(),
-        out.display().to_string(),
-    ];
-    for (k, v) in params {
-        argv.push("--param".into());
-        argv.push(format!("{k}={v}"));
+    for (i, chapter) in chapters.iter().enumerate() {
+        let dir = out.join(format!(
+            "{}-{}",
+            i + 1,
+            chapter.shot.trim_end_matches(".png")
+        ));
+        println!("demo: chapter {}: {}", i + 1, chapter.title);
+        let plan = &chapter.plan;
+        let modes: Vec<&str> = plan.modes.iter().map(|m| m.as_str()).collect();
+        let workers: Vec<String> = plan.workers.iter().map(ToString::to_string).collect();
+        let mut argv: Vec<String> = vec![
+            "x".into(),
+            "--workload".into(),
+            plan.workload.clone(),
+            if chapter.show == Show::Live {
+                "--mode"
+            } else {
+                "--modes"
+            }
+            .into(),
+            modes.join(","),
+            "--workers".into(),
+            workers.join(","),
+        ];
+        for (k, v) in &plan.params {
+            argv.push("--param".into());
+            argv.push(format!("{k}={v}"));
+        }
+        if chapter.show == Show::Live {
+            std::fs::create_dir_all(&dir)?;
+            let file = dir.join("run.json");
+            argv.extend(["--record".into(), file.display().to_string()]);
+            let run = super::run::RunArgsParser::try_parse_from(argv)?;
+            let code = super::run::run(&run.args)?;
+            if code != ExitCode::SUCCESS {
+                return Ok(code);
+            }
+            println!("demo: the run is in {}", file.display());
+            continue;
+        }
+        argv.extend(["--out".into(), dir.display().to_string()]);
+        let sweep = super::sweep::SweepArgsParser::try_parse_from(argv)?;
+        let code = super::sweep::run(&sweep.args)?;
+        if code != ExitCode::SUCCESS {
+            return Ok(code);
+        }
+        super::report::run(&super::report::ReportArgs {
+            dir: dir.clone(),
+            out: None,
+        })?;
+        println!("demo: report.md and charts/ are in {}", dir.display());
     }
-    let sweep = super::sweep::SweepArgsParser::try_parse_from(argv)?;
-    let code = super::sweep::run(&sweep.args)?;
-    if code != ExitCode::SUCCESS {
-        return Ok(code);
-    }
-    let report = super::report::ReportArgs {
-        dir: out.clone(),
-        out: None,
-    };
-    super::report::run(&report)?;
     println!(
-        "demo: the story is in {}: report.md and charts/ (open it in the app: `gilscope --open {}`)",
+        "demo: the story is in {} (open a chapter in the app: `gilscope --open {}`)",
         out.display(),
-        out.display()
+        out.join("1-race").display()
     );
     Ok(ExitCode::SUCCESS)
 }

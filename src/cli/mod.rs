@@ -64,6 +64,28 @@ pub enum Command {
 /// Exit code for errors in what the user asked (bad arguments, unknown names).
 pub const EXIT_USAGE: u8 = 2;
 
+/// A channel that gets a message on each Ctrl-C, the same one for every
+/// command of this process (the demo runs sweeps and a run one after
+/// another; a handler can be installed only once). When a handler cannot
+/// be installed (e.g. in tests), Ctrl-C kills gilscope and
+/// PR_SET_PDEATHSIG takes the run with it; the channel then never fires.
+pub(crate) fn ctrlc_channel() -> crossbeam_channel::Receiver<()> {
+    static CHANNEL: std::sync::OnceLock<(
+        crossbeam_channel::Sender<()>,
+        crossbeam_channel::Receiver<()>,
+    )> = std::sync::OnceLock::new();
+    let (_, rx) = CHANNEL.get_or_init(|| {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let handler_tx = tx.clone();
+        let _ = ctrlc::set_handler(move || {
+            let _ = handler_tx.try_send(());
+        });
+        // Kept here, so a channel without a handler is empty, not closed.
+        (tx, rx)
+    });
+    rx.clone()
+}
+
 /// Default `--modes` of the commands that compare modes: all four.
 const ALL_MODES: &str = "gil,ft,subinterp,process";
 

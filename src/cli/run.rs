@@ -28,6 +28,13 @@ pub const DEFAULT_TIMEOUT_SECS: f64 = 600.0;
 /// How often the live line checks for a stall.
 const STALL_CHECK: Duration = Duration::from_millis(250);
 
+/// `RunArgs` parsed on their own (the headless demo runs one).
+#[derive(Debug, clap::Parser)]
+pub struct RunArgsParser {
+    #[command(flatten)]
+    pub args: RunArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Built-in workload name (primes, blur, mandelbrot, fib, strings, hash, sleep) or a path to a workload file.
@@ -326,17 +333,6 @@ pub(super) fn check_record_dir(record: Option<&std::path::Path>) -> Result<(), S
     Ok(())
 }
 
-/// A channel that gets a message on each Ctrl-C. A second handler cannot
-/// be installed (e.g. in tests); then Ctrl-C kills gilscope and
-/// PR_SET_PDEATHSIG takes the run with it.
-pub(super) fn ctrlc_channel() -> crossbeam_channel::Receiver<()> {
-    let (ctrlc_tx, ctrlc_rx) = crossbeam_channel::bounded(1);
-    let _ = ctrlc::set_handler(move || {
-        let _ = ctrlc_tx.try_send(());
-    });
-    ctrlc_rx
-}
-
 /// Feeds a run's messages into `record`, drawing them on `bar`, until it
 /// finishes; Ctrl-C stops the run (its `Finished` still comes). `tick` runs
 /// after each message and at least every `every`. Returns whether Ctrl-C
@@ -465,7 +461,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         params,
         timeout,
     };
-    let ctrlc_rx = ctrlc_channel();
+    let ctrlc_rx = super::ctrlc_channel();
     // A native kernel is built (once per interpreter) before the run starts,
     // with its progress shown; the runner then finds it cached.
     let quiet = args.json;

@@ -4,9 +4,7 @@
 //! then a compare table (wall time, CPU, GIL, speedup against the default
 //! build).
 
-use super::run::{
-    RunArgs, check_record_dir, ctrlc_channel, exit_code, follow, new_bar, timeout_of, usage,
-};
+use super::run::{RunArgs, check_record_dir, exit_code, follow, new_bar, timeout_of, usage};
 use super::{summary, table, threads};
 use crate::interp::probe::probe;
 use crate::interp::{
@@ -72,7 +70,7 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
     }
     let cwd = std::env::current_dir()?;
     let sampling = (!args.no_sample).then_some(sampling);
-    let ctrlc_rx = ctrlc_channel();
+    let ctrlc_rx = super::ctrlc_channel();
     let mut records: Vec<RunRecord> = Vec::new();
     let mut saved: Vec<Option<Result<PathBuf, String>>> = Vec::new();
     let order = crate::sweep::runner::repeat_outermost(&plans, args.repeat);

@@ -234,10 +234,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     for p in &plan.interpreters {
         println!("  {:<9} {} ({})", p.mode.as_str(), p.name, p.path.display());
     }
-    let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
-    let _ = ctrlc::set_handler(move || {
-        let _ = stop_tx.try_send(());
-    });
+    let stop_rx = super::ctrlc_channel();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("  [{bar:40}] {pos}/{len} runs  ETA {eta}  {msg}")

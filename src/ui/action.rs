@@ -51,6 +51,8 @@ pub enum Action {
     SetView(View),
     /// Replay two runs side by side on one clock.
     Race(RunId, RunId),
+    /// End the race: the compare view shows its table and charts again.
+    CloseRace,
     /// Forget every finished run.
     ClearFinished,
     /// Open a run file or sweep folder.

@@ -6,7 +6,7 @@
 
 use super::action::{Action, Batch, View};
 use super::attach::AttachPanel;
-use super::auto::{AutoPilot, PilotAction, PilotInputs};
+use super::auto::{AutoPilot, PilotAction, PilotInputs, StoryInputs};
 use super::bars::{presentation_bar_ui, top_bar_ui};
 use super::browse::{Browser, Choice, Purpose};
 use super::compare::CompareView;
@@ -19,6 +19,7 @@ use super::runs::{RunId, Runs};
 use super::settings::Settings;
 use super::setup::SetupPanel;
 use super::status::StatusBar;
+use super::story::{Story, StoryAction};
 use super::{export, style};
 use crate::interp::Interpreter;
 use crate::run::{RunMessage, RunOutcome};
@@ -58,6 +59,8 @@ pub struct App {
     /// The "Open file…" browser, when open.
     browser: Option<Browser>,
     pilot: Option<AutoPilot>,
+    /// `gilscope demo`'s chapters.
+    story: Option<Story>,
     shots_pending: usize,
     style_applied: Option<(bool, bool)>,
     /// "saved to …" for a few seconds after a screenshot (S).
@@ -89,11 +92,12 @@ impl App {
             open_path: String::new(),
             browser: None,
             pilot: AutoPilot::new(
-                options.auto_sweep.is_some(),
+                (options.auto_sweep.is_some(), !options.story.is_empty()),
                 !options.open.is_empty(),
                 options.screenshot_dir.is_some(),
                 options.quit_when_done,
             ),
+            story: Story::new(options.story.clone()),
             shots_pending: 0,
             style_applied: None,
             toast: None,
@@ -258,6 +262,7 @@ impl App {
                     self.view = View::Compare;
                 }
             }
+            Action::CloseRace => self.compare.race = None,
             Action::ClearFinished => {
                 let n = self.runs.remove_finished();
                 if self.live.is_some_and(|id| !self.runs.contains(id)) {
@@ -654,6 +659,24 @@ impl App {
                 i.key_pressed(egui::Key::R) && i.modifiers.is_none(),
             )
         });
+        // The story: N, → or Page Down on; P, ← or Page Up back (what
+        // presentation clickers send).
+        let (next, back) = ctx.input(|i| {
+            let plain = i.modifiers.is_none();
+            (
+                plain
+                    && [egui::Key::N, egui::Key::ArrowRight, egui::Key::PageDown]
+                        .iter()
+                        .any(|&k| i.key_pressed(k)),
+                plain
+                    && [egui::Key::P, egui::Key::ArrowLeft, egui::Key::PageUp]
+                        .iter()
+                        .any(|&k| i.key_pressed(k)),
+            )
+        });
+        if self.story.is_some() && (next || back) {
+            self.story_key(next, ctx);
+        }
         if tab {
             let other = match self.view {
                 View::Live => View::Compare,
@@ -721,6 +744,11 @@ impl App {
             had_error: self.status.notices().iter().any(|n| n.error),
             shots_pending: self.shots_pending,
             racing: self.compare.racing(),
+            story: self.story.as_ref().map(|s| StoryInputs {
+                shown: s.shown(),
+                last: s.is_last(),
+                shot: s.chapter().shot.clone(),
+            }),
         };
         let todo = pilot.step(&self.context(), &inputs);
         let active = pilot.active();
@@ -728,7 +756,12 @@ impl App {
         for step in todo {
             match step {
                 PilotAction::Do(action) => self.apply(action, ctx),
-                PilotAction::StartAutoSweep => self.start_auto_sweep(ctx),
+                PilotAction::StartAutoSweep => {
+                    if let Some(plan) = self.options.auto_sweep.clone() {
+                        self.start_plan(&plan, ctx);
+                    }
+                }
+                PilotAction::NextChapter => self.story_key(true, ctx),
             }
         }
         if active {
@@ -736,15 +769,50 @@ impl App {
         }
     }
 
-    /// The sweep given on the command line: shown in the setup panel, then
-    /// started like the Sweep button would.
-    fn start_auto_sweep(&mut self, ctx: &egui::Context) {
-        let Some(plan) = self.options.auto_sweep.clone() else {
+    /// The story's step: its first chapter starts once the catalog is in;
+    /// a chapter's point is shown once its runs end.
+    fn drive_story(&mut self, ctx: &egui::Context) {
+        let Some(mut story) = self.story.take() else {
             return;
         };
-        self.setup.show_plan(&plan);
+        let todo = story.step(&self.context(), self.setup.catalog.is_some());
+        self.story = Some(story);
+        self.apply_story(todo, ctx);
+    }
+
+    /// N (forward) or P (back) in the story.
+    fn story_key(&mut self, forward: bool, ctx: &egui::Context) {
+        let Some(mut story) = self.story.take() else {
+            return;
+        };
+        let cx = self.context();
+        let todo = if forward {
+            story.next(&cx)
+        } else {
+            story.previous(&cx)
+        };
+        self.story = Some(story);
+        match todo {
+            Ok(todo) => self.apply_story(todo, ctx),
+            Err(e) => self.status.notify(e, false),
+        }
+    }
+
+    fn apply_story(&mut self, todo: Vec<StoryAction>, ctx: &egui::Context) {
+        for step in todo {
+            match step {
+                StoryAction::Do(action) => self.apply(action, ctx),
+                StoryAction::Start(plan) => self.start_plan(&plan, ctx),
+            }
+        }
+    }
+
+    /// A sweep given on the command line or by the story: shown in the
+    /// setup panel, then started like the Sweep button would.
+    fn start_plan(&mut self, plan: &AutoSweep, ctx: &egui::Context) {
+        self.setup.show_plan(plan);
         let found = self.interpreters.clone().unwrap_or_default();
-        let action = match self.setup.auto_batch(&found, &plan) {
+        let action = match self.setup.auto_batch(&found, plan) {
             Ok(batch) => Action::Start(Box::new(batch)),
             Err(e) => Action::error(format!("auto sweep: {e}")),
         };
@@ -772,6 +840,7 @@ impl App {
         self.pump();
         self.handle_keys(&ctx);
         self.handle_drops(&ctx);
+        self.drive_story(&ctx);
         self.drive_pilot(&ctx);
 
         let mut actions: Vec<Action> = Vec::new();
@@ -811,6 +880,9 @@ impl App {
                     actions.extend(presentation_bar_ui(ui, &cx, self.view));
                 });
                 egui::Panel::bottom("status-presentation").show(ui, |ui| self.status.ui(ui, &cx));
+            }
+            if let Some(story) = &self.story {
+                egui::Panel::top("story").show(ui, |ui| story.caption_ui(ui, &cx));
             }
             actions.extend(self.attach.ui(&ctx));
             if let Some(browser) = &mut self.browser

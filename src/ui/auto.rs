@@ -3,7 +3,9 @@
 //! workload catalog, runs the sweep, shows the best run live, saves
 //! `live.png`, switches to Compare, saves `compare.png`, races the best
 //! run against its GIL twin and saves `race.png` once it is over, and
-//! closes the window with `--quit-when-done`. It only returns actions.
+//! closes the window with `--quit-when-done`. With a story (`gilscope demo
+//! --screenshots`) it waits for each chapter to be shown, saves the
+//! chapter's screenshot and goes on to the next. It only returns actions.
 
 use super::action::{Action, View};
 use super::context::UiContext;
@@ -25,7 +27,21 @@ enum Step {
     Racing,
     SettleRace(u32),
     ShotRace,
+    /// A story chapter: wait until it is shown (and its race is over).
+    StoryWait,
+    SettleStory(u32),
+    ShotStory,
     Done,
+}
+
+/// Where the story stands, for the pilot.
+#[derive(Debug, Clone)]
+pub struct StoryInputs {
+    /// The current chapter is done and shown.
+    pub shown: bool,
+    pub last: bool,
+    /// The chapter's screenshot name.
+    pub shot: String,
 }
 
 /// What the pilot needs to know besides the [`UiContext`].
@@ -39,6 +55,7 @@ pub struct PilotInputs {
     pub shots_pending: usize,
     /// A race replay is still moving.
     pub racing: bool,
+    pub story: Option<StoryInputs>,
 }
 
 /// What the pilot asks for, beyond ordinary actions.
@@ -47,6 +64,8 @@ pub enum PilotAction {
     Do(Action),
     /// Show the command line's sweep in the setup panel and start it.
     StartAutoSweep,
+    /// The story's next chapter.
+    NextChapter,
 }
 
 pub struct AutoPilot {
@@ -58,12 +77,16 @@ pub struct AutoPilot {
 impl AutoPilot {
     /// `None` when there is nothing to script.
     pub fn new(
-        auto_sweep: bool,
+        (auto_sweep, story): (bool, bool),
         opened: bool,
         screenshots: bool,
         quit_when_done: bool,
     ) -> Option<Self> {
-        let step = if auto_sweep {
+        let step = if story && (screenshots || quit_when_done) {
+            Step::StoryWait
+        } else if story {
+            return None;
+        } else if auto_sweep {
             Step::WaitInterpreters
         } else if screenshots && opened {
             Step::WaitOpen
@@ -145,6 +168,26 @@ impl AutoPilot {
             }
             Step::ShotRace if inputs.shots_pending > 0 => return out,
             Step::ShotRace => self.finish(&mut out),
+            Step::StoryWait => match &inputs.story {
+                Some(s) if s.shown && !inputs.racing => Step::SettleStory(0),
+                _ => return out,
+            },
+            Step::SettleStory(n) if n < 10 => Step::SettleStory(n + 1),
+            Step::SettleStory(_) => {
+                if let Some(s) = inputs.story.as_ref().filter(|_| self.screenshots) {
+                    out.push(Do(Action::Screenshot(Some(s.shot.clone()))));
+                }
+                Step::ShotStory
+            }
+            Step::ShotStory if inputs.shots_pending > 0 => return out,
+            Step::ShotStory => {
+                if inputs.story.as_ref().is_none_or(|s| s.last) {
+                    self.finish(&mut out)
+                } else {
+                    out.push(PilotAction::NextChapter);
+                    Step::StoryWait
+                }
+            }
             Step::Done => return out,
         };
         self.step = next;
@@ -166,11 +209,14 @@ impl AutoPilot {
 
 /// The completed multi-worker run that scaled best (else any completed run).
 pub fn best_run(cx: &UiContext) -> Option<RunId> {
+    best_run_of(cx, &cx.runs.ids())
+}
+
+/// [`best_run`] among `ids`.
+pub fn best_run_of(cx: &UiContext, ids: &[RunId]) -> Option<RunId> {
     let records = cx.runs.records();
-    let ids = cx.runs.ids();
-    records
-        .iter()
-        .zip(ids)
+    ids.iter()
+        .filter_map(|&id| cx.runs.get(id).map(|e| (&e.record, id)))
         .filter(|(r, _)| r.result().is_some())
         .max_by(|(a, _), (b, _)| {
             let key = |r: &RunRecord| {
@@ -191,11 +237,17 @@ pub fn best_run(cx: &UiContext) -> Option<RunId> {
 /// the same workload and worker count in another mode (the GIL one where
 /// there is one).
 pub fn race_pair(cx: &UiContext) -> Option<(RunId, RunId)> {
-    let best = best_run(cx)?;
+    race_pair_of(cx, &cx.runs.ids())
+}
+
+/// [`race_pair`] among `ids`.
+pub fn race_pair_of(cx: &UiContext, ids: &[RunId]) -> Option<(RunId, RunId)> {
+    let best = best_run_of(cx, ids)?;
     let b = &cx.runs.get(best)?.record;
     let rivals: Vec<_> = cx
         .runs
         .iter()
+        .filter(|e| ids.contains(&e.id))
         .filter(|e| e.id != best && e.record.result().is_some())
         .filter(|e| crate::store::compare::same_workload(b, &e.record))
         .filter(|e| e.record.spec().workers == b.spec().workers)

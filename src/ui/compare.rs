@@ -234,6 +234,8 @@ pub struct CompareView {
     pub race: Option<Race>,
     race_pictures: super::live::Pictures,
     race_picture: super::picture::PictureView,
+    /// The anchor run the table last scrolled to.
+    scrolled_to: Option<RunId>,
 }
 
 impl Default for CompareView {
@@ -245,6 +247,7 @@ impl Default for CompareView {
             race: None,
             race_pictures: super::live::Pictures::new("race"),
             race_picture: super::picture::PictureView::new(),
+            scrolled_to: None,
         }
     }
 }
@@ -297,7 +300,7 @@ impl CompareView {
         }
         self.cache.refresh(cx.runs, cx.live);
         let total_h = ui.available_height();
-        let action = self.table_ui(ui, (total_h * 0.42).max(140.0));
+        let action = self.table_ui(ui, (total_h * 0.42).max(140.0), cx.live);
         ui.separator();
         let h = (ui.available_height() - 30.0).max(160.0);
         ui.columns(2, |cols| {
@@ -313,7 +316,14 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
 }
 
 impl CompareView {
-    fn table_ui(&mut self, ui: &mut egui::Ui, height: f32) -> Option<Action> {
+    /// The table; when the anchor run changed, scrolled so its workload's
+    /// rows are in view (the runs the charts below are about).
+    fn table_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        height: f32,
+        anchor: Option<RunId>,
+    ) -> Option<Action> {
         use egui_extras::{Column, TableBuilder};
         let mut action = None;
         let mut rows = self.cache.rows.clone();
@@ -345,6 +355,17 @@ impl CompareView {
             });
         });
         let text_h = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        // The middle of the anchor's workload's rows, centred.
+        let scroll_to = (anchor != self.scrolled_to)
+            .then(|| {
+                let a = rows.iter().find(|r| r.id.is_some() && r.id == anchor)?;
+                let same = |r: &&Row| r.workload == a.workload && r.params == a.params;
+                let first = rows.iter().position(|r| same(&r))?;
+                let last = rows.iter().rposition(|r| same(&r))?;
+                Some(usize::midpoint(first, last))
+            })
+            .flatten();
+        self.scrolled_to = anchor;
         let selected = &mut self.selected;
         let sort = &mut self.sort;
         egui::ScrollArea::horizontal()
@@ -353,10 +374,14 @@ impl CompareView {
                 // Cells never wrap: a column is as wide as its widest cell
                 // (the table scrolls sideways when the window is narrow).
                 ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
-                TableBuilder::new(ui)
+                let mut table = TableBuilder::new(ui)
                     .id_salt("runs-table")
                     .striped(true)
-                    .max_scroll_height(height)
+                    .max_scroll_height(height);
+                if let Some(i) = scroll_to {
+                    table = table.scroll_to_row(i, Some(egui::Align::Center));
+                }
+                table
                     .columns(Column::auto().at_least(24.0), HEADINGS.len())
                     .header(text_h, |mut header| {
                         for (i, h) in HEADINGS.iter().enumerate() {

@@ -257,9 +257,12 @@ impl LiveView {
         } else {
             plots_h * 0.22
         };
-        // A lane's name needs a line of text (on stage, 24 px and more).
-        let row_px = (ui.text_style_height(&egui::TextStyle::Body) * 1.1).max(16.0);
-        let h_lanes = (lanes_n as f32 * row_px).clamp(plots_h * 0.26, plots_h * 0.45);
+        // A lane's name needs a line of text (on stage, 24 px and more) and
+        // some air, or `row_axis` names only every other lane; the time
+        // axis takes a line below.
+        let text_h = ui.text_style_height(&egui::TextStyle::Body);
+        let row_px = (text_h * 1.2).max(16.0);
+        let h_lanes = (lanes_n as f32 * row_px + text_h + 8.0).clamp(plots_h * 0.26, plots_h * 0.5);
         let rest = ((plots_h - h_core - h_lanes) / 2.0).max(60.0);
         core_plot(ui, &spec, pics.heat.as_ref(), h_core);
         lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
@@ -520,7 +523,9 @@ fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut eg
                         .color(Color32::WHITE)
                         .strong(),
                     );
-                    if let Some(w) = &change.warning {
+                    // On stage the headline says it; CPython's own words
+                    // would take two lines from the plots.
+                    if let Some(w) = change.warning.as_ref().filter(|_| !cx.presentation) {
                         ui.label(RichText::new(w).color(Color32::WHITE).small());
                     }
                 });
@@ -899,7 +904,7 @@ fn row_axis(plot: Plot<'_>, rows: Vec<String>, axis_w: f32, text_px: f32) -> Plo
             // A label every 1, 2, 4, … rows: far enough apart to be drawn
             // (egui_plot skips a label closer to the next than its own
             // height; a base step is 8 points).
-            let min_step = (input.base_step_size * f64::from(text_px) * 1.3 / 8.0).max(1.0);
+            let min_step = (input.base_step_size * f64::from(text_px) * 1.1 / 8.0).max(1.0);
             let step = (0..12)
                 .map(|k| 1usize << k)
                 .find(|&s| s as f64 >= min_step)

@@ -17,6 +17,7 @@
 //! * [`race`]: two runs replayed side by side on one clock.
 //! * [`bars`], [`status`]: the top bar, the presentation bar, the status bar.
 //! * [`auto`]: the scripted user of `gui --sweep … --screenshots`.
+//! * [`story`]: `gilscope demo`'s chapters, stepped through with N / P.
 //! * [`picture`]: the workload's picture, input and output by worker.
 //! * [`lanes`]: heat map and swimlane pictures (one texture each).
 //! * [`driver`]: a thread per run, so the UI never waits on a child.
@@ -52,6 +53,7 @@ pub mod runs;
 pub mod settings;
 pub mod setup;
 pub mod status;
+pub mod story;
 pub mod style;
 
 pub use action::{Action, View};

@@ -17,12 +17,40 @@ pub struct AutoSweep {
     pub repeat: usize,
 }
 
+/// What a story chapter shows once its runs are done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    /// The best multi-worker run raced against its GIL twin.
+    Race,
+    /// The chapter's run with the most workers, live view.
+    Live,
+    /// The compare view (table, scaling and memory charts) anchored on the
+    /// chapter's best run.
+    Compare,
+}
+
+/// One step of `gilscope demo`'s story (see [`super::story`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chapter {
+    /// One line, large: what this chapter shows.
+    pub title: String,
+    /// One line under it: what to look at.
+    pub note: String,
+    pub plan: AutoSweep,
+    pub show: Show,
+    /// The screenshot's file name (`demo --screenshots`).
+    pub shot: String,
+}
+
 /// How the window starts.
 #[derive(Debug, Clone)]
 pub struct UiOptions {
     /// Run files or folders to open at start.
     pub open: Vec<PathBuf>,
     pub auto_sweep: Option<AutoSweep>,
+    /// Chapters to step through with N / P (`gilscope demo`); the first
+    /// starts as soon as interpreters are known.
+    pub story: Vec<Chapter>,
     /// After the auto sweep: save `live.png` and `compare.png` here.
     pub screenshot_dir: Option<PathBuf>,
     /// Close the window once the auto sweep (and its screenshots) are done.
@@ -51,6 +79,7 @@ impl Default for UiOptions {
         Self {
             open: Vec::new(),
             auto_sweep: None,
+            story: Vec::new(),
             screenshot_dir: None,
             quit_when_done: false,
             presentation: false,

@@ -1,7 +1,10 @@
-//! `gilscope demo` without a display: the story runs headless, sized to
-//! the machine, and writes the sweep, the report and the charts.
+//! `gilscope demo` without a display: the story's three chapters run
+//! headless, sized to the machine, each writing its sweep, report and
+//! charts (the GIL import: its run file).
 
 use crate::common;
+use gilscope::interp::Mode;
+use gilscope::store::RunRecord;
 use std::process::Command;
 
 #[test]
@@ -30,14 +33,47 @@ fn the_headless_demo_writes_the_report_and_charts() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("demo: blur size="), "{stdout}");
-    let sweep = std::fs::read_to_string(out.join("sweep.json")).unwrap();
+    assert!(
+        stdout.contains("demo: chapter 1: One blur, four ways to run it in parallel (blur size="),
+        "{stdout}"
+    );
+    // 1: the race, every mode.
+    let race = out.join("1-race");
+    let sweep = std::fs::read_to_string(race.join("sweep.json")).unwrap();
     for mode in ["\"gil\"", "\"ft\"", "\"subinterp\"", "\"process\""] {
-        assert!(sweep.contains(mode), "{mode} missing from the story");
+        assert!(sweep.contains(mode), "{mode} missing from the race");
     }
-    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let report = std::fs::read_to_string(race.join("report.md")).unwrap();
     assert!(report.contains("# gilscope report: blur"), "{report}");
-    assert!(out.join("charts/speedup.png").is_file());
+    assert!(race.join("charts/speedup.png").is_file());
+    // 2: the free-threaded run whose import turned the GIL on.
+    let run = RunRecord::load(&out.join("2-gil-import/run.json")).unwrap();
+    assert_eq!(run.spec().mode, Mode::Ft);
+    assert!(run.result().is_some(), "{:?}", run.outcome());
+    assert!(
+        run.gil_changes().any(|g| g.enabled),
+        "no GIL change recorded: {:?}",
+        run.gil_changes().collect::<Vec<_>>()
+    );
+    // 3: memory, subinterpreters against processes at 4 workers; the
+    // processes cost more.
+    let memory = out.join("3-memory");
+    let sweep = std::fs::read_to_string(memory.join("sweep.json")).unwrap();
+    assert!(sweep.contains("\"primes\""), "{sweep}");
+    let report = std::fs::read_to_string(memory.join("report.md")).unwrap();
+    assert!(memory.join("charts/memory.png").is_file());
+    let overhead = |mode: &str| -> f64 {
+        let row = report
+            .lines()
+            .find(|l| l.starts_with(&format!("| {mode} |")) && l.split('|').nth(3) == Some(" 4 "))
+            .unwrap_or_else(|| panic!("no {mode} ×4 row in {report}"));
+        row.split('|').nth(11).unwrap().trim().parse().unwrap()
+    };
+    let (sub, proc) = (overhead("subinterp"), overhead("process"));
+    assert!(
+        proc > sub,
+        "4 processes took {proc} MiB, 4 subinterpreters {sub} MiB"
+    );
     assert!(stdout.contains(&format!("the story is in {}", out.display())));
 }
 

@@ -682,3 +682,40 @@ fn the_picture_shows_input_and_the_bands_computed_so_far() {
     h.run();
     assert!(h.query_by_label("Picture").is_none());
 }
+
+#[test]
+fn the_story_caption_names_its_chapter_on_stage_in_24_px_and_more() {
+    use gilscope::ui::AutoSweep;
+    use gilscope::ui::options::{Chapter, Show};
+    let chapter = |title: &str| Chapter {
+        title: title.into(),
+        note: "what to look at".into(),
+        plan: AutoSweep {
+            workload: "primes".into(),
+            params: Vec::new(),
+            modes: vec![Mode::Gil],
+            workers: vec![1, 2],
+            repeat: 1,
+        },
+        show: Show::Race,
+        shot: "x.png".into(),
+    };
+    let ctx = egui::Context::default();
+    let options = UiOptions {
+        interpreters: Some(pythons()),
+        presentation: true,
+        story: vec![chapter("The first chapter"), chapter("The second one")],
+        ..UiOptions::default()
+    };
+    let app = App::new(&ctx, options);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1920.0, 1080.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    h.run_steps(4);
+    let texts = painted_text(h.output());
+    for want in ["1 / 2", "The first chapter", "what to look at"] {
+        assert!(texts.iter().any(|(t, _)| t == want), "{want}: {texts:?}");
+    }
+    let small: Vec<_> = texts.iter().filter(|(_, px)| *px < 24.0).collect();
+    assert!(small.is_empty(), "text under 24 px: {small:?}");
+}

@@ -1,6 +1,7 @@
 //! The real window under Xvfb (glow on Mesa llvmpipe): `gilscope gui`
 //! runs a short sweep on the real interpreters, saves in-app screenshots of
-//! the live and compare views, and closes itself.
+//! the live and compare views, and closes itself; `gilscope demo` steps
+//! through its three chapters and saves each one's screenshot.
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
@@ -86,4 +87,49 @@ fn window_runs_a_sweep_and_saves_screenshots_under_xvfb() {
         assert!(colours > 50, "{name} looks blank ({colours} colours)");
     }
     eprintln!("window test took {:.1} s", start.elapsed().as_secs_f64());
+}
+
+#[test]
+fn the_demo_steps_through_its_chapters_and_saves_each_screenshot() {
+    let _ = common::managed_313();
+    let _one = common::one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let shots = dir.path().join("shots");
+    let start = Instant::now();
+    let out = Command::new("timeout")
+        .args(["300", "xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"])
+        .arg(env!("CARGO_BIN_EXE_gilscope"))
+        .args([
+            "demo",
+            "--no-install",
+            "--seconds",
+            "1",
+            "--workers",
+            "2",
+            "--screenshots",
+        ])
+        .arg(&shots)
+        .arg("--quit-when-done")
+        .current_dir(dir.path())
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
+    for n in 1..=3 {
+        assert!(stdout.contains(&format!("demo: chapter {n}: ")), "{stdout}");
+    }
+    // The pilot stepped through every chapter (N) and took its picture.
+    for name in ["race.png", "gil-import.png", "memory.png"] {
+        let path = shots.join(name);
+        assert!(path.is_file(), "{name} not written; {stdout}\n{stderr}");
+        let (w, h, colours) = distinct_colours(&path);
+        assert!((w, h) == (1920, 1080), "{name} is {w}×{h}");
+        assert!(colours > 50, "{name} looks blank ({colours} colours)");
+    }
+    eprintln!(
+        "demo window test took {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
 }
