@@ -257,12 +257,7 @@ impl LiveView {
         } else {
             plots_h * 0.22
         };
-        // A lane's name needs a line of text (on stage, 24 px and more) and
-        // some air, or `row_axis` names only every other lane; the time
-        // axis takes a line below.
-        let text_h = ui.text_style_height(&egui::TextStyle::Body);
-        let row_px = (text_h * 1.2).max(16.0);
-        let h_lanes = (lanes_n as f32 * row_px + text_h + 8.0).clamp(plots_h * 0.26, plots_h * 0.5);
+        let h_lanes = lanes_height(ui, lanes_n).clamp(plots_h * 0.26, plots_h * 0.5);
         let rest = ((plots_h - h_core - h_lanes) / 2.0).max(60.0);
         core_plot(ui, &spec, pics.heat.as_ref(), h_core);
         lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
@@ -490,6 +485,14 @@ pub fn diagnostics(cx: &UiContext) -> Option<String> {
         marks.push(format!("sampler missed {} ticks", s.missed));
     }
     (!marks.is_empty()).then(|| marks.join(" · "))
+}
+
+/// The height that names every one of `rows` lanes: a lane's name needs a
+/// line of text (on stage, 24 px and more) and some air, or `row_axis`
+/// names only every other lane; the time axis takes a line below.
+pub fn lanes_height(ui: &egui::Ui, rows: usize) -> f32 {
+    let text_h = ui.text_style_height(&egui::TextStyle::Body);
+    rows as f32 * (text_h * 1.2).max(16.0) + text_h + 8.0
 }
 
 /// The banners under the headline. gilscope's own CPU use is in the status

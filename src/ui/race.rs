@@ -299,8 +299,9 @@ fn runner_ui(
     if run.picture().is_empty() {
         let h =
             (ui.available_height() - 3.0 * ui.text_style_height(&egui::TextStyle::Body)).max(120.0);
-        live::lane_plot(ui, &spec, pics.lanes.as_ref(), h * 0.6);
-        live::throughput_plot(ui, &spec, h * 0.4);
+        let h_lanes = lanes_share(ui, pics, h);
+        live::lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
+        live::throughput_plot(ui, &spec, h - h_lanes);
         return;
     }
     // A picture workload: the output filling in beside the lanes.
@@ -316,8 +317,9 @@ fn runner_ui(
     );
     let h =
         (left.available_height() - 3.0 * left.text_style_height(&egui::TextStyle::Body)).max(120.0);
-    live::lane_plot(&mut left, &spec, pics.lanes.as_ref(), h * 0.6);
-    live::throughput_plot(&mut left, &spec, h * 0.4);
+    let h_lanes = lanes_share(&left, pics, h);
+    live::lane_plot(&mut left, &spec, pics.lanes.as_ref(), h_lanes);
+    live::throughput_plot(&mut left, &spec, h - h_lanes);
     let mut pic = ui.new_child(
         egui::UiBuilder::new()
             .max_rect(right)
@@ -325,6 +327,13 @@ fn runner_ui(
     );
     picture.ui(&mut pic, entry.id, run, Some(until_ns), "race", false);
     ui.allocate_rect(full, egui::Sense::hover());
+}
+
+/// The lanes' part of `h` (the throughput gets the rest): 60 %, or up to
+/// 80 % when every thread's name needs more.
+fn lanes_share(ui: &egui::Ui, pics: &live::RunPictures, h: f32) -> f32 {
+    let rows = pics.lanes.as_ref().map_or(1, |(_, p)| p.rows.len());
+    live::lanes_height(ui, rows).clamp(h * 0.6, h * 0.8)
 }
 
 #[cfg(test)]
