@@ -791,9 +791,17 @@ fn memory_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
         .iter()
         .map(|p| format!("{} ×{}", p.mode, p.workers))
         .collect();
+    // Room above the tallest bar for its number.
+    let top = best
+        .iter()
+        .filter_map(|p| p.median_overhead_rss_bytes)
+        .fold(0.0, f64::max)
+        * mib
+        * 1.15;
     Plot::new("memory-modes")
         .height(h)
         .include_y(0.0)
+        .include_y(top)
         .allow_scroll(false)
         .allow_drag(false)
         .show_grid([false, true])
@@ -817,12 +825,22 @@ fn memory_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
         .show(ui, |p| {
             for (i, pt) in best.iter().enumerate() {
                 if let Some(v) = pt.median_overhead_rss_bytes {
+                    let name = format!("{} ({})", pt.mode, pt.interpreter);
                     p.bar_chart(
                         BarChart::new(
-                            format!("{} ({})", pt.mode, pt.interpreter),
+                            name.clone(),
                             vec![Bar::new(i as f64, v * mib).width(0.6)],
                         )
                         .color(mode_color(pt.mode)),
+                    );
+                    // The number on the bar: read from the back of a hall.
+                    p.text(
+                        egui_plot::Text::new(
+                            name,
+                            egui_plot::PlotPoint::new(i as f64, v * mib),
+                            RichText::new(format!("{:.1} MiB", v * mib)).strong(),
+                        )
+                        .anchor(egui::Align2::CENTER_BOTTOM),
                     );
                 }
             }
