@@ -827,11 +827,8 @@ fn memory_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
                 if let Some(v) = pt.median_overhead_rss_bytes {
                     let name = format!("{} ({})", pt.mode, pt.interpreter);
                     p.bar_chart(
-                        BarChart::new(
-                            name.clone(),
-                            vec![Bar::new(i as f64, v * mib).width(0.6)],
-                        )
-                        .color(mode_color(pt.mode)),
+                        BarChart::new(name.clone(), vec![Bar::new(i as f64, v * mib).width(0.6)])
+                            .color(mode_color(pt.mode)),
                     );
                     // The number on the bar: read from the back of a hall.
                     p.text(
