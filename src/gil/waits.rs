@@ -228,8 +228,8 @@ impl WaitTracker {
     /// (from [`classify`]), what else the probe read, and the same tick's
     /// GILs of its process. In order, for a runnable thread:
     ///
-    /// 1. it holds a GIL (its thread state's `holds_gil`, else the GIL's
-    ///    holder) → [`ThreadActivity::Holding`];
+    /// 1. it holds a GIL (the tick names it a GIL's holder, or the thread
+    ///    state the probe read has `holds_gil`) → [`ThreadActivity::Holding`];
     /// 2. its GIL is disabled (free-threaded build) → running free;
     /// 3. `gil_requested` (3.15+) set → waiting. Clear is not proof of
     ///    running free: a thread just out of the forced-switch hand-off in
@@ -271,12 +271,16 @@ impl WaitTracker {
                 let held = interps
                     .iter()
                     .find(|i| i.locked && i.holder_tid == Some(tid));
-                let holds = facts.flags.map_or(held.is_some(), |f| f.holds_gil);
-                // The GIL this thread uses: from its thread state, else
-                // the one it holds, else the process's only one.
-                let own = facts
-                    .gil_of
-                    .or(held.and_then(|i| i.gil_of))
+                // Either says it: the flags are those of the thread state
+                // the probe found, which for a subinterpreter's worker is
+                // its parked one in the main interpreter (never holding),
+                // while the tick names it the holder of its own GIL.
+                let holds = held.is_some() || facts.flags.is_some_and(|f| f.holds_gil);
+                // The GIL this thread uses: the one it holds, else from its
+                // thread state, else the process's only one.
+                let own = held
+                    .and_then(|i| i.gil_of)
+                    .or(facts.gil_of)
                     .or(track.pending.map(|(g, _)| g))
                     .or(match interps {
                         [only] => only.gil_of,

@@ -391,6 +391,13 @@ fn cpython_314_and_315_run_every_mode_with_exact_gils() {
                             "{version} subinterp worker {}: held {hold:.3}",
                             w.worker
                         );
+                        // Its own GIL held is not "unsure" (this read 100 %).
+                        let unsure = w.unsure.unwrap_or(0.0);
+                        assert!(
+                            unsure < 0.25,
+                            "{version} subinterp worker {}: unsure {unsure:.3}",
+                            w.worker
+                        );
                     }
                 }
                 Mode::Process => {
