@@ -28,8 +28,8 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// About how long each run should last, in seconds (the blur's size is
-    /// chosen for it on this machine).
+    /// About how long each run should last, in seconds (the blur's size and
+    /// the primes' n are chosen for it on this machine).
     #[arg(long, default_value_t = 10.0)]
     pub seconds: f64,
     /// Workers of the parallel runs (default: the cores here, at most 8).
@@ -39,7 +39,8 @@ pub struct DemoArgs {
     #[arg(long)]
     pub no_install: bool,
     /// Run the story without a window (the default when there is no
-    /// display) and write the sweep, report and charts into --out.
+    /// display) and write each chapter's sweep, report and charts into a
+    /// folder of --out.
     #[arg(long)]
     pub headless: bool,
     /// Where the headless demo writes [default: ./gilscope-demo].

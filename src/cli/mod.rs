@@ -54,7 +54,7 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Open the desktop app (also what a bare `gilscope` does).
     Gui(gui::GuiArgs),
-    /// The story for a newcomer or a stage: installs 3.13 + 3.13t if needed, sizes the blur to this machine, opens the app in stage mode on it (headless without a display: writes the report and charts).
+    /// The story for a newcomer or a stage: installs 3.13 + 3.13t if needed, sizes the runs to this machine, opens the app in stage mode on three chapters stepped through with N (the race; one import turns the GIL back on; memory of subinterpreters vs processes); headless without a display: writes each chapter's report and charts.
     Demo(demo::DemoArgs),
     /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time, the harness's own cost, the picture's cost.
     #[command(subcommand)]
