@@ -66,12 +66,17 @@ fn worker_rows(run: &RunRecord) -> Vec<Vec<String>> {
                 .unwrap_or_default();
             vec![
                 format!("worker {w}"),
-                format!(
-                    "{} chunks, {} {}{split}{gil}{tid}",
-                    totals.chunks,
-                    totals.items,
-                    run.unit()
-                ),
+                // A service's chunks are its requests: one count.
+                if run.service().is_empty() {
+                    format!(
+                        "{} chunks, {} {}{split}{gil}{tid}",
+                        totals.chunks,
+                        totals.items,
+                        run.unit()
+                    )
+                } else {
+                    format!("{} {}{split}{gil}{tid}", totals.items, run.unit())
+                },
             ]
         })
         .collect()
@@ -114,7 +119,10 @@ pub fn summary_text(run: &RunRecord) -> String {
     };
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut row = |k: &str, v: String| rows.push(vec![k.to_string(), v]);
-    row("result", outcome.headline());
+    row(
+        "result",
+        run.headline().unwrap_or_else(|| outcome.headline()),
+    );
     let script = run.spec().is_script();
     if script {
         row("exit", outcome.exit.clone());
@@ -143,7 +151,11 @@ pub fn summary_text(run: &RunRecord) -> String {
             if let Some(rate) = items_per_sec(run) {
                 row("throughput", format!("{} {}/s", human(rate), run.unit()));
             }
-            row("checksum", result.checksum.clone());
+            // A service's harness result only counts requests; its real
+            // checksum, over the answers, is on the "answers" row.
+            if run.service().is_empty() {
+                row("checksum", result.checksum.clone());
+            }
         }
         None => row("wall time", format!("{:.3} s", outcome.wall_secs)),
     }

@@ -452,6 +452,21 @@ impl RunRecord {
             .unwrap_or("items")
     }
 
+    /// How the run ended, in one line, counting in the workload's unit
+    /// ("completed: 407 requests in 2.023 s"); `None` while it runs.
+    pub fn headline(&self) -> Option<String> {
+        let outcome = self.outcome()?;
+        Some(match &outcome.end {
+            crate::run::RunEnd::Completed { result } if !result.is_script() => format!(
+                "completed: {} {} in {:.3} s",
+                result.items,
+                self.unit(),
+                result.elapsed_s
+            ),
+            _ => outcome.headline(),
+        })
+    }
+
     pub fn memory_baseline(&self) -> Option<MemoryBaseline> {
         self.memory.baseline()
     }

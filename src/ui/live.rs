@@ -307,7 +307,7 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
     let status = if entry.is_running() {
         format!("running… {} chunks done", run.chunks_done())
     } else {
-        run.outcome().map_or("no outcome".into(), |o| o.headline())
+        run.headline().unwrap_or_else(|| "no outcome".into())
     };
     if cx.presentation {
         // On stage the name gets its own line: the numbers fill the next.

@@ -453,6 +453,11 @@ fn cli_run_prints_the_service_summary_and_json_and_saves_it() {
     ] {
         assert!(text.contains(want), "no {want:?} in:\n{text}");
     }
+    // Counted in requests, once; the harness's "requests=N" is no checksum
+    // (the answers' sha256 is).
+    assert!(text.contains(" requests in "), "{text}");
+    assert!(!text.contains("checksum"), "{text}");
+    assert!(!text.contains(" chunks, "), "{text}");
     // bad load flags: usage errors naming the fix
     let bad = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_gilscope"))
