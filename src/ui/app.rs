@@ -15,7 +15,7 @@ use super::driver::{Driver, DriverMsg};
 use super::jobs::{JobResult, Jobs};
 use super::live::LiveView;
 pub use super::options::{AutoSweep, UiOptions};
-use super::runs::{RunId, Runs};
+use super::runs::{RunId, Runs, run_label};
 use super::settings::Settings;
 use super::setup::SetupPanel;
 use super::status::StatusBar;
@@ -971,32 +971,4 @@ impl App {
 /// The same recorded run (opened twice): same spec, start and result.
 fn same_run(a: &RunRecord, b: &RunRecord) -> bool {
     a.spec() == b.spec() && a.t0_ns() == b.t0_ns() && a.result() == b.result()
-}
-
-/// "primes · ft · 2 workers · 3.13t".
-pub fn run_label(record: &RunRecord) -> String {
-    let spec = record.spec();
-    if !spec.is_workload() {
-        // "attach:python3 · gil · pid 2506", "script:two_threads.py · ft · 3.13t".
-        let what = match spec.workload.split_once(':') {
-            Some((kind, path)) => format!(
-                "{kind}:{}",
-                std::path::Path::new(path)
-                    .file_name()
-                    .map_or(path.to_string(), |n| n.to_string_lossy().into_owned())
-            ),
-            None => spec.workload.clone(),
-        };
-        return format!("{what} · {} · {}", spec.mode, spec.interp_name);
-    }
-    let workload = std::path::Path::new(&spec.workload)
-        .file_stem()
-        .map_or(spec.workload.clone(), |s| s.to_string_lossy().to_string());
-    format!(
-        "{workload} · {} · {} worker{} · {}",
-        spec.mode,
-        spec.workers,
-        if spec.workers == 1 { "" } else { "s" },
-        spec.interp_name
-    )
 }

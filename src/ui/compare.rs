@@ -3,8 +3,8 @@
 //! mode, and a race: two runs replayed side by side on one clock.
 
 use super::action::Action;
-use super::app::run_label;
 use super::context::UiContext;
+use super::runs::run_label;
 
 use super::live::human;
 use super::race::Race;

@@ -5,9 +5,9 @@
 //! behind.
 
 use super::action::Action;
-use super::app::run_label;
 use super::context::UiContext;
 use super::lanes::{self, Picture, StateColors, Window};
+use super::runs::run_label;
 use super::runs::{RunEntry, RunId};
 use super::style::speedup_color;
 use crate::run::RunEnd;
@@ -793,23 +793,6 @@ pub fn draw_series(
     }
 }
 
-/// Colours for series that have no mode colour (cores, memory kinds): the
-/// palette's eight, the darkest last.
-pub fn palette(i: usize) -> Color32 {
-    use crate::palette::*;
-    const P: [crate::palette::Rgb; 8] = [
-        SKY_BLUE,
-        ORANGE,
-        BLUISH_GREEN,
-        VERMILLION,
-        REDDISH_PURPLE,
-        YELLOW,
-        BLUE,
-        [0x7f, 0x8c, 0x8d],
-    ];
-    super::style::rgb(P[i % P.len()])
-}
-
 /// Y grid marks at a "nice" step (1, 2 or 5 × 10^k) giving about `n`
 /// labelled lines, all of equal weight so each one gets its label.
 pub fn nice_marks(input: egui_plot::GridInput, n: f64) -> Vec<egui_plot::GridMark> {
@@ -874,7 +857,7 @@ pub fn core_plot(
                     draw_series(
                         p,
                         &format!("cpu{cpu} busy %"),
-                        palette(i),
+                        super::style::palette(i),
                         1.5,
                         envelope(spec, cols.busy, 100.0, width, GAP_S),
                     );
@@ -1077,7 +1060,7 @@ pub fn memory_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
             for (i, name) in ["RSS", "PSS", "USS"].into_iter().enumerate() {
                 ui.label(
                     RichText::new(format!("■ {name}"))
-                        .color(palette(i))
+                        .color(super::style::palette(i))
                         .strong(),
                 );
             }
@@ -1095,21 +1078,21 @@ pub fn memory_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
             draw_series(
                 p,
                 "RSS",
-                palette(0),
+                super::style::palette(0),
                 2.0,
                 envelope(spec, cols.rss_bytes, mib, width, GAP_S),
             );
             draw_series(
                 p,
                 "PSS",
-                palette(1),
+                super::style::palette(1),
                 1.5,
                 envelope(spec, cols.pss_bytes, mib, width, smaps_gap_s()),
             );
             draw_series(
                 p,
                 "USS",
-                palette(2),
+                super::style::palette(2),
                 1.5,
                 envelope(spec, cols.uss_bytes, mib, width, smaps_gap_s()),
             );
@@ -1235,7 +1218,7 @@ pub fn latency_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
                 ("p95", &series.p95_ms, 1),
                 ("p99", &series.p99_ms, 3),
             ] {
-                draw_series(p, name, palette(i), 2.0, segments(v));
+                draw_series(p, name, super::style::palette(i), 2.0, segments(v));
             }
         });
 }

@@ -8,11 +8,11 @@
 //! last chunk — exactly the Compare table's "time s". Start-up before the
 //! gate (interpreter, spawning workers) is shown beside it, labelled.
 
-use super::app::run_label;
 use super::context::UiContext;
 use super::lanes::Window;
 use super::live::{self, Pictures, PlotSpec};
 use super::picture::PictureView;
+use super::runs::run_label;
 use super::runs::{RunEntry, RunId};
 use super::style::mode_color;
 use crate::run::protocol::Event;

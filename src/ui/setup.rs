@@ -4,9 +4,9 @@
 
 use super::action::Action;
 use super::action::Batch;
-use super::app::AutoSweep;
 use super::catalog::WorkloadInfo;
 use super::context::UiContext;
+use super::options::AutoSweep;
 use super::style::mode_color;
 use crate::interp::{Interpreter, Mode};
 use crate::run::pick_interpreter;

@@ -98,3 +98,20 @@ pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
 pub fn speedup_color(speedup: f64, workers: usize, text: Color32) -> Color32 {
     crate::palette::speedup(speedup, workers).map_or(text, rgb)
 }
+
+/// Colours for series that have no mode colour (cores, memory kinds): the
+/// palette's eight, the darkest last.
+pub fn palette(i: usize) -> Color32 {
+    use crate::palette::*;
+    const P: [crate::palette::Rgb; 8] = [
+        SKY_BLUE,
+        ORANGE,
+        BLUISH_GREEN,
+        VERMILLION,
+        REDDISH_PURPLE,
+        YELLOW,
+        BLUE,
+        [0x7f, 0x8c, 0x8d],
+    ];
+    rgb(P[i % P.len()])
+}
