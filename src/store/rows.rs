@@ -90,7 +90,7 @@ pub fn compare_rows(records: &[&RunRecord]) -> Vec<CompareRow> {
                     .rss_bytes
                     .or(outcome.and_then(|o| o.usage).map(|u| u.max_rss_bytes)),
                 exit: outcome.map(|o| o.exit.clone()),
-                status: outcome.map_or_else(|| "running".to_string(), |o| o.headline()),
+                status: run.headline().unwrap_or_else(|| "running".to_string()),
             }
         })
         .collect()

@@ -10,7 +10,7 @@ use super::live::human;
 use super::race::Race;
 use super::runs::{RunId, Runs};
 use super::style::mode_color;
-use crate::store::metrics::{cpu_use, items_per_sec, memory_use};
+use crate::store::metrics::memory_use;
 use crate::store::verdict::{self, Verdict};
 use crate::store::{RunRecord, compare, compare::same_workload};
 use crate::sweep::{Point, Spread, aggregate};
@@ -98,13 +98,17 @@ fn answer_checksum(run: &RunRecord) -> Option<String> {
     }
 }
 
+/// The table's rows: the shared [`crate::store::compare_rows`] (what the
+/// CLI prints and exports) plus what the window adds — label, params,
+/// memory overhead, checksum agreement, the point and the verdicts.
 pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
     let mib = 1.0 / (1024.0 * 1024.0);
+    let base = crate::store::compare_rows(records);
     records
         .iter()
-        .map(|run| {
-            let cmp = compare(run, records);
-            let same = cmp.same_interpreter;
+        .zip(base)
+        .map(|(run, b)| {
+            let same = compare(run, records).same_interpreter;
             let repeats = repeats_of(run, records);
             let times: Vec<f64> = repeats
                 .iter()
@@ -112,12 +116,10 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
                 .collect();
             let point = Spread::of(&times);
             let baseline = same.and_then(|v| records.get(v.baseline_index).copied());
-            let mut verdicts =
-                verdict::comparison_verdicts(run, baseline, same.and_then(|v| v.speedup));
+            let mut verdicts = verdict::comparison_verdicts(run, baseline, b.speedup);
             if let Some(sp) = point {
                 verdict::push(&mut verdicts, verdict::noisy(sp.n, sp.relative()));
             }
-            let cpu = cpu_use(run);
             let mem = memory_use(run);
             // A checksum is checked against every other completed run of
             // the same workload: all must agree.
@@ -143,32 +145,26 @@ pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                interpreter: run.spec().interp_name.clone(),
-                mode: run.spec().mode.to_string(),
-                workers: run.spec().workers,
-                wall_s: run.result().map(|r| r.elapsed_s),
-                items_per_s: items_per_sec(run).filter(|_| run.result().is_some()),
-                speedup: same.and_then(|v| v.speedup),
-                efficiency: same.and_then(|v| v.efficiency),
-                cpu_cores: cpu.thread_cores.or(cpu.rusage_cores),
+                interpreter: b.interpreter,
+                mode: b.mode,
+                workers: b.workers,
+                wall_s: b.time_s,
+                items_per_s: b.items_per_s,
+                speedup: b.speedup,
+                efficiency: b.efficiency,
+                cpu_cores: b.cpu_cores,
+                // The sampled process tree's peak (never one process's
+                // rusage maximum: a different quantity).
                 peak_rss_mib: mem.peaks.rss_bytes.map(|b| b as f64 * mib),
                 overhead_mib: mem.overhead_rss_bytes.map(|b| b as f64 * mib),
-                gil_wait: {
-                    let w: Vec<f64> = crate::store::metrics::worker_gil(run)
-                        .iter()
-                        .filter_map(|g| g.wait)
-                        .collect();
-                    (!w.is_empty()).then(|| w.iter().sum::<f64>() / w.len() as f64)
-                },
-                gil_missing: run.gil().missing_reason(),
+                gil_wait: b.gil_wait,
+                gil_missing: b.gil_missing,
                 checksum_ok,
-                status: run.outcome().map_or("running".into(), |o| {
-                    if run.result().is_some() {
-                        "ok".into()
-                    } else {
-                        o.headline()
-                    }
-                }),
+                status: if run.result().is_some() {
+                    "ok".into()
+                } else {
+                    b.status
+                },
                 failed: run.outcome().is_some_and(|o| o.is_failure()),
                 point,
                 verdicts,
