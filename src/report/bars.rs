@@ -25,9 +25,10 @@ fn box_legend(series: &[Series]) -> Vec<LegendEntry> {
         .collect()
 }
 
-/// Memory overhead (peak RSS minus the baseline before workers started),
-/// one group of bars per worker count, one bar per series that ran there
-/// ("n/a" where it failed or was not sampled).
+/// Memory overhead (peak PSS minus the baseline before workers started, or
+/// RSS where PSS was not read: [`crate::sweep::overhead_in_pss`]), one
+/// group of bars per worker count, one bar per series that ran there ("n/a"
+/// where it failed or was not sampled).
 pub fn memory<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &ChartData,
@@ -40,9 +41,15 @@ pub fn memory<DB: DrawingBackend>(
         &box_legend(&data.series),
         Some("mode · interpreter"),
     )?;
+    let points: Vec<&crate::sweep::Point> = data
+        .series
+        .iter()
+        .flat_map(|s| data.workers.iter().filter_map(|&w| s.at(w)))
+        .collect();
+    let pss = crate::sweep::overhead_in_pss(&points);
     let value = |s: &Series, w: usize| {
         s.at(w)
-            .and_then(|p| p.median_overhead_rss_bytes)
+            .and_then(|p| p.overhead_bytes(pss))
             .filter(|v| v.is_finite())
             .map(|b| b / MIB)
     };
@@ -66,7 +73,11 @@ pub fn memory<DB: DrawingBackend>(
     };
     house_mesh(&mut chart.configure_mesh(), 7)
         .x_desc("workers")
-        .y_desc("memory overhead (MiB, peak RSS − baseline)")
+        .y_desc(if pss {
+            "memory overhead (MiB, peak PSS − baseline)"
+        } else {
+            "memory overhead (MiB, peak RSS − baseline)"
+        })
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()

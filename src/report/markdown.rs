@@ -9,7 +9,7 @@ use crate::sweep::Point;
 use std::fmt::Write;
 
 /// The columns of the results table.
-pub const TABLE_HEADER: [&str; 16] = [
+pub const TABLE_HEADER: [&str; 17] = [
     "mode",
     "interpreter",
     "workers",
@@ -21,6 +21,7 @@ pub const TABLE_HEADER: [&str; 16] = [
     "vs GIL 1-worker",
     "cores used",
     "overhead MiB",
+    "PSS MiB",
     "running / blocked %",
     "GIL hold / wait %",
     "other cores",
@@ -113,6 +114,7 @@ pub fn point_row(p: &Point, reference: Option<&str>) -> Vec<String> {
         or_missing(p.speedup_vs_gil, |s| format!("{s:.3}×")),
         or_missing(p.median_thread_cores, |c| format!("{c:.2}")),
         or_missing(p.median_overhead_rss_bytes, |b| format!("{:.1}", b / MIB)),
+        or_missing(p.median_overhead_pss_bytes, |b| format!("{:.1}", b / MIB)),
         split,
         match (p.gil_hold, p.gil_wait) {
             (Some(h), Some(w)) => format!("{:.0} / {:.0}", h * 100.0, w * 100.0),
@@ -254,7 +256,10 @@ fn results(out: &mut String, report: &Report) {
          (in brackets: what the point's fastest and slowest runs give); \
          *efficiency* = speedup / workers; *vs GIL 1-worker*: against the 1-worker `gil` point \
          on the default build. *cores used*: mean cores busy with the run's threads. \
-         *overhead MiB*: peak RSS minus the RSS before workers started. \
+         *overhead MiB*: peak RSS minus the RSS before workers started; \
+         *PSS MiB*: the same in PSS, where pages shared between processes (libpython, \
+         loaded modules) are split between them instead of counted once per process — \
+         the fair measure of worker processes against subinterpreters. \
          *running / blocked %*: mean share of worker thread time on a CPU / asleep \
          (GIL, locks, I/O); the rest waited for a core. \
          *GIL hold / wait %*: mean share of worker time holding a GIL / waiting for one, \
@@ -450,7 +455,7 @@ mod tests {
         let row = point_row(&failed, Some("abc"));
         assert_eq!(row.len(), TABLE_HEADER.len());
         assert_eq!(row[3], "0 + 1 failed");
-        assert!(row[4..15].iter().all(|c| c == MISSING), "{row:?}");
+        assert!(row[4..16].iter().all(|c| c == MISSING), "{row:?}");
         let ok = point(Mode::Gil, "3.13", 2, Some(0.5));
         let row = point_row(&ok, Some("abc"));
         assert_eq!(row[4], "0.5000");
@@ -458,11 +463,12 @@ mod tests {
         assert_eq!(row[6], "2.000×");
         assert_eq!(row[7], "100.0 %");
         assert_eq!(row[10], "6.0");
-        assert_eq!(row[11], "70 / 20");
-        assert_eq!(row[12], "45 / 40");
-        assert_eq!(row[14], "✓");
-        assert_eq!(row[15], "");
-        assert_eq!(point_row(&ok, Some("other"))[14], "✗");
+        assert_eq!(row[11], "4.0", "PSS");
+        assert_eq!(row[12], "70 / 20");
+        assert_eq!(row[13], "45 / 40");
+        assert_eq!(row[15], "✓");
+        assert_eq!(row[16], "");
+        assert_eq!(point_row(&ok, Some("other"))[15], "✗");
         let mut noisy = ok.clone();
         noisy.spread = crate::sweep::aggregate::Spread::of(&[0.45, 0.5, 0.55]);
         noisy.speedup_range = Some([1.8, 2.2]);
@@ -473,7 +479,7 @@ mod tests {
         let row = point_row(&noisy, Some("abc"));
         assert_eq!(row[4], "0.5000 ± 10.0 %");
         assert_eq!(row[6], "2.000× (1.80–2.20)");
-        assert_eq!(row[15], "≈ noisy");
+        assert_eq!(row[16], "≈ noisy");
     }
 
     #[test]

@@ -140,6 +140,7 @@ pub(crate) mod tests {
             speedup_vs_gil: secs.map(|s| 1.0 / s),
             median_thread_cores: secs.map(|_| workers as f64 * 0.9),
             median_overhead_rss_bytes: secs.map(|_| workers as f64 * 3.0 * 1048576.0),
+            median_overhead_pss_bytes: secs.map(|_| workers as f64 * 2.0 * 1048576.0),
             median_peak_rss_bytes: secs.map(|_| 20.0 * 1048576.0),
             running: secs.map(|_| 0.7),
             waiting: secs.map(|_| 0.1),

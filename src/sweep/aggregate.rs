@@ -34,6 +34,11 @@ pub struct Point {
     pub median_thread_cores: Option<f64>,
     /// Peak RSS of the process tree minus its baseline before workers started.
     pub median_overhead_rss_bytes: Option<f64>,
+    /// The same in PSS: pages shared between processes (libpython, the
+    /// loaded modules of worker processes) split between them, where RSS
+    /// counts them once per process. `None` where PSS was not read.
+    #[serde(default)]
+    pub median_overhead_pss_bytes: Option<f64>,
     pub median_peak_rss_bytes: Option<f64>,
     /// Mean over workers of their running / waiting / blocked fractions,
     /// median over runs.
@@ -286,6 +291,29 @@ pub fn aggregate<R: AsRef<RunRecord>>(runs: &[R]) -> Aggregate {
     }
 }
 
+/// Whether a chart of `points` shows the memory overhead in PSS: when
+/// every point that has an overhead has it in PSS too. RSS counts pages
+/// shared between worker processes (libpython, loaded modules) once per
+/// process, which inflates `process` mode against subinterpreters.
+pub fn overhead_in_pss(points: &[&Point]) -> bool {
+    let with: Vec<_> = points
+        .iter()
+        .filter(|p| p.median_overhead_rss_bytes.is_some() || p.median_overhead_pss_bytes.is_some())
+        .collect();
+    !with.is_empty() && with.iter().all(|p| p.median_overhead_pss_bytes.is_some())
+}
+
+impl Point {
+    /// The memory overhead in PSS or in RSS (see [`overhead_in_pss`]).
+    pub fn overhead_bytes(&self, pss: bool) -> Option<f64> {
+        if pss {
+            self.median_overhead_pss_bytes
+        } else {
+            self.median_overhead_rss_bytes
+        }
+    }
+}
+
 fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -> Point {
     let done: Vec<&RunRecord> = runs
         .iter()
@@ -389,6 +417,11 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
         median_overhead_rss_bytes: median(
             done.iter()
                 .filter_map(|r| memory_use(r).overhead_rss_bytes.map(|b| b as f64))
+                .collect(),
+        ),
+        median_overhead_pss_bytes: median(
+            done.iter()
+                .filter_map(|r| memory_use(r).overhead_pss_bytes.map(|b| b as f64))
                 .collect(),
         ),
         median_peak_rss_bytes: median(

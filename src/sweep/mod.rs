@@ -6,7 +6,7 @@ pub mod aggregate;
 pub mod engine;
 pub mod model;
 
-pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate};
+pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate, overhead_in_pss};
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
 pub mod runner;
 pub mod service;

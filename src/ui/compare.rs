@@ -769,7 +769,6 @@ fn memory_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
     let Some(agg) = &cache.agg else {
         return;
     };
-    ui.label(RichText::new("Memory overhead per mode (peak RSS − baseline, MiB)").strong());
     let mib = 1.0 / (1024.0 * 1024.0);
     // The largest worker count of each mode.
     let mut best: Vec<&crate::sweep::Point> = Vec::new();
@@ -783,6 +782,21 @@ fn memory_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
             None => best.push(pt),
         }
     }
+    // PSS where every bar has it: RSS counts the pages worker processes
+    // share once per process.
+    let pss = crate::sweep::overhead_in_pss(&best);
+    ui.label(
+        RichText::new(if pss {
+            "Memory overhead per mode (peak PSS − baseline, MiB)"
+        } else {
+            "Memory overhead per mode (peak RSS − baseline, MiB)"
+        })
+        .strong(),
+    )
+    .on_hover_text(
+        "PSS splits the pages worker processes share (libpython, loaded modules) between them; \
+         RSS counts them once per process. PSS is shown when every bar has it.",
+    );
     let names: Vec<String> = best
         .iter()
         .map(|p| format!("{} ×{}", p.mode, p.workers))
@@ -790,7 +804,7 @@ fn memory_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
     // Room above the tallest bar for its number.
     let top = best
         .iter()
-        .filter_map(|p| p.median_overhead_rss_bytes)
+        .filter_map(|p| p.overhead_bytes(pss))
         .fold(0.0, f64::max)
         * mib
         * 1.15;
@@ -820,7 +834,7 @@ fn memory_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
         })
         .show(ui, |p| {
             for (i, pt) in best.iter().enumerate() {
-                if let Some(v) = pt.median_overhead_rss_bytes {
+                if let Some(v) = pt.overhead_bytes(pss) {
                     let name = format!("{} ({})", pt.mode, pt.interpreter);
                     p.bar_chart(
                         BarChart::new(name.clone(), vec![Bar::new(i as f64, v * mib).width(0.6)])

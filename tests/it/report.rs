@@ -189,6 +189,11 @@ fn report_numbers_are_those_of_the_run_files() {
             "overhead MiB",
             p.median_overhead_rss_bytes.map(|b| b / 1048576.0),
         );
+        assert_cell(
+            row,
+            "PSS MiB",
+            p.median_overhead_pss_bytes.map(|b| b / 1048576.0),
+        );
         let split = get(row, "running / blocked %");
         match (p.running, p.blocked) {
             (Some(r), Some(b)) => {
