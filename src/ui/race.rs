@@ -325,7 +325,11 @@ fn runner_ui(
             .max_rect(right)
             .layout(egui::Layout::top_down(egui::Align::Min)),
     );
-    picture.ui(&mut pic, entry.id, run, Some(until_ns), "race", false);
+    // A finished runner shows its whole picture: a band is stamped when the
+    // harness took its chunk in, a little after the worker's last chunk
+    // stopped the clock.
+    let until = finished.is_none().then_some(until_ns);
+    picture.ui(&mut pic, entry.id, run, until, "race", false);
     ui.allocate_rect(full, egui::Sense::hover());
 }
 
