@@ -77,8 +77,12 @@ pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
             (TextStyle::Monospace, FontId::monospace(sizes[4])),
         ]
         .into();
-        // egui's debug builds mark sub-pixel rects: not on a slide.
-        style.debug.show_unaligned = false;
+        // egui's debug builds mark sub-pixel rects: not on a slide. (Only
+        // debug builds have `style.debug`.)
+        #[cfg(debug_assertions)]
+        {
+            style.debug.show_unaligned = false;
+        }
         style.spacing.item_spacing = egui::vec2(8.0, 6.0) * scale.sqrt();
         if presentation {
             // High contrast: text at full strength.
