@@ -31,7 +31,9 @@ mod python;
 mod run;
 mod source;
 
-pub use run::{IMPORT_PARAM, KERNEL_PARAM, RunNeeds, RunSetup, run_needs, setup_for_run};
+pub use run::{
+    FAULT_PARAM, IMPORT_PARAM, KERNEL_PARAM, RunNeeds, RunSetup, run_needs, setup_for_run,
+};
 pub use source::Source;
 
 use crate::paths;

@@ -70,6 +70,13 @@ pub fn checksum_matches(a: &RunRecord, b: &RunRecord) -> Option<bool> {
 /// that differ only in them did the same work.
 pub const OUTPUT_ONLY_PARAMS: [&str; 3] = ["out", "output", "out_dir"];
 
+/// Harness parameters that change the experiment, not the workload's
+/// work: the harness takes them out before the workload sees its
+/// parameters (so its `hello` does not list them), yet a run that imports
+/// a GIL-needing module mid-way, or runs a faulty native kernel, is not a
+/// repeat of, nor a baseline for, a run that does not.
+pub const EXPERIMENT_PARAMS: [&str; 2] = [crate::native::IMPORT_PARAM, crate::native::FAULT_PARAM];
+
 /// Same workload and the same parameters (as resolved by the harness when
 /// both runs reported them, else as given), output-only ones aside.
 ///
@@ -86,7 +93,28 @@ pub fn same_workload(a: &RunRecord, b: &RunRecord) -> bool {
     if a.spec().workload != b.spec().workload {
         return false;
     }
-    let work = |k: &str| !OUTPUT_ONLY_PARAMS.contains(&k);
+    let experiment = |r: &RunRecord| {
+        let mut p: Vec<_> = r
+            .spec()
+            .params
+            .iter()
+            .filter(|(k, v)| {
+                EXPERIMENT_PARAMS.contains(&k.as_str())
+                    && !matches!(
+                        v.trim().to_ascii_lowercase().as_str(),
+                        "" | "0" | "false" | "no" | "off"
+                    )
+            })
+            .cloned()
+            .collect();
+        p.sort();
+        p
+    };
+    if experiment(a) != experiment(b) {
+        return false;
+    }
+    // (The experiment's own parameters were compared just above.)
+    let work = |k: &str| !OUTPUT_ONLY_PARAMS.contains(&k) && !EXPERIMENT_PARAMS.contains(&k);
     let resolved = |r: &RunRecord| {
         r.hello()
             .map(|h| {

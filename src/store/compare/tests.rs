@@ -296,3 +296,32 @@ fn a_workload_thread_has_no_name_and_old_summaries_are_workloads() {
     let old: crate::store::RunSummary = serde_json::from_value(json).unwrap();
     assert_eq!(old.kind, "workload");
 }
+
+#[test]
+fn a_mid_run_gil_import_or_a_native_fault_is_another_experiment() {
+    let py = interpreter("3.13t", "3.13.5", true);
+    let with = |extra: &[(&str, &str)]| {
+        let mut s = spec(&py, Mode::Ft, 2);
+        s.params
+            .extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        RunRecord::new(s, py.clone())
+    };
+    let plain = with(&[]);
+    // The harness leaves these out of the parameters it reports, so only
+    // the run's own spec tells the runs apart.
+    assert!(!same_workload(
+        &plain,
+        &with(&[("import_gil_module", "0.4")])
+    ));
+    assert!(!same_workload(
+        &plain,
+        &with(&[("native_fault", "clone_without_gil")])
+    ));
+    assert!(same_workload(
+        &with(&[("import_gil_module", "0.4")]),
+        &with(&[("import_gil_module", "0.4")])
+    ));
+    // Switched off is no import at all.
+    assert!(same_workload(&plain, &with(&[("import_gil_module", "0")])));
+    assert!(same_workload(&plain, &with(&[("out", "/tmp/x.ppm")])));
+}
