@@ -79,6 +79,10 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: --seconds {}: choose 1 to 120", args.seconds);
         return Ok(ExitCode::from(super::EXIT_USAGE));
     }
+    if args.workers == Some(0) {
+        eprintln!("error: --workers 0: choose at least 1 (default: the cores here, at most 8)");
+        return Ok(ExitCode::from(super::EXIT_USAGE));
+    }
     let mut found = discover(&DiscoverOptions::default());
     if !found.iter().any(|i| i.supports(Mode::Ft)) {
         if args.no_install {
@@ -108,7 +112,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let workers = args.workers.unwrap_or(cores.clamp(2, 8)).max(1);
+    let workers = args.workers.unwrap_or(cores.clamp(2, 8));
     println!(
         "demo: sizing the runs for ~{:.0} s each on this machine…",
         args.seconds

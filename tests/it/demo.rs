@@ -87,6 +87,20 @@ fn the_headless_demo_writes_the_report_and_charts() {
 }
 
 #[test]
+fn demo_refuses_zero_workers() {
+    let output = Command::new(env!("CARGO_BIN_EXE_gilscope"))
+        .args(["demo", "--workers", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--workers 0: choose at least 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn demo_refuses_a_silly_run_length() {
     let output = Command::new(env!("CARGO_BIN_EXE_gilscope"))
         .args(["demo", "--seconds", "0.1"])
