@@ -220,6 +220,34 @@ pub(super) fn usage(msg: String) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(EXIT_USAGE))
 }
 
+/// The interpreter at `--python PATH`, probed.
+pub(super) fn interpreter_at(path: &std::path::Path) -> Result<Interpreter, String> {
+    let info = probe(path, Duration::from_secs(30))
+        .map_err(|e| format!("--python {}: {e}", path.display()))?;
+    let modes = supported_modes(&info);
+    let build = info.build();
+    Ok(Interpreter {
+        name: info.short_name(),
+        path: path.to_path_buf(),
+        aliases: Vec::new(),
+        source: Source::Path,
+        status: Status::Ok {
+            info: Box::new(info),
+            build,
+            modes,
+        },
+    })
+}
+
+/// `--timeout`, the sampling flags and `--record`'s folder, checked as
+/// `run --workload` and `run --script` both take them.
+pub(super) fn checked_common(args: &RunArgs) -> Result<(Option<Duration>, SamplerConfig), String> {
+    let timeout = timeout_of(args.timeout)?;
+    let sampling = args.sampling.config()?;
+    check_record_dir(args.record.as_deref())?;
+    Ok((timeout, sampling))
+}
+
 /// Finds the interpreter the arguments name (a path, a name, or the best
 /// one for the mode) and checks it can run the mode.
 pub(super) fn resolve_interpreter(
@@ -229,23 +257,7 @@ pub(super) fn resolve_interpreter(
 ) -> Result<Interpreter, String> {
     let mut interps: Option<Vec<Interpreter>> = None;
     let found = match python {
-        Some(path) => {
-            let info = probe(path, Duration::from_secs(30))
-                .map_err(|e| format!("--python {}: {e}", path.display()))?;
-            let modes = supported_modes(&info);
-            let build = info.build();
-            Interpreter {
-                name: info.short_name(),
-                path: path.to_path_buf(),
-                aliases: Vec::new(),
-                source: Source::Path,
-                status: Status::Ok {
-                    info: Box::new(info),
-                    build,
-                    modes,
-                },
-            }
-        }
+        Some(path) => interpreter_at(path)?,
         None => {
             let all = interps.insert(discover(&DiscoverOptions::default()));
             match name {
@@ -403,17 +415,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if workers == 0 {
         return usage("--workers must be at least 1".into());
     }
-    let timeout = match timeout_of(args.timeout) {
-        Ok(t) => t,
+    let (timeout, sampling) = match checked_common(args) {
+        Ok(checked) => checked,
         Err(msg) => return usage(msg),
     };
-    let sampling = match args.sampling.config() {
-        Ok(config) => config,
-        Err(msg) => return usage(msg),
-    };
-    if let Err(msg) = check_record_dir(args.record.as_deref()) {
-        return usage(msg);
-    }
     if let Err(msg) = check_workload(workload) {
         return usage(msg);
     }

@@ -4,12 +4,9 @@
 //! then a compare table (wall time, CPU, GIL, speedup against the default
 //! build).
 
-use super::run::{RunArgs, check_record_dir, exit_code, follow, new_bar, timeout_of, usage};
+use super::run::{RunArgs, checked_common, exit_code, follow, interpreter_at, new_bar, usage};
 use super::{summary, table, threads};
-use crate::interp::probe::probe;
-use crate::interp::{
-    DiscoverOptions, Interpreter, Mode, Source, Status, discover, supported_modes,
-};
+use crate::interp::{DiscoverOptions, Interpreter, Mode, discover};
 use crate::run::{self, RunSpec, check_script_mode};
 use crate::store::{CompareRow, RunRecord, compare_rows, summarize};
 use crate::sweep::Spread;
@@ -43,17 +40,10 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
     if !file.is_file() {
         return usage(format!("--script {}: not a file", file.display()));
     }
-    let timeout = match timeout_of(args.timeout) {
-        Ok(t) => t,
+    let (timeout, sampling) = match checked_common(args) {
+        Ok(checked) => checked,
         Err(msg) => return usage(msg),
     };
-    let sampling = match args.sampling.config() {
-        Ok(config) => config,
-        Err(msg) => return usage(msg),
-    };
-    if let Err(msg) = check_record_dir(args.record.as_deref()) {
-        return usage(msg);
-    }
     if let Some(path) = &args.python
         && !path.exists()
     {
@@ -245,7 +235,7 @@ fn plans(args: &RunArgs) -> Result<(Plans, Vec<String>), String> {
         }
     };
     let named: Vec<Interpreter> = if let Some(path) = &args.python {
-        vec![by_path(path)?]
+        vec![interpreter_at(path)?]
     } else {
         args.interp
             .iter()
@@ -299,25 +289,6 @@ fn plans(args: &RunArgs) -> Result<(Plans, Vec<String>), String> {
         }
     }
     Ok((plans, notes))
-}
-
-/// The interpreter at `path`, probed.
-fn by_path(path: &Path) -> Result<Interpreter, String> {
-    let info = probe(path, Duration::from_secs(30))
-        .map_err(|e| format!("--python {}: {e}", path.display()))?;
-    let modes = supported_modes(&info);
-    let build = info.build();
-    Ok(Interpreter {
-        name: info.short_name(),
-        path: path.to_path_buf(),
-        aliases: Vec::new(),
-        source: Source::Path,
-        status: Status::Ok {
-            info: Box::new(info),
-            build,
-            modes,
-        },
-    })
 }
 
 /// `--record FILE` for run `interp`/`mode`: FILE itself for a single run,
