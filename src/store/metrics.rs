@@ -242,6 +242,20 @@ pub struct WorkerGil {
     pub unsure: Option<f64>,
 }
 
+impl WorkerGil {
+    /// Thread `tid`'s GIL numbers, as worker `worker`.
+    fn of(worker: usize, tid: u32, t: &super::gil::GilThread) -> Self {
+        Self {
+            worker,
+            tid,
+            hold: t.hold_fraction(),
+            wait: t.wait_fraction(),
+            run_free: t.run_free_fraction(),
+            unsure: t.unsure_fraction(),
+        }
+    }
+}
+
 /// [`WorkerGil`] for every worker whose thread the GIL reader saw; empty
 /// when it saw none (older CPython, not sampled, refused: see
 /// `run.gil().notices`).
@@ -256,15 +270,7 @@ pub fn worker_gil(run: &RunRecord) -> Vec<WorkerGil> {
     (0..run.worker_count())
         .filter_map(|worker| {
             let tid = u32::try_from(run.worker_started(worker)?.native_id).ok()?;
-            let t = gil.threads.get(&tid)?;
-            Some(WorkerGil {
-                worker,
-                tid,
-                hold: t.hold_fraction(),
-                wait: t.wait_fraction(),
-                run_free: t.run_free_fraction(),
-                unsure: t.unsure_fraction(),
-            })
+            Some(WorkerGil::of(worker, tid, gil.threads.get(&tid)?))
         })
         .collect()
 }
@@ -290,14 +296,7 @@ pub fn busy_threads_gil(run: &RunRecord) -> Vec<WorkerGil> {
             share >= BUSY_THREAD_SHARE
         })
         .enumerate()
-        .map(|(worker, (&tid, t))| WorkerGil {
-            worker,
-            tid,
-            hold: t.hold_fraction(),
-            wait: t.wait_fraction(),
-            run_free: t.run_free_fraction(),
-            unsure: t.unsure_fraction(),
-        })
+        .map(|(worker, (&tid, t))| WorkerGil::of(worker, tid, t))
         .collect()
 }
 

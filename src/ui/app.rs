@@ -845,17 +845,15 @@ impl App {
 
         let mut actions: Vec<Action> = Vec::new();
         {
+            // Built field by field (not `self.context()`): the panels below
+            // borrow other fields of `self` mutably while it lives.
+            let (busy, progress) = (self.busy(), self.progress());
             let cx = UiContext {
                 runs: &self.runs,
                 live: self.live,
                 interpreters: self.interpreters.as_deref(),
-                busy: self.runs.any_running() || self.batch.is_some() || self.checking,
-                progress: self.batch.as_ref().map(|b| BatchProgress {
-                    finished: b.engine.finished(),
-                    failed: b.engine.failed(),
-                    total: b.engine.total(),
-                    started: b.started,
-                }),
+                busy,
+                progress,
                 install: &self.install,
                 dark: self.dark,
                 presentation: self.presentation,
