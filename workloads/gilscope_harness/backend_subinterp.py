@@ -122,9 +122,8 @@ class SubinterpBackend:
         busy worker while another worker is idle.
         """
         outstanding = 0
-        stopped = False
+        stopped = not self._send(slot, (self._path, self._params))
         try:
-            wire.write_frame(slot.req_w, (self._path, self._params))
             while True:
                 message = wire.read_frame(slot.resp_r)
                 kind = message[0]
@@ -140,7 +139,9 @@ class SubinterpBackend:
                 if kind in ("ready", "chunk"):
                     while not stopped and outstanding < self._depth():
                         task = self._tasks.get()
-                        wire.write_frame(slot.req_w, task)
+                        if not self._send(slot, task):
+                            stopped = True
+                            break
                         stopped = task is None
                         outstanding += 0 if stopped else 1
                 if kind == "chunk":
@@ -153,6 +154,18 @@ class SubinterpBackend:
         finally:
             os.close(slot.resp_r)
             os.close(slot.req_w)
+
+    @staticmethod
+    def _send(slot, frame):
+        """Write a frame to the worker; False when its interpreter has
+        already ended (its exec thread closed the pipe).  The feeder then
+        goes on reading: the worker's last message (its ``error``) may
+        still be in the pipe, and must arrive before ``exited``."""
+        try:
+            wire.write_frame(slot.req_w, frame)
+            return True
+        except OSError:
+            return False
 
     def _depth(self):
         """Tasks to keep per worker: 2 while plenty are left, else 1."""
