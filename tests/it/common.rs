@@ -260,3 +260,114 @@ pub fn children_of(pid: u32) -> Vec<u32> {
     }
     out
 }
+
+/// py-spy's samples per second in the cross-checks: not a divisor of
+/// CPython's 5 ms switch interval, so its samples do not fall in step with
+/// the GIL's hand-overs (at 200 Hz two spinning threads read 46.6/53.0 one
+/// time and 51.6/46.6 the next; at 173 Hz 48–52).
+pub const PYSPY_RATE: u64 = 173;
+
+/// What py-spy saw: per thread id, the share of its sample rounds that
+/// found that thread holding the GIL, and when it recorded (monotonic ns).
+#[derive(Debug)]
+pub struct PySpy {
+    pub rounds: u64,
+    pub held: std::collections::BTreeMap<u32, f64>,
+    pub from_ns: u64,
+    pub to_ns: u64,
+}
+
+/// A `py-spy record --gil` of one process, for `secs` seconds.
+pub struct PySpyRecording {
+    child: std::process::Child,
+    raw: tempfile::NamedTempFile,
+    secs: u32,
+    from_ns: u64,
+}
+
+impl PySpyRecording {
+    pub fn start(pyspy: &std::path::Path, pid: u32, secs: u32) -> Self {
+        let raw = tempfile::NamedTempFile::new().unwrap();
+        let child = std::process::Command::new(pyspy)
+            .args(["record", "--gil", "--threads", "--nonblocking", "-f", "raw"])
+            .args(["-r", &PYSPY_RATE.to_string(), "-d", &secs.to_string()])
+            .args(["-p", &pid.to_string(), "-o"])
+            .arg(raw.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        Self {
+            child,
+            raw,
+            secs,
+            from_ns: gilscope::sampler::monotonic_ns(),
+        }
+    }
+
+    /// Whether py-spy has ended.
+    pub fn done(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
+    /// Waits for py-spy and reads what it recorded. With `--gil` it counts
+    /// only the rounds that found a holder ("Samples: N"); it sampled
+    /// `PYSPY_RATE` times a second, so the rounds are the larger of the two.
+    pub fn finish(self) -> PySpy {
+        let out = self.child.wait_with_output().unwrap();
+        let to_ns = gilscope::sampler::monotonic_ns();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "py-spy failed: {text}");
+        let recorded: u64 = text
+            .split("Samples: ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no sample count in py-spy's output: {text}"));
+        let mut counts = std::collections::BTreeMap::<u32, u64>::new();
+        for line in std::fs::read_to_string(self.raw.path()).unwrap().lines() {
+            let Some(rest) = line.strip_prefix("thread (") else {
+                continue;
+            };
+            let tid: u32 = rest.split(')').next().unwrap().parse().unwrap();
+            let n: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+            *counts.entry(tid).or_default() += n;
+        }
+        let rounds = recorded.max(u64::from(self.secs) * PYSPY_RATE);
+        PySpy {
+            rounds,
+            held: counts
+                .into_iter()
+                .map(|(tid, n)| (tid, n as f64 / rounds as f64))
+                .collect(),
+            from_ns: self.from_ns,
+            to_ns,
+        }
+    }
+}
+
+/// gilscope's held fraction of thread `tid` over `[from, to]`: its GIL
+/// intervals (~100 ms each) in that window, averaged.
+pub fn held_between(run: &gilscope::store::RunRecord, tid: u32, from_ns: u64, to_ns: u64) -> f64 {
+    let gil = run.gil();
+    let t = gil
+        .threads
+        .get(&tid)
+        .unwrap_or_else(|| panic!("no GIL data for thread {tid}"));
+    // An interval's row sits at its end: start one interval late.
+    let rows = gil.series.rows_between(from_ns + 100_000_000, to_ns);
+    let vals: Vec<f64> = rows
+        .filter_map(|r| gil.series.value(t.columns.hold, r))
+        .map(f64::from)
+        .collect();
+    assert!(
+        vals.len() >= 20,
+        "only {} GIL intervals in the window",
+        vals.len()
+    );
+    vals.iter().sum::<f64>() / vals.len() as f64
+}

@@ -11,14 +11,13 @@
 //! tests; a plain `cargo test` on a machine without them says so and skips.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use crate::common;
+use crate::common::{self, PySpy, PySpyRecording, held_between};
 
 use gilscope::interp::{DiscoverOptions, Interpreter, Mode, Source, discover};
 use gilscope::run::{RunEnd, RunMessage, RunSpec};
-use gilscope::sampler::{SamplerConfig, monotonic_ns};
+use gilscope::sampler::SamplerConfig;
 use gilscope::store::RunRecord;
 use gilscope::store::metrics::worker_gil;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -93,40 +92,6 @@ fn spec(
     }
 }
 
-/// py-spy's samples per second.
-const PYSPY_RATE: u64 = 200;
-
-/// What py-spy saw: per thread id, the share of its sample rounds that
-/// found that thread holding the GIL.
-#[derive(Debug)]
-struct PySpy {
-    rounds: u64,
-    held: BTreeMap<u32, f64>,
-    from_ns: u64,
-    to_ns: u64,
-}
-
-/// Parses py-spy's raw output (`thread (TID): name;frames… COUNT`) and the
-/// `Samples: N` line of its stderr (the samples it recorded).
-fn parse_pyspy(raw: &str, stderr: &str) -> (u64, BTreeMap<u32, u64>) {
-    let rounds = stderr
-        .split("Samples: ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no sample count in py-spy's output: {stderr}"));
-    let mut counts = BTreeMap::new();
-    for line in raw.lines() {
-        let Some(rest) = line.strip_prefix("thread (") else {
-            continue;
-        };
-        let tid: u32 = rest.split(')').next().unwrap().parse().unwrap();
-        let n: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-        *counts.entry(tid).or_default() += n;
-    }
-    (rounds, counts)
-}
-
 /// Runs `spec` sampled; once its workers have started, py-spy records it
 /// for `secs`, then the run is stopped (the workloads are sized to outlast
 /// it). Returns the record and what py-spy saw.
@@ -138,10 +103,8 @@ fn run_with_pyspy(
 ) -> (RunRecord, PySpy) {
     let handle = gilscope::run::start_sampled(spec, Some(SamplerConfig::default())).unwrap();
     let mut record = RunRecord::new(spec.clone(), interp.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let raw = dir.path().join("pyspy.txt");
-    let mut spy: Option<(std::process::Child, u64)> = None;
-    let mut spy_out: Option<(String, u64, u64)> = None;
+    let mut spy: Option<PySpyRecording> = None;
+    let mut seen: Option<PySpy> = None;
     let deadline = Instant::now() + Duration::from_secs(150);
     loop {
         assert!(Instant::now() < deadline, "the run did not end");
@@ -157,90 +120,17 @@ fn run_with_pyspy(
             Err(e) => panic!("{e}"),
         }
         let started = (0..spec.workers).all(|w| record.worker_started(w).is_some());
-        if spy.is_none() && spy_out.is_none() && started {
+        if spy.is_none() && seen.is_none() && started {
             // Let the GIL reader attach and the workers settle first.
             std::thread::sleep(Duration::from_millis(300));
-            let child = Command::new(pyspy)
-                .args([
-                    "record",
-                    "--gil",
-                    "--threads",
-                    "--nonblocking",
-                    "-r",
-                    "200",
-                    "-f",
-                    "raw",
-                ])
-                .args([
-                    "-d",
-                    &secs.to_string(),
-                    "-p",
-                    &handle.pid().to_string(),
-                    "-o",
-                ])
-                .arg(&raw)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            spy = Some((child, monotonic_ns()));
+            spy = Some(PySpyRecording::start(pyspy, handle.pid(), secs));
         }
-        if let Some((child, _)) = &mut spy
-            && child.try_wait().unwrap().is_some()
-        {
-            let (child, from) = spy.take().unwrap();
-            let to = monotonic_ns();
-            let out = child.wait_with_output().unwrap();
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(out.status.success(), "py-spy failed: {text}");
-            spy_out = Some((text, from, to));
+        if spy.as_mut().is_some_and(PySpyRecording::done) {
+            seen = spy.take().map(PySpyRecording::finish);
             handle.stop();
         }
     }
-    let (text, from_ns, to_ns) = spy_out.expect("the run ended before py-spy finished");
-    let (recorded, counts) = parse_pyspy(&std::fs::read_to_string(&raw).unwrap(), &text);
-    // With --gil py-spy records only the rounds that found a holder
-    // ("Samples: N"); it sampled RATE times a second for `secs`.
-    let rounds = recorded.max(u64::from(secs) * PYSPY_RATE);
-    let held = counts
-        .into_iter()
-        .map(|(tid, n)| (tid, n as f64 / rounds as f64))
-        .collect();
-    (
-        record,
-        PySpy {
-            rounds,
-            held,
-            from_ns,
-            to_ns,
-        },
-    )
-}
-
-/// gilscope's held fraction of thread `tid` over `[from, to]`: its GIL
-/// intervals (~100 ms each) in that window, averaged.
-fn held_between(run: &RunRecord, tid: u32, from_ns: u64, to_ns: u64) -> f64 {
-    let gil = run.gil();
-    let t = gil
-        .threads
-        .get(&tid)
-        .unwrap_or_else(|| panic!("no GIL data for thread {tid}"));
-    // An interval's row sits at its end: start one interval late.
-    let rows = gil.series.rows_between(from_ns + 100_000_000, to_ns);
-    let vals: Vec<f64> = rows
-        .filter_map(|r| gil.series.value(t.columns.hold, r))
-        .map(f64::from)
-        .collect();
-    assert!(
-        vals.len() >= 20,
-        "only {} GIL intervals in the window",
-        vals.len()
-    );
-    vals.iter().sum::<f64>() / vals.len() as f64
+    (record, seen.expect("the run ended before py-spy finished"))
 }
 
 fn worker_tids(run: &RunRecord) -> Vec<u32> {
@@ -260,12 +150,14 @@ fn cross_check(version: &str) {
         return;
     };
     let _one = common::one_at_a_time();
+    // py-spy's share of two threads that take turns moves ±2 points at
+    // 865 rounds: primes gets 8 s of it against the ±5-point bound.
     let cases = [
-        ("primes", &[("n", "200000000")][..]),
-        ("hash", &[("count", "100000")][..]),
+        ("primes", &[("n", "200000000")][..], 8),
+        ("hash", &[("count", "100000")][..], 5),
     ];
-    for (workload, params) in cases {
-        let (run, spy) = run_with_pyspy(&spec(i, Mode::Gil, 2, workload, params), i, &pyspy, 5);
+    for (workload, params, secs) in cases {
+        let (run, spy) = run_with_pyspy(&spec(i, Mode::Gil, 2, workload, params), i, &pyspy, secs);
         assert!(
             matches!(run.outcome().unwrap().end, RunEnd::Stopped),
             "{version} {workload}: {:?}",
