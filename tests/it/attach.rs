@@ -95,8 +95,7 @@ fn attach_to_two_spinning_threads_on_313_agrees_with_pyspy() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // py-spy over 8 seconds inside the attach (its share of two threads
-    // that take turns moves ±2 points at 5 s); gilscope's numbers are
+    // py-spy over 8 seconds inside the attach; gilscope's numbers are
     // taken from its record over exactly those seconds.
     std::thread::sleep(Duration::from_millis(1500));
     let spy = common::PySpyRecording::start(&pyspy, pid, 8).finish();

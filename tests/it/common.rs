@@ -261,11 +261,13 @@ pub fn children_of(pid: u32) -> Vec<u32> {
     out
 }
 
-/// py-spy's samples per second in the cross-checks: not a divisor of
-/// CPython's 5 ms switch interval, so its samples do not fall in step with
-/// the GIL's hand-overs (at 200 Hz two spinning threads read 46.6/53.0 one
-/// time and 51.6/46.6 the next; at 173 Hz 48–52).
-pub const PYSPY_RATE: u64 = 173;
+/// py-spy's samples per second in the cross-checks. Two threads that take
+/// turns hand the GIL over every ~5 ms; a rate whose period is near a
+/// simple fraction of that cycle samples the same phases again and again
+/// and misreads the split (measured on two spinners whose kernel CPU times
+/// split 50.0/50.0: over 8 s py-spy read 46.7–53.0 at 200 and 173 Hz,
+/// 49.3–50.7 at 500 Hz). py-spy keeps up at 500 Hz here (99 % of rounds).
+pub const PYSPY_RATE: u64 = 500;
 
 /// What py-spy saw: per thread id, the share of its sample rounds that
 /// found that thread holding the GIL, and when it recorded (monotonic ns).

@@ -150,8 +150,8 @@ fn cross_check(version: &str) {
         return;
     };
     let _one = common::one_at_a_time();
-    // py-spy's share of two threads that take turns moves ±2 points at
-    // 865 rounds: primes gets 8 s of it against the ±5-point bound.
+    // Two threads taking turns: py-spy gets 8 s to read their split (see
+    // common::PYSPY_RATE); the hash threads barely hold the GIL.
     let cases = [
         ("primes", &[("n", "200000000")][..], 8),
         ("hash", &[("count", "100000")][..], 5),
