@@ -373,3 +373,39 @@ pub fn held_between(run: &gilscope::store::RunRecord, tid: u32, from_ns: u64, to
     );
     vals.iter().sum::<f64>() / vals.len() as f64
 }
+
+/// Busy cores of the whole machine over one second (/proc/stat).
+pub fn machine_busy_cores() -> f64 {
+    let read = || -> (u64, u64) {
+        let text = std::fs::read_to_string("/proc/stat").unwrap();
+        let f: Vec<u64> = text
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        let idle = f[3] + f.get(4).copied().unwrap_or(0);
+        (f.iter().take(8).sum::<u64>() - idle, f.iter().take(8).sum())
+    };
+    let (b0, t0) = read();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let (b1, t1) = read();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    (b1 - b0) as f64 / (t1 - t0).max(1) as f64 * cores
+}
+
+/// Saturation numbers and "a quiet run has no label" need the cores: on
+/// this shared machine other people's builds come and go, so wait (up to
+/// `limit`) until the machine is nearly idle (under 0.4 busy cores over a
+/// second); returns what was busy when it went on.
+pub fn wait_for_quiet(limit: std::time::Duration) -> f64 {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let busy = machine_busy_cores();
+        if busy < 0.4 || std::time::Instant::now() > deadline {
+            return busy;
+        }
+    }
+}

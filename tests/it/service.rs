@@ -142,7 +142,7 @@ fn echo_at_a_fixed_offered_rate_achieves_it_with_a_low_p99() {
 
 /// Saturated requests/s of the CPU handler with 2 workers, closed loop.
 fn saturated(interp: &Interpreter, mode: Mode) -> RunRecord {
-    wait_for_quiet(Duration::from_secs(30));
+    common::wait_for_quiet(Duration::from_secs(30));
     let spec = service_spec(
         interp,
         mode,
@@ -155,41 +155,6 @@ fn saturated(interp: &Interpreter, mode: Mode) -> RunRecord {
         ],
     );
     service_record(&spec, interp)
-}
-
-/// Busy cores of the whole machine over one second (/proc/stat).
-fn machine_busy_cores() -> f64 {
-    let read = || -> (u64, u64) {
-        let text = std::fs::read_to_string("/proc/stat").unwrap();
-        let f: Vec<u64> = text
-            .lines()
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|v| v.parse().ok())
-            .collect();
-        let idle = f[3] + f.get(4).copied().unwrap_or(0);
-        (f.iter().take(8).sum::<u64>() - idle, f.iter().take(8).sum())
-    };
-    let (b0, t0) = read();
-    std::thread::sleep(Duration::from_secs(1));
-    let (b1, t1) = read();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    (b1 - b0) as f64 / (t1 - t0).max(1) as f64 * cores
-}
-
-/// Saturation numbers need the cores: on this shared machine other
-/// people's builds come and go, so wait (up to `limit`) until the machine
-/// is nearly idle; returns what was busy when it went on.
-fn wait_for_quiet(limit: Duration) -> f64 {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        let busy = machine_busy_cores();
-        if busy < 0.4 || std::time::Instant::now() > deadline {
-            return busy;
-        }
-    }
 }
 
 #[test]
@@ -205,7 +170,7 @@ fn cpu_handler_scales_with_subinterpreters_and_processes_not_with_the_gil() {
     // benchmarks take the fastest time).
     let mut best = [0.0_f64; 5];
     for _ in 0..3 {
-        let busy = machine_busy_cores();
+        let busy = common::machine_busy_cores();
         let runs = [
             (Mode::Gil, saturated(default, Mode::Gil)),
             (Mode::Subinterp, saturated(default, Mode::Subinterp)),
