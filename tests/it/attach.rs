@@ -170,7 +170,9 @@ fn attach_reads_a_315_process_inside_the_sid_root() {
         "{doc}"
     );
     assert!(doc["summary"]["gil_missing"].is_null(), "{doc}");
-    for (tid, held) in spinner_holds(&doc) {
+    let spinners = spinner_holds(&doc);
+    assert_eq!(spinners.len(), 2, "{}", doc["threads"]);
+    for (tid, held) in spinners {
         assert!(
             (0.3..=0.7).contains(&held),
             "3.15 thread {tid} held {held:.3}"
@@ -182,7 +184,9 @@ fn attach_reads_a_315_process_inside_the_sid_root() {
 fn a_process_that_exits_ends_the_attach_with_what_was_measured() {
     let _one = common::one_at_a_time();
     let (python, _) = common::managed_313();
-    let target = spawn(&python.path, SPINNERS, "2");
+    // Long enough that each spinner gets well over the 0.5 s of CPU that
+    // picks it out, even on a busy machine.
+    let target = spawn(&python.path, SPINNERS, "4");
     let started = Instant::now();
     let doc = attach_json(target.0.id(), &["--duration", "60"]);
     assert!(started.elapsed() < Duration::from_secs(20));

@@ -5,16 +5,28 @@ use gilscope::interp::Mode;
 use gilscope::interp::{DiscoverOptions, Interpreter, Source, discover};
 use gilscope::run::protocol::Event;
 use gilscope::run::{RunMessage, RunOutcome, RunSpec, Stream};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
-/// One measuring test at a time in the whole test binary: on a 2-core
-/// machine two spinning runs would starve each other and the samplers, and
-/// the tests that check load flags would see each other's load. Tests that
-/// only read files or draw synthetic runs do not take it.
-pub fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+/// The lock that keeps measurements apart from every other run in this
+/// test binary (cargo runs two tests at a time): on a 2-core machine two
+/// spinning runs would starve each other and the samplers, and the tests
+/// that check load flags or scheduling would see each other's load.
+static RUNS: RwLock<()> = RwLock::new(());
+
+/// A measuring test: it runs alone, with no other interpreter of this
+/// test binary running beside it.
+pub fn one_at_a_time() -> RwLockWriteGuard<'static, ()> {
+    RUNS.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A test that starts interpreters but measures nothing another run's
+/// load could change (checksums, errors, files): it may run beside other
+/// such tests, never beside a measuring one. Tests that only read files or
+/// draw synthetic runs take neither. Not to be held while calling a helper
+/// that takes [`one_at_a_time`] (the lock is not reentrant).
+pub fn beside_others() -> RwLockReadGuard<'static, ()> {
+    RUNS.read().unwrap_or_else(|e| e.into_inner())
 }
 
 /// gilscope's managed CPython 3.13 builds: (default, free-threaded).

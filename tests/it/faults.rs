@@ -29,6 +29,7 @@ fn assert_no_survivors(pgid: u32) {
 
 #[test]
 fn exception_at_import_names_file_and_line() {
+    let _beside = common::beside_others();
     for mode in [Mode::Gil, Mode::Subinterp, Mode::Process] {
         let fin = run_to_end(&spec(mode, 2, &script("raise_at_import.py"), &[]));
         let RunEnd::WorkloadFailed { error } = &fin.outcome.end else {
@@ -53,6 +54,7 @@ fn exception_at_import_names_file_and_line() {
 
 #[test]
 fn exception_in_a_chunk_is_carried_back_from_every_mode() {
+    let _beside = common::beside_others();
     for mode in [Mode::Gil, Mode::Ft, Mode::Subinterp, Mode::Process] {
         let fin = run_to_end(&spec(mode, 2, &script("raise_in_chunk.py"), &[]));
         let RunEnd::WorkloadFailed { error } = &fin.outcome.end else {
@@ -84,6 +86,7 @@ fn exception_in_a_chunk_is_carried_back_from_every_mode() {
 
 #[test]
 fn syntax_error_names_file_and_line() {
+    let _beside = common::beside_others();
     let fin = run_to_end(&spec(Mode::Gil, 1, &script("syntax_error.py"), &[]));
     let RunEnd::WorkloadFailed { error } = &fin.outcome.end else {
         panic!("{:?}", fin.outcome)
@@ -103,6 +106,7 @@ fn syntax_error_names_file_and_line() {
 
 #[test]
 fn interpreter_exit_mid_run_is_a_crash_with_its_status() {
+    let _beside = common::beside_others();
     let fin = run_to_end(&spec(Mode::Gil, 2, &script("exits.py"), &[]));
     let RunEnd::Crashed { reason } = &fin.outcome.end else {
         panic!("{:?}", fin.outcome)
@@ -113,6 +117,7 @@ fn interpreter_exit_mid_run_is_a_crash_with_its_status() {
 
 #[test]
 fn worker_process_exit_is_reported() {
+    let _beside = common::beside_others();
     let fin = run_to_end(&spec(Mode::Process, 2, &script("exits.py"), &[]));
     let text = format!("{:?}", fin.outcome.end);
     assert!(
@@ -128,6 +133,7 @@ fn worker_process_exit_is_reported() {
 
 #[test]
 fn segfault_is_a_crash_naming_the_signal() {
+    let _beside = common::beside_others();
     for mode in [Mode::Gil, Mode::Process] {
         let fin = run_to_end(&spec(mode, 2, &script("segfault.py"), &[]));
         let text = fin.outcome.headline();
@@ -145,6 +151,7 @@ fn segfault_is_a_crash_naming_the_signal() {
 
 #[test]
 fn hang_past_the_timeout_is_killed() {
+    let _beside = common::beside_others();
     for mode in [Mode::Gil, Mode::Subinterp, Mode::Process] {
         let mut s = spec(mode, 2, &script("hangs.py"), &[]);
         s.timeout = Some(Duration::from_secs(2));
@@ -172,20 +179,26 @@ fn hang_past_the_timeout_is_killed() {
 
 #[test]
 fn stopping_a_run_kills_it() {
+    let _beside = common::beside_others();
     let handle = gilscope::run::start(&spec(Mode::Process, 2, &script("hangs.py"), &[])).unwrap();
     let pid = handle.pid();
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(
-        live_in_group(pid).len() >= 3,
-        "harness + 2 workers expected: {:?}",
-        live_in_group(pid)
-    );
+    // Wait (up to 30 s on a busy machine) for the harness and its workers.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while live_in_group(pid).len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "harness + 2 workers expected: {:?}",
+            live_in_group(pid)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     drop(handle);
     assert_no_survivors(pid);
 }
 
 #[test]
 fn killing_gilscope_leaves_no_python_behind() {
+    let _beside = common::beside_others();
     let python = common::interp_for(Mode::Process).path.clone();
     let mut cli = Command::new(env!("CARGO_BIN_EXE_gilscope"))
         .args([
@@ -222,6 +235,7 @@ fn killing_gilscope_leaves_no_python_behind() {
 
 #[test]
 fn cli_exit_codes_and_messages() {
+    let _beside = common::beside_others();
     let run = |extra: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_gilscope"))
             .arg("run")
@@ -264,6 +278,7 @@ fn cli_exit_codes_and_messages() {
 
 #[test]
 fn modes_an_interpreter_cannot_do_are_refused_up_front() {
+    let _beside = common::beside_others();
     let run = |extra: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_gilscope"))
             .arg("run")

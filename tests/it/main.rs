@@ -1,6 +1,8 @@
 //! gilscope's integration tests: one binary (one link of eframe), one module
 //! per area. Tests that run real interpreters and measure take
-//! [`common::one_at_a_time`]; see `tests/it/common.rs` for the shared support.
+//! [`common::one_at_a_time`] (they run alone); other tests that start
+//! interpreters take [`common::beside_others`]; see `tests/it/common.rs`
+//! for the shared support.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;

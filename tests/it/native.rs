@@ -398,6 +398,7 @@ fn importing_a_gil_module_mid_run_turns_the_gil_on_and_workers_block() {
 
 #[test]
 fn native_blur_is_refused_up_front_in_subinterp_mode() {
+    let _beside = common::beside_others();
     let spec = spec(Mode::Subinterp, 2, "blur", &[("kernel", "native")]);
     let Err(err) = run::start(&spec) else {
         panic!("a subinterp run with the native kernel started");
@@ -418,6 +419,7 @@ fn native_blur_is_refused_up_front_in_subinterp_mode() {
 
 #[test]
 fn import_gil_module_outside_thread_modes_is_a_usage_error() {
+    let _beside = common::beside_others();
     let fin = run_to_end(&spec(
         Mode::Process,
         2,

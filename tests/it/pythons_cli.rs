@@ -39,6 +39,7 @@ fn modes(interp: &Value) -> Vec<&str> {
 
 #[test]
 fn finds_the_machines_python3_as_a_gil_interpreter() {
+    let _beside = crate::common::beside_others();
     let out = Command::new("python3")
         .args([
             "-c",
@@ -62,6 +63,7 @@ fn finds_the_machines_python3_as_a_gil_interpreter() {
 
 #[test]
 fn managed_313_builds_are_listed_with_their_modes() {
+    let _beside = crate::common::beside_others();
     let interps = list_json(&mut gilscope(), &[]);
     let managed: Vec<&Value> = interps
         .iter()
@@ -94,6 +96,7 @@ fn managed_313_builds_are_listed_with_their_modes() {
 
 #[test]
 fn second_install_keeps_the_existing_builds() {
+    let _beside = crate::common::beside_others();
     let start = Instant::now();
     let out = gilscope().args(["pythons", "install"]).output().unwrap();
     let elapsed = start.elapsed();
@@ -140,6 +143,7 @@ fn processes_with(needle: &str) -> Vec<String> {
 
 #[test]
 fn broken_and_hanging_interpreters_are_listed_as_broken_within_the_timeout() {
+    let _beside = crate::common::beside_others();
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     fake_python(
@@ -257,6 +261,7 @@ fn sid_python315() -> Option<String> {
 
 #[test]
 fn an_added_sid_wrapper_is_listed_as_its_own_315_interpreter() {
+    let _beside = crate::common::beside_others();
     let Some(wrapper) = sid_python315() else {
         return;
     };
@@ -317,6 +322,7 @@ fn an_added_sid_wrapper_is_listed_as_its_own_315_interpreter() {
 
 #[test]
 fn pythons_add_refuses_what_is_not_a_python_in_one_line() {
+    let _beside = crate::common::beside_others();
     let iso = Isolated::new();
     let dir = tempfile::tempdir().unwrap();
     fake_python(
@@ -348,6 +354,7 @@ fn pythons_add_refuses_what_is_not_a_python_in_one_line() {
 
 #[test]
 fn gilscope_pythons_lists_extra_paths_and_wrappers_stay_apart() {
+    let _beside = crate::common::beside_others();
     let iso = Isolated::new();
     let dir = tempfile::tempdir().unwrap();
     // A wrapper around the machine's python3: the same binary as the
@@ -386,6 +393,7 @@ fn gilscope_pythons_lists_extra_paths_and_wrappers_stay_apart() {
 
 #[test]
 fn installing_315_from_a_tarball_that_is_not_the_release_is_refused() {
+    let _beside = crate::common::beside_others();
     let iso = Isolated::new();
     let dir = tempfile::tempdir().unwrap();
     let top = dir.path().join("Python-3.15.2");

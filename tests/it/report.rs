@@ -30,6 +30,7 @@ fn run_ok(cmd: &mut Command) -> String {
 fn sweep_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        let _beside = crate::common::beside_others();
         let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-fixture");
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).unwrap();

@@ -79,36 +79,43 @@ fn check_workload(workload: &str) {
 
 #[test]
 fn primes_same_checksum_everywhere() {
+    let _beside = common::beside_others();
     check_workload("primes");
 }
 
 #[test]
 fn mandelbrot_same_checksum_everywhere() {
+    let _beside = common::beside_others();
     check_workload("mandelbrot");
 }
 
 #[test]
 fn fib_same_checksum_everywhere() {
+    let _beside = common::beside_others();
     check_workload("fib");
 }
 
 #[test]
 fn strings_same_checksum_everywhere() {
+    let _beside = common::beside_others();
     check_workload("strings");
 }
 
 #[test]
 fn hash_same_checksum_everywhere() {
+    let _beside = common::beside_others();
     check_workload("hash");
 }
 
 #[test]
 fn sleep_same_checksum_everywhere() {
+    let _beside = common::beside_others();
     check_workload("sleep");
 }
 
 #[test]
 fn blur_same_checksum_everywhere_and_equal_to_the_rust_reference() {
+    let _beside = common::beside_others();
     check_workload("blur");
     let rt = gilscope::run::embedded::runtime().unwrap();
     let reference = gilscope::blur::reference_checksum(&rt.asset("astronaut.png"), 64, 2).unwrap();
@@ -118,6 +125,7 @@ fn blur_same_checksum_everywhere_and_equal_to_the_rust_reference() {
 
 #[test]
 fn events_arrive_in_protocol_order_with_worker_thread_ids() {
+    let _beside = common::beside_others();
     let fin = run_to_end(&spec(Mode::Ft, 2, "primes", &[("n", "20000")]));
     let Some(Event::Hello(hello)) = fin.events.first() else {
         panic!("first event is not hello: {:?}", fin.events)
@@ -182,6 +190,7 @@ fn events_arrive_in_protocol_order_with_worker_thread_ids() {
 
 #[test]
 fn ft_gil_runs_with_the_gil_forced_on() {
+    let _beside = common::beside_others();
     let fin = run_to_end(&spec(Mode::FtGil, 2, "primes", &[("n", "20000")]));
     let Some(Event::Hello(hello)) = fin.events.first() else {
         panic!()

@@ -43,11 +43,14 @@ fn steal_and_total_ticks() -> (u64, u64) {
 }
 
 /// Scheduling claims only hold on a machine that is not busy with other
-/// work: try up to three times, pass on the first attempt that holds, and
-/// report every attempt with the foreign load it saw.
+/// work: wait for a quiet machine, try up to three times, pass on the
+/// first attempt that holds, and report every attempt with the foreign
+/// load it saw.
 fn holds_within_three_attempts(what: &str, attempt: impl Fn() -> (bool, String)) {
     let mut log = Vec::new();
     for i in 1..=3 {
+        let quiet = common::wait_for_quiet(std::time::Duration::from_secs(30));
+        eprintln!("{what}, attempt {i}: {quiet:.2} cores busy before");
         let (ok, detail) = attempt();
         eprintln!("{what}, attempt {i}: {detail}");
         if ok {

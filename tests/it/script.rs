@@ -419,6 +419,7 @@ fn repeats_give_medians_ranges_and_a_file_per_run() {
 
 #[test]
 fn refused_modes_and_missing_files_are_usage_errors() {
+    let _beside = common::beside_others();
     let dir = tempfile::tempdir().unwrap();
     let file = script("two_threads.py");
     let f = file.to_str().unwrap();

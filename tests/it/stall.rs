@@ -121,6 +121,7 @@ fn a_chunk_that_never_returns_is_a_stall_seen_within_the_bound_then_the_timeout_
 
 #[test]
 fn the_cli_reports_the_stall_live_in_the_summary_and_in_json() {
+    let _beside = common::beside_others();
     let python = interp_for(Mode::Gil).path.clone();
     let run = |extra: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_gilscope"))
@@ -175,6 +176,7 @@ fn the_cli_reports_the_stall_live_in_the_summary_and_in_json() {
 
 #[test]
 fn a_steady_run_is_no_stall() {
+    let _beside = common::beside_others();
     let record = common::sampled_record(&spec(Mode::Gil, 2, "primes", &[("n", "100000")]));
     let st = stall(&record, None).unwrap();
     assert!(!st.stalled, "{st:?}");
@@ -194,6 +196,7 @@ fn chunk_events(events: &[Event]) -> (usize, u64, u64) {
 
 #[test]
 fn coalesced_chunk_events_keep_every_count_and_the_checksum() {
+    let _beside = common::beside_others();
     for mode in [Mode::Gil, Mode::Ft, Mode::Subinterp, Mode::Process] {
         let s = spec(mode, 4, "sleep", &[("ms", "1"), ("count", "2000")]);
         let fin = run_to_end(&s);

@@ -20,6 +20,7 @@ fn script(name: &str) -> String {
 
 #[test]
 fn sweep_records_every_run_and_the_overhead_runs() {
+    let _beside = crate::common::beside_others();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sw");
     let status = gilscope()
@@ -88,6 +89,7 @@ fn sweep_records_every_run_and_the_overhead_runs() {
 
 #[test]
 fn failing_runs_are_recorded_and_the_sweep_goes_on() {
+    let _beside = crate::common::beside_others();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sw");
     let status = gilscope()
@@ -131,6 +133,7 @@ fn failing_runs_are_recorded_and_the_sweep_goes_on() {
 
 #[test]
 fn interrupting_a_sweep_keeps_the_finished_runs() {
+    let _beside = crate::common::beside_others();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sw");
     let mut child = gilscope()
@@ -182,6 +185,7 @@ fn interrupting_a_sweep_keeps_the_finished_runs() {
 /// real runs: every point runs to the cap and is named.
 #[test]
 fn until_stable_repeats_to_the_cap_and_names_what_never_settled() {
+    let _beside = crate::common::beside_others();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sw");
     let status = gilscope()

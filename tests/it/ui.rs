@@ -88,6 +88,7 @@ fn only_modes(app: &mut App, modes: &[Mode]) {
 
 #[test]
 fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
+    let _beside = common::beside_others();
     let mut h = harness_with_catalog();
     // Pick "fib" in the workload picker.
     h.get_by_label("Workload").click();
@@ -214,6 +215,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn a_failing_workload_shows_its_error_and_keeps_earlier_runs() {
+    let _beside = common::beside_others();
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.py");
     std::fs::write(
@@ -258,6 +260,7 @@ fn a_failing_workload_shows_its_error_and_keeps_earlier_runs() {
 
 #[test]
 fn sweep_fills_the_scaling_chart() {
+    let _beside = common::beside_others();
     let mut h = harness_with_catalog();
     set(&mut h, |a| {
         only_modes(a, &[Mode::Gil, Mode::Process]);
@@ -328,6 +331,7 @@ fn sweep_fills_the_scaling_chart() {
 /// spread, and the scaling chart draws an error bar for it.
 #[test]
 fn repeats_group_into_points_with_error_bars() {
+    let _beside = common::beside_others();
     let mut h = harness_with_catalog();
     assert!(h.query_by_label("Repeats").is_some());
     set(&mut h, |a| {
@@ -436,6 +440,7 @@ fn a_plain_script_runs_on_each_checked_build() {
 /// it, no run in the window.
 #[test]
 fn a_bad_parameter_stops_a_run_before_anything_starts() {
+    let _beside = common::beside_others();
     let mut h = harness_with_catalog();
     set(&mut h, |a| {
         only_modes(a, &[Mode::Gil, Mode::Ft, Mode::Process]);

@@ -24,6 +24,7 @@ fn distinct_colours(path: &std::path::Path) -> (u32, u32, usize) {
 
 #[test]
 fn window_runs_a_sweep_and_saves_screenshots_under_xvfb() {
+    let _beside = common::beside_others();
     // Make sure the managed interpreters exist (the GUI discovers them itself).
     let _ = common::managed_313();
     let xvfb = Command::new("xvfb-run").arg("--help").output();
