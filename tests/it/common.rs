@@ -386,20 +386,27 @@ pub fn held_between(run: &gilscope::store::RunRecord, tid: u32, from_ns: u64, to
     vals.iter().sum::<f64>() / vals.len() as f64
 }
 
+/// The ticks of the aggregate `cpu` line of /proc/stat: user nice system
+/// idle iowait irq softirq steal (guest time is inside user).
+pub fn proc_stat_cpu_ticks() -> [u64; 8] {
+    let text = std::fs::read_to_string("/proc/stat").unwrap();
+    let fields: Vec<u64> = text
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    std::array::from_fn(|i| fields[i])
+}
+
 /// Busy cores of the whole machine over one second (/proc/stat).
 pub fn machine_busy_cores() -> f64 {
-    let read = || -> (u64, u64) {
-        let text = std::fs::read_to_string("/proc/stat").unwrap();
-        let f: Vec<u64> = text
-            .lines()
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|v| v.parse().ok())
-            .collect();
-        let idle = f[3] + f.get(4).copied().unwrap_or(0);
-        (f.iter().take(8).sum::<u64>() - idle, f.iter().take(8).sum())
+    let read = || {
+        let f = proc_stat_cpu_ticks();
+        let total: u64 = f.iter().sum();
+        (total - f[3] - f[4], total)
     };
     let (b0, t0) = read();
     std::thread::sleep(std::time::Duration::from_secs(1));

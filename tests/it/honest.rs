@@ -98,18 +98,10 @@ impl Drop for Busy {
     }
 }
 
-/// Busy ticks of all cores (/proc/stat: user nice system irq softirq).
+/// Busy seconds of all cores (/proc/stat: user nice system irq softirq).
 fn machine_busy_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap();
-    let f: Vec<f64> = stat
-        .lines()
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .skip(1)
-        .map(|x| x.parse().unwrap())
-        .collect();
-    (f[0] + f[1] + f[2] + f[5] + f[6]) / 100.0
+    let f = common::proc_stat_cpu_ticks();
+    (f[0] + f[1] + f[2] + f[5] + f[6]) as f64 / 100.0
 }
 
 /// This test process's own CPU seconds (its sampler threads included).

@@ -29,17 +29,8 @@ fn foreign_load(run: &RunRecord) -> f64 {
 
 /// (steal, total) ticks of the aggregate `cpu` line of /proc/stat.
 fn steal_and_total_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap();
-    let fields: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .skip(1)
-        .map(|f| f.parse().unwrap())
-        .collect();
-    // user nice system idle iowait irq softirq steal (guest fields are in user)
-    (fields[7], fields[..8].iter().sum())
+    let f = common::proc_stat_cpu_ticks();
+    (f[7], f.iter().sum())
 }
 
 /// Scheduling claims only hold on a machine that is not busy with other
