@@ -11,6 +11,9 @@ use gilscope::store::metrics::worker_gil;
 
 fn sampled(mode: Mode, workers: usize) -> RunRecord {
     let _one = common::one_at_a_time();
+    // Wait fractions move when other work takes the cores: start on a
+    // quiet machine when there is one (up to 30 s).
+    common::wait_for_quiet(std::time::Duration::from_secs(30));
     common::sampled_record(&common::spec(mode, workers, "primes", &[("n", "250000")]))
 }
 

@@ -63,6 +63,10 @@ pub fn sampled_run(mode: Mode, workers: usize, chunks: usize) -> SampledRun {
 
 pub fn sampled_run_with(mode: Mode, workers: usize, chunks: usize, switch_ms: &str) -> SampledRun {
     let _guard = one_at_a_time();
+    // Wait and hand-off fractions move when other work takes the cores:
+    // start on a quiet machine when there is one (up to 30 s).
+    let busy = common::wait_for_quiet(Duration::from_secs(30));
+    eprintln!("{mode} ×{workers}: {busy:.2} cores busy before");
     let chunks = chunks.to_string();
     let spec = common::spec(
         mode,
