@@ -428,3 +428,15 @@ pub fn wait_for_quiet(limit: std::time::Duration) -> f64 {
         }
     }
 }
+
+/// `gilscope ARGS` refused as a usage error: asserts exit code 2 and
+/// returns its stderr.
+pub fn usage_error(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gilscope"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "gilscope {args:?}: {stderr}");
+    stderr
+}

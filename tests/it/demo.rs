@@ -88,12 +88,7 @@ fn the_headless_demo_writes_the_report_and_charts() {
 
 #[test]
 fn demo_refuses_zero_workers() {
-    let output = Command::new(env!("CARGO_BIN_EXE_gilscope"))
-        .args(["demo", "--workers", "0"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = common::usage_error(&["demo", "--workers", "0"]);
     assert!(
         stderr.contains("--workers 0: choose at least 1"),
         "{stderr}"
@@ -102,12 +97,7 @@ fn demo_refuses_zero_workers() {
 
 #[test]
 fn demo_refuses_a_silly_run_length() {
-    let output = Command::new(env!("CARGO_BIN_EXE_gilscope"))
-        .args(["demo", "--seconds", "0.1"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = common::usage_error(&["demo", "--seconds", "0.1"]);
     assert!(
         stderr.contains("--seconds 0.1: choose 1 to 120"),
         "{stderr}"

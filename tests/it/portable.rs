@@ -187,20 +187,15 @@ fn cli_sampler_portable_summary_and_json_say_what_is_missing() {
     assert!(summary["mean_busy_cores"].as_f64().is_some(), "{summary}");
     assert!(summary["thread_cores"].is_null(), "{summary}");
 
-    let out = Command::new(GILSCOPE)
-        .args([
-            "run",
-            "--workload",
-            "primes",
-            "--mode",
-            "gil",
-            "--sampler",
-            "sysinfo",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = common::usage_error(&[
+        "run",
+        "--workload",
+        "primes",
+        "--mode",
+        "gil",
+        "--sampler",
+        "sysinfo",
+    ]);
     assert!(
         err.contains("unknown sampler 'sysinfo'; choose one of proc, portable"),
         "{err}"
