@@ -32,7 +32,8 @@ mod run;
 mod source;
 
 pub use run::{
-    FAULT_PARAM, IMPORT_PARAM, KERNEL_PARAM, RunNeeds, RunSetup, run_needs, setup_for_run,
+    FAULT_PARAM, IMPORT_PARAM, KERNEL_PARAM, RunNeeds, RunSetup, experiment_requested, run_needs,
+    setup_for_run,
 };
 pub use source::Source;
 

@@ -57,6 +57,21 @@ fn import_requested(value: &str) -> bool {
         || low.parse::<f64>().is_ok_and(|at| at > 0.0 && at < 1.0)
 }
 
+/// Whether `key=value` asks for one of the native experiments: a GIL
+/// module imported mid-way ([`IMPORT_PARAM`]) or the faulty kernel
+/// ([`FAULT_PARAM`], on unless switched off). Runs that differ in it are
+/// different experiments (`store::compare::same_workload`).
+pub fn experiment_requested(key: &str, value: &str) -> bool {
+    match key {
+        IMPORT_PARAM => import_requested(value),
+        FAULT_PARAM => !matches!(
+            value.to_ascii_lowercase().as_str(),
+            "" | "0" | "off" | "no" | "false"
+        ),
+        _ => false,
+    }
+}
+
 /// What a run of `workload` in `mode` with `params` needs, or why it
 /// cannot run.
 pub fn run_needs(
@@ -79,16 +94,13 @@ pub fn run_needs(
     }
     // The fault runs in the harness's main thread (the main interpreter), so
     // every mode can show it.
-    let fault = param(params, FAULT_PARAM).is_some_and(|v| {
-        !matches!(
-            v.to_ascii_lowercase().as_str(),
-            "" | "0" | "off" | "no" | "false"
-        )
-    });
+    let fault = param(params, FAULT_PARAM).is_some_and(|v| experiment_requested(FAULT_PARAM, v));
     if fault && !needs.variants.contains(&Variant::GilFree) {
         needs.variants.push(Variant::GilFree);
     }
-    if param(params, IMPORT_PARAM).is_some_and(import_requested) && IMPORT_MODES.contains(&mode) {
+    if param(params, IMPORT_PARAM).is_some_and(|v| experiment_requested(IMPORT_PARAM, v))
+        && IMPORT_MODES.contains(&mode)
+    {
         needs.variants.push(Variant::GilUsed);
         needs.leave_python_gil_unset = mode == Mode::Ft;
     }

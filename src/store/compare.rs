@@ -98,13 +98,7 @@ pub fn same_workload(a: &RunRecord, b: &RunRecord) -> bool {
             .spec()
             .params
             .iter()
-            .filter(|(k, v)| {
-                EXPERIMENT_PARAMS.contains(&k.as_str())
-                    && !matches!(
-                        v.trim().to_ascii_lowercase().as_str(),
-                        "" | "0" | "false" | "no" | "off"
-                    )
-            })
+            .filter(|(k, v)| crate::native::experiment_requested(k, v))
             .cloned()
             .collect();
         p.sort();
