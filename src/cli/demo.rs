@@ -59,7 +59,20 @@ pub struct DemoArgs {
     /// Open in a window instead of stage mode.
     #[arg(long)]
     pub window: bool,
+    /// Runs of each point (mode × workers), interleaved (A B C A B C …);
+    /// the tables show their median ± spread and the race races medians.
+    #[arg(long, default_value_t = DEFAULT_REPEAT)]
+    pub repeat: usize,
+    /// Watch the runs live while they are measured (the window repaints a
+    /// few times a second). By default the window shows a quiet progress
+    /// view while it measures, so its own drawing does not take the cores
+    /// it measures; the race and the views replay afterwards.
+    #[arg(long)]
+    pub watch: bool,
 }
+
+/// Runs per point: one run here can move ±20 %; three show the spread.
+pub const DEFAULT_REPEAT: usize = 3;
 
 /// The modes the story shows, in order.
 const STORY: [Mode; 4] = [Mode::Gil, Mode::Ft, Mode::Subinterp, Mode::Process];
@@ -77,6 +90,13 @@ const IMPORT_AT: &str = "0.4";
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if !(1.0..=120.0).contains(&args.seconds) {
         eprintln!("error: --seconds {}: choose 1 to 120", args.seconds);
+        return Ok(ExitCode::from(super::EXIT_USAGE));
+    }
+    if args.repeat < DEFAULT_REPEAT {
+        eprintln!(
+            "error: --repeat {}: choose at least {DEFAULT_REPEAT} (one run here can move ±20 %; the demo's tables show each point's spread)",
+            args.repeat
+        );
         return Ok(ExitCode::from(super::EXIT_USAGE));
     }
     if args.workers == Some(0) {
@@ -122,15 +142,25 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let size = calibrate(gil, ("blur", "size"), PROBE_SIZE, 2.0, args.seconds)?.clamp(64, 4096);
     let n = calibrate(gil, ("primes", "n"), PROBE_PRIMES, 1.5, args.seconds / 2.0)?
         .clamp(20_000, 50_000_000);
-    let chapters = story(&found, &modes, workers, size, n);
+    let chapters = story(&found, &modes, workers, size, n, args.repeat);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut budget_s = 0.0;
     for (i, c) in chapters.iter().enumerate() {
+        let (runs, secs) = budget(&c.plan, args.seconds, cores);
+        budget_s += secs;
         println!(
-            "demo: chapter {}: {} ({})",
+            "demo: chapter {}: {} ({}) — {runs} runs, about {}",
             i + 1,
             c.title,
-            describe(&c.plan)
+            describe(&c.plan),
+            minutes(secs)
         );
     }
+    println!(
+        "demo: about {} in all ({} repeats of each point, interleaved)",
+        minutes(budget_s),
+        args.repeat
+    );
     let display =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if args.headless || !display {
@@ -138,6 +168,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let options = UiOptions {
         story: chapters,
+        quiet: !args.watch,
         screenshot_dir: args.screenshots.clone(),
         quit_when_done: args.quit_when_done,
         presentation: !args.window,
@@ -147,6 +178,37 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     };
     crate::ui::run_window(options)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The runs of `plan` and about how long they take: a 1-worker run lasts
+/// about `seconds` (the calibration), N workers about `seconds` over the
+/// cores they can use, plus a second of start-up each.
+fn budget(plan: &AutoSweep, seconds: f64, cores: usize) -> (usize, f64) {
+    let per_round: f64 = plan
+        .modes
+        .iter()
+        .flat_map(|_| plan.workers.iter())
+        .map(|&w| {
+            // The primes are sized for half the time (see `run`).
+            let one = if plan.workload == "primes" {
+                seconds / 2.0
+            } else {
+                seconds
+            };
+            one / (w.min(cores.max(1)) as f64).max(1.0) + 1.0
+        })
+        .sum();
+    let runs = plan.modes.len() * plan.workers.len() * plan.repeat.max(1);
+    (runs, per_round * plan.repeat.max(1) as f64)
+}
+
+/// "about 3 min" / "about 40 s".
+fn minutes(secs: f64) -> String {
+    if secs >= 90.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else {
+        format!("{secs:.0} s")
+    }
 }
 
 /// "blur size=310 · gil, ft at 1 and 2 workers".
@@ -172,7 +234,14 @@ fn describe(plan: &AutoSweep) -> String {
 }
 
 /// The chapters this machine can show.
-fn story(found: &[Interpreter], modes: &[Mode], workers: usize, size: u64, n: u64) -> Vec<Chapter> {
+fn story(
+    found: &[Interpreter],
+    modes: &[Mode],
+    workers: usize,
+    size: u64,
+    n: u64,
+    repeat: usize,
+) -> Vec<Chapter> {
     let size_param = ("size".to_string(), size.to_string());
     let mut chapters = vec![Chapter {
         title: "One blur, four ways to run it in parallel".into(),
@@ -182,7 +251,7 @@ fn story(found: &[Interpreter], modes: &[Mode], workers: usize, size: u64, n: u6
             params: vec![size_param.clone()],
             modes: modes.to_vec(),
             workers: vec![1, workers],
-            repeat: 1,
+            repeat,
         },
         show: Show::Race,
         shot: "race.png".into(),
@@ -229,7 +298,7 @@ fn story(found: &[Interpreter], modes: &[Mode], workers: usize, size: u64, n: u6
                 params: vec![("n".into(), n.to_string())],
                 modes: apart,
                 workers: vec![1, many],
-                repeat: 1,
+                repeat,
             },
             show: Show::Compare,
             shot: "memory.png".into(),
@@ -335,6 +404,9 @@ fn headless(args: &DemoArgs, chapters: &[Chapter]) -> anyhow::Result<ExitCode> {
             "--workers".into(),
             workers.join(","),
         ];
+        if chapter.show != Show::Live {
+            argv.extend(["--repeat".into(), plan.repeat.to_string()]);
+        }
         for (k, v) in &plan.params {
             argv.push("--param".into());
             argv.push(format!("{k}={v}"));

@@ -38,10 +38,14 @@ pub struct GuiArgs {
     /// Start in presentation mode (large type, no chrome; F11 toggles).
     #[arg(long)]
     pub presentation: bool,
-    /// Repaint 5 times a second instead of 25 while a run goes (less CPU
-    /// taken from the workload; see the status bar's "gilscope itself").
+    /// Repaint 2 times a second instead of 10 while a run is measured (less
+    /// CPU taken from the workload; see the status bar's "gilscope itself").
     #[arg(long)]
     pub low_refresh: bool,
+    /// While runs are measured, show only a quiet progress view repainted
+    /// once a second (Q toggles); the views replay the runs afterwards.
+    #[arg(long)]
+    pub quiet: bool,
     /// Initial window size, WIDTHxHEIGHT (e.g. 1920x1080 for a projector;
     /// presentation mode also asks the window manager for full screen).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
@@ -89,6 +93,7 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<ExitCode> {
         presentation: args.presentation,
         dark: !args.light && settings.as_ref().is_none_or(|s| s.dark),
         low_refresh: args.low_refresh,
+        quiet: args.quiet,
         window_size: args
             .size
             .or(settings

@@ -354,9 +354,9 @@ pub fn summary_text(run: &RunRecord) -> String {
         "verdict",
         if verdicts.is_empty() {
             if script {
-                "no label (not contended)".to_string()
+                "no label: not contended (what else ran was measured)".to_string()
             } else {
-                "no label (not contended, 1-worker run not slowed)".to_string()
+                "no label: not contended, and a 1-worker run was not slowed".to_string()
             }
         } else {
             crate::store::verdict::text(&verdicts)

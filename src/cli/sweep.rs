@@ -57,6 +57,10 @@ pub struct SweepArgs {
     /// Do not send the workload's picture (the same as --param picture=0).
     #[arg(long)]
     pub no_picture: bool,
+    /// Print the points (medians, spreads, speedups, verdicts) as JSON
+    /// instead of the table; progress goes to stderr.
+    #[arg(long)]
+    pub json: bool,
     /// Service sweeps (-w service): the offered rates, requests/s,
     /// comma-separated; every (mode, workers) runs at each, open loop.
     #[arg(
@@ -230,9 +234,22 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     }
     let total = runs_of(&plan).len();
     std::fs::create_dir_all(&args.out)?;
-    println!("sweep: {} runs into {}", total, args.out.display());
+    // With --json, stdout carries only the JSON.
+    let say = |line: String| {
+        if args.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    say(format!("sweep: {} runs into {}", total, args.out.display()));
     for p in &plan.interpreters {
-        println!("  {:<9} {} ({})", p.mode.as_str(), p.name, p.path.display());
+        say(format!(
+            "  {:<9} {} ({})",
+            p.mode.as_str(),
+            p.name,
+            p.path.display()
+        ));
     }
     let stop_rx = super::ctrlc_channel();
     let bar = ProgressBar::new(total as u64);
@@ -302,6 +319,14 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let agg = aggregate(&records);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&agg)?);
+        return Ok(if file.interrupted {
+            ExitCode::from(super::run::EXIT_STOPPED)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let planned = if file.runs.len() > total {
         format!("{total} planned + {} until stable", file.runs.len() - total)
     } else {
@@ -336,16 +361,15 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             (Some(s), None) => format!("{s:.2}x"),
             (None, _) => "-".into(),
         };
+        let startup = p
+            .median_startup_secs
+            .map_or(String::new(), |s| format!("  start-up {s:.2} s"));
         println!(
-            "  {:<9} {:<7} ×{:<3} {time}  speedup {speedup}{}",
+            "  {:<9} {:<7} ×{:<3} {time}  speedup {speedup}{startup}  [{}]",
             p.mode.as_str(),
             p.interpreter,
             p.workers,
-            if p.verdicts.is_empty() {
-                String::new()
-            } else {
-                format!("  [{}]", crate::store::verdict::labels(&p.verdicts))
-            }
+            crate::store::verdict::status(&p.verdicts)
         );
         for v in &p.verdicts {
             println!("      {}: {}", v.kind.label(), v.reason);

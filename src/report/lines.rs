@@ -65,11 +65,14 @@ impl LineChart {
         }
     }
 
-    /// The value the ideal line reaches at `workers`, if the chart has one.
-    fn ideal(self, workers: f64) -> Option<f64> {
+    /// The value the ideal line reaches at `workers` on `cores` cores, if
+    /// the chart has one: linear up to the cores, flat beyond (no run can
+    /// beat the cores it has).
+    fn ideal(self, workers: f64, cores: Option<u32>) -> Option<f64> {
+        let usable = cores.map_or(workers, |c| workers.min(f64::from(c.max(1))));
         match self {
-            LineChart::Speedup => Some(workers),
-            LineChart::Efficiency => Some(100.0),
+            LineChart::Speedup => Some(usable),
+            LineChart::Efficiency => Some(100.0 * usable / workers.max(1.0)),
             LineChart::Throughput => None,
         }
     }
@@ -124,9 +127,15 @@ pub fn draw<DB: DrawingBackend>(
             },
         })
         .collect();
-    if kind.ideal(1.0).is_some() {
+    if kind.ideal(1.0, None).is_some() {
+        let stops = data
+            .cores
+            .filter(|&c| data.workers.last().is_some_and(|&w| w > c as usize));
         legend.push(LegendEntry {
-            label: "ideal (linear)".into(),
+            label: match stops {
+                Some(c) => format!("ideal (linear up to the {c} cores)"),
+                None => "ideal (linear)".into(),
+            },
             swatch: Swatch::Dashed { color: IDEAL },
         });
     }
@@ -155,7 +164,10 @@ pub fn draw<DB: DrawingBackend>(
         })
         .filter(|v| v.is_finite())
         .fold(0.0_f64, f64::max);
-    let y_max_ideal = kind.ideal(hi).unwrap_or(0.0);
+    let y_max_ideal = kind
+        .ideal(hi, data.cores)
+        .unwrap_or(0.0)
+        .max(kind.ideal(lo, data.cores).unwrap_or(0.0));
     let y_max = match y_max_data.max(y_max_ideal) {
         m if m > 0.0 => m * 1.08,
         _ => 1.0,
@@ -176,15 +188,22 @@ pub fn draw<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
 
-    if let Some(ideal_lo) = kind.ideal(lo) {
-        let ideal_hi = kind.ideal(hi).unwrap_or(ideal_lo);
+    if kind.ideal(lo, data.cores).is_some() {
+        // Through every worker count and the core count (where the line
+        // bends).
+        let mut xs: Vec<f64> = data.workers.iter().map(|&w| w as f64).collect();
+        xs.extend([lo, hi]);
+        if let Some(c) = data.cores.map(f64::from).filter(|c| (lo..=hi).contains(c)) {
+            xs.push(c);
+        }
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        let ideal: Vec<(f64, f64)> = xs
+            .iter()
+            .filter_map(|&x| Some((x, kind.ideal(x, data.cores)?)))
+            .collect();
         chart
-            .draw_series(DashedLineSeries::new(
-                [(lo, ideal_lo), (hi, ideal_hi)],
-                16,
-                10,
-                IDEAL.stroke_width(3),
-            ))
+            .draw_series(DashedLineSeries::new(ideal, 16, 10, IDEAL.stroke_width(3)))
             .map_err(err)?;
     }
     for s in &data.series {
@@ -227,7 +246,7 @@ pub fn draw<DB: DrawingBackend>(
         for &(x, y) in segments.iter().flatten() {
             let flagged = s
                 .at(x.round() as usize)
-                .is_some_and(|p| !p.verdicts.is_empty());
+                .is_some_and(|p| crate::store::verdict::flagged(&p.verdicts));
             let at = area.map_coordinate(&(x, y));
             if flagged {
                 // Dimmed and marked, never dropped.

@@ -90,17 +90,12 @@ pub fn point_row(p: &Point, reference: Option<&str>) -> Vec<String> {
         Some([lo, hi]) => format!("{s:.3}× ({lo:.2}–{hi:.2})"),
         None => format!("{s:.3}×"),
     });
-    let verdict = if p.verdicts.is_empty() {
-        String::new()
+    let verdict = if p.runs == 0 {
+        MISSING.to_string()
+    } else if p.verdicts.is_empty() {
+        "✓ checked".to_string()
     } else {
-        let mut kinds: Vec<_> = p.verdicts.iter().map(|v| v.kind).collect();
-        kinds.sort();
-        kinds.dedup();
-        kinds
-            .iter()
-            .map(|k| k.mark())
-            .collect::<Vec<_>>()
-            .join(", ")
+        crate::store::verdict::marks(&p.verdicts)
     };
     vec![
         p.mode.to_string(),
@@ -316,32 +311,49 @@ fn verdicts(out: &mut String, report: &Report) {
          * **⚠ contended**: other processes used more than the cores the run left spare plus \
          {:.0} % of the cores it needed (*other cores*: the machine's busy time minus the run's \
          process tree minus gilscope itself, in mean cores over the run).\n\
-         * **✗ implausible**: a speedup the run's own measurements do not allow: a mode whose \
-         workers held the GIL ≥ {:.0} % of the time faster than {:.1}× its 1-worker run; an \
-         efficiency above 100 % by more than the spread of the repeats (at least {:.0} %); or a \
-         1-worker baseline whose worker got under {:.2} of a core while it waited for one \
-         (≥ {:.0} % of the time) — speedups against it are inflated.\n\
+         * **✗ implausible**: a speedup beyond physics, a finding about the measurement, \
+         never about Python: above the cores the run could use (min(workers, cores) less what \
+         other processes and gilscope took), or — for workers sharing one GIL — above \
+         min(N, 1/h₁), h₁ being the share of time the 1-worker run's worker held the GIL \
+         (the GIL-held part runs one thread at a time), by more than the spread of the repeats \
+         (at least {:.0} %); or a 1-worker baseline whose worker got under {:.2} of a core \
+         while it waited for one (≥ {:.0} % of the time) — speedups against it are inflated.\n\
          * **≈ noisy**: the repeats' times spread (max − min) by more than {:.0} % of their \
          median. *median s ± spread*: ± is half that range; the speedup's range is what the \
-         point's fastest and slowest runs give against the baseline's median.\n",
+         point's fastest and slowest runs give against the baseline's median.\n\
+         * **① 1 run** and **? not measured** are not flags: the point rests on one run (its \
+         spread is unknown), or a check could not be made (the reason says which). \
+         **✓ checked**: every check was made and passed.\n",
         v::CONTENDED_SHARE * 100.0,
-        v::GIL_BOUND_HOLD * 100.0,
-        v::GIL_BOUND_MAX_SPEEDUP,
         v::EFFICIENCY_SLACK * 100.0,
         v::BASELINE_MIN_CORE,
         v::BASELINE_MIN_WAITING * 100.0,
         v::NOISY_SPREAD * 100.0,
     );
-    let flagged: Vec<&Point> = report
-        .aggregate
-        .points
+    let points = &report.aggregate.points;
+    let flagged = points.iter().filter(|p| v::flagged(&p.verdicts)).count();
+    let one_run = points
         .iter()
-        .filter(|p| !p.verdicts.is_empty())
-        .collect();
-    if flagged.is_empty() {
-        out.push_str("No point was flagged.\n\n");
-    } else {
-        for p in flagged {
+        .filter(|p| p.verdicts.iter().any(|x| x.kind == v::VerdictKind::OneRun))
+        .count();
+    let unmeasured = points
+        .iter()
+        .filter(|p| {
+            p.verdicts
+                .iter()
+                .any(|x| x.kind == v::VerdictKind::NotMeasured)
+        })
+        .count();
+    let _ = writeln!(
+        out,
+        "{} of {} points flagged; {one_run} rest on 1 run (spread unknown); {unmeasured} have a check that could not be made; {} checked clean.\n",
+        flagged,
+        points.len(),
+        points.iter().filter(|p| p.verdicts.is_empty()).count()
+    );
+    let noted: Vec<&Point> = points.iter().filter(|p| !p.verdicts.is_empty()).collect();
+    if !noted.is_empty() {
+        for p in noted {
             for verdict in &p.verdicts {
                 let _ = writeln!(
                     out,
@@ -467,7 +479,7 @@ mod tests {
         assert_eq!(row[12], "70 / 20");
         assert_eq!(row[13], "45 / 40");
         assert_eq!(row[15], "✓");
-        assert_eq!(row[16], "");
+        assert_eq!(row[16], "✓ checked");
         assert_eq!(point_row(&ok, Some("other"))[15], "✗");
         let mut noisy = ok.clone();
         noisy.spread = crate::sweep::aggregate::Spread::of(&[0.45, 0.5, 0.55]);

@@ -173,7 +173,12 @@ impl Report {
         } else {
             "1 run each".to_string()
         };
-        let flagged = if self.aggregate.points.iter().any(|p| !p.verdicts.is_empty()) {
+        let flagged = if self
+            .aggregate
+            .points
+            .iter()
+            .any(|p| crate::store::verdict::flagged(&p.verdicts))
+        {
             " · faded ! = flagged (report.md: Verdicts)"
         } else {
             ""

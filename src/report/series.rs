@@ -31,6 +31,9 @@ pub struct ChartData {
     pub subtitle: String,
     /// What the items are ("pixels"), for the throughput axis.
     pub unit: String,
+    /// The cores the runs could have had (the most any point saw): the
+    /// ideal line stops there.
+    pub cores: Option<u32>,
 }
 
 impl ChartData {
@@ -78,6 +81,7 @@ impl ChartData {
             workload,
             subtitle,
             unit: aggregate.unit.clone(),
+            cores: aggregate.points.iter().filter_map(|p| p.cores).max(),
         }
     }
 
@@ -153,9 +157,13 @@ pub(crate) mod tests {
             spread: None,
             speedup_range: None,
             median_other_cores: None,
+            median_own_cores: None,
+            cores: None,
+            median_startup_secs: None,
             contended_runs: 0,
             verdicts: Vec::new(),
             worker_running_waiting: None,
+            load_missing: None,
         }
     }
 

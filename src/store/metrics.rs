@@ -81,6 +81,27 @@ pub fn items_per_sec(run: &RunRecord) -> Option<f64> {
     (last > start).then(|| items as f64 / ((last - start) as f64 / 1e9))
 }
 
+/// The run's start gate on the sampler's clock: when every worker was
+/// ready and the chunks were released (`result.start_ns`), else when the
+/// first worker started. `None` for a script or an attach.
+pub fn start_gate_ns(run: &RunRecord) -> Option<u64> {
+    if !run.spec().is_workload() {
+        return None;
+    }
+    run.result()
+        .and_then(|r| r.start_ns)
+        .or(run.work_window_ns().map(|(start, _)| start))
+}
+
+/// Start-up: seconds from the run's first event or sample (the
+/// interpreter starting) to its start gate (workers ready) — what the
+/// work time leaves out and the end-to-end time has.
+pub fn startup_secs(run: &RunRecord) -> Option<f64> {
+    let gate = start_gate_ns(run)?;
+    let t0 = run.t0_ns().filter(|&t0| t0 <= gate)?;
+    Some((gate - t0) as f64 / 1e9)
+}
+
 /// How many cores were busy, three ways.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CpuUse {

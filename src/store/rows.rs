@@ -38,6 +38,8 @@ pub struct CompareRow {
     /// Against the 1-worker run on the same interpreter (a workload), the
     /// run on the default build (a script).
     pub speedup: Option<f64>,
+    /// Against the 1-worker `gil` run on a default build (a workload).
+    pub speedup_vs_gil_build: Option<f64>,
     pub efficiency: Option<f64>,
     /// Same checksum (a script: same stdout) as that baseline.
     pub same_result: Option<bool>,
@@ -52,8 +54,16 @@ pub struct CompareRow {
 pub fn compare_rows(records: &[&RunRecord]) -> Vec<CompareRow> {
     records
         .iter()
-        .map(|run| {
-            let versus = compare(run, records).same_interpreter;
+        .map(|run| compare_row(run, records))
+        .collect()
+}
+
+/// The row of `run`; its baselines are looked for among `records`.
+pub fn compare_row(run: &RunRecord, records: &[&RunRecord]) -> CompareRow {
+    {
+        {
+            let both = compare(run, records);
+            let versus = both.same_interpreter;
             let cpu = cpu_use(run);
             let gil = worker_gil(run);
             let holds: Vec<f64> = gil.iter().filter_map(|g| g.hold).collect();
@@ -83,6 +93,7 @@ pub fn compare_rows(records: &[&RunRecord]) -> Vec<CompareRow> {
                     .then(|| waits.iter().sum::<f64>() / waits.len() as f64),
                 gil_missing: run.gil().missing_reason(),
                 speedup: versus.and_then(|v| v.speedup),
+                speedup_vs_gil_build: both.gil_build.and_then(|v| v.speedup),
                 efficiency: versus.and_then(|v| v.efficiency),
                 same_result: versus.and_then(|v| v.checksum_matches),
                 peak_rss_bytes: memory_use(run)
@@ -92,8 +103,8 @@ pub fn compare_rows(records: &[&RunRecord]) -> Vec<CompareRow> {
                 exit: outcome.map(|o| o.exit.clone()),
                 status: run.headline().unwrap_or_else(|| "running".to_string()),
             }
-        })
-        .collect()
+        }
+    }
 }
 
 /// The CSV header of [`rows_csv`].

@@ -1,10 +1,28 @@
 //! Verdicts: a short label with its reason in words wherever a number may
 //! have been made up by the machine rather than measured — *contended*,
-//! *implausible*, *noisy*. A flagged run or point is still shown (dimmed
-//! and marked), never dropped.
+//! *implausible*, *noisy* — and, apart from those flags, what could not be
+//! checked: *1 run* (the spread is unknown) and *not measured* (a check
+//! had nothing to check with). "No label" is said only when every check
+//! was made and passed. A flagged run or point is still shown (dimmed and
+//! marked), never dropped.
 //!
-//! The thresholds are the constants below; the README's "Verdicts" section
-//! says the same in words.
+//! The rules come from physics, not from thresholds on the result:
+//!
+//! * **cores** — a run cannot be more than `u` times faster than its
+//!   1-worker run, where `u` is the cores it could use: min(workers,
+//!   cores) less what other processes *and gilscope itself* took
+//!   ([`usable_cores`]);
+//! * **one GIL** — workers that share one GIL cannot beat 1/h₁ (nor N),
+//!   where h₁ is the share of time the 1-worker run's worker held the GIL:
+//!   the GIL-held part of the work runs one thread at a time
+//!   ([`beyond_gil`]);
+//! * a slowed 1-worker run inflates every speedup against it
+//!   ([`slowed_baseline`]); other processes and gilscope's own CPU on the
+//!   cores a run needed make it *contended* ([`contended`]).
+//!
+//! [`point_verdicts`] is the one place a point (a mode × interpreter ×
+//! workers cell, its repeats) is judged; every surface — the CLI, report,
+//! compare table, race, stage and demo — reads what it computed.
 
 use super::load::Load;
 use super::metrics::{worker_gil, worker_times};
@@ -12,16 +30,11 @@ use super::record::RunRecord;
 use crate::interp::Mode;
 use serde::{Deserialize, Serialize};
 
-/// *contended*: other processes used more than the cores the run left
-/// spare plus this share of the cores it needed.
+/// *contended*: other processes and gilscope used more than the cores the
+/// run left spare plus this share of the cores it needed.
 pub const CONTENDED_SHARE: f64 = 0.10;
-/// A mode whose workers share one GIL and together hold it at least this
-/// share of the time (the GIL is busy: the work is serial) …
-pub const GIL_BOUND_HOLD: f64 = 0.90;
-/// … cannot honestly be faster than this many times its 1-worker run.
-pub const GIL_BOUND_MAX_SPEEDUP: f64 = 1.10;
-/// Parallel efficiency above 100 % by more than this (or by more than the
-/// point's spread, if wider) is *implausible*.
+/// A speedup beyond a physical bound by more than this (or by more than
+/// the point's or its baseline's spread, if wider) is *implausible*.
 pub const EFFICIENCY_SLACK: f64 = 0.05;
 /// A 1-worker run whose worker got less than this share of a core …
 pub const BASELINE_MIN_CORE: f64 = 0.90;
@@ -38,6 +51,10 @@ pub enum VerdictKind {
     Contended,
     Implausible,
     Noisy,
+    /// Not a flag: the point rests on one run, so its spread is unknown.
+    OneRun,
+    /// Not a flag: a check could not be made (the reason says which).
+    NotMeasured,
 }
 
 impl VerdictKind {
@@ -46,6 +63,8 @@ impl VerdictKind {
             Self::Contended => "contended",
             Self::Implausible => "implausible",
             Self::Noisy => "noisy",
+            Self::OneRun => "1 run",
+            Self::NotMeasured => "not measured",
         }
     }
 
@@ -55,7 +74,15 @@ impl VerdictKind {
             Self::Contended => "⚠ contended",
             Self::Implausible => "✗ implausible",
             Self::Noisy => "≈ noisy",
+            Self::OneRun => "① 1 run",
+            Self::NotMeasured => "? not measured",
         }
+    }
+
+    /// Whether it says the number is suspect (contended, implausible,
+    /// noisy), rather than that something could not be checked.
+    pub fn is_flag(self) -> bool {
+        matches!(self, Self::Contended | Self::Implausible | Self::Noisy)
     }
 }
 
@@ -67,21 +94,50 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn new(kind: VerdictKind, reason: String) -> Self {
+    pub fn new(kind: VerdictKind, reason: String) -> Self {
         Self { kind, reason }
     }
 }
 
 /// "contended, noisy" (empty for none).
 pub fn labels(verdicts: &[Verdict]) -> String {
-    let mut kinds: Vec<VerdictKind> = verdicts.iter().map(|v| v.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    kinds
+    kinds(verdicts)
         .iter()
         .map(|k| k.label())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The kinds present, sorted, once each.
+pub fn kinds(verdicts: &[Verdict]) -> Vec<VerdictKind> {
+    let mut kinds: Vec<VerdictKind> = verdicts.iter().map(|v| v.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// "✗ implausible, ① 1 run" (empty for none).
+pub fn marks(verdicts: &[Verdict]) -> String {
+    kinds(verdicts)
+        .iter()
+        .map(|k| k.mark())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether any verdict is a flag (see [`VerdictKind::is_flag`]).
+pub fn flagged(verdicts: &[Verdict]) -> bool {
+    verdicts.iter().any(|v| v.kind.is_flag())
+}
+
+/// The state in a few words: the labels when there are any, else "no
+/// label" — said only when every check was made and passed.
+pub fn status(verdicts: &[Verdict]) -> String {
+    if verdicts.is_empty() {
+        "no label (every check made and passed)".into()
+    } else {
+        labels(verdicts)
+    }
 }
 
 /// "contended: …; noisy: …" (empty for none).
@@ -102,25 +158,36 @@ pub fn push(out: &mut Vec<Verdict>, v: Option<Verdict>) {
     }
 }
 
-/// The cores a run of `mode` with `workers` workers needs at most.
-pub fn needed_cores(mode: Mode, workers: usize, cores: u32) -> f64 {
-    let _ = mode; // every mode can keep `workers` cores busy (gil only in bursts)
+/// The cores a run of `workers` workers needs at most.
+pub fn needed_cores(workers: usize, cores: u32) -> f64 {
     (workers.max(1) as f64).min(f64::from(cores.max(1)))
 }
 
-/// *contended*: others used more than the spare cores plus
-/// [`CONTENDED_SHARE`] of the cores the run needed.
+/// The cores a run of `workers` workers could use on `cores` cores while
+/// others (other processes and gilscope itself) took `taken` cores:
+/// min(workers, cores − taken), never below a small floor.
+pub fn usable_cores(workers: usize, cores: u32, taken: f64) -> f64 {
+    let free = (f64::from(cores.max(1)) - taken.max(0.0)).max(0.05);
+    (workers.max(1) as f64).min(free)
+}
+
+/// *contended*: other processes and gilscope itself used more than the
+/// spare cores plus [`CONTENDED_SHARE`] of the cores the run needed.
+/// gilscope's own CPU (its window, samplers, load generator) competes for
+/// the same cores: it counts, and is named apart.
 pub fn contended(load: &Load, needed: f64) -> Option<Verdict> {
     let others = load.other_cores()?;
+    let own = load.own_cores().unwrap_or(0.0);
+    let taken = others + own;
     let spare = (f64::from(load.cores) - needed).max(0.0);
     let allowed = spare + CONTENDED_SHARE * needed;
-    (others > allowed).then(|| {
+    (taken > allowed).then(|| {
         Verdict::new(
             VerdictKind::Contended,
             format!(
-                "other processes used {others:.2} of {} cores ({:.0} % of the {needed:.0} this run needed; busiest: {})",
+                "other processes used {others:.2} and gilscope itself {own:.2} of {} cores ({:.0} % of the {needed:.0} this run needed; busiest: {})",
                 load.cores,
-                (others - spare).max(0.0) / needed * 100.0,
+                (taken - spare).max(0.0) / needed * 100.0,
                 load.busiest_text()
             ),
         )
@@ -141,41 +208,62 @@ pub fn slowed_baseline(workers: usize, running: f64, waiting: f64) -> Option<Ver
     })
 }
 
-/// *implausible*: a speedup the run's own measurements do not allow.
-/// `gil_hold`: share of time the workers' one shared GIL was held by
-/// them (see [`shared_gil_hold`]); `spread`: the
-/// point's relative spread (max − min over median), if it has repeats.
-pub fn implausible_speedup(
-    workers: usize,
-    speedup: f64,
-    gil_hold: Option<f64>,
-    spread: Option<f64>,
-) -> Option<Verdict> {
+/// What the cores allowed a run: `cores` it could have had, `others` and
+/// `own` the cores other processes and gilscope took meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cores {
+    pub cores: u32,
+    pub others: f64,
+    pub own: f64,
+}
+
+/// *implausible*: `speedup` above the cores `workers` workers could use
+/// (by more than `slack`): "2.13× on 2 cores".
+pub fn beyond_cores(workers: usize, speedup: f64, c: Cores, slack: f64) -> Option<Verdict> {
     if workers < 2 || !speedup.is_finite() {
         return None;
     }
-    if let Some(hold) = gil_hold
-        && hold >= GIL_BOUND_HOLD
-        && speedup > GIL_BOUND_MAX_SPEEDUP
-    {
-        return Some(Verdict::new(
-            VerdictKind::Implausible,
+    let taken = c.others + c.own;
+    let cap = usable_cores(workers, c.cores, taken);
+    (speedup > cap * (1.0 + slack)).then(|| {
+        let less = if taken >= 0.005 {
             format!(
-                "{speedup:.2}× while its workers held their one GIL {:.0} % of the time: a GIL-bound run cannot beat {GIL_BOUND_MAX_SPEEDUP:.1}× its 1-worker run",
-                hold * 100.0
-            ),
-        ));
-    }
-    let efficiency = speedup / workers as f64;
-    let slack = EFFICIENCY_SLACK.max(spread.unwrap_or(0.0));
-    (efficiency > 1.0 + slack).then(|| {
+                ", less {:.2} taken by other processes and {:.2} by gilscope",
+                c.others, c.own
+            )
+        } else {
+            String::new()
+        };
         Verdict::new(
             VerdictKind::Implausible,
             format!(
-                "efficiency {:.0} % is above 100 % by more than {} ({:.0} %): {workers} workers cannot do more than {workers}× the work of one",
-                efficiency * 100.0,
-                if spread.is_some_and(|s| s > EFFICIENCY_SLACK) { "the spread" } else { "the slack" },
-                slack * 100.0
+                "{speedup:.2}× on {} cores: {workers} workers could use at most {cap:.2} cores (min(workers, cores){less}), so the 1-worker run must have been slowed or the work differed",
+                c.cores
+            ),
+        )
+    })
+}
+
+/// The most a run of `workers` workers sharing one GIL can gain over its
+/// 1-worker run whose worker held the GIL `h1` of its time: min(N, 1/h₁)
+/// — the GIL-held part runs one thread at a time, the rest overlaps it.
+pub fn gil_bound(workers: usize, h1: f64) -> f64 {
+    (workers.max(1) as f64).min(1.0 / h1.max(1e-6))
+}
+
+/// *implausible*: workers sharing one GIL faster than [`gil_bound`] (by
+/// more than `slack`).
+pub fn beyond_gil(workers: usize, speedup: f64, h1: f64, slack: f64) -> Option<Verdict> {
+    if workers < 2 || !speedup.is_finite() {
+        return None;
+    }
+    let bound = gil_bound(workers, h1);
+    (speedup > bound * (1.0 + slack)).then(|| {
+        Verdict::new(
+            VerdictKind::Implausible,
+            format!(
+                "{speedup:.2}× with one shared GIL: its 1-worker run held the GIL {:.0} % of the time, and the GIL-held part runs one thread at a time, so {workers} workers cannot beat min({workers}, 1/{h1:.2}) = {bound:.2}×",
+                h1 * 100.0
             ),
         )
     })
@@ -193,6 +281,119 @@ pub fn noisy(runs: usize, relative_spread: f64) -> Option<Verdict> {
             ),
         )
     })
+}
+
+/// *1 run*: a point of one run (or against a 1-run baseline) has no
+/// known spread.
+pub fn one_run(runs: usize, baseline_runs: Option<usize>) -> Option<Verdict> {
+    if runs == 1 {
+        Some(Verdict::new(
+            VerdictKind::OneRun,
+            "1 run: spread unknown (single runs here can move ±20 %; repeat it, e.g. --repeat 3)"
+                .into(),
+        ))
+    } else if baseline_runs == Some(1) {
+        Some(Verdict::new(
+            VerdictKind::OneRun,
+            "its 1-worker baseline is 1 run: the speedup's spread is unknown (repeat it, e.g. --repeat 3)"
+                .into(),
+        ))
+    } else {
+        None
+    }
+}
+
+/// *not measured*: a check that could not be made, and why.
+pub fn not_measured(what: &str, why: &str) -> Verdict {
+    Verdict::new(VerdictKind::NotMeasured, format!("{what}: {why}"))
+}
+
+/// What the rules need to know of a point's 1-worker baseline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BaselineFacts {
+    /// Its completed runs.
+    pub runs: usize,
+    /// Its times' relative spread (max − min over median; `None` below 2 runs).
+    pub spread: Option<f64>,
+    /// Share of time its worker held the GIL (exact reader), median over runs.
+    pub gil_hold: Option<f64>,
+    /// Why `gil_hold` is missing.
+    pub gil_missing: Option<String>,
+    /// Its worker's running and waiting-for-a-core shares.
+    pub running_waiting: Option<[f64; 2]>,
+}
+
+/// What the rules need to know of a point: its repeats, its speedup
+/// against its baseline, and the machine while it ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointFacts {
+    pub mode: Mode,
+    pub workers: usize,
+    /// Completed runs.
+    pub runs: usize,
+    /// Runs whose load could not be read, and the first one's reason.
+    pub load_missing: Option<(usize, String)>,
+    /// Relative spread of its times (`None` below 2 runs).
+    pub spread: Option<f64>,
+    /// Median speedup against the baseline.
+    pub speedup: Option<f64>,
+    /// The cores its runs could have had, and what others and gilscope
+    /// took meanwhile (medians over runs).
+    pub cores: Option<Cores>,
+    /// Its 1-worker baseline (the point itself for 1 worker).
+    pub baseline: Option<BaselineFacts>,
+}
+
+/// The verdicts of one point, apart from contention (which the runs earn
+/// one by one): its spread, its baseline, and its speedup against the
+/// physical bounds. The one place a point is judged.
+pub fn point_verdicts(p: &PointFacts) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    if let Some(spread) = p.spread {
+        push(&mut out, noisy(p.runs, spread));
+    }
+    let base = p.baseline.as_ref();
+    push(&mut out, one_run(p.runs, base.map(|b| b.runs)));
+    if let Some((n, why)) = &p.load_missing {
+        out.push(not_measured(
+            "what else ran",
+            &if p.runs > 1 {
+                format!("{n} of {} runs: {why}", p.runs)
+            } else {
+                why.clone()
+            },
+        ));
+    }
+    if let Some([running, waiting]) = base.and_then(|b| b.running_waiting) {
+        push(&mut out, slowed_baseline(1, running, waiting));
+    }
+    let (Some(speedup), Some(base)) = (p.speedup, base) else {
+        return out;
+    };
+    if p.workers < 2 {
+        return out;
+    }
+    let slack = [Some(EFFICIENCY_SLACK), p.spread, base.spread]
+        .into_iter()
+        .flatten()
+        .fold(0.0, f64::max);
+    match p.cores {
+        Some(c) => push(&mut out, beyond_cores(p.workers, speedup, c, slack)),
+        None => out.push(not_measured(
+            "the cores the run could use",
+            "no machine load readings",
+        )),
+    }
+    if matches!(p.mode, Mode::Gil | Mode::FtGil) {
+        match base.gil_hold {
+            Some(h1) => push(&mut out, beyond_gil(p.workers, speedup, h1, slack)),
+            None => out.push(not_measured(
+                "the GIL bound (the 1-worker run's GIL share)",
+                base.gil_missing.as_deref().unwrap_or("not read"),
+            )),
+        }
+    }
+    out
 }
 
 /// The mean running and waiting share of a run's workers.
@@ -222,26 +423,27 @@ pub fn shared_gil_hold(run: &RunRecord) -> Option<f64> {
     (!h.is_empty()).then(|| h.iter().sum::<f64>().min(1.0))
 }
 
-/// The same from a point's mean hold per worker.
-pub fn shared_gil_hold_of(mode: Mode, workers: usize, mean_hold: Option<f64>) -> Option<f64> {
-    matches!(mode, Mode::Gil | Mode::FtGil)
-        .then_some(mean_hold?)
-        .map(|h| (h * workers as f64).min(1.0))
-}
-
-/// The verdicts one run earns on its own: *contended*, and *implausible*
-/// as a baseline when it has one worker and was slowed.
+/// The verdicts one run earns on its own: *contended* (or *not measured*
+/// when what else ran could not be read), and *implausible* as a baseline
+/// when it has one worker and was slowed.
 pub fn run_verdicts(run: &RunRecord) -> Vec<Verdict> {
     let mut out = Vec::new();
-    if let Ok(load) = run.load_track().load() {
-        // A script or an attach has no workers: its busy threads are.
-        let workers = if run.spec().is_workload() {
-            run.spec().workers
-        } else {
-            crate::store::metrics::busy_thread_count(run)
-        };
-        let needed = needed_cores(run.spec().mode, workers, load.cores);
-        push(&mut out, contended(&load, needed));
+    match run.load_track().load() {
+        Ok(load) => {
+            // A script or an attach has no workers: its busy threads are.
+            let workers = if run.spec().is_workload() {
+                run.spec().workers
+            } else {
+                crate::store::metrics::busy_thread_count(run)
+            };
+            let needed = needed_cores(workers, load.cores);
+            push(&mut out, contended(&load, needed));
+        }
+        Err(why) => {
+            if run.is_finished() {
+                out.push(not_measured("what else ran (contention)", &why));
+            }
+        }
     }
     if run.result().is_some()
         && let Some((running, waiting)) = worker_split(run)
@@ -254,131 +456,5 @@ pub fn run_verdicts(run: &RunRecord) -> Vec<Verdict> {
     out
 }
 
-/// The verdicts of a run compared with its 1-worker `baseline`: its own,
-/// the baseline's slowing, and an implausible speedup.
-pub fn comparison_verdicts(
-    run: &RunRecord,
-    baseline: Option<&RunRecord>,
-    speedup: Option<f64>,
-) -> Vec<Verdict> {
-    let mut out = run_verdicts(run);
-    if let Some(base) = baseline
-        && !std::ptr::eq(base, run)
-        && let Some((running, waiting)) = worker_split(base)
-    {
-        push(&mut out, slowed_baseline(1, running, waiting));
-    }
-    if let Some(s) = speedup {
-        push(
-            &mut out,
-            implausible_speedup(run.spec().workers, s, shared_gil_hold(run), None),
-        );
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sampler::{LoadSample, NamedCpu};
-    use crate::store::fixtures::{Synth, interpreter};
-    use crate::store::load::LoadTrack;
-
-    fn load(other_cores: f64, cores: u32) -> Load {
-        let mut t = LoadTrack::default();
-        let r = |machine: f64, yes: f64| LoadSample {
-            machine_busy_ns: (machine * 1e9) as u64,
-            machine_all_ns: 0,
-            cores_online: cores,
-            cores_allowed: Some(cores),
-            tree_cpu_ns: Some(0),
-            own_cpu_ns: Some(0),
-            own_threads: Vec::new(),
-            others: vec![NamedCpu {
-                name: "yes".into(),
-                cpu_ns: (yes * 1e9) as u64,
-                count: 1,
-            }],
-            processes_scanned: 1,
-            cost_ns: 0,
-        };
-        t.eat(0, r(0.0, 0.0));
-        t.eat(1_000_000_000, r(other_cores, other_cores));
-        t.load().expect("two readings")
-    }
-
-    #[test]
-    fn contended_counts_only_what_the_run_needed() {
-        // 2 workers on 2 cores: 0.3 cores of others is 15 % of its need.
-        let v = contended(&load(0.3, 2), 2.0).expect("contended");
-        assert_eq!(v.kind, VerdictKind::Contended);
-        assert!(v.reason.contains("0.30 of 2 cores"), "{}", v.reason);
-        assert!(v.reason.contains("15 %"), "{}", v.reason);
-        assert!(v.reason.contains("busiest: yes 0.30"), "{}", v.reason);
-        // A little background is not contention.
-        assert_eq!(contended(&load(0.15, 2), 2.0), None);
-        // 1 worker on 2 cores: one busy core of others leaves it its own.
-        assert_eq!(contended(&load(1.0, 2), 1.0), None);
-        assert!(contended(&load(1.3, 2), 1.0).is_some());
-    }
-
-    #[test]
-    fn slowed_baseline_needs_waiting_for_a_core() {
-        let v = slowed_baseline(1, 0.62, 0.30).expect("slowed");
-        assert_eq!(v.kind, VerdictKind::Implausible);
-        assert!(v.reason.contains("got 0.62 cores"), "{}", v.reason);
-        // Sleeping (I/O, a lock) is not being slowed by others.
-        assert_eq!(slowed_baseline(1, 0.62, 0.01), None);
-        assert_eq!(slowed_baseline(1, 0.97, 0.03), None);
-        assert_eq!(slowed_baseline(2, 0.5, 0.5), None);
-    }
-
-    #[test]
-    fn gil_bound_speedup_is_implausible() {
-        let v = implausible_speedup(2, 2.02, Some(0.95), None).expect("implausible");
-        assert!(v.reason.contains("2.02×"), "{}", v.reason);
-        assert!(v.reason.contains("95 %"), "{}", v.reason);
-        // Two gil workers holding 49 % each: the GIL was busy 98 %.
-        assert_eq!(shared_gil_hold_of(Mode::Gil, 2, Some(0.49)), Some(0.98));
-        assert_eq!(shared_gil_hold_of(Mode::Subinterp, 2, Some(0.49)), None);
-        assert_eq!(implausible_speedup(2, 1.05, Some(0.95), None), None);
-        // Not GIL-bound: 1.9× on 2 workers is fine.
-        assert_eq!(implausible_speedup(2, 1.9, Some(0.5), None), None);
-    }
-
-    #[test]
-    fn efficiency_above_100_beyond_the_spread_is_implausible() {
-        let v = implausible_speedup(2, 2.14, None, None).expect("107 %");
-        assert!(v.reason.contains("107 %"), "{}", v.reason);
-        // Within the repeats' spread: not flagged (noisy says the rest).
-        assert_eq!(implausible_speedup(2, 2.14, None, Some(0.2)), None);
-        assert_eq!(implausible_speedup(2, 2.06, None, None), None);
-        assert_eq!(implausible_speedup(1, 3.0, None, None), None);
-    }
-
-    #[test]
-    fn noisy_needs_repeats() {
-        assert!(noisy(3, 0.25).is_some());
-        assert_eq!(noisy(3, 0.05), None);
-        assert_eq!(noisy(1, 0.5), None);
-    }
-
-    #[test]
-    fn a_synthetic_slowed_baseline_is_implausible_and_a_clean_one_is_not() {
-        let interp = interpreter("3.13", "3.13.5", false);
-        let mut slowed = Synth::new(Mode::Gil, 1);
-        slowed.running = 0.62;
-        let run = slowed.build(&interp);
-        let v = run_verdicts(&run);
-        assert_eq!(labels(&v), "implausible", "{v:?}");
-        assert!(text(&v).contains("got 0.62 cores"), "{}", text(&v));
-        let mut clean = Synth::new(Mode::Gil, 1);
-        clean.running = 0.97;
-        let clean = clean.build(&interp);
-        assert_eq!(run_verdicts(&clean), Vec::new());
-        // A 2-worker run compared against the slowed baseline inherits it.
-        let two = Synth::new(Mode::Ft, 2).build(&interp);
-        let v = comparison_verdicts(&two, Some(&run), Some(1.9));
-        assert_eq!(labels(&v), "implausible");
-    }
-}
+mod tests;

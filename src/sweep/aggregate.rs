@@ -6,7 +6,9 @@
 use crate::interp::Mode;
 use crate::kit::stats::{median, quantile};
 use crate::store::RunRecord;
-use crate::store::metrics::{cpu_use, items_per_sec, memory_use, worker_gil, worker_times};
+use crate::store::metrics::{
+    cpu_use, items_per_sec, memory_use, startup_secs, worker_gil, worker_times,
+};
 use crate::store::verdict::{self, Verdict, VerdictKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -69,17 +71,33 @@ pub struct Point {
     /// Cores other processes used during its runs, median over runs.
     #[serde(default)]
     pub median_other_cores: Option<f64>,
+    /// Cores gilscope itself used during its runs (window, samplers, load
+    /// generator), median over runs: it competes for the same cores.
+    #[serde(default)]
+    pub median_own_cores: Option<f64>,
+    /// The cores its runs could have had (their affinity, else online).
+    #[serde(default)]
+    pub cores: Option<u32>,
+    /// Start-up before the start gate (interpreter, workers), median over
+    /// runs: the work time leaves it out, the end-to-end time has it.
+    #[serde(default)]
+    pub median_startup_secs: Option<f64>,
     /// Runs marked contended.
     #[serde(default)]
     pub contended_runs: usize,
-    /// Contended / implausible / noisy, with the reason (see
-    /// `store::verdict`).
+    /// Contended / implausible / noisy, and what could not be checked (1
+    /// run, not measured), with the reason — computed once, by
+    /// `store::verdict::point_verdicts` (see [`judge`]).
     #[serde(default)]
     pub verdicts: Vec<Verdict>,
     /// The workers' mean running / waiting share, median over runs (for
     /// the slowed-baseline rule).
     #[serde(default)]
     pub worker_running_waiting: Option<[f64; 2]>,
+    /// Completed runs whose machine load could not be read, and the first
+    /// one's reason.
+    #[serde(default)]
+    pub load_missing: Option<(usize, String)>,
 }
 
 /// How the values of a point's repeats spread.
@@ -206,22 +224,7 @@ pub fn aggregate<R: AsRef<RunRecord>>(runs: &[R]) -> Aggregate {
         .iter()
         .map(|p| base_of(&points, p.mode, &p.interpreter))
         .collect();
-    // The 1-worker point's spread and whether it was slowed.
-    let base_points: Vec<Option<(Option<Spread>, Option<Verdict>)>> = points
-        .iter()
-        .map(|p| {
-            points
-                .iter()
-                .find(|b| b.mode == p.mode && b.interpreter == p.interpreter && b.workers == 1)
-                .map(|b| {
-                    let slowed = b
-                        .worker_running_waiting
-                        .and_then(|[r, w]| verdict::slowed_baseline(1, r, w));
-                    (b.spread, slowed)
-                })
-        })
-        .collect();
-    for ((p, base), base_point) in points.iter_mut().zip(bases).zip(base_points) {
+    for (p, base) in points.iter_mut().zip(bases) {
         if let (Some(base), Some(t)) = (base, p.median_elapsed_secs) {
             p.speedup = Some(base / t);
             p.efficiency = Some(base / t / p.workers as f64);
@@ -232,30 +235,11 @@ pub fn aggregate<R: AsRef<RunRecord>>(runs: &[R]) -> Aggregate {
                 p.speedup_range = Some([base / sp.max, base / sp.min]);
             }
         }
-        if let Some((base_spread, slowed)) = base_point {
-            verdict::push(&mut p.verdicts, slowed);
-            if let Some(s) = p.speedup {
-                let rel = [p.spread, base_spread]
-                    .iter()
-                    .flatten()
-                    .filter(|x| x.n >= 2)
-                    .map(Spread::relative)
-                    .fold(None, |a: Option<f64>, r| Some(a.map_or(r, |a| a.max(r))));
-                verdict::push(
-                    &mut p.verdicts,
-                    verdict::implausible_speedup(
-                        p.workers,
-                        s,
-                        verdict::shared_gil_hold_of(p.mode, p.workers, p.gil_hold),
-                        rel,
-                    ),
-                );
-            }
-        }
         if let (Some(base), Some(t)) = (gil_base, p.median_elapsed_secs) {
             p.speedup_vs_gil = Some(base / t);
         }
     }
+    judge(&mut points);
     let one = |mode: Mode| {
         points
             .iter()
@@ -288,6 +272,45 @@ pub fn aggregate<R: AsRef<RunRecord>>(runs: &[R]) -> Aggregate {
         points,
         overhead,
         unit,
+    }
+}
+
+/// Each point's verdicts, from [`verdict::point_verdicts`] (the one place
+/// a point is judged) and the contention its runs earned.
+pub fn judge(points: &mut [Point]) {
+    let facts: Vec<verdict::PointFacts> = points.iter().map(|p| facts(p, points)).collect();
+    for (p, f) in points.iter_mut().zip(facts) {
+        for v in verdict::point_verdicts(&f) {
+            verdict::push(&mut p.verdicts, Some(v));
+        }
+    }
+}
+
+/// What the rules need to know of `p`, its baseline found among `points`.
+fn facts(p: &Point, points: &[Point]) -> verdict::PointFacts {
+    let rel = |s: Option<Spread>| s.filter(|s| s.n >= 2).map(|s| s.relative());
+    let base = points
+        .iter()
+        .find(|b| b.mode == p.mode && b.interpreter == p.interpreter && b.workers == 1);
+    verdict::PointFacts {
+        mode: p.mode,
+        workers: p.workers,
+        runs: p.runs,
+        load_missing: p.load_missing.clone(),
+        spread: rel(p.spread),
+        speedup: p.speedup,
+        cores: p.cores.map(|cores| verdict::Cores {
+            cores,
+            others: p.median_other_cores.unwrap_or(0.0),
+            own: p.median_own_cores.unwrap_or(0.0),
+        }),
+        baseline: base.map(|b| verdict::BaselineFacts {
+            runs: b.runs,
+            spread: rel(b.spread),
+            gil_hold: b.gil_hold,
+            gil_missing: b.gil_missing.clone(),
+            running_waiting: b.worker_running_waiting,
+        }),
     }
 }
 
@@ -356,10 +379,25 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
         .filter_map(|r| r.result().map(|x| x.elapsed_s))
         .collect();
     let spread = Spread::of(&times);
-    let loads: Vec<f64> = done
+    let load_readings: Vec<Result<crate::store::Load, String>> =
+        done.iter().map(|r| r.load_track().load()).collect();
+    let loads: Vec<f64> = load_readings
         .iter()
-        .filter_map(|r| r.load_track().load().ok()?.other_cores())
+        .filter_map(|l| l.as_ref().ok()?.other_cores())
         .collect();
+    let own: Vec<f64> = load_readings
+        .iter()
+        .filter_map(|l| l.as_ref().ok()?.own_cores())
+        .collect();
+    let cores = load_readings
+        .iter()
+        .filter_map(|l| l.as_ref().ok().map(|l| l.cores))
+        .min();
+    let unread: Vec<&String> = load_readings
+        .iter()
+        .filter_map(|l| l.as_ref().err())
+        .collect();
+    let load_missing = unread.first().map(|why| (unread.len(), (*why).clone()));
     let run_verdicts: Vec<Vec<Verdict>> = done.iter().map(|r| verdict::run_verdicts(r)).collect();
     let contended: Vec<&Verdict> = run_verdicts
         .iter()
@@ -381,9 +419,6 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
             },
         });
     }
-    if let Some(sp) = spread {
-        verdict::push(&mut verdicts, verdict::noisy(sp.n, sp.relative()));
-    }
     let running_waiting = (!splits.is_empty()).then(|| {
         [
             median(splits.iter().map(|s| s.0).collect()).unwrap_or(f64::NAN),
@@ -394,6 +429,10 @@ fn point(mode: Mode, interpreter: String, workers: usize, runs: &[&RunRecord]) -
         spread,
         speedup_range: None,
         median_other_cores: median(loads),
+        median_own_cores: median(own),
+        cores,
+        median_startup_secs: median(done.iter().filter_map(|r| startup_secs(r)).collect()),
+        load_missing,
         contended_runs: contended.len(),
         verdicts,
         worker_running_waiting: running_waiting,

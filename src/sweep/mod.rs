@@ -4,6 +4,8 @@
 
 pub mod aggregate;
 pub mod engine;
+pub mod headline;
+pub mod judged;
 pub mod model;
 
 pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate, overhead_in_pss};
@@ -12,4 +14,5 @@ pub mod runner;
 pub mod service;
 
 pub use engine::{Engine, NextRun, run_sweep};
+pub use judged::Judged;
 pub use runner::{SweepEvent, choose_interpreters, make_plan, runs_of};

@@ -42,6 +42,8 @@ pub struct App {
     jobs: Jobs,
     interpreters: Option<Vec<Interpreter>>,
     runs: Runs,
+    /// The runs' numbers and verdicts, refreshed before each frame.
+    model: super::model::RunsModel,
     /// The run the live view shows (and the compare view's anchor).
     live: Option<RunId>,
     view: View,
@@ -78,6 +80,7 @@ impl App {
         let mut app = Self {
             interpreters: None,
             runs: Runs::default(),
+            model: super::model::RunsModel::default(),
             live: None,
             view: View::Live,
             batch: None,
@@ -88,7 +91,7 @@ impl App {
             live_view: LiveView::default(),
             compare: CompareView::default(),
             attach: AttachPanel::default(),
-            status: StatusBar::new(options.low_refresh),
+            status: StatusBar::new(options.low_refresh, options.quiet),
             open_path: String::new(),
             browser: None,
             pilot: AutoPilot::new(
@@ -148,6 +151,11 @@ impl App {
         &self.compare
     }
 
+    /// The runs' numbers and verdicts, as the views read them.
+    pub fn model(&self) -> &super::model::RunsModel {
+        &self.model
+    }
+
     /// The compare view's own state (ticks), as a user would set it (tests).
     pub fn compare_mut(&mut self) -> &mut CompareView {
         &mut self.compare
@@ -180,6 +188,27 @@ impl App {
         self.runs.any_running() || self.batch.is_some() || self.checking
     }
 
+    /// How soon the next frame is needed, if anything moves. While runs are
+    /// measured the window is quiet: once a second in the quiet view, else
+    /// at the data's own rate (10 Hz; 2 Hz in low refresh, e.g. software
+    /// rendering) — measure quietly. A replay (the race) or a batch
+    /// between runs repaints at 25 Hz — replay loudly.
+    pub fn repaint_ms(&self) -> Option<u64> {
+        if self.runs.any_running() {
+            Some(if self.status.quiet {
+                super::quiet::QUIET_REPAINT_MS
+            } else if self.status.low_refresh {
+                MEASURING_LOW_MS
+            } else {
+                MEASURING_MS
+            })
+        } else if self.busy() || self.compare.racing() {
+            Some(40)
+        } else {
+            None
+        }
+    }
+
     /// Whether the auto sweep (and its screenshots) finished.
     pub fn auto_done(&self) -> bool {
         self.pilot.as_ref().is_none_or(AutoPilot::done)
@@ -198,7 +227,7 @@ impl App {
         self.live_view.pictures.mark_stale();
         if everything {
             self.live_view.pictures.clear();
-            self.compare.cache.clear();
+            self.model.clear();
         }
     }
 
@@ -214,7 +243,7 @@ impl App {
         {
             self.status.low_refresh = true;
             self.status.notify(
-                format!("software rendering ({name}): repainting 5 times a second during runs so the window takes less CPU from the workload (untick \"low refresh\" for 25)"),
+                format!("software rendering ({name}): repainting twice a second while runs are measured so the window takes less CPU from the workload (untick \"low refresh\" for 10; Q for the quiet view)"),
                 false,
             );
         }
@@ -228,6 +257,7 @@ impl App {
     fn context(&self) -> UiContext<'_> {
         UiContext {
             runs: &self.runs,
+            model: &self.model,
             live: self.live,
             interpreters: self.interpreters.as_deref(),
             busy: self.busy(),
@@ -653,12 +683,24 @@ impl App {
                 i.key_pressed(egui::Key::Escape),
             )
         });
-        let (tab, race) = ctx.input(|i| {
+        let (tab, race, quiet) = ctx.input(|i| {
             (
                 i.key_pressed(egui::Key::Tab),
                 i.key_pressed(egui::Key::R) && i.modifiers.is_none(),
+                i.key_pressed(egui::Key::Q) && i.modifiers.is_none(),
             )
         });
+        if quiet {
+            self.status.quiet = !self.status.quiet;
+            self.status.notify(
+                if self.status.quiet {
+                    "measuring quietly: a progress view while runs go (Q: watch live)"
+                } else {
+                    "watching live while runs go (Q: measure quietly)"
+                },
+                false,
+            );
+        }
         // The story: N, → or Page Down on; P, ← or Page Up back (what
         // presentation clickers send).
         let (next, back) = ctx.input(|i| {
@@ -765,7 +807,9 @@ impl App {
             }
         }
         if active {
-            ctx.request_repaint();
+            // The pilot steps between frames; while runs are measured it
+            // waits at the measuring rate like everything else.
+            ctx.request_repaint_after(Duration::from_millis(self.repaint_ms().unwrap_or(100)));
         }
     }
 
@@ -838,6 +882,7 @@ impl App {
             self.style_applied = Some((self.dark, self.presentation));
         }
         self.pump();
+        self.model.refresh(&self.runs, self.live);
         self.handle_keys(&ctx);
         self.handle_drops(&ctx);
         self.drive_story(&ctx);
@@ -850,6 +895,7 @@ impl App {
             let (busy, progress) = (self.busy(), self.progress());
             let cx = UiContext {
                 runs: &self.runs,
+                model: &self.model,
                 live: self.live,
                 interpreters: self.interpreters.as_deref(),
                 busy,
@@ -896,7 +942,12 @@ impl App {
                     }
                 }
             }
+            let quiet = self.status.quiet && self.runs.any_running();
             egui::CentralPanel::default().show(ui, |ui| {
+                if quiet {
+                    super::quiet::quiet_ui(ui, &cx);
+                    return;
+                }
                 actions.extend(match self.view {
                     View::Live => self.live_view.ui(ui, &cx),
                     View::Compare => self.compare.ui(ui, &cx),
@@ -920,13 +971,7 @@ impl App {
                 self.toast = None;
             }
         }
-        if self.busy() || self.compare.racing() {
-            // 25 updates per second while something moves (5 in low refresh).
-            let ms = if self.status.low_refresh && self.busy() {
-                200
-            } else {
-                40
-            };
+        if let Some(ms) = self.repaint_ms() {
             ctx.request_repaint_after(Duration::from_millis(ms));
         }
         self.remember(&ctx);
@@ -965,6 +1010,12 @@ impl App {
         self.saved = Some((now, Instant::now()));
     }
 }
+
+/// Frame interval while a run is measured, live view (the sampler's
+/// thread states come at 5 Hz, the GIL shares at 10 Hz).
+pub const MEASURING_MS: u64 = 100;
+/// The same in low refresh (software rendering).
+pub const MEASURING_LOW_MS: u64 = 500;
 
 /// The same recorded run (opened twice): same spec, start and result.
 fn same_run(a: &RunRecord, b: &RunRecord) -> bool {

@@ -212,25 +212,56 @@ pub fn best_run(cx: &UiContext) -> Option<RunId> {
     best_run_of(cx, &cx.runs.ids())
 }
 
-/// [`best_run`] among `ids`.
+/// [`best_run`] among `ids`: the run with the median time of the
+/// multi-worker point with the best median speedup (its point judged once
+/// in the model).
 pub fn best_run_of(cx: &UiContext, ids: &[RunId]) -> Option<RunId> {
-    let records = cx.runs.records();
-    ids.iter()
+    let best = ids
+        .iter()
         .filter_map(|&id| cx.runs.get(id).map(|e| (&e.record, id)))
         .filter(|(r, _)| r.result().is_some())
-        .max_by(|(a, _), (b, _)| {
-            let key = |r: &RunRecord| {
-                let s = crate::store::compare(r, &records)
-                    .same_interpreter
-                    .and_then(|v| v.speedup)
+        .max_by(|(a, ia), (b, ib)| {
+            let key = |r: &RunRecord, id: RunId| {
+                let s = cx
+                    .model
+                    .point(id)
+                    .and_then(|p| p.speedup)
+                    .or_else(|| cx.model.row(id).and_then(|row| row.speedup))
                     .unwrap_or(0.0);
                 (r.spec().workers > 1, s)
             };
-            let (ma, sa) = key(a);
-            let (mb, sb) = key(b);
+            let (ma, sa) = key(a, *ia);
+            let (mb, sb) = key(b, *ib);
             ma.cmp(&mb).then(sa.total_cmp(&sb))
         })
-        .map(|(_, id)| id)
+        .map(|(_, id)| id)?;
+    Some(median_run_of(cx, ids, best))
+}
+
+/// Among `ids`, the repeat of `id`'s point (same workload, interpreter,
+/// mode and workers) whose time is the median (the lower middle of an
+/// even count): the race races medians.
+pub fn median_run_of(cx: &UiContext, ids: &[RunId], id: RunId) -> RunId {
+    let Some(run) = cx.runs.get(id).map(|e| &e.record) else {
+        return id;
+    };
+    let mut repeats: Vec<(f64, RunId)> = cx
+        .runs
+        .iter()
+        .filter(|e| ids.contains(&e.id))
+        .filter(|e| {
+            let r = &e.record;
+            crate::store::compare::same_workload(run, r)
+                && r.spec().interp_name == run.spec().interp_name
+                && r.spec().mode == run.spec().mode
+                && r.spec().workers == run.spec().workers
+        })
+        .filter_map(|e| e.record.result().map(|x| (x.elapsed_s, e.id)))
+        .collect();
+    repeats.sort_by(|a, b| a.0.total_cmp(&b.0));
+    repeats
+        .get(repeats.len().saturating_sub(1) / 2)
+        .map_or(id, |&(_, id)| id)
 }
 
 /// Two runs worth racing: the best multi-worker run against the run of
@@ -257,5 +288,5 @@ pub fn race_pair_of(cx: &UiContext, ids: &[RunId]) -> Option<(RunId, RunId)> {
         .iter()
         .find(|e| e.record.spec().mode == crate::interp::Mode::Gil)
         .or(rivals.first())?;
-    Some((rival.id, best))
+    Some((median_run_of(cx, ids, rival.id), best))
 }

@@ -4,225 +4,19 @@
 
 use super::action::Action;
 use super::context::UiContext;
-use super::runs::run_label;
-
 use super::live::human;
+use super::model::{Row, RunsModel};
 use super::race::Race;
-use super::runs::{RunId, Runs};
+use super::runs::RunId;
 use super::style::mode_color;
-use crate::store::metrics::memory_use;
 use crate::store::verdict::{self, Verdict};
-use crate::store::{RunRecord, compare, compare::same_workload};
-use crate::sweep::{Point, Spread, aggregate};
+use crate::sweep::Point;
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
-use std::time::Instant;
 
-/// One table row's numbers, computed from the run alone (and its baseline).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    /// The run's id in the window (`None` outside the app, e.g. in CSV tests).
-    pub id: Option<RunId>,
-    pub label: String,
-    /// The workload's name (a file's stem).
-    pub workload: String,
-    /// The parameters given, `k=v, …` (empty: the defaults).
-    pub params: String,
-    pub interpreter: String,
-    pub mode: String,
-    pub workers: usize,
-    pub wall_s: Option<f64>,
-    pub items_per_s: Option<f64>,
-    pub speedup: Option<f64>,
-    pub efficiency: Option<f64>,
-    pub cpu_cores: Option<f64>,
-    pub peak_rss_mib: Option<f64>,
-    pub overhead_mib: Option<f64>,
-    /// Mean over workers of the share of time waiting for a GIL (exact GIL
-    /// reader; `None` where it could not read the GIL).
-    pub gil_wait: Option<f64>,
-    /// Why there is no GIL figure (shown on hover over "—").
-    pub gil_missing: Option<String>,
-    /// Same checksum as the baseline run (`None`: nothing to compare).
-    pub checksum_ok: Option<bool>,
-    pub status: String,
-    /// It went wrong (a stop by the user is not: shown neutrally).
-    pub failed: bool,
-    /// Its point: the completed repeats of the same (interpreter, mode,
-    /// workers, workload, params) — their times' spread (`None` while
-    /// none completed).
-    pub point: Option<Spread>,
-    /// Contended / implausible / noisy, with the reasons.
-    pub verdicts: Vec<Verdict>,
-}
-
-impl Row {
-    /// "0.101 s ± 16 % (n = 4)" for the row's point.
-    pub fn point_text(&self) -> String {
-        match self.point {
-            Some(sp) if sp.n >= 2 => format!(
-                "{:.3} ± {:.0} % (n = {})",
-                sp.median,
-                sp.relative() * 50.0,
-                sp.n
-            ),
-            Some(sp) => format!("{:.3} (n = 1)", sp.median),
-            None => "—".into(),
-        }
-    }
-}
-
-/// The completed runs that are repeats of `run`: same workload and params,
-/// interpreter, mode and workers.
-fn repeats_of<'a>(run: &RunRecord, records: &[&'a RunRecord]) -> Vec<&'a RunRecord> {
-    records
-        .iter()
-        .copied()
-        .filter(|r| {
-            r.result().is_some()
-                && same_workload(run, r)
-                && r.spec().interp_name == run.spec().interp_name
-                && r.spec().mode == run.spec().mode
-                && r.spec().workers == run.spec().workers
-        })
-        .collect()
-}
-
-/// What a run computed, to compare across runs: a service's checksum over
-/// its answers (its harness result only counts requests), else the
-/// result's checksum.
-fn answer_checksum(run: &RunRecord) -> Option<String> {
-    match run.service().summary() {
-        Some(s) => s.checksum,
-        None => run.result().map(|r| r.checksum.clone()),
-    }
-}
-
-/// The table's rows: the shared [`crate::store::compare_rows`] (what the
-/// CLI prints and exports) plus what the window adds — label, params,
-/// memory overhead, checksum agreement, the point and the verdicts.
-pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
-    let mib = 1.0 / (1024.0 * 1024.0);
-    let base = crate::store::compare_rows(records);
-    records
-        .iter()
-        .zip(base)
-        .map(|(run, b)| {
-            let same = compare(run, records).same_interpreter;
-            let repeats = repeats_of(run, records);
-            let times: Vec<f64> = repeats
-                .iter()
-                .filter_map(|r| r.result().map(|x| x.elapsed_s))
-                .collect();
-            let point = Spread::of(&times);
-            let baseline = same.and_then(|v| records.get(v.baseline_index).copied());
-            let mut verdicts = verdict::comparison_verdicts(run, baseline, b.speedup);
-            if let Some(sp) = point {
-                verdict::push(&mut verdicts, verdict::noisy(sp.n, sp.relative()));
-            }
-            let mem = memory_use(run);
-            // A checksum is checked against every other completed run of
-            // the same workload: all must agree.
-            let checksum_ok = answer_checksum(run).map(|mine| {
-                records
-                    .iter()
-                    .filter(|o| same_workload(run, o))
-                    .filter_map(|o| answer_checksum(o))
-                    .all(|theirs| theirs == mine)
-            });
-            Row {
-                id: None,
-                label: run_label(run),
-                workload: std::path::Path::new(&run.spec().workload)
-                    .file_stem()
-                    .map_or(run.spec().workload.clone(), |s| {
-                        s.to_string_lossy().into_owned()
-                    }),
-                params: run
-                    .spec()
-                    .params
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                interpreter: b.interpreter,
-                mode: b.mode,
-                workers: b.workers,
-                wall_s: b.time_s,
-                items_per_s: b.items_per_s,
-                speedup: b.speedup,
-                efficiency: b.efficiency,
-                cpu_cores: b.cpu_cores,
-                // The sampled process tree's peak (never one process's
-                // rusage maximum: a different quantity).
-                peak_rss_mib: mem.peaks.rss_bytes.map(|b| b as f64 * mib),
-                overhead_mib: mem.overhead_rss_bytes.map(|b| b as f64 * mib),
-                gil_wait: b.gil_wait,
-                gil_missing: b.gil_missing,
-                checksum_ok,
-                status: if run.result().is_some() {
-                    "ok".into()
-                } else {
-                    b.status
-                },
-                failed: run.outcome().is_some_and(|o| o.is_failure()),
-                point,
-                verdicts,
-            }
-        })
-        .collect()
-}
-
-/// The compare view's numbers, recomputed when runs are added, removed or
-/// finish, or the anchor run changes, and at most 4 times a second while
-/// one runs (computing them walks every sample of every run).
-#[derive(Default)]
-pub struct CompareCache {
-    key: Option<(u64, Option<RunId>)>,
-    at: Option<Instant>,
-    pub rows: Vec<Row>,
-    /// Aggregate of the completed runs of the anchor run's workload.
-    pub agg: Option<crate::sweep::Aggregate>,
-}
-
-impl CompareCache {
-    pub fn clear(&mut self) {
-        self.key = None;
-    }
-
-    pub fn refresh(&mut self, runs: &Runs, live: Option<RunId>) {
-        let key = (runs.version(), live);
-        let running = runs.any_running();
-        let fresh = self.key == Some(key)
-            && (!running || self.at.is_some_and(|t| t.elapsed().as_millis() < 250));
-        if fresh {
-            return;
-        }
-        let records = runs.records();
-        self.rows = rows(&records);
-        for (row, id) in self.rows.iter_mut().zip(runs.ids()) {
-            row.id = Some(id);
-        }
-        let anchor = live
-            .and_then(|id| runs.get(id))
-            .map(|e| &e.record)
-            .or(records.last().copied());
-        self.agg = anchor.map(|a| {
-            let same: Vec<&RunRecord> = records
-                .iter()
-                .copied()
-                .filter(|r| same_workload(a, r) && r.result().is_some())
-                .collect();
-            aggregate(&same)
-        });
-        self.key = Some(key);
-        self.at = Some(Instant::now());
-    }
-}
-
-/// The compare view: owns its table cache, the ticked runs and the race.
+/// The compare view: owns its sorting, the ticked runs and the race; its
+/// numbers come from the app's [`RunsModel`].
 pub struct CompareView {
-    pub cache: CompareCache,
     /// Sorted by this heading (index into the headings), descending?
     pub sort: Option<(usize, bool)>,
     /// Ticked rows (at most two: what Race takes).
@@ -237,7 +31,6 @@ pub struct CompareView {
 impl Default for CompareView {
     fn default() -> Self {
         Self {
-            cache: CompareCache::default(),
             sort: None,
             selected: Vec::new(),
             race: None,
@@ -294,14 +87,13 @@ impl CompareView {
             }
             return None;
         }
-        self.cache.refresh(cx.runs, cx.live);
         let total_h = ui.available_height();
-        let action = self.table_ui(ui, (total_h * 0.42).max(140.0), cx.live);
+        let action = self.table_ui(ui, (total_h * 0.42).max(140.0), cx);
         ui.separator();
         let h = (ui.available_height() - 30.0).max(160.0);
         ui.columns(2, |cols| {
-            scaling_chart_ui(&self.cache, &mut cols[0], h);
-            memory_chart_ui(&self.cache, &mut cols[1], h);
+            scaling_chart_ui(cx.model, &mut cols[0], h);
+            memory_chart_ui(cx.model, &mut cols[1], h);
         });
         action
     }
@@ -314,15 +106,11 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
 impl CompareView {
     /// The table; when the anchor run changed, scrolled so its workload's
     /// rows are in view (the runs the charts below are about).
-    fn table_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        height: f32,
-        anchor: Option<RunId>,
-    ) -> Option<Action> {
+    fn table_ui(&mut self, ui: &mut egui::Ui, height: f32, cx: &UiContext) -> Option<Action> {
         use egui_extras::{Column, TableBuilder};
+        let anchor = cx.live;
         let mut action = None;
-        let mut rows = self.cache.rows.clone();
+        let mut rows: Vec<&Row> = cx.model.rows.iter().collect();
         if let Some((col, descending)) = self.sort {
             rows.sort_by(|a, b| {
                 let o = compare_rows(a, b, col);
@@ -356,8 +144,8 @@ impl CompareView {
             .then(|| {
                 let a = rows.iter().find(|r| r.id.is_some() && r.id == anchor)?;
                 let same = |r: &&Row| r.workload == a.workload && r.params == a.params;
-                let first = rows.iter().position(|r| same(&r))?;
-                let last = rows.iter().rposition(|r| same(&r))?;
+                let first = rows.iter().position(&same)?;
+                let last = rows.iter().rposition(&same)?;
                 Some(usize::midpoint(first, last))
             })
             .flatten();
@@ -410,7 +198,7 @@ impl CompareView {
                         }
                     })
                     .body(|mut body| {
-                        for row in &rows {
+                        for row in rows.iter().copied() {
                             let Some(id) = row.id else { continue };
                             body.row(text_h, |mut cells| {
                                 if let Some(a) = row_ui(&mut cells, row, id, selected) {
@@ -469,7 +257,9 @@ fn compare_rows(a: &Row, b: &Row, col: usize) -> std::cmp::Ordering {
         "items/s" => num(a.items_per_s, b.items_per_s),
         "speedup" => num(a.speedup, b.speedup),
         "efficiency" => num(a.efficiency, b.efficiency),
-        "verdict" => a.verdicts.len().cmp(&b.verdicts.len()),
+        "verdict" => verdict::flagged(&a.verdicts)
+            .cmp(&verdict::flagged(&b.verdicts))
+            .then(a.verdicts.len().cmp(&b.verdicts.len())),
         "point (median ± spread)" => num(a.point.map(|p| p.median), b.point.map(|p| p.median)),
         "CPU cores" => num(a.cpu_cores, b.cpu_cores),
         "peak RSS MiB" => num(a.peak_rss_mib, b.peak_rss_mib),
@@ -513,7 +303,7 @@ fn row_ui(
     });
     // A flagged row is dimmed (and marked in its verdict column), never
     // hidden.
-    let dim = !row.verdicts.is_empty();
+    let dim = verdict::flagged(&row.verdicts);
     let t = |s: String| {
         if dim {
             RichText::new(s).weak()
@@ -540,13 +330,21 @@ fn row_ui(
     cell(t(opt(row.speedup, |v| format!("{v:.2}×"))));
     cell(t(opt(row.efficiency, |v| format!("{:.0} %", v * 100.0))));
     cells.col(|ui| {
-        if dim {
-            let mut kinds: Vec<_> = row.verdicts.iter().map(|v| v.kind).collect();
-            kinds.sort();
-            kinds.dedup();
-            let marks: Vec<&str> = kinds.iter().map(|k| k.mark()).collect();
-            ui.label(RichText::new(marks.join(", ")).color(super::style::flag()))
-                .on_hover_text(verdict::text(&row.verdicts));
+        // Flags in the flag colour; what could not be checked (1 run, not
+        // measured) in the weak text colour: said, never left blank.
+        if row.verdicts.is_empty() {
+            if row.speedup.is_some() || row.wall_s.is_some() {
+                ui.label(RichText::new("✓ checked").weak())
+                    .on_hover_text("every check was made and passed");
+            }
+        } else {
+            let marks = verdict::marks(&row.verdicts);
+            let text = if dim {
+                RichText::new(marks).color(super::style::flag())
+            } else {
+                RichText::new(marks).weak()
+            };
+            ui.label(text).on_hover_text(verdict::text(&row.verdicts));
         }
     });
     cells.col(|ui| {
@@ -645,10 +443,11 @@ pub fn scaling_series(points: &[Point]) -> Vec<ScalingSeries> {
     series
 }
 
-fn scaling_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
-    let Some(agg) = &cache.agg else {
+fn scaling_chart_ui(model: &RunsModel, ui: &mut egui::Ui, h: f32) {
+    let Some(agg) = &model.agg else {
         return;
     };
+    let cores = agg.points.iter().filter_map(|p| p.cores).max();
     let series = scaling_series(&agg.points);
     let bars = series
         .iter()
@@ -657,7 +456,7 @@ fn scaling_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
     let flagged = series
         .iter()
         .flat_map(|s| &s.points)
-        .any(|p| !p.verdicts.is_empty());
+        .any(|p| verdict::flagged(&p.verdicts));
     ui.horizontal(|ui| {
         ui.label(RichText::new("Speedup vs workers").strong());
         if !agg.points.iter().any(|p| p.speedup.is_some()) {
@@ -679,6 +478,8 @@ fn scaling_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
         .max()
         .unwrap_or(2)
         .max(2) as f64;
+    // The ideal line stops at the cores: no run can beat them.
+    let ideal_top = cores.map_or(max_w, |c| max_w.min(f64::from(c.max(1))));
     Plot::new("scaling")
         .height(h)
         .legend(Legend::default().position(egui_plot::Corner::LeftTop))
@@ -690,10 +491,21 @@ fn scaling_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
         .include_y(max_w)
         .allow_scroll(false)
         .show(ui, |p| {
+            let mut ideal = vec![[1.0, 1.0], [ideal_top, ideal_top]];
+            if ideal_top < max_w {
+                ideal.push([max_w, ideal_top]);
+            }
             p.line(
-                Line::new("ideal", PlotPoints::new(vec![[1.0, 1.0], [max_w, max_w]]))
-                    .color(Color32::GRAY)
-                    .style(egui_plot::LineStyle::dashed_loose()),
+                Line::new(
+                    if ideal_top < max_w {
+                        format!("ideal (linear up to {ideal_top:.0} cores)")
+                    } else {
+                        "ideal".to_string()
+                    },
+                    PlotPoints::new(ideal),
+                )
+                .color(Color32::GRAY)
+                .style(egui_plot::LineStyle::dashed_loose()),
             );
             for s in series {
                 let color = mode_color(s.mode);
@@ -729,8 +541,10 @@ fn scaling_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
                         .allow_hover(false),
                     );
                 }
-                let (ok, bad): (Vec<&ScalingPoint>, Vec<&ScalingPoint>) =
-                    s.points.iter().partition(|q| q.verdicts.is_empty());
+                let (ok, bad): (Vec<&ScalingPoint>, Vec<&ScalingPoint>) = s
+                    .points
+                    .iter()
+                    .partition(|q| !verdict::flagged(&q.verdicts));
                 let xy = |v: &[&ScalingPoint]| -> Vec<[f64; 2]> {
                     v.iter().map(|q| [q.workers as f64, q.speedup]).collect()
                 };
@@ -765,8 +579,8 @@ fn scaling_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
         });
 }
 
-fn memory_chart_ui(cache: &CompareCache, ui: &mut egui::Ui, h: f32) {
-    let Some(agg) = &cache.agg else {
+fn memory_chart_ui(model: &RunsModel, ui: &mut egui::Ui, h: f32) {
+    let Some(agg) = &model.agg else {
         return;
     };
     let mib = 1.0 / (1024.0 * 1024.0);

@@ -58,6 +58,8 @@ pub struct BatchProgress {
 /// Read-only state for one frame.
 pub struct UiContext<'a> {
     pub runs: &'a Runs,
+    /// The runs' numbers and verdicts, computed once per change.
+    pub model: &'a super::model::RunsModel,
     /// The run the live view shows (and the compare view's anchor).
     pub live: Option<RunId>,
     /// `None` while discovery runs.

@@ -4,10 +4,10 @@
 //! each export says where it wrote.
 
 use super::action::{Action, Export};
-use super::compare::{Row, rows};
 use super::context::UiContext;
 use super::jobs::JobResult;
 use super::jobs::Jobs;
+use super::model::{Row, rows};
 use super::runs::{RunId, Runs};
 use crate::report::Chart;
 use crate::report::series::ChartData;
@@ -309,6 +309,7 @@ mod tests {
             wall_s: Some(1.5),
             items_per_s: None,
             speedup: None,
+            speedup_vs_gil_build: None,
             efficiency: None,
             cpu_cores: Some(1.0),
             peak_rss_mib: None,

@@ -13,7 +13,8 @@ use super::style::speedup_color;
 use crate::run::RunEnd;
 use crate::sampler::SamplerConfig;
 use crate::store::metrics::{items_per_sec, throughput};
-use crate::store::{ColumnId, RunRecord, compare};
+use crate::store::verdict;
+use crate::store::{ColumnId, RunRecord};
 use egui::{Color32, RichText, TextureHandle, TextureOptions};
 use egui_plot::{HLine, Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, VLine};
 use std::time::{Duration, Instant};
@@ -301,8 +302,11 @@ pub fn upload(ctx: &egui::Context, name: &str, picture: &mut Picture) -> Texture
 
 fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
     let run = &entry.record;
-    let records = cx.runs.records();
-    let cmp = compare(run, &records);
+    // Computed once per change of the runs (never in the frame).
+    let row = cx.model.row(entry.id);
+    let flags: Vec<&verdict::Verdict> = row
+        .map(|r| r.verdicts.iter().filter(|v| v.kind.is_flag()).collect())
+        .unwrap_or_default();
     let workers = run.spec().workers;
     let status = if entry.is_running() {
         format!("running… {} chunks done", run.chunks_done())
@@ -409,7 +413,7 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
             title_ui(ui);
             return;
         }
-        match cmp.same_interpreter.and_then(|v| v.speedup) {
+        match row.and_then(|r| r.speedup) {
             Some(s) => stat(
                 ui,
                 format!("{s:.2}×"),
@@ -420,16 +424,53 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
                 ui,
                 "—".into(),
                 Color32::GRAY,
-                "speedup: needs a 1-worker run",
+                if entry.is_running() {
+                    "speedup: once it ends"
+                } else {
+                    "speedup: needs a 1-worker run"
+                },
             ),
         }
-        if let Some(s) = cmp.gil_build.and_then(|v| v.speedup) {
+        if let Some(s) = row.and_then(|r| r.speedup_vs_gil_build) {
             stat(
                 ui,
                 format!("{s:.2}×"),
                 speedup_color(s, workers, ui.visuals().strong_text_color()),
                 "vs 1 thread, GIL build",
             );
+        }
+        if !flags.is_empty() {
+            // A flagged headline carries its flag beside it, as large.
+            let mut kinds: Vec<verdict::VerdictKind> = flags.iter().map(|v| v.kind).collect();
+            kinds.sort();
+            kinds.dedup();
+            let text = kinds.iter().map(|k| k.mark()).collect::<Vec<_>>().join(" ");
+            ui.vertical(|ui| {
+                ui.label(
+                    RichText::new(text)
+                        .size(big * 0.8)
+                        .strong()
+                        .color(super::style::flag()),
+                );
+                ui.small(
+                    flags
+                        .iter()
+                        .map(|v| v.reason.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+            });
+            ui.add_space(big * 0.4);
+        } else if let Some(one) = row.and_then(|r| {
+            r.verdicts
+                .iter()
+                .find(|v| v.kind == verdict::VerdictKind::OneRun)
+        }) {
+            ui.vertical(|ui| {
+                ui.label(RichText::new("① 1 run").size(big * 0.5).strong());
+                ui.small(&one.reason);
+            });
+            ui.add_space(big * 0.4);
         }
         let text = ui.visuals().strong_text_color();
         stat(
@@ -446,24 +487,27 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
 /// What else ran during the run (other processes, gilscope itself) and
 /// its verdicts, in one line each: flagged numbers are marked, never
 /// hidden.
-fn what_else_ui(cx: &UiContext, run: &RunRecord, ui: &mut egui::Ui) {
+fn what_else_ui(cx: &UiContext, id: RunId, run: &RunRecord, ui: &mut egui::Ui) {
     let text = match run.what_else() {
         Ok(load) => format!("What else ran: {}", load.line()),
         Err(why) => format!("What else ran: not measured yet ({why})"),
     };
     ui.small(text);
-    let verdicts = if run.is_finished() {
-        let records = cx.runs.records();
-        let same = compare(run, &records).same_interpreter;
-        let base = same.and_then(|v| records.get(v.baseline_index).copied());
-        crate::store::verdict::comparison_verdicts(run, base, same.and_then(|v| v.speedup))
-    } else {
-        crate::store::verdict::run_verdicts(run)
+    let own;
+    let verdicts: &[verdict::Verdict] = match cx.model.row(id).filter(|_| run.is_finished()) {
+        Some(row) => &row.verdicts,
+        None => {
+            own = verdict::run_verdicts(run);
+            &own
+        }
     };
-    for v in &verdicts {
-        ui.label(
-            RichText::new(format!("{}: {}", v.kind.mark(), v.reason)).color(super::style::flag()),
-        );
+    for v in verdicts {
+        let line = RichText::new(format!("{}: {}", v.kind.mark(), v.reason));
+        ui.label(if v.kind.is_flag() {
+            line.color(super::style::flag())
+        } else {
+            line.weak()
+        });
     }
 }
 
@@ -474,10 +518,19 @@ pub const SELF_CPU_WARN: f64 = 0.25;
 /// The shown run's diagnostics in one short line (stage mode's status
 /// line): its verdicts' marks, or that nothing was flagged.
 pub fn diagnostics(cx: &UiContext) -> Option<String> {
-    let run = &cx.runs.get(cx.live?)?.record;
-    let mut marks: Vec<String> = crate::store::verdict::run_verdicts(run)
+    let id = cx.live?;
+    let run = &cx.runs.get(id)?.record;
+    let own;
+    let verdicts: &[verdict::Verdict] = match cx.model.row(id).filter(|_| run.is_finished()) {
+        Some(row) => &row.verdicts,
+        None => {
+            own = verdict::run_verdicts(run);
+            &own
+        }
+    };
+    let mut marks: Vec<String> = verdict::kinds(verdicts)
         .iter()
-        .map(|v| v.kind.mark().to_string())
+        .map(|k| k.mark().to_string())
         .collect();
     if let Some(s) = run.outcome().and_then(|o| o.sampler.as_ref())
         && s.missed > 0
@@ -504,7 +557,7 @@ fn banners_ui(cx: &UiContext, entry: &RunEntry, show_log: &mut bool, ui: &mut eg
     let red = super::style::bad();
     stall_banner_ui(ui, run, running);
     if !cx.presentation {
-        what_else_ui(cx, run, ui);
+        what_else_ui(cx, entry.id, run, ui);
     }
     for change in run.gil_changes() {
         if change.enabled {

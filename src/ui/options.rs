@@ -57,8 +57,12 @@ pub struct UiOptions {
     pub quit_when_done: bool,
     pub presentation: bool,
     pub dark: bool,
-    /// Repaint at 5 Hz while a run goes.
+    /// Repaint at 2 Hz (not 10) while a run is measured.
     pub low_refresh: bool,
+    /// While runs are measured, show only a quiet progress view repainted
+    /// once a second (the demo's default): the window then takes almost
+    /// nothing from the cores it measures; views replay afterwards.
+    pub quiet: bool,
     /// Where exports go.
     pub export_dir: PathBuf,
     /// Use these instead of discovering (tests).
@@ -85,6 +89,7 @@ impl Default for UiOptions {
             presentation: false,
             dark: true,
             low_refresh: false,
+            quiet: false,
             export_dir: default_export_dir(),
             interpreters: None,
             sampling: SamplerConfig::default(),

@@ -17,6 +17,7 @@ use super::runs::{RunEntry, RunId};
 use super::style::mode_color;
 use crate::run::protocol::Event;
 use crate::store::RunRecord;
+use crate::sweep::headline::{self, Runner};
 use egui::RichText;
 use std::time::Instant;
 
@@ -95,19 +96,6 @@ impl Lap {
     }
 }
 
-/// Who won, in words: "process wins by 0.25 s (1.16× faster)".
-pub fn verdict(a: (&str, f64), b: (&str, f64)) -> String {
-    let ((win, tw), (_, tl)) = if a.1 <= b.1 { (a, b) } else { (b, a) };
-    if (tl - tw).abs() < 1e-3 {
-        return format!("a tie at {tw:.3} s");
-    }
-    format!(
-        "{win} wins by {:.3} s ({:.2}× faster)",
-        tl - tw,
-        tl / tw.max(1e-9)
-    )
-}
-
 /// Draws the race; returns false when the user closed it (or a run is gone).
 pub fn race_ui(
     race: &mut Race,
@@ -163,7 +151,26 @@ pub fn race_ui(
         }
         ui.small("Each clock starts at its run's start gate (every worker ready) and stops at its last chunk: the Compare table's \"time s\". Start-up before the gate is shown apart.");
     });
-    // The clock and, once both finished, the winner.
+    // The clock and, once both finished, the winner — from the two
+    // points (medians, spreads, verdicts), judged once in the model.
+    let finished = |lap: Option<Lap>| lap.and_then(|l| l.finish_s).filter(|f| now_s >= *f);
+    let both = finished(laps.0).zip(finished(laps.1));
+    let names = (
+        a.record.spec().mode.to_string(),
+        b.record.spec().mode.to_string(),
+    );
+    let head = both.map(|(fa, fb)| {
+        let runner = |name, id, work_s, lap: Option<Lap>| Runner {
+            name,
+            point: cx.model.point(id),
+            work_s,
+            startup_s: lap.and_then(|l| l.startup_s),
+        };
+        headline::race(
+            runner(&names.0, race.a, fa, laps.0),
+            runner(&names.1, race.b, fb, laps.1),
+        )
+    });
     ui.horizontal(|ui| {
         ui.label(
             RichText::new(format!("{now_s:.2} s"))
@@ -171,14 +178,26 @@ pub fn race_ui(
                 .strong(),
         );
         ui.add_space(big);
-        let finished = |lap: Option<Lap>| lap.and_then(|l| l.finish_s).filter(|f| now_s >= *f);
-        if let (Some(fa), Some(fb)) = (finished(laps.0), finished(laps.1)) {
-            let name = |e: &RunEntry| e.record.spec().mode.to_string();
-            ui.label(
-                RichText::new(verdict((&name(a), fa), (&name(b), fb)))
-                    .size(big * 1.3)
-                    .strong(),
-            );
+        if let Some(h) = &head {
+            ui.vertical(|ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new(&h.text).size(big * 1.3).strong());
+                    if !h.flags.is_empty() {
+                        // The flag beside the number, as large.
+                        ui.label(
+                            RichText::new(h.flag_marks())
+                                .size(big * 1.3)
+                                .strong()
+                                .color(super::style::flag()),
+                        )
+                        .on_hover_text(crate::store::verdict::text(&h.flags));
+                    }
+                });
+                ui.label(RichText::new(&h.detail).size(big * 0.75));
+                for v in h.flags.iter().chain(&h.unsure) {
+                    ui.small(format!("{}: {}", v.kind.mark(), v.reason));
+                }
+            });
         }
     });
     ui.horizontal_wrapped(|ui| live::lane_legend_ui(ui, &a.record, cx.dark));
@@ -363,14 +382,5 @@ mod tests {
             lap.startup_s
                 .is_some_and(|s| (s - 120.0 * MS as f64 / 1e9).abs() < 1e-9)
         );
-    }
-
-    #[test]
-    fn the_winner_is_the_shorter_time_with_the_margin() {
-        assert_eq!(
-            verdict(("gil", 1.858), ("process", 1.607)),
-            "process wins by 0.251 s (1.16× faster)"
-        );
-        assert_eq!(verdict(("a", 1.0), ("b", 1.0)), "a tie at 1.000 s");
     }
 }

@@ -23,15 +23,19 @@ pub struct StatusBar {
     /// in cores, over the last second or so.
     self_cpu: Option<f64>,
     self_cpu_mark: Option<(Instant, f64)>,
-    /// Repaint at 5 Hz instead of 25 Hz while a run goes (less CPU taken
-    /// from the workload, e.g. with software rendering on a small machine).
+    /// Repaint at 2 Hz instead of 10 Hz while a run is measured (less CPU
+    /// taken from the workload, e.g. with software rendering on a small
+    /// machine).
     pub low_refresh: bool,
+    /// Show the quiet progress view while runs are measured (Q toggles).
+    pub quiet: bool,
 }
 
 impl StatusBar {
-    pub fn new(low_refresh: bool) -> Self {
+    pub fn new(low_refresh: bool, quiet: bool) -> Self {
         Self {
             low_refresh,
+            quiet,
             ..Self::default()
         }
     }
@@ -125,10 +129,12 @@ impl StatusBar {
                     } else {
                         ui.small(text)
                     };
-                    label.on_hover_text(format!("CPU time of gilscope's own threads (window, rendering, sampler) over the last second, on this {machine}-core machine: taken from the cores the workload runs on. Low refresh lowers it; `gilscope sweep` measures without a window."));
+                    label.on_hover_text(format!("CPU time of gilscope's own threads (window, rendering, sampler) over the last second, on this {machine}-core machine: taken from the cores the workload runs on, and counted as contention in the verdicts. Quiet (Q) and low refresh lower it; `gilscope sweep` measures without a window."));
                 }
+                ui.checkbox(&mut self.quiet, "quiet")
+                    .on_hover_text("While runs are measured, show only a progress view repainted once a second (Q); the views replay afterwards");
                 ui.checkbox(&mut self.low_refresh, "low refresh")
-                    .on_hover_text("Repaint 5 times a second instead of 25 while a run goes");
+                    .on_hover_text("Repaint 2 times a second instead of 10 while a run is measured");
             });
         });
     }

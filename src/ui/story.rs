@@ -237,8 +237,11 @@ mod tests {
     fn with_cx<R>(runs: &Runs, busy: bool, f: impl FnOnce(&UiContext) -> R) -> R {
         let install = InstallState::default();
         let pythons = [interpreter("3.13", "3.13.5", false)];
+        let mut model = crate::ui::model::RunsModel::default();
+        model.refresh(runs, None);
         let cx = UiContext {
             runs,
+            model: &model,
             live: None,
             interpreters: Some(&pythons),
             busy,

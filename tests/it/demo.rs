@@ -45,6 +45,31 @@ fn the_headless_demo_writes_the_report_and_charts() {
     }
     let report = std::fs::read_to_string(race.join("report.md")).unwrap();
     assert!(report.contains("# gilscope report: blur"), "{report}");
+    // Each point at least 3 times, printed with its spread and n, and no
+    // point above the cores left unflagged.
+    assert!(
+        stdout.contains("repeats of each point, interleaved"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(n = 3, min–max"), "{stdout}");
+    let file = gilscope::sweep::SweepFile::load(&race).unwrap();
+    let records = file.load_runs(&race).unwrap();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as f64;
+    for p in gilscope::sweep::aggregate(&records).points {
+        if p.workers > 1 {
+            assert!(p.runs >= 3, "{} ×{}: {} runs", p.mode, p.workers, p.runs);
+        }
+        if p.speedup.is_some_and(|s| s > cores * 1.05) {
+            assert!(
+                gilscope::store::verdict::flagged(&p.verdicts),
+                "{} ×{} at {:?} on {cores} cores is unflagged: {:?}",
+                p.mode,
+                p.workers,
+                p.speedup,
+                p.verdicts
+            );
+        }
+    }
     assert!(race.join("charts/speedup.png").is_file());
     // 2: the free-threaded run whose import turned the GIL on.
     let run = RunRecord::load(&out.join("2-gil-import/run.json")).unwrap();

@@ -27,5 +27,6 @@ mod service;
 mod stall;
 mod store;
 mod sweep;
+mod truth;
 mod ui;
 mod window;

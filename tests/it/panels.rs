@@ -26,6 +26,7 @@ fn pythons() -> Vec<Interpreter> {
 /// Runs, interpreters and one panel, and the last action it returned.
 struct Bench<P> {
     runs: Runs,
+    model: gilscope::ui::model::RunsModel,
     live: Option<RunId>,
     interpreters: Vec<Interpreter>,
     busy: bool,
@@ -38,6 +39,7 @@ impl<P> Bench<P> {
     fn new(panel: P) -> Self {
         Self {
             runs: Runs::default(),
+            model: Default::default(),
             live: None,
             interpreters: pythons(),
             busy: false,
@@ -66,8 +68,10 @@ impl<P> Bench<P> {
         }
         let install = InstallState::default();
         let dir = PathBuf::from("/tmp");
+        self.model.refresh(&self.runs, self.live);
         let cx = UiContext {
             runs: &self.runs,
+            model: &self.model,
             live: self.live,
             interpreters: Some(&self.interpreters),
             busy: self.busy,

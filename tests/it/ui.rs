@@ -358,7 +358,7 @@ fn repeats_group_into_points_with_error_bars() {
     h.get_by_label("Compare").click();
     h.run_steps(3);
     let app = h.state();
-    let agg = app.compare().cache.agg.as_ref().unwrap();
+    let agg = app.model().agg.as_ref().unwrap();
     let series = gilscope::ui::compare::scaling_series(&agg.points);
     let two = series
         .iter()
@@ -370,7 +370,7 @@ fn repeats_group_into_points_with_error_bars() {
     assert!(lo <= two.speedup && two.speedup <= hi, "{two:?}");
     assert!(h.query_by_label("bars: min–max of the repeats").is_some());
     assert!(h.query_by_label("point (median ± spread)").is_some());
-    let rows = &h.state().compare().cache.rows;
+    let rows = &h.state().model().rows;
     assert!(
         rows.iter().all(|r| r.point_text().ends_with("(n = 3)")),
         "{:?}",
