@@ -46,6 +46,14 @@ pub struct GuiArgs {
     /// once a second (Q toggles); the views replay the runs afterwards.
     #[arg(long)]
     pub quiet: bool,
+    /// Save every finished run into this folder as a run file
+    /// (run-NNN.json), as it ends.
+    #[arg(long, value_name = "DIR")]
+    pub save_runs: Option<PathBuf>,
+    /// Repaints a second while a run is measured in the live view (default
+    /// 10, 2 with --low-refresh); `gilscope bench observer` compares rates.
+    #[arg(long, value_name = "HZ", value_parser = parse_hz)]
+    pub measure_hz: Option<f64>,
     /// Initial window size, WIDTHxHEIGHT (e.g. 1920x1080 for a projector;
     /// presentation mode also asks the window manager for full screen).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
@@ -56,6 +64,15 @@ pub struct GuiArgs {
     /// Folder for exports and screenshots [default: ./gilscope-exports].
     #[arg(long, value_name = "DIR")]
     pub export_dir: Option<PathBuf>,
+}
+
+fn parse_hz(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(hz) if (0.2..=120.0).contains(&hz) => Ok(hz),
+        _ => Err(format!(
+            "'{s}' is not a rate from 0.2 to 120 (repaints a second)"
+        )),
+    }
 }
 
 pub fn parse_size(s: &str) -> Result<[f32; 2], String> {
@@ -94,6 +111,8 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<ExitCode> {
         dark: !args.light && settings.as_ref().is_none_or(|s| s.dark),
         low_refresh: args.low_refresh,
         quiet: args.quiet,
+        save_runs: args.save_runs.clone(),
+        measure_ms: args.measure_hz.map(|hz| (1000.0 / hz).round() as u64),
         window_size: args
             .size
             .or(settings

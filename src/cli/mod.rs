@@ -5,6 +5,7 @@ mod attach;
 mod bench;
 mod bench_attach;
 mod bench_harness;
+mod bench_observer;
 mod bench_picture;
 mod demo;
 mod gui;

@@ -197,6 +197,8 @@ impl App {
         if self.runs.any_running() {
             Some(if self.status.quiet {
                 super::quiet::QUIET_REPAINT_MS
+            } else if let Some(ms) = self.options.measure_ms {
+                ms
             } else if self.status.low_refresh {
                 MEASURING_LOW_MS
             } else {
@@ -543,6 +545,18 @@ impl App {
                 self.live_view.open_log();
             }
             self.status.notify(format!("{label}: {headline}"), failed);
+            if let Some(dir) = &self.options.save_runs {
+                let path = dir.join(format!("run-{:03}.json", id.number()));
+                let saved = std::fs::create_dir_all(dir)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| record.save(&path).map_err(|e| e.to_string()));
+                if let Err(e) = saved {
+                    self.status.notify(
+                        format!("could not save {}: {e} (check --save-runs)", path.display()),
+                        true,
+                    );
+                }
+            }
         }
         if self.batch.is_some() {
             self.next_batch_run();

@@ -29,6 +29,66 @@ pub struct FrameTimes {
     pub tessellate_ms: Vec<f64>,
 }
 
+/// One case of `gilscope bench ui`.
+#[derive(Debug, Clone, Copy)]
+pub struct Case {
+    pub name: &'static str,
+    pub view: super::View,
+    pub rebuild: Rebuild,
+    /// The screen in logical px.
+    pub size: [f32; 2],
+    /// Stage (presentation) mode.
+    pub stage: bool,
+    /// The two runs raced.
+    pub race: bool,
+    /// A shown view's frame (held to the target), not opening or growing
+    /// a run.
+    pub steady: bool,
+}
+
+impl Case {
+    pub fn new(name: &'static str, view: super::View, rebuild: Rebuild, size: [f32; 2]) -> Self {
+        Self {
+            name,
+            view,
+            rebuild,
+            size,
+            stage: false,
+            race: false,
+            steady: true,
+        }
+    }
+
+    pub fn stage(self) -> Self {
+        Self {
+            stage: true,
+            ..self
+        }
+    }
+
+    pub fn race(self) -> Self {
+        Self { race: true, ..self }
+    }
+
+    pub fn unsteady(self) -> Self {
+        Self {
+            steady: false,
+            ..self
+        }
+    }
+}
+
+/// Adds a second finished run to race against the first: the same work
+/// under the GIL. Returns its id.
+pub fn add_racer(app: &mut App, threads: usize, cores: u32, secs: u64) -> super::runs::RunId {
+    let interp = interpreter("3.13", "3.13.5", false);
+    let mut synth = Synth::new(Mode::Gil, threads);
+    synth.chunk_ns = 600 * MS;
+    synth.chunks_per_worker = secs * 2;
+    synth.cores = cores;
+    app.add_finished(synth.build(&interp))
+}
+
 /// A finished run of `threads` workers × `secs` seconds at 50 Hz on `cores` CPUs.
 pub fn synthetic_app(ctx: &egui::Context, threads: usize, cores: u32, secs: u64) -> App {
     let interp = interpreter("3.13t", "3.13.5", true);
@@ -52,6 +112,7 @@ pub fn time_frames(
     ctx: &egui::Context,
     rebuild: Rebuild,
     frames: usize,
+    size: [f32; 2],
     case: &str,
     mut frame: impl FnMut(&mut egui::Ui, Rebuild),
 ) -> FrameTimes {
@@ -64,7 +125,7 @@ pub fn time_frames(
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
-            egui::vec2(1600.0, 1000.0),
+            egui::vec2(size[0], size[1]),
         )),
         ..Default::default()
     };

@@ -65,6 +65,11 @@ pub struct UiOptions {
     pub quiet: bool,
     /// Where exports go.
     pub export_dir: PathBuf,
+    /// Save every finished run here as a run file (`run-NNN.json`).
+    pub save_runs: Option<PathBuf>,
+    /// Frame interval while a run is measured in the live view, overriding
+    /// the default and low refresh (`gilscope bench observer` compares).
+    pub measure_ms: Option<u64>,
     /// Use these instead of discovering (tests).
     pub interpreters: Option<Vec<Interpreter>>,
     pub sampling: SamplerConfig,
@@ -90,6 +95,8 @@ impl Default for UiOptions {
             dark: true,
             low_refresh: false,
             quiet: false,
+            save_runs: None,
+            measure_ms: None,
             export_dir: default_export_dir(),
             interpreters: None,
             sampling: SamplerConfig::default(),
