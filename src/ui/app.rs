@@ -194,10 +194,10 @@ impl App {
     /// rendering) — measure quietly. A replay (the race) or a batch
     /// between runs repaints at 25 Hz — replay loudly.
     pub fn repaint_ms(&self) -> Option<u64> {
-        if self.runs.any_running() {
-            Some(if self.status.quiet {
-                super::quiet::QUIET_REPAINT_MS
-            } else if let Some(ms) = self.options.measure_ms {
+        if self.status.quiet && self.busy() {
+            Some(super::quiet::QUIET_REPAINT_MS)
+        } else if self.runs.any_running() {
+            Some(if let Some(ms) = self.options.measure_ms {
                 ms
             } else if self.status.low_refresh {
                 MEASURING_LOW_MS
@@ -956,7 +956,9 @@ impl App {
                     }
                 }
             }
-            let quiet = self.status.quiet && self.runs.any_running();
+            // Quiet for the whole batch (not a flash of the views between
+            // its runs).
+            let quiet = self.status.quiet && self.busy();
             egui::CentralPanel::default().show(ui, |ui| {
                 if quiet {
                     super::quiet::quiet_ui(ui, &cx);

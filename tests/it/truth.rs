@@ -131,35 +131,37 @@ fn a_speedup_above_the_cores_against_a_stopped_baseline_is_implausible() {
 fn the_gil_bound_flags_pure_python_at_1_5x_and_not_a_half_gil_workload() {
     let _one = common::one_at_a_time();
     common::wait_for_quiet(Duration::from_secs(20));
-    // Pure Python against a baseline stopped a third of the time.
+    // Pure Python against a baseline stopped half the time (then more).
     let params = [("n", "600000")];
-    let base = run_slowed(&spec(Mode::Gil, 1, "primes", &params), 33, 100);
-    let two = run_slowed(&spec(Mode::Gil, 2, "primes", &params), 0, 100);
-    let judged = Judged::of(&[&base, &two]);
-    let (speedup, h1) = (
-        judged.point(1).unwrap().speedup.unwrap(),
-        judged.point(0).unwrap().gil_hold,
-    );
-    let verdicts = &judged.verdicts[1];
-    eprintln!(
-        "pure Python gil ×2: {speedup:.2}×, h1 {h1:?}: {}",
-        text(verdicts)
-    );
-    let h1 = h1.expect("the 1-worker run's GIL share (3.13 has debug offsets)");
-    assert!(
-        h1 > 0.85,
-        "pure Python held the GIL only {h1:.2} of its time"
-    );
-    assert!(
-        speedup > 1.3,
-        "the stops did not slow the baseline: {speedup:.2}×"
-    );
+    let mut flagged = None;
+    for stop_ms in [50, 65] {
+        let base = run_slowed(&spec(Mode::Gil, 1, "primes", &params), stop_ms, 100);
+        let two = run_slowed(&spec(Mode::Gil, 2, "primes", &params), 0, 100);
+        let judged = Judged::of(&[&base, &two]);
+        let (speedup, h1) = (
+            judged.point(1).unwrap().speedup.unwrap(),
+            judged.point(0).unwrap().gil_hold,
+        );
+        let verdicts = judged.verdicts[1].clone();
+        eprintln!(
+            "pure Python gil ×2 against a baseline stopped {stop_ms} ms of 100: {speedup:.2}×, h1 {h1:?}: {}",
+            text(&verdicts)
+        );
+        let h1 = h1.expect("the 1-worker run's GIL share (3.13 has debug offsets)");
+        assert!(h1 > 0.85, "pure Python held the GIL only {h1:.2} of its time");
+        // The condition: the stops made the pure-Python pair look faster.
+        if speedup > 1.25 {
+            flagged = Some((speedup, verdicts));
+            break;
+        }
+    }
+    let (speedup, verdicts) = flagged.expect("the stops never slowed the baseline by 25 %");
     assert!(
         verdicts
             .iter()
             .any(|v| v.kind == VerdictKind::Implausible && v.reason.contains("with one shared GIL")),
-        "{}",
-        text(verdicts)
+        "{speedup:.2}×: {}",
+        text(&verdicts)
     );
 
     // Half the time in the GIL: spin 20 ms, sleep 20 ms per chunk.
@@ -238,8 +240,10 @@ fn a_one_run_point_is_labelled_everywhere() {
     );
     let json: serde_json::Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("--json is not JSON ({e}): {stdout}"));
+    // The gil points and the free-threaded build's 1-worker overhead
+    // points: all of one run.
     let points = json["points"].as_array().unwrap();
-    assert_eq!(points.len(), 2);
+    assert!(points.len() >= 2, "{json}");
     for p in points {
         let kinds: Vec<&str> = p["verdicts"]
             .as_array()
@@ -344,11 +348,8 @@ fn a_short_script_run_says_not_measured() {
         "--json",
     ]);
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let summary = if json.is_array() {
-        json[0].clone()
-    } else {
-        json
-    };
+    let summary = json["runs"][0]["summary"].clone();
+    assert!(summary.is_object(), "{json}");
     if summary["load"].is_null() {
         let kinds: Vec<&str> = summary["verdicts"]
             .as_array()
