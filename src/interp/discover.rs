@@ -341,10 +341,7 @@ fn candidates_and_problems() -> (Vec<Candidate>, Vec<(Candidate, String)>) {
             });
         }
     }
-    let uv_root = std::env::var_os("UV_PYTHON_INSTALL_DIR")
-        .map(PathBuf::from)
-        .or_else(|| dirs::data_dir().map(|d| d.join("uv").join("python")));
-    if let Some(root) = uv_root {
+    if let Some(root) = uv_python_dir() {
         for bin in subdirs_bin(&root) {
             scan(&mut out, &bin, Source::Uv);
         }
@@ -376,6 +373,17 @@ fn candidates_and_problems() -> (Vec<Candidate>, Vec<(Candidate, String)>) {
     (out, problems)
 }
 
+/// Where uv keeps the interpreters it installs (`uv python dir` without
+/// running uv): `$UV_PYTHON_INSTALL_DIR`, else `$XDG_DATA_HOME/uv/python`
+/// (`~/.local/share/uv/python`). Each is a folder such as
+/// `cpython-3.13.5+freethreaded-linux-x86_64-gnu` with its own `bin/`.
+pub fn uv_python_dir() -> Option<PathBuf> {
+    std::env::var_os("UV_PYTHON_INSTALL_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("uv").join("python")))
+}
+
 /// `ROOT/*/bin`, sorted.
 fn subdirs_bin(root: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(root) else {
@@ -390,8 +398,9 @@ fn subdirs_bin(root: &Path) -> Vec<PathBuf> {
     bins
 }
 
-/// Executable files in `dir` named `python3`, `python3.X` or `python3.Xt`, sorted.
-fn interpreter_files(dir: &Path) -> Vec<PathBuf> {
+/// Executable files in `dir` named `python3`, `python3.X` or `python3.Xt`,
+/// the most specific name first.
+pub fn interpreter_files(dir: &Path) -> Vec<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();

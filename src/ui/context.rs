@@ -42,6 +42,9 @@ impl InstallState {
             InstallEvent::Kept { python, .. } | InstallEvent::Installed { python, .. } => {
                 self.line = format!("ready: {}", python.display());
             }
+            InstallEvent::Done { via, secs } => {
+                self.line = format!("{} in {secs:.0} s", via.describe());
+            }
         }
     }
 }

@@ -28,4 +28,5 @@ mod stall;
 mod store;
 mod sweep;
 mod ui;
+mod uv_pythons;
 mod window;
