@@ -377,7 +377,7 @@ impl InstallView {
                 let bar = ProgressBar::new(0);
                 // uv says nothing about how far it is: a spinner and the time.
                 let template = if phase == Phase::Uv {
-                    "{prefix} {spinner} {elapsed}"
+                    "{prefix} {spinner} {elapsed} {wide_msg}"
                 } else {
                     "{prefix} [{bar:40}] {percent:>3}% {elapsed}"
                 };
@@ -401,6 +401,11 @@ impl InstallView {
             }
             InstallEvent::Note { text } => {
                 self.println(&format!("note: {text}"));
+            }
+            InstallEvent::Status { text } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(text);
+                }
             }
             InstallEvent::Kept { build, python } => {
                 self.println(&format!(

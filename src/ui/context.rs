@@ -38,7 +38,7 @@ impl InstallState {
                 };
             }
             InstallEvent::PhaseDone { .. } => self.fraction = 1.0,
-            InstallEvent::Note { text } => self.line = text,
+            InstallEvent::Note { text } | InstallEvent::Status { text } => self.line = text,
             InstallEvent::Kept { python, .. } | InstallEvent::Installed { python, .. } => {
                 self.line = format!("ready: {}", python.display());
             }

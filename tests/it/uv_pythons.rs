@@ -251,6 +251,129 @@ fn with_uv_on_path_install_runs_uv_and_says_what_it_tried_and_why_it_failed() {
     assert!(!iso.data.path().join("pythons").exists());
 }
 
+/// pyenv's CPython 3.13.0 (a real, shared-library build), or `None`.
+fn pyenv_313() -> Option<PathBuf> {
+    let root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")))?;
+    let python = root.join("versions/3.13.0/bin/python3.13");
+    python.is_file().then_some(python)
+}
+
+#[test]
+fn with_uv_that_can_download_install_takes_the_fast_path_and_says_so() {
+    let Some(uv) = uv() else { return };
+    let Some(real) = pyenv_313() else {
+        eprintln!("skipped: no pyenv CPython 3.13.0 to serve uv");
+        return;
+    };
+    let _beside = crate::common::beside_others();
+    let iso = Isolated::new();
+    // What uv downloads, served from a file: an archive shaped as
+    // python-build-standalone's (`python/bin`, `python/lib/python3.13`
+    // with its `_sysconfigdata_`), holding pyenv's real 3.13.0 binary
+    // (which finds its standard library at its own prefix), and uv's
+    // download list naming it with its SHA-256.
+    let served = tempfile::tempdir().unwrap();
+    let top = served.path().join("src/python");
+    let lib = real
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("lib/python3.13");
+    std::fs::create_dir_all(top.join("bin")).unwrap();
+    std::fs::create_dir_all(top.join("lib/python3.13")).unwrap();
+    std::fs::copy(&real, top.join("bin/python3.13")).unwrap();
+    let sysconfig = std::fs::read_dir(&lib)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("_sysconfigdata_")
+        })
+        .unwrap();
+    std::fs::copy(
+        sysconfig.path(),
+        top.join("lib/python3.13").join(sysconfig.file_name()),
+    )
+    .unwrap();
+    let archive = served.path().join("cpython-3.13.0-served.tar.gz");
+    let tar = Command::new("tar")
+        .arg("-C")
+        .arg(served.path().join("src"))
+        .arg("-czf")
+        .arg(&archive)
+        .arg("python")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let sha256 = gilscope::interp::install::sha256_file(&archive).unwrap();
+    let list = serde_json::json!({
+        "cpython-3.13.0-linux-x86_64-gnu": {
+            "name": "cpython",
+            "arch": {"family": "x86_64", "variant": null},
+            "os": "linux",
+            "libc": "gnu",
+            "major": 3, "minor": 13, "patch": 0,
+            "prerelease": "",
+            "url": format!("file://{}", archive.display()),
+            "sha256": sha256,
+            "variant": null
+        }
+    });
+    let list_file = served.path().join("downloads.json");
+    std::fs::write(&list_file, list.to_string()).unwrap();
+
+    let out = iso
+        .gilscope(&path_with(&uv))
+        .env("UV_PYTHON_DOWNLOADS_JSON_URL", &list_file)
+        .env("UV_PYTHON_BIN_DIR", served.path().join("uv-bin"))
+        .args([
+            "pythons",
+            "install",
+            "--version",
+            "3.13.0",
+            "--build",
+            "default",
+        ])
+        .output()
+        .unwrap();
+    let all = both(&out);
+    assert!(out.status.success(), "{all}");
+    let folder = iso.uv_root.path().join("cpython-3.13.0-linux-x86_64-gnu");
+    assert!(
+        all.contains("trying the fast path: `uv python install 3.13.0`"),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(
+            "default installed {}/bin/python3.13",
+            folder.display()
+        )),
+        "{all}"
+    );
+    assert!(all.contains("Done: installed with uv in"), "{all}");
+    assert!(!all.contains("configure"), "a source build started: {all}");
+    assert!(!iso.data.path().join("pythons").exists());
+    // Discovery finds it where uv put it, as uv's (its path may go through
+    // the minor-version link uv makes beside it, `cpython-3.13-…`).
+    let found = iso.list();
+    let under = |key: &str, dir: &Path, i: &Value| {
+        i[key]
+            .as_str()
+            .is_some_and(|p| p.starts_with(dir.to_str().unwrap()))
+    };
+    assert!(
+        found.iter().any(|i| i["source"] == "uv"
+            && i["version"] == "3.13.0"
+            && under("path", iso.uv_root.path(), i)
+            && under("executable", &folder, i)),
+        "{found:#?}"
+    );
+}
+
 #[test]
 fn when_uv_cannot_help_install_falls_back_to_source_and_says_so() {
     let Some(uv) = uv() else { return };

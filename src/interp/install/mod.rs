@@ -156,6 +156,8 @@ pub enum InstallEvent {
     },
     /// Something the user should read (a fallback taken, a warning).
     Note { text: String },
+    /// A passing line (uv's latest output): shown in place, not kept.
+    Status { text: String },
     /// A good build already exists and was kept.
     Kept { build: Build, python: PathBuf },
     /// A build was installed and verified.

@@ -209,8 +209,8 @@ pub(super) fn install(
         if line.trim().is_empty() {
             continue;
         }
-        send(InstallEvent::Note {
-            text: format!("uv: {}", line.trim_end()),
+        send(InstallEvent::Status {
+            text: format!("uv: {}", line.trim()),
         });
         if tail.len() == TAIL_LINES {
             tail.pop_front();
