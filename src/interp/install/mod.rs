@@ -31,7 +31,7 @@ pub const DEFAULT_UV_VERSION: &str = "3.14";
 pub const DEFAULT_SOURCE_VERSION: &str = "3.13";
 
 /// Name of the file that marks a finished, verified managed install.
-pub const MARKER_FILE: &str = "gilscope-install.json";
+pub const MARKER_FILE: &str = super::MANAGED_MARKER_FILE;
 /// Time the post-install probe may take.
 const VERIFY_TIMEOUT: Duration = Duration::from_secs(30);
 
