@@ -288,9 +288,10 @@ fn render_list(interps: &[Interpreter]) -> String {
 pub fn install_offer() -> String {
     let both = [Build::Default, Build::FreeThreaded];
     match uv::find_uv() {
-        Some(_) => format!(
-            "`gilscope pythons install` runs `{}` (uv is on PATH: seconds to a minute).",
-            uv::command_line(install::DEFAULT_UV_VERSION, &both)
+        Some(uv_bin) => format!(
+            "`gilscope pythons install` runs `{}` (uv at {}: seconds to a minute).",
+            uv::command_line(install::DEFAULT_UV_VERSION, &both),
+            uv_bin.display()
         ),
         None => format!(
             "`gilscope pythons install` builds CPython {v} and {v}t from source (about 10 minutes on 2 cores; with uv on PATH it runs `{}` instead, in seconds).",
