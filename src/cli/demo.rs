@@ -107,12 +107,13 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if !found.iter().any(|i| i.supports(Mode::Ft)) {
         if args.no_install {
             eprintln!(
-                "error: no free-threaded CPython found; drop --no-install to build 3.13 + 3.13t (about 10 minutes on 2 cores), or `gilscope pythons add PATH`"
+                "error: no free-threaded CPython found; drop --no-install to install one (with uv when it is on PATH: seconds; else 3.13 + 3.13t from source: about 10 minutes on 2 cores), or `gilscope pythons add PATH`"
             );
             return Ok(ExitCode::from(1));
         }
         println!(
-            "demo: no free-threaded CPython here: building 3.13 and 3.13t first (once; about 10 minutes on 2 cores)"
+            "demo: no free-threaded CPython here, so one is installed first: {}",
+            super::pythons::install_offer()
         );
         let install = super::pythons::InstallArgsParser::try_parse_from(["install"])?;
         let code = super::pythons::install(&install.args)?;

@@ -2,7 +2,7 @@
 
 use super::table;
 use crate::interp::added;
-use crate::interp::install::{self, InstallEvent, InstallRequest, Phase};
+use crate::interp::install::{self, InstallEvent, InstallRequest, Phase, Route, uv};
 use crate::interp::{Build, DiscoverOptions, Interpreter, Status, discover};
 use crate::paths;
 use clap::{Args, Subcommand, ValueEnum};
@@ -15,8 +15,9 @@ use std::time::Duration;
 pub enum PythonsCommand {
     /// List every Python interpreter found, with the modes it supports.
     List(ListArgs),
-    /// Build CPython (default and free-threaded) from source into gilscope's
-    /// managed directory. A good existing build is kept.
+    /// Install CPython (default and free-threaded): with `uv python install`
+    /// when uv is on PATH (seconds), else built from source into gilscope's
+    /// managed directory (minutes). Good existing ones are kept.
     Install(InstallArgs),
     /// Add an interpreter by path (an executable, or a wrapper script that
     /// runs one, e.g. inside a chroot). It is probed now and kept in
@@ -64,12 +65,27 @@ pub enum BuildChoice {
     Ft,
 }
 
+/// `--via`: which way `pythons install` may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ViaChoice {
+    /// uv when it is on PATH; from source when it is not, or when uv fails.
+    Auto,
+    /// Only `uv python install` (fails when uv is missing or cannot help).
+    Uv,
+    /// Only from source.
+    Source,
+}
+
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// CPython version: a minor version (newest known patch release) or exact.
-    /// Known releases: 3.13.5, 3.14.10, 3.15.2.
-    #[arg(long, default_value = "3.13")]
-    pub version: String,
+    /// CPython version: a minor version or exact. Default: 3.14 with uv, 3.13
+    /// from source. From source, a minor version means the newest known
+    /// patch release; known releases: 3.13.5, 3.14.10, 3.15.2.
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Which way to get them.
+    #[arg(long, value_enum, default_value_t = ViaChoice::Auto)]
+    pub via: ViaChoice,
     /// Build from this source tarball (Python-X.Y.Z.tar.xz) instead of
     /// downloading; for a known release its SHA-256 is checked first.
     #[arg(long, value_name = "FILE")]
@@ -212,9 +228,7 @@ fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .any(|i| i.info().is_some_and(|info| info.free_threaded))
         {
-            println!(
-                "\nNo free-threaded build found: `gilscope pythons install` builds CPython 3.13 and 3.13t."
-            );
+            println!("\nNo free-threaded build found: {}", install_offer());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -270,6 +284,23 @@ fn render_list(interps: &[Interpreter]) -> String {
     )
 }
 
+/// What `gilscope pythons install` would do here, in one sentence.
+pub fn install_offer() -> String {
+    let both = [Build::Default, Build::FreeThreaded];
+    match uv::find_uv() {
+        Some(uv_bin) => format!(
+            "`gilscope pythons install` runs `{}` (uv at {}: seconds to a minute).",
+            uv::command_line(install::DEFAULT_UV_VERSION, &both),
+            uv_bin.display()
+        ),
+        None => format!(
+            "`gilscope pythons install` builds CPython {v} and {v}t from source (about 10 minutes on 2 cores; with uv on PATH it runs `{}` instead, in seconds).",
+            uv::command_line(install::DEFAULT_UV_VERSION, &both),
+            v = install::DEFAULT_SOURCE_VERSION,
+        ),
+    }
+}
+
 /// `InstallArgs` parsed on their own (the demo installs with the defaults).
 #[derive(Debug, clap::Parser)]
 pub struct InstallArgsParser {
@@ -283,7 +314,17 @@ pub fn install(args: &InstallArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn install_cmd(args: &InstallArgs) -> anyhow::Result<ExitCode> {
-    let mut req = InstallRequest::new(&args.version);
+    let mut req = InstallRequest::new(install::DEFAULT_SOURCE_VERSION);
+    if let Some(version) = &args.version {
+        req = InstallRequest::new(version);
+    } else {
+        req.uv_version = install::DEFAULT_UV_VERSION.to_string();
+    }
+    req.route = match args.via {
+        ViaChoice::Auto => Route::Auto,
+        ViaChoice::Uv => Route::Uv,
+        ViaChoice::Source => Route::Source,
+    };
     req.builds = match args.build {
         BuildChoice::Both => vec![Build::Default, Build::FreeThreaded],
         BuildChoice::Default => vec![Build::Default],
@@ -321,9 +362,10 @@ struct InstallView {
 }
 
 fn label(build: Option<Build>, phase: Phase) -> String {
-    match build {
-        Some(b) => format!("{:>13} {}", b.as_str(), phase.as_str()),
-        None => format!("{:>13} {}", "source", phase.as_str()),
+    match (build, phase) {
+        (Some(b), _) => format!("{:>13} {}", b.as_str(), phase.as_str()),
+        (None, Phase::Uv) => format!("{:>13} {}", "uv", "python install"),
+        (None, _) => format!("{:>13} {}", "source", phase.as_str()),
     }
 }
 
@@ -334,10 +376,15 @@ impl InstallView {
             InstallEvent::PhaseStarted { build, phase } => {
                 self.finish();
                 let bar = ProgressBar::new(0);
-                let style =
-                    ProgressStyle::with_template("{prefix} [{bar:40}] {percent:>3}% {elapsed}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> ");
+                // uv says nothing about how far it is: a spinner and the time.
+                let template = if phase == Phase::Uv {
+                    "{prefix} {spinner} {elapsed} {wide_msg}"
+                } else {
+                    "{prefix} [{bar:40}] {percent:>3}% {elapsed}"
+                };
+                let style = ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
                 bar.set_style(style);
                 bar.set_prefix(label(build, phase));
                 bar.enable_steady_tick(Duration::from_millis(250));
@@ -355,6 +402,11 @@ impl InstallView {
             }
             InstallEvent::Note { text } => {
                 self.println(&format!("note: {text}"));
+            }
+            InstallEvent::Status { text } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(text);
+                }
             }
             InstallEvent::Kept { build, python } => {
                 self.println(&format!(
@@ -375,6 +427,10 @@ impl InstallView {
                     python.display(),
                     fmt_duration(secs)
                 );
+            }
+            InstallEvent::Done { via, secs } => {
+                self.finish();
+                println!("\nDone: {} in {}.", via.describe(), fmt_duration(secs));
             }
         }
     }

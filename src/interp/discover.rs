@@ -4,7 +4,8 @@
 //! (`pythons add`, `GILSCOPE_PYTHONS`), uv, pyenv, Homebrew, distribution
 //! paths and `PATH`. They are deduplicated by real path, probed in parallel
 //! (each with a timeout, results of direct interpreters cached by path +
-//! mtime + size + inode), then deduplicated again by the executable file each
+//! mtime + size + inode, never those of a managed install still under
+//! way), then deduplicated again by the executable file each
 //! one reports (a pyenv shim and the binary behind it are one interpreter).
 //!
 //! That file is the one the interpreter sees (`os.stat` inside it, device and
@@ -14,7 +15,7 @@
 
 use super::added::{self, PythonsConfig};
 use super::probe::{FileId, ProbeInfo, Probed, probe_full};
-use super::{Interpreter, Source, Status, supported_modes};
+use super::{Interpreter, MANAGED_MARKER_FILE, Source, Status, supported_modes};
 use crate::paths;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -23,8 +24,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 /// Default time one probe may take.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Version of the probe cache file; bump when [`Probed`] changes.
-const CACHE_VERSION: u32 = 3;
+/// Version of the probe cache file; bump when [`Probed`] changes (4: no
+/// entries of managed installs under way, which 3 could keep for good).
+const CACHE_VERSION: u32 = 4;
 
 /// How discovery runs.
 #[derive(Debug, Clone)]
@@ -65,7 +67,7 @@ pub fn discover(opts: &DiscoverOptions) -> Vec<Interpreter> {
         let handles: Vec<_> = candidates
             .into_iter()
             .map(|cand| {
-                let cached = cache.get(&cand.path);
+                let cached = cacheable(&cand).then(|| cache.get(&cand.path)).flatten();
                 let timeout = opts.probe_timeout;
                 scope.spawn(move || {
                     let result = match cached {
@@ -80,8 +82,9 @@ pub fn discover(opts: &DiscoverOptions) -> Vec<Interpreter> {
     });
     if opts.use_cache {
         for (cand, result) in &results {
-            if let Ok(probed) = result {
-                cache.put(&cand.path, probed);
+            match result {
+                Ok(probed) if cacheable(cand) => cache.put(&cand.path, probed),
+                _ => cache.remove(&cand.path),
             }
         }
         cache.save();
@@ -97,6 +100,19 @@ pub fn discover(opts: &DiscoverOptions) -> Vec<Interpreter> {
             .map(|(cand, reason)| (cand, Err(reason))),
     );
     assemble(results)
+}
+
+/// Whether a probe of `cand` may be cached: not while it is a managed
+/// install under way (its binary is installed before its extension
+/// modules, and the binary's stamp does not change when they arrive: a
+/// probe then would miss `_interpreters` for good).
+fn cacheable(cand: &Candidate) -> bool {
+    cand.source != Source::Managed
+        || cand
+            .path
+            .parent()
+            .and_then(Path::parent)
+            .is_some_and(|prefix| prefix.join(MANAGED_MARKER_FILE).is_file())
 }
 
 /// Says where a broken interpreter the user named came from and how to
@@ -341,10 +357,7 @@ fn candidates_and_problems() -> (Vec<Candidate>, Vec<(Candidate, String)>) {
             });
         }
     }
-    let uv_root = std::env::var_os("UV_PYTHON_INSTALL_DIR")
-        .map(PathBuf::from)
-        .or_else(|| dirs::data_dir().map(|d| d.join("uv").join("python")));
-    if let Some(root) = uv_root {
+    if let Some(root) = uv_python_dir() {
         for bin in subdirs_bin(&root) {
             scan(&mut out, &bin, Source::Uv);
         }
@@ -376,6 +389,17 @@ fn candidates_and_problems() -> (Vec<Candidate>, Vec<(Candidate, String)>) {
     (out, problems)
 }
 
+/// Where uv keeps the interpreters it installs (`uv python dir` without
+/// running uv): `$UV_PYTHON_INSTALL_DIR`, else `$XDG_DATA_HOME/uv/python`
+/// (`~/.local/share/uv/python`). Each is a folder such as
+/// `cpython-3.13.5+freethreaded-linux-x86_64-gnu` with its own `bin/`.
+pub fn uv_python_dir() -> Option<PathBuf> {
+    std::env::var_os("UV_PYTHON_INSTALL_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("uv").join("python")))
+}
+
 /// `ROOT/*/bin`, sorted.
 fn subdirs_bin(root: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(root) else {
@@ -390,8 +414,9 @@ fn subdirs_bin(root: &Path) -> Vec<PathBuf> {
     bins
 }
 
-/// Executable files in `dir` named `python3`, `python3.X` or `python3.Xt`, sorted.
-fn interpreter_files(dir: &Path) -> Vec<PathBuf> {
+/// Executable files in `dir` named `python3`, `python3.X` or `python3.Xt`,
+/// the most specific name first.
+pub fn interpreter_files(dir: &Path) -> Vec<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -521,6 +546,10 @@ impl ProbeCache {
             info: entry.info.clone(),
             executable_file: entry.executable_file,
         })
+    }
+
+    fn remove(&mut self, path: &Path) {
+        self.entries.remove(path);
     }
 
     /// Caches only direct interpreters, whose probe reported the very file
@@ -736,6 +765,26 @@ mod tests {
             ]
         );
         assert!(interps.iter().all(|i| i.aliases.is_empty()));
+    }
+
+    #[test]
+    fn a_managed_install_under_way_is_not_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path().join("cpython-3.13.5t");
+        std::fs::create_dir_all(prefix.join("bin")).unwrap();
+        let python = prefix.join("bin/python3.13t");
+        let managed = Candidate {
+            path: python.clone(),
+            source: Source::Managed,
+        };
+        assert!(!cacheable(&managed), "no marker yet: still installing");
+        std::fs::write(prefix.join(MANAGED_MARKER_FILE), "{}").unwrap();
+        assert!(cacheable(&managed));
+        let pyenv = Candidate {
+            path: dir.path().join("elsewhere/bin/python3.13"),
+            source: Source::Pyenv,
+        };
+        assert!(cacheable(&pyenv));
     }
 
     #[test]

@@ -20,6 +20,11 @@ use std::path::PathBuf;
 pub use discover::{DiscoverOptions, discover};
 pub use probe::ProbeInfo;
 
+/// The file that marks a finished, verified managed install (in its
+/// prefix, beside `bin/`); written last, so a prefix without it is an
+/// install still under way.
+pub const MANAGED_MARKER_FILE: &str = "gilscope-install.json";
+
 /// How a workload's workers run in parallel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -177,11 +177,20 @@ pub enum NativeError {
     /// The interpreter could not be asked about itself.
     #[error("cannot build the native kernels for {}: {reason}", .python.display())]
     Interpreter { python: PathBuf, reason: String },
+    /// No Rust toolchain: a wheel install (`pip install gilscope`) has
+    /// none, and only the native kernels need one.
     #[error(
-        "building the native kernels needs cargo, Rust's build tool, and none was found \
-         ($CARGO, PATH, ~/.cargo/bin): install Rust from https://rustup.rs, or use kernel=python"
+        "{} (gilscope's native kernels) is compiled on first use and needs a Rust toolchain \
+         (cargo); none was found ($CARGO, PATH, ~/.cargo/bin). Everything else in gilscope works \
+         without one. Install Rust from https://rustup.rs (then open a new shell), or run without \
+         the native parts: {}",
+        .variant.module_name(),
+        match .variant {
+            Variant::GilFree => "blur with kernel=python, and no native_fault",
+            Variant::GilUsed => "no import_gil_module",
+        }
     )]
-    NoCargo,
+    NoCargo { variant: Variant },
     /// cargo failed: what it said, and where its full output is.
     #[error(
         "building {module} for {} failed ({status}):\n{}\nfull cargo output: {}",
@@ -307,7 +316,7 @@ impl NativeCache {
         }
         let started = Instant::now();
         let facts = python::facts(python)?;
-        let cargo = cargo::find_cargo()?;
+        let cargo = cargo::find_cargo().ok_or(NativeError::NoCargo { variant })?;
         let crate_dir = files.materialize(&self.root.join("src"))?;
         let interp_dir = self.root.join(&id.key);
         std::fs::create_dir_all(&interp_dir)

@@ -1,6 +1,12 @@
 //! The extension crate's sources, embedded at compile time so an installed
 //! gilscope can build it without a source tree, and written out once per
 //! content hash.
+//!
+//! They are read through `src/native/embed/`, whose files are symlinks to
+//! `workloads/native/` and the workspace's `Cargo.lock`: `cargo package`
+//! leaves out every folder with a `Cargo.toml` of its own (a nested
+//! package) but stores a symlinked file as a copy, so the crate published
+//! for `cargo install gilscope` carries them too.
 
 use super::NativeError;
 use sha2::{Digest, Sha256};
@@ -9,31 +15,22 @@ use std::path::{Path, PathBuf};
 
 /// `workloads/native`: (path inside the crate, contents).
 const EMBEDDED: &[(&str, &str)] = &[
-    (
-        "Cargo.toml",
-        include_str!("../../workloads/native/Cargo.toml"),
-    ),
-    (
-        "src/lib.rs",
-        include_str!("../../workloads/native/src/lib.rs"),
-    ),
-    (
-        "src/kernels.rs",
-        include_str!("../../workloads/native/src/kernels.rs"),
-    ),
+    ("Cargo.toml", include_str!("embed/Cargo.toml.in")),
+    ("src/lib.rs", include_str!("embed/lib.rs.in")),
+    ("src/kernels.rs", include_str!("embed/kernels.rs.in")),
     (
         "src/kernels/blur.rs",
-        include_str!("../../workloads/native/src/kernels/blur.rs"),
+        include_str!("embed/kernels/blur.rs.in"),
     ),
     (
         "src/kernels/spin.rs",
-        include_str!("../../workloads/native/src/kernels/spin.rs"),
+        include_str!("embed/kernels/spin.rs.in"),
     ),
 ];
 
 /// gilscope's workspace lock: it pins pyo3 and its dependencies; cargo
 /// drops the entries the extension does not use.
-const WORKSPACE_LOCK: &str = include_str!("../../Cargo.lock");
+const WORKSPACE_LOCK: &str = include_str!("embed/Cargo.lock.in");
 
 /// The crate's package name (the root of its dependency graph in the lock).
 const PACKAGE: &str = "gilscope-native";

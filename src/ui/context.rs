@@ -38,9 +38,12 @@ impl InstallState {
                 };
             }
             InstallEvent::PhaseDone { .. } => self.fraction = 1.0,
-            InstallEvent::Note { text } => self.line = text,
+            InstallEvent::Note { text } | InstallEvent::Status { text } => self.line = text,
             InstallEvent::Kept { python, .. } | InstallEvent::Installed { python, .. } => {
                 self.line = format!("ready: {}", python.display());
+            }
+            InstallEvent::Done { via, secs } => {
+                self.line = format!("{} in {secs:.0} s", via.describe());
             }
         }
     }

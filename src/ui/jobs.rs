@@ -118,7 +118,8 @@ impl Jobs {
         });
     }
 
-    /// Builds CPython 3.13 + 3.13t (minutes); progress arrives as
+    /// Installs CPython 3.13 + 3.13t (with uv: seconds; from source:
+    /// minutes); progress arrives as
     /// [`JobResult::Install`], the end as [`JobResult::InstallDone`].
     pub fn install(&self) {
         self.spawn("install", |sender| {

@@ -29,4 +29,5 @@ mod store;
 mod sweep;
 mod truth;
 mod ui;
+mod uv_pythons;
 mod window;

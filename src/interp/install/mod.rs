@@ -1,36 +1,85 @@
-//! Building CPython (default and free-threaded) from source into gilscope's
-//! managed directory.
+//! Getting CPython (default and free-threaded): with uv when it is there
+//! (`uv`, seconds), else built from verified source into gilscope's
+//! managed directory (`from_source`, `source`, `build`; minutes).
 //!
 //! The whole job runs on the caller's thread and reports through a channel of
 //! [`InstallEvent`]s, so the CLI can draw progress bars and the GUI can show
 //! the same progress without any terminal.
 
 mod build;
+mod from_source;
 mod source;
+pub mod uv;
 
-use super::Build;
 use super::probe::probe;
+use super::{Build, discover};
 use crate::paths;
 use crossbeam_channel::Sender;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub use build::{BuildDeps, check_build_deps};
 pub use source::{KNOWN_RELEASES, KnownRelease, sha256_file};
 
+/// What `pythons install` asks uv for when no version is given: the newest
+/// CPython whose free-threaded build is officially supported (PEP 779).
+pub const DEFAULT_UV_VERSION: &str = "3.14";
+/// What it builds from source when no version is given: the release whose
+/// source gilscope can fetch and verify on the most machines.
+pub const DEFAULT_SOURCE_VERSION: &str = "3.13";
+
 /// Name of the file that marks a finished, verified managed install.
-pub const MARKER_FILE: &str = "gilscope-install.json";
+pub const MARKER_FILE: &str = super::MANAGED_MARKER_FILE;
 /// Time the post-install probe may take.
 const VERIFY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Which way `pythons install` may get its interpreters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Route {
+    /// `uv python install` when uv is there; from source when it is not or
+    /// when uv fails.
+    Auto,
+    /// Only `uv python install`.
+    Uv,
+    /// Only from source.
+    Source,
+}
+
+/// Which way the interpreters came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Via {
+    /// Good ones were already there (managed or uv's).
+    Kept,
+    /// `uv python install`.
+    Uv,
+    /// Built from source.
+    Source,
+}
+
+impl Via {
+    /// The way, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Via::Kept => "kept the interpreters already here",
+            Via::Uv => "installed with uv",
+            Via::Source => "built from source",
+        }
+    }
+}
 
 /// What to install.
 #[derive(Debug, Clone)]
 pub struct InstallRequest {
-    /// `3.13` (newest known patch release) or an exact `3.13.5`.
+    /// From source: `3.13` (newest known patch release) or an exact `3.13.5`.
     pub version: String,
+    /// With uv: what `uv python install` is asked for (`3.14` → `3.14 3.14t`).
+    pub uv_version: String,
+    /// Which ways may be taken.
+    pub route: Route,
     /// Which builds; both by default.
     pub builds: Vec<Build>,
     /// Build from this tarball instead of downloading.
@@ -42,9 +91,12 @@ pub struct InstallRequest {
 }
 
 impl InstallRequest {
+    /// `version` from uv or from source, whichever is there.
     pub fn new(version: &str) -> Self {
         Self {
             version: version.to_string(),
+            uv_version: version.to_string(),
+            route: Route::Auto,
             builds: vec![Build::Default, Build::FreeThreaded],
             source_tarball: None,
             jobs: std::thread::available_parallelism()
@@ -59,6 +111,8 @@ impl InstallRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
+    /// `uv python install` runs.
+    Uv,
     Fetch,
     Configure,
     Compile,
@@ -69,6 +123,7 @@ pub enum Phase {
 impl Phase {
     pub fn as_str(self) -> &'static str {
         match self {
+            Phase::Uv => "uv python install",
             Phase::Fetch => "fetch",
             Phase::Configure => "configure",
             Phase::Compile => "compile",
@@ -101,6 +156,8 @@ pub enum InstallEvent {
     },
     /// Something the user should read (a fallback taken, a warning).
     Note { text: String },
+    /// A passing line (uv's latest output): shown in place, not kept.
+    Status { text: String },
     /// A good build already exists and was kept.
     Kept { build: Build, python: PathBuf },
     /// A build was installed and verified.
@@ -109,6 +166,8 @@ pub enum InstallEvent {
         python: PathBuf,
         secs: f64,
     },
+    /// All done: which way, and how long it took in all.
+    Done { via: Via, secs: f64 },
 }
 
 /// Why an install failed. Each message says what to do next.
@@ -154,6 +213,12 @@ pub enum InstallError {
         reason: String,
         log: PathBuf,
     },
+    #[error("{error}\n  fix: {fix}")]
+    Uv { error: uv::UvError, fix: String },
+    #[error(
+        "--via uv: uv is not on PATH (nor in $UV); install it (`pip install uv`, or see https://docs.astral.sh/uv/), or drop --via uv to build CPython from source"
+    )]
+    NoUv,
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -238,132 +303,138 @@ fn verify(python: &Path, version: &str, build: Build) -> Result<(), String> {
     Ok(())
 }
 
-/// Installs what `req` asks for, keeping good builds. Blocks until done.
+/// Installs what `req` asks for, keeping good builds: with uv when the
+/// route allows it and uv is there, else (or when uv fails) from source.
+/// Blocks until done; says at the end which way it went and how long it
+/// took ([`InstallEvent::Done`]).
 pub fn install(
     req: &InstallRequest,
     events: &Sender<InstallEvent>,
 ) -> Result<Vec<PathBuf>, InstallError> {
+    let started = Instant::now();
     let send = |ev: InstallEvent| {
         // A receiver that went away only means nobody is watching.
         let _ = events.send(ev);
     };
+    let done = |via: Via| {
+        send(InstallEvent::Done {
+            via,
+            secs: started.elapsed().as_secs_f64(),
+        })
+    };
+    // A tarball is a request to build that source.
+    let route = if req.source_tarball.is_some() {
+        Route::Source
+    } else {
+        req.route
+    };
     // Fast path: everything asked for is already there and still runs.
-    let mut pythons = Vec::new();
-    let mut missing = Vec::new();
     if !req.force && req.source_tarball.is_none() {
-        for &build in &req.builds {
-            match find_good_install(&req.version, build) {
-                Some((marker, python)) if verify(&python, &marker.version, build).is_ok() => {
-                    send(InstallEvent::Kept {
-                        build,
-                        python: python.clone(),
-                    });
-                    pythons.push(python);
-                }
-                _ => missing.push(build),
+        let kept = if route == Route::Uv {
+            None
+        } else {
+            kept_managed(req)
+        };
+        let kept = kept.or_else(|| {
+            if route == Route::Source {
+                return None;
             }
-        }
-        if missing.is_empty() {
+            let root = discover::uv_python_dir()?;
+            req.builds
+                .iter()
+                .map(|&b| uv::installed(&root, &req.uv_version, b).map(|(python, _)| (b, python)))
+                .collect::<Option<Vec<_>>>()
+        });
+        if let Some(kept) = kept {
+            let mut pythons = Vec::new();
+            for (build, python) in kept {
+                send(InstallEvent::Kept {
+                    build,
+                    python: python.clone(),
+                });
+                pythons.push(python);
+            }
+            done(Via::Kept);
             return Ok(pythons);
         }
-    } else {
-        missing = req.builds.clone();
     }
 
-    let log_path = new_log_path(&req.version)?;
+    let log_version = if route == Route::Uv {
+        &req.uv_version
+    } else {
+        &req.version
+    };
+    let log_path = new_log_path(log_version)?;
     let mut log = File::create(&log_path)
         .map_err(io_err(format!("cannot create log {}", log_path.display())))?;
     send(InstallEvent::Log {
         path: log_path.clone(),
     });
-
-    let deps = check_build_deps();
-    let _ = writeln!(log, "build dependencies: {deps:?}");
-    if !deps.missing_required.is_empty() {
-        return Err(InstallError::MissingDeps {
-            headers: deps
-                .missing_required
-                .iter()
-                .map(|d| d.what.to_string())
-                .collect(),
-            packages: deps
-                .missing_required
-                .iter()
-                .map(|d| d.package.to_string())
-                .collect(),
-        });
-    }
-    if !deps.missing_optional.is_empty() {
-        let names: Vec<&str> = deps.missing_optional.iter().map(|d| d.package).collect();
-        send(InstallEvent::Note {
-            text: format!(
-                "optional modules will be missing (install {} for them); continuing",
-                names.join(" ")
-            ),
-        });
-    }
-
-    let fetched = source::fetch(req, &mut log, &send)?;
-    let src_dir = build::extract(&fetched.tarball, &fetched.version, &mut log)?;
-    for build in missing {
-        if !req.force
-            && let Some((marker, python)) = find_good_install(&fetched.version, build)
-            && verify(&python, &marker.version, build).is_ok()
-        {
-            send(InstallEvent::Kept {
-                build,
-                python: python.clone(),
-            });
-            pythons.push(python);
-            continue;
+    if route != Route::Source {
+        match uv::find_uv() {
+            Some(uv_bin) => {
+                send(InstallEvent::Note {
+                    text: format!(
+                        "trying the fast path: `{}` (uv at {})",
+                        uv::command_line(&req.uv_version, &req.builds),
+                        uv_bin.display()
+                    ),
+                });
+                match uv::install(&uv_bin, &req.uv_version, &req.builds, &mut log, &send) {
+                    Ok(found) => {
+                        let secs = started.elapsed().as_secs_f64();
+                        let mut pythons = Vec::new();
+                        for (build, python) in found {
+                            send(InstallEvent::Installed {
+                                build,
+                                python: python.clone(),
+                                secs,
+                            });
+                            pythons.push(python);
+                        }
+                        done(Via::Uv);
+                        return Ok(pythons);
+                    }
+                    Err(error) if route == Route::Uv => {
+                        return Err(InstallError::Uv {
+                            fix: error.fix(),
+                            error,
+                        });
+                    }
+                    Err(error) => send(InstallEvent::Note {
+                        text: format!(
+                            "{error}\nfalling back: building CPython {} from source (about 10 minutes on 2 cores)",
+                            req.version
+                        ),
+                    }),
+                }
+            }
+            None if route == Route::Uv => return Err(InstallError::NoUv),
+            None => send(InstallEvent::Note {
+                text: format!(
+                    "uv is not on PATH, so CPython {} is built from source (with uv, `{}` takes seconds)",
+                    req.version,
+                    uv::command_line(&req.uv_version, &req.builds)
+                ),
+            }),
         }
-        let started = Instant::now();
-        let prefix = prefix_for(&fetched.version, build);
-        let configure_args = build::build_one(
-            &src_dir, &prefix, build, req.jobs, &mut log, &log_path, &send,
-        )?;
-        let python = python_in(&prefix, &fetched.version, build);
-        send(InstallEvent::PhaseStarted {
-            build: Some(build),
-            phase: Phase::Verify,
-        });
-        verify(&python, &fetched.version, build).map_err(|reason| InstallError::Verify {
-            build,
-            python: python.clone(),
-            reason,
-            log: log_path.clone(),
-        })?;
-        let marker = InstallMarker {
-            version: fetched.version.clone(),
-            build,
-            source_sha256: fetched.sha256.clone(),
-            source: fetched.origin.clone(),
-            configure_args,
-            installed_at_unix: unix_now(),
-        };
-        let json = serde_json::to_vec_pretty(&marker).map_err(|e| InstallError::Io {
-            what: "cannot encode the install marker".into(),
-            source: std::io::Error::other(e),
-        })?;
-        std::fs::write(prefix.join(MARKER_FILE), json).map_err(io_err(format!(
-            "cannot write {}",
-            prefix.join(MARKER_FILE).display()
-        )))?;
-        send(InstallEvent::PhaseDone {
-            build: Some(build),
-            phase: Phase::Verify,
-            secs: 0.0,
-        });
-        send(InstallEvent::Installed {
-            build,
-            python: python.clone(),
-            secs: started.elapsed().as_secs_f64(),
-        });
-        pythons.push(python);
     }
-    // The source tree is only needed while building.
-    let _ = std::fs::remove_dir_all(&src_dir);
+    let pythons = from_source::install(req, &mut log, &log_path, &send)?;
+    done(Via::Source);
     Ok(pythons)
+}
+
+/// The managed builds of everything `req` asks for, when all are there
+/// and still run.
+fn kept_managed(req: &InstallRequest) -> Option<Vec<(Build, PathBuf)>> {
+    req.builds
+        .iter()
+        .map(|&build| {
+            let (marker, python) = find_good_install(&req.version, build)?;
+            verify(&python, &marker.version, build).ok()?;
+            Some((build, python))
+        })
+        .collect()
 }
 
 fn unix_now() -> u64 {
