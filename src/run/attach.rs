@@ -34,6 +34,8 @@ pub struct Target {
     pub python: Option<(String, bool)>,
     /// Why its runtime could not be read, when it could not.
     pub python_unread: Option<String>,
+    /// Its pid in its own pid namespace (a container), where that differs.
+    pub ns_pid: Option<u32>,
 }
 
 /// Why an attach could not start.
@@ -113,6 +115,7 @@ pub fn inspect(pid: u32) -> Result<Target, AttachError> {
         start_ticks,
         python,
         python_unread,
+        ns_pid: crate::gil::nspid::ns_pid(pid),
     })
 }
 
