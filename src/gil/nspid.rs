@@ -126,12 +126,11 @@ impl NsTids {
 }
 
 /// The host's (pid, tid) of the thread a process of `root`'s tree knows
-/// as (`ns_pid`, `ns_tid`) — what a harness inside a container reports;
-/// the same ids when `root` is in this `/proc`'s namespace.
+/// as (`ns_pid`, `ns_tid`) — what a harness inside a container reports
+/// (`root` itself may be outside it: `unshare --pid --fork` is the parent
+/// of the namespace's first process); the same ids for a process in this
+/// `/proc`'s namespace.
 pub fn host_ids(root: u32, ns_pid_of: u32, ns_tid: u32) -> Option<(u32, u32)> {
-    if ns_pid(root).is_none() {
-        return Some((ns_pid_of, ns_tid));
-    }
     let tree = crate::sampler::process_tree(root).ok()?;
     let pid = tree
         .into_iter()

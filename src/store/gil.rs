@@ -47,12 +47,30 @@ pub struct GilThread {
     #[serde(default)]
     pub unsure_probes: f64,
     pub probes: u64,
+    /// Σ over intervals of its process's share of ticks whose GIL holder
+    /// could not be identified × ticks: time that may have been its own.
+    #[serde(default)]
+    pub unknown_holder_ticks: f64,
 }
 
+/// Above this share of a thread's ticks with an unidentified GIL holder,
+/// its held and ran-without fractions are missing, not numbers.
+pub const MAX_UNKNOWN_HOLDER: f64 = 0.05;
+
 impl GilThread {
-    /// Fraction of the run's GIL ticks this thread held a GIL.
+    /// Fraction of the run's GIL ticks this thread held a GIL; missing
+    /// when too many readings could not name the holder
+    /// ([`GilThread::holders_unknown`]).
     pub fn hold_fraction(&self) -> Option<f64> {
-        (self.ticks > 0).then(|| self.hold_ticks / self.ticks as f64)
+        (self.ticks > 0 && !self.holders_unknown()).then(|| self.hold_ticks / self.ticks as f64)
+    }
+
+    /// Whether more than [`MAX_UNKNOWN_HOLDER`] of its process's readings
+    /// found the GIL locked by a thread that could not be identified (a
+    /// container's thread id that maps to no thread): then who held the
+    /// GIL is not known well enough to give this thread a share.
+    pub fn holders_unknown(&self) -> bool {
+        self.ticks > 0 && self.unknown_holder_ticks / self.ticks as f64 > MAX_UNKNOWN_HOLDER
     }
 
     /// Fraction of its probes spent waiting for a GIL.
@@ -60,9 +78,11 @@ impl GilThread {
         (self.probes > 0).then(|| self.wait_probes / self.probes as f64)
     }
 
-    /// Fraction of its probes running without holding any GIL.
+    /// Fraction of its probes running without holding any GIL (missing,
+    /// like the held fraction, when the holders were not identified).
     pub fn run_free_fraction(&self) -> Option<f64> {
-        (self.probes > 0).then(|| self.run_free_probes / self.probes as f64)
+        (self.probes > 0 && !self.holders_unknown())
+            .then(|| self.run_free_probes / self.probes as f64)
     }
 
     /// Fraction of its probes runnable without a GIL where the interpreter
@@ -203,6 +223,11 @@ impl GilTrack {
                     totals.secs += secs;
                 }
             }
+            let unknown = p
+                .gils
+                .iter()
+                .map(|g| g.unknown_holder_fraction)
+                .fold(0.0, f64::max);
             for t in &p.threads {
                 let series = &mut self.series;
                 let entry = self.threads.entry(t.tid).or_insert_with(|| GilThread {
@@ -220,7 +245,9 @@ impl GilTrack {
                     run_free_probes: 0.0,
                     unsure_probes: 0.0,
                     probes: 0,
+                    unknown_holder_ticks: 0.0,
                 });
+                entry.unknown_holder_ticks += unknown * p.ticks as f64;
                 entry.interp_id = t.interp_id.or(entry.interp_id);
                 entry.hold_ticks += t.hold_fraction * p.ticks as f64;
                 entry.ticks += p.ticks;
