@@ -27,6 +27,12 @@ pub enum BenchCommand {
     Attach(super::bench_attach::AttachBenchArgs),
     /// What sending the workload's picture costs its throughput: picture on vs off, interleaved, per mode.
     Picture(super::bench_picture::PictureArgs),
+    /// CPython 3.15's own GIL sampler against gilscope's GIL reader on the
+    /// same target at the same rate: each one's CPU, and the shares they read.
+    Judges(super::bench_judges::JudgesArgs),
+    /// A long attach's memory: RSS after 1, 10 and 60 simulated minutes of
+    /// synthetic samples at full rate (64 threads by default).
+    Store(super::bench_store::StoreBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +105,8 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Harness(args) => super::bench_harness::harness(&args),
         BenchCommand::Attach(args) => super::bench_attach::attach_bench(&args),
         BenchCommand::Picture(args) => super::bench_picture::picture(&args),
+        BenchCommand::Judges(args) => super::bench_judges::judges_bench(&args),
+        BenchCommand::Store(args) => super::bench_store::store_bench(&args),
     }
 }
 
