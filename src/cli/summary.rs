@@ -231,6 +231,11 @@ pub fn summary_text(run: &RunRecord) -> String {
     }
     if let Some(pss) = memory.peaks.pss_bytes {
         row("PSS peak", mib(pss as f64));
+    } else if memory.peaks.pss_missing.is_some() {
+        row(
+            "PSS peak",
+            memory.peaks.pss_missing_reason().unwrap_or_default(),
+        );
     }
     if let Some(h) = run.hello() {
         let end = run

@@ -7,7 +7,7 @@
 //! here, so readings that arrive before `setup_done` are held back briefly,
 //! and readings that arrive after it still count if they were taken before.
 
-use crate::sampler::MemorySample;
+use crate::sampler::{MemorySample, PssMissing};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -36,6 +36,23 @@ pub struct MemoryPeaks {
     pub pss_bytes: Option<u64>,
     pub uss_bytes: Option<u64>,
     pub processes: Option<u32>,
+    /// Why the latest PSS/USS reading that was tried is missing (a run
+    /// whose only tries missed has no PSS peak, and this says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pss_missing: Option<PssMissing>,
+}
+
+impl MemoryPeaks {
+    /// Why there is no PSS peak, when there is none.
+    pub fn pss_missing_reason(&self) -> Option<String> {
+        if self.pss_bytes.is_some() {
+            return None;
+        }
+        Some(match self.pss_missing {
+            Some(why) => format!("missing: {}", why.reason()),
+            None => "missing: smaps_rollup was not read (the run ended first, or the sampler cannot read it here)".to_string(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -65,6 +82,9 @@ impl MemoryTracker {
             p.rss_t_ns = Some(t_ns);
         }
         p.pss_bytes = max_opt(p.pss_bytes, memory.pss_bytes);
+        if memory.pss_missing.is_some() {
+            p.pss_missing = memory.pss_missing;
+        }
         p.uss_bytes = max_opt(p.uss_bytes, memory.uss_bytes);
         p.processes = max_opt(p.processes, Some(memory.processes));
         match self.setup_done_ns {
@@ -124,6 +144,7 @@ mod tests {
             rss_bytes: rss,
             pss_bytes: pss,
             uss_bytes: pss.map(|p| p / 2),
+            pss_missing: None,
             processes: 1,
         }
     }
