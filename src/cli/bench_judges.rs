@@ -60,7 +60,7 @@ struct Round {
 }
 
 pub fn judges_bench(args: &JudgesArgs) -> anyhow::Result<ExitCode> {
-    if args.rounds == 0 || !(args.secs >= 1.0) || args.rate == 0 {
+    if args.rounds == 0 || args.secs.is_nan() || args.secs < 1.0 || args.rate == 0 {
         bail!("--rounds must be ≥ 1, --secs ≥ 1 and --rate ≥ 1");
     }
     let dir = TempDir::new()?;
