@@ -30,7 +30,9 @@ const PID: u32 = 4242;
 
 pub fn store_bench(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
     let interp = fixtures::interpreter("bench-3.13", "3.13.5", false);
-    let spec = fixtures::spec(&interp, crate::interp::Mode::Gil, args.threads as usize);
+    let mut spec = fixtures::spec(&interp, crate::interp::Mode::Gil, args.threads as usize);
+    // Recorded as an attach is: the last minutes exact, older ones coarser.
+    spec.workload = format!("{}bench", crate::run::script::ATTACH_PREFIX);
     let mut record = RunRecord::new(spec, interp);
     let start_rss = rss_bytes();
     println!(
@@ -77,9 +79,7 @@ pub fn store_bench(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
         }
         let rss = rss_bytes();
         let series = record.series();
-        let oldest_min = series
-            .first_t_ns()
-            .map_or(0.0, |f| (t_ns - f) as f64 / 60e9);
+        let age = |t: Option<u64>| t.map_or(0.0, |f| (t_ns - f) as f64 / 60e9);
         let kept_cpu: u64 = record
             .thread_tracks()
             .values()
@@ -98,9 +98,21 @@ pub fn store_bench(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
                 "{:.1} MiB",
                 rss.saturating_sub(start_rss) as f64 / 1048576.0
             ),
-            format!("{}", series.len()),
-            format!("{oldest_min:.1} min"),
-            format!("{}", record.gil().series.len()),
+            format!(
+                "{} ({} in all tiers)",
+                series.len(),
+                series.rows_in_all_tiers()
+            ),
+            format!(
+                "{:.1} min exact, {:.1} min in all",
+                age(series.first_t_ns()),
+                age(series.oldest_t_ns())
+            ),
+            format!(
+                "{} ({})",
+                record.gil().series.len(),
+                record.gil().series.rows_in_all_tiers()
+            ),
             if exact {
                 "exact".into()
             } else {
@@ -116,7 +128,7 @@ pub fn store_bench(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
                 "RSS",
                 "GROWTH",
                 "/PROC ROWS",
-                "OLDEST ROW",
+                "OLDEST ROW (AGE)",
                 "GIL ROWS",
                 "CPU TOTALS"
             ],

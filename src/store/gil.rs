@@ -152,6 +152,20 @@ impl Default for GilTrack {
 }
 
 impl GilTrack {
+    /// For an attach that may last days: 5 minutes of intervals at full
+    /// resolution, older ones folded into coarser tiers (the totals stay
+    /// exact: they are summed as intervals arrive).
+    pub fn long() -> Self {
+        Self {
+            series: TimeSeries::new(SeriesLimits {
+                max_age_ns: None,
+                max_rows: 3_000,
+            })
+            .with_older(super::record::ATTACH_OLDER_TIERS),
+            ..Self::default()
+        }
+    }
+
     /// Whether any GIL was read (intervals alone are not enough: the
     /// reader also ticks while it has no process it can read).
     pub fn has_data(&self) -> bool {
