@@ -5,7 +5,8 @@
 //! an overlay root (as Docker's overlay2). Each is read by the host's pid
 //! with `gilscope attach` and run by `gilscope run --python WRAPPER`: two
 //! spinning threads (or primes workers) hold the GIL 50 ± 5 % each and
-//! never run without it; the container-side pid is shown beside the host's.
+//! never run without it; the container-side pid is shown beside the host's,
+//! and the app's *Attach…* list names each with its version and where it runs.
 //! Each test first checks it made the condition it tests: the path the
 //! kernel prints joined under /proc/PID/root is no file (chroot), or the
 //! pid namespace differs (pivot, overlay), or the root is an overlay.
@@ -196,8 +197,29 @@ fn attach_and_run(mode: &str) {
     let dir = tempfile::tempdir().unwrap();
     for version in ["3.14", "3.15"] {
         let w = wrapper(dir.path(), mode, &root, version);
-        let (target, pid) = spawn_spinners(&w, "12");
+        let (target, pid) = spawn_spinners(&w, "45");
         check_condition(mode, pid, &root);
+        // The app's Attach… list shows it, with its version and where it runs.
+        let listed = gilscope::run::attach::python_processes();
+        let ours = listed.iter().find(|t| t.pid == pid).unwrap_or_else(|| {
+            panic!(
+                "{pid} not listed: {:?}",
+                listed.iter().map(|t| t.pid).collect::<Vec<_>>()
+            )
+        });
+        assert_eq!(
+            ours.python.as_ref().map(|p| &p.0[..4]),
+            Some(version),
+            "{ours:?}"
+        );
+        let place = ours.place();
+        match mode {
+            "chroot" => assert!(place.starts_with("chroot /"), "{place}"),
+            _ => assert!(place.starts_with("container (pid "), "{place}"),
+        }
+        // Two spinners split the GIL evenly when nothing else takes the
+        // cores: start on a quiet machine when there is one (up to 30 s).
+        common::wait_for_quiet(Duration::from_secs(30));
         let doc = attach_json(pid, "5");
         let t = &doc["target"];
         assert_eq!(
