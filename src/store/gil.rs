@@ -161,7 +161,7 @@ impl GilTrack {
                 max_age_ns: None,
                 max_rows: 3_000,
             })
-            .with_older(super::record::ATTACH_OLDER_TIERS),
+            .with_older(super::series::older::LONG_RUN_TIERS),
             ..Self::default()
         }
     }

@@ -40,10 +40,6 @@ pub const ATTACH_SERIES: SeriesLimits = SeriesLimits {
     max_age_ns: None,
     max_rows: 15_000,
 };
-/// Older tiers of an attach's histories, each
-/// [`FOLD`](super::series::older::FOLD) times coarser: at 50 Hz, 5 minutes
-/// exact, 2.7 hours of 0.64 s means, 3.6 days of 20 s means.
-pub const ATTACH_OLDER_TIERS: usize = 2;
 
 /// How much of a run is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,7 +138,7 @@ impl RunRecord {
         // older ones folded into coarser tiers (bounded memory).
         let attach = spec.workload.starts_with(crate::run::script::ATTACH_PREFIX);
         let mut series = if attach {
-            TimeSeries::new(ATTACH_SERIES).with_older(ATTACH_OLDER_TIERS)
+            TimeSeries::new(ATTACH_SERIES).with_older(super::series::older::LONG_RUN_TIERS)
         } else {
             TimeSeries::new(limits.series)
         };

@@ -15,6 +15,11 @@ use super::{Bucket, ColumnId, TimeSeries};
 /// Rows of one tier folded into one row of the next.
 pub const FOLD: u64 = 32;
 
+/// Older tiers of a long run's histories (an attach): at 50 Hz with
+/// 15 000 rows a tier, 5 minutes exact, 2.7 hours of 0.64 s means, then
+/// 3.6 days of 20 s means.
+pub const LONG_RUN_TIERS: usize = 2;
+
 impl TimeSeries {
     /// This series with `tiers` older tiers (each [`FOLD`] times coarser,
     /// each with this one's limits): rows pruned from the front are folded
