@@ -287,3 +287,65 @@ impl GilTrack {
             .extend(interval.enabled_changes.iter().cloned());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gil::{GilStats, ProcessGilStats, ThreadGilStats};
+
+    fn interval(end_ns: u64, unknown: f64) -> GilInterval {
+        GilInterval {
+            start_ns: end_ns - 100,
+            end_ns,
+            ticks: 100,
+            processes: vec![ProcessGilStats {
+                pid: 7,
+                ticks: 100,
+                gils: vec![GilStats {
+                    interp_id: 0,
+                    used_by: vec![0],
+                    ticks: 100,
+                    locked_fraction: 1.0,
+                    enabled_fraction: 1.0,
+                    enabled: true,
+                    holders: Vec::new(),
+                    unknown_holder_fraction: unknown,
+                    handoffs_per_sec: None,
+                    sampled_handoffs_per_sec: None,
+                }],
+                threads: vec![ThreadGilStats {
+                    tid: 8,
+                    interp_id: Some(0),
+                    hold_fraction: 0.5 - unknown / 2.0,
+                    probes: 10,
+                    wait_fraction: Some(0.4),
+                    running_fraction: Some(0.5),
+                    running_without_gil_fraction: Some(0.1),
+                    unsure_fraction: Some(0.0),
+                    blocked_fraction: Some(0.0),
+                }],
+            }],
+            enabled_changes: Vec::new(),
+        }
+    }
+
+    /// Readings whose GIL holder could not be named (a container's thread
+    /// id that maps to no thread) leave the shares missing, not small.
+    #[test]
+    fn unnamed_holders_make_shares_missing() {
+        let mut named = GilTrack::default();
+        named.eat(&interval(1_000, 0.0));
+        let t = named.threads[&8];
+        assert_eq!(t.hold_fraction(), Some(0.5));
+        assert!(t.run_free_fraction().is_some());
+        let mut unnamed = GilTrack::default();
+        unnamed.eat(&interval(1_000, 0.0));
+        unnamed.eat(&interval(2_000, 0.6));
+        let t = unnamed.threads[&8];
+        assert!(t.holders_unknown());
+        assert_eq!(t.hold_fraction(), None);
+        assert_eq!(t.run_free_fraction(), None);
+        // The wait share rests on probes of the thread itself: kept.
+        assert!(t.wait_fraction().is_some());
+    }
+}
