@@ -138,7 +138,7 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         baseline_rss_bytes: memory.baseline.map(|b| b.rss_bytes),
         peak_rss_bytes: memory.peaks.rss_bytes,
         overhead_rss_bytes: memory.overhead_rss_bytes,
-        peak_pss_bytes: memory.peaks.pss_bytes,
+        peak_pss_bytes: memory.peaks.pss_peak(),
         overhead_pss_bytes: memory.overhead_pss_bytes,
         peak_uss_bytes: memory.peaks.uss_bytes,
         pss_missing: memory.peaks.pss_missing_reason(),
