@@ -105,6 +105,7 @@ pub fn run(args: &AttachArgs) -> anyhow::Result<ExitCode> {
             "version": 1,
             "target": {
                 "pid": target.pid,
+                "ns_pid": target.ns_pid,
                 "exe": target.exe,
                 "name": target.name,
                 "cmdline": target.cmdline,
@@ -141,8 +142,11 @@ fn header(target: &Target, duration: Option<Duration>) -> String {
         (None, None) => String::new(),
     };
     format!(
-        "attached to pid {} ({}: {}) · {python} · {}",
+        "attached to pid {}{} ({}: {}) · {python} · {}",
         target.pid,
+        target
+            .ns_pid
+            .map_or(String::new(), |p| format!(" (pid {p} in its container)")),
         target.name,
         target.exe.display(),
         duration.map_or("until it exits or Ctrl-C".to_string(), |d| {

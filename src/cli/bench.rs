@@ -30,6 +30,12 @@ pub enum BenchCommand {
     /// gilscope's own CPU during measured runs: no window, the window at
     /// 25, 10 and 2 Hz, and the quiet progress view (under Xvfb).
     Observer(super::bench_observer::ObserverArgs),
+    /// CPython 3.15's own GIL sampler against gilscope's GIL reader on the
+    /// same target at the same rate: each one's CPU, and the shares they read.
+    Judges(super::bench_judges::JudgesArgs),
+    /// A long attach's memory: RSS after 1, 10 and 60 simulated minutes of
+    /// synthetic samples at full rate (64 threads by default).
+    Store(super::bench_store::StoreBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +114,8 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Attach(args) => super::bench_attach::attach_bench(&args),
         BenchCommand::Picture(args) => super::bench_picture::picture(&args),
         BenchCommand::Observer(args) => super::bench_observer::observer(&args),
+        BenchCommand::Judges(args) => super::bench_judges::judges_bench(&args),
+        BenchCommand::Store(args) => super::bench_store::store_bench(&args),
     }
 }
 

@@ -229,8 +229,13 @@ pub fn summary_text(run: &RunRecord) -> String {
             }
         }
     }
-    if let Some(pss) = memory.peaks.pss_bytes {
+    if let Some(pss) = memory.peaks.pss_peak() {
         row("PSS peak", mib(pss as f64));
+    } else if memory.peaks.pss_missing.is_some() || memory.peaks.pss_bytes.is_some() {
+        row(
+            "PSS peak",
+            memory.peaks.pss_missing_reason().unwrap_or_default(),
+        );
     }
     if let Some(h) = run.hello() {
         let end = run

@@ -82,13 +82,25 @@ impl ReadCacheOps for Pread {
 }
 
 impl RuntimeSymbols {
-    /// Reads the symbols of the ELF file at `path`.
+    /// Reads the symbols of the ELF file at `path` (tests; gilscope opens
+    /// each mapped file as itself, [`RuntimeSymbols::read_file`]).
+    #[cfg(test)]
     pub fn read(path: &Path) -> Result<Self, GilError> {
+        let file = File::open(path).map_err(|e| GilError::Elf {
+            path: path.to_path_buf(),
+            what: e.to_string(),
+        })?;
+        Self::read_file(file, path)
+    }
+
+    /// Reads the symbols of an ELF file already open (`path` names it in
+    /// errors): the file a mapping really is, opened and checked by
+    /// [`super::locate`].
+    pub fn read_file(file: File, path: &Path) -> Result<Self, GilError> {
         let bad = |what: String| GilError::Elf {
             path: path.to_path_buf(),
             what,
         };
-        let file = File::open(path).map_err(|e| bad(e.to_string()))?;
         let cache = ReadCache::new(Pread { file, pos: 0 });
         let data: Data<'_> = &cache;
         let header = Header::parse(data).map_err(|_| bad(not_elf_reason(data)))?;

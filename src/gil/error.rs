@@ -24,7 +24,7 @@ pub enum GilError {
     },
     /// No CPython runtime (`_PyRuntime`) in any file mapped by the process.
     #[error(
-        "process {pid} shows no CPython runtime: no _PyRuntime symbol or .PyRuntime section in {tried} (read through /proc/{pid}/root)"
+        "process {pid} shows no CPython runtime: no _PyRuntime symbol or .PyRuntime section in {tried} (each opened through /proc/{pid}/map_files, checked by device and inode)"
     )]
     NotPython { pid: u32, tried: String },
     /// CPython older than 3.13: `_PyRuntime` has no `_Py_DebugOffsets`.

@@ -2,11 +2,23 @@
 //! (a `libpython3.X*.so` or, for a static build, the executable), where
 //! that file is loaded (`/proc/PID/maps`), and which Python version it is.
 //!
+//! The file behind a mapping is opened as the kernel knows it, never by a
+//! guessed path ([`open_mapped`]): `/proc/PID/maps` prints each path as
+//! the *reader* sees it, so for a process in a plain chroot at ROOT it
+//! reads `ROOT/usr/bin/python3.15`, and for one pivot_root'ed into a root
+//! the reader cannot reach it reads `/usr/bin/python3.15` relative to that
+//! root. In order: `/proc/PID/map_files/START-END` (the mapped file
+//! itself; needs the ptrace access the memory reads need anyway), the path
+//! as printed, the path under `/proc/PID/root`; each opened file's device
+//! and inode must be the ones on the maps line, or it is not parsed.
+//!
 //! Parsing an ELF symbol table takes milliseconds, so results are kept in
 //! an [`ElfCache`] keyed by file identity: the N workers of a process-mode
 //! run share one parse.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::elf::RuntimeSymbols;
@@ -16,6 +28,8 @@ use super::error::GilError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapping {
     pub start: u64,
+    /// End of the range (exclusive), as `map_files` names it.
+    pub end: u64,
     pub offset: u64,
     pub dev: String,
     pub inode: u64,
@@ -38,14 +52,108 @@ fn parse_maps_line(line: &str) -> Option<Mapping> {
     if inode == 0 || !path.starts_with('/') {
         return None;
     }
-    let start = u64::from_str_radix(range.split('-').next()?, 16).ok()?;
+    let (start, end) = range.split_once('-')?;
+    let start = u64::from_str_radix(start, 16).ok()?;
+    let end = u64::from_str_radix(end, 16).ok()?;
     Some(Mapping {
         start,
+        end,
         offset,
         dev,
         inode,
         path: PathBuf::from(path),
     })
+}
+
+impl Mapping {
+    /// The device of the maps line (`fd:01`: major and minor in hex).
+    fn device(&self) -> Option<(u64, u64)> {
+        let (major, minor) = self.dev.split_once(':')?;
+        Some((
+            u64::from_str_radix(major, 16).ok()?,
+            u64::from_str_radix(minor, 16).ok()?,
+        ))
+    }
+
+    /// Whether `file` (opened, with `meta`) is the file this line maps:
+    /// same inode, and same device — `stat`'s, or that of the mount the
+    /// file was opened on. The two differ on an overlay whose layers lie
+    /// on different file systems: `stat` gives each lower layer a pseudo
+    /// device, the maps line the overlay's own.
+    fn is_file(&self, pid: u32, file: &File, meta: &std::fs::Metadata) -> bool {
+        let Some(device) = self.device() else {
+            return false;
+        };
+        self.inode == meta.ino()
+            && (device == split_dev(meta.dev()) || mount_device(pid, file) == Some(device))
+    }
+}
+
+/// The device (major, minor) of the mount `file` was opened on: its
+/// `mnt_id` from `/proc/self/fdinfo`, looked up in the mount table of
+/// process `pid` (a target's mount may be in its namespace only) and then
+/// in this process's.
+fn mount_device(pid: u32, file: &File) -> Option<(u64, u64)> {
+    use std::os::fd::AsRawFd;
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", file.as_raw_fd())).ok()?;
+    let mnt_id = info.lines().find_map(|l| l.strip_prefix("mnt_id:"))?.trim();
+    for table in [
+        format!("/proc/{pid}/mountinfo"),
+        "/proc/self/mountinfo".to_string(),
+    ] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        let found = text.lines().find_map(|l| {
+            let mut f = l.split_whitespace();
+            (f.next()? == mnt_id).then_some(())?;
+            let (major, minor) = f.nth(1)?.split_once(':')?;
+            Some((major.parse().ok()?, minor.parse().ok()?))
+        });
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// A `dev_t` as (major, minor), Linux's encoding (glibc `gnu_dev_major`).
+fn split_dev(dev: u64) -> (u64, u64) {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    (major, minor)
+}
+
+/// Opens the file that mapping `m` of process `pid` maps, checked by
+/// device and inode: `/proc/PID/map_files/START-END`, else the path as
+/// printed, else the path under `/proc/PID/root`. Returns the open file
+/// and the path it was opened by, or why none of the three is that file.
+pub fn open_mapped(pid: u32, m: &Mapping) -> Result<(File, PathBuf), String> {
+    let map_file = PathBuf::from(format!("/proc/{pid}/map_files/{:x}-{:x}", m.start, m.end));
+    let under_root = PathBuf::from(format!("/proc/{pid}/root"))
+        .join(m.path.strip_prefix("/").unwrap_or(&m.path));
+    let mut why = Vec::new();
+    for path in [map_file, m.path.clone(), under_root] {
+        match File::open(&path).and_then(|f| f.metadata().map(|meta| (f, meta))) {
+            Ok((f, meta)) if m.is_file(pid, &f, &meta) => return Ok((f, path)),
+            Ok((_, meta)) => {
+                let (major, minor) = split_dev(meta.dev());
+                why.push(format!(
+                    "{} is another file (device {major:x}:{minor:02x} inode {}, the mapping is {} inode {})",
+                    path.display(),
+                    meta.ino(),
+                    m.dev,
+                    m.inode
+                ));
+            }
+            Err(e) => why.push(format!("{}: {e}", path.display())),
+        }
+    }
+    Err(format!(
+        "the mapped file {} could not be opened as itself: {}",
+        m.path.display(),
+        why.join("; ")
+    ))
 }
 
 /// Where a process's runtime lives.
@@ -72,10 +180,16 @@ impl ElfCache {
         Self::default()
     }
 
-    fn symbols(&mut self, m: &Mapping, open_path: &Path) -> Result<&RuntimeSymbols, GilError> {
+    /// The symbols of the file `m` maps in process `pid`, parsed once
+    /// per file.
+    fn symbols(&mut self, pid: u32, m: &Mapping) -> Result<&RuntimeSymbols, GilError> {
         let key = (m.dev.clone(), m.inode, m.path.clone());
         if !self.parsed.contains_key(&key) {
-            let syms = RuntimeSymbols::read(open_path)?;
+            let (file, opened) = open_mapped(pid, m).map_err(|what| GilError::Elf {
+                path: m.path.clone(),
+                what,
+            })?;
+            let syms = RuntimeSymbols::read_file(file, &opened)?;
             self.parsed.insert(key.clone(), syms);
         }
         self.parsed.get(&key).ok_or(GilError::Elf {
@@ -92,6 +206,8 @@ pub fn locate_runtime(pid: u32, cache: &mut ElfCache) -> Result<RuntimeLocation,
     let maps = parse_maps(&text);
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
     let candidates = candidates(&maps, exe.as_deref());
+    // Executables that could not be opened as themselves, and why.
+    let mut unopened: Vec<String> = Vec::new();
     for path in &candidates {
         let path = path.clone();
         // The mapping with the lowest file offset fixes the load bias.
@@ -102,12 +218,18 @@ pub fn locate_runtime(pid: u32, cache: &mut ElfCache) -> Result<RuntimeLocation,
         else {
             continue;
         };
-        // Through /proc/PID/root, so a target in another mount namespace works.
-        let open_path = PathBuf::from(format!("/proc/{pid}/root"))
-            .join(path.strip_prefix("/").unwrap_or(&path));
-        let syms = match cache.symbols(first, &open_path) {
+        // The mapped file itself, wherever its root is (chroot, another
+        // mount namespace, an overlay).
+        let syms = match cache.symbols(pid, first) {
             Ok(s) => s,
-            // An executable we cannot parse is just not Python.
+            // An executable we cannot parse is just not Python; one we
+            // could not open as itself is said so.
+            Err(GilError::Elf { what, .. }) if !is_libpython(&path) => {
+                if what.starts_with("the mapped file") {
+                    unopened.push(what);
+                }
+                continue;
+            }
             Err(_) if !is_libpython(&path) => continue,
             Err(e) => return Err(e),
         };
@@ -125,7 +247,7 @@ pub fn locate_runtime(pid: u32, cache: &mut ElfCache) -> Result<RuntimeLocation,
         });
     }
     if std::path::Path::new(&format!("/proc/{pid}")).exists() {
-        let tried = if candidates.is_empty() {
+        let mut tried = if candidates.is_empty() {
             "any mapped file (no libpython and no mapped executable)".to_string()
         } else {
             candidates
@@ -134,6 +256,9 @@ pub fn locate_runtime(pid: u32, cache: &mut ElfCache) -> Result<RuntimeLocation,
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        for why in unopened {
+            tried.push_str(&format!(" ({why})"));
+        }
         Err(GilError::NotPython { pid, tried })
     } else {
         Err(GilError::Gone { pid })
@@ -207,6 +332,7 @@ mod tests {
         let maps = parse_maps(MAPS);
         assert_eq!(maps.len(), 3);
         assert_eq!(maps[1].start, 0x7f88_6680_0000);
+        assert_eq!(maps[1].end, 0x7f88_66a0_0000);
         assert_eq!(maps[2].offset, 0x20_0000);
         assert_eq!(maps[2].inode, 5678);
         let c = candidates(&maps, Some(Path::new("/opt/py/bin/python3.13")));
@@ -227,6 +353,29 @@ mod tests {
         assert_eq!(v("/usr/bin/python3.11").as_deref(), Some("3.11"));
         assert_eq!(v("/usr/bin/python3"), None);
         assert_eq!(v("/usr/bin/bash"), None);
+    }
+
+    #[test]
+    fn opens_the_mapped_file_and_refuses_another() {
+        let text = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        let maps = parse_maps(&text);
+        let m = maps.iter().find(|m| m.path == exe).unwrap();
+        assert!(m.end > m.start);
+        let pid = std::process::id();
+        let (_, opened) = open_mapped(pid, m).unwrap();
+        assert!(
+            opened.starts_with(format!("/proc/{pid}/map_files")),
+            "{opened:?}"
+        );
+        // A maps line naming another inode: nothing is that file.
+        let other = Mapping {
+            inode: m.inode + 1,
+            ..m.clone()
+        };
+        let why = open_mapped(pid, &other).unwrap_err();
+        assert_eq!(why.matches("is another file").count(), 3, "{why}");
+        assert_eq!(split_dev(0xfd01), (0xfd, 0x01));
     }
 
     #[test]

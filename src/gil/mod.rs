@@ -35,6 +35,7 @@ pub mod bench;
 mod elf;
 mod error;
 pub mod locate;
+pub mod nspid;
 pub mod offsets;
 pub mod reader;
 pub mod remote;

@@ -9,11 +9,17 @@
 //! second read. Nothing in the target is locked or stopped, so a
 //! read is a racy snapshot: `locked` and `holder` are read microseconds
 //! apart and a hand-off may fall between them.
+//!
+//! Thread ids are the host's: a process in another pid namespace (a
+//! container) stores its own namespace's ids, which [`NsTids`] maps; a
+//! holder whose id cannot be mapped is read as unknown, never as another
+//! thread, and counted ([`GilReader::unmapped_holders`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::error::GilError;
 use super::locate::{ElfCache, RuntimeLocation, locate_runtime};
+use super::nspid::NsTids;
 use super::offsets::{self, DebugOffsets, HoldsGil, LayoutError, PyVersion, TABLE_BYTES};
 use super::remote::{Range, RemoteMemory, le_u64};
 use super::walk::{self, InterpList, PyThread};
@@ -84,6 +90,10 @@ pub struct GilReader {
     recent: Vec<(u64, [u64; 2])>,
     /// The thread states read speculatively in the current read.
     spec: Vec<u64>,
+    /// The process's thread ids as its pid namespace sees them.
+    tids: NsTids,
+    /// Reads whose GIL holder's thread id could not be mapped to the host's.
+    unmapped: u64,
 }
 
 impl GilReader {
@@ -125,6 +135,8 @@ impl GilReader {
             holder_ptrs: Vec::with_capacity(4),
             recent: Vec::new(),
             spec: Vec::new(),
+            tids: NsTids::new(pid),
+            unmapped: 0,
         })
     }
 
@@ -134,6 +146,23 @@ impl GilReader {
 
     pub fn version(&self) -> PyVersion {
         self.offsets.version
+    }
+
+    /// The process's pid in its own pid namespace, where that differs
+    /// from this `/proc`'s (a container).
+    pub fn ns_pid(&self) -> Option<u32> {
+        self.tids.ns_pid()
+    }
+
+    /// How many reads found a GIL holder whose thread id (its pid
+    /// namespace's) matched no thread of the process: read as unknown.
+    pub fn unmapped_holders(&self) -> u64 {
+        self.unmapped
+    }
+
+    /// The thread list changed: thread ids may have been reused.
+    pub fn threads_changed(&mut self) {
+        self.tids.forget();
     }
 
     pub fn free_threaded(&self) -> bool {
@@ -189,6 +218,9 @@ impl GilReader {
             match self.read_known(snap) {
                 Ok(true) => {
                     self.read_holders(snap);
+                    if self.tids.nested() {
+                        self.map_holders(snap);
+                    }
                     snap.interpreters.sort_by_key(|i| i.id);
                     return Ok(());
                 }
@@ -344,6 +376,19 @@ impl GilReader {
         }
     }
 
+    /// Turns the holders' thread ids (the target's pid namespace's) into
+    /// the host's; one that matches no thread becomes unknown.
+    fn map_holders(&mut self, snap: &mut GilSnapshot) {
+        for entry in &mut snap.interpreters {
+            if let Some(ns_tid) = entry.holder_tid {
+                entry.holder_tid = self.tids.to_host(ns_tid);
+                if entry.holder_tid.is_none() {
+                    self.unmapped += 1;
+                }
+            }
+        }
+    }
+
     /// Bytes of the GIL struct read: up to the last field used.
     fn gil_block_len(&self) -> usize {
         let g = self.offsets.gil;
@@ -361,9 +406,12 @@ impl GilReader {
     }
 
     /// The GIL flags of the thread state at `tstate`, which must belong to
-    /// OS thread `tid`; `Ok(None)` when it no longer does (the thread
-    /// exited and the memory was reused).
+    /// OS thread `tid` (the host's id); `Ok(None)` when it no longer does
+    /// (the thread exited and the memory was reused).
     pub fn read_flags(&mut self, tstate: u64, tid: u32) -> Result<Option<ThreadFlags>, GilError> {
+        let Some(tid) = self.tids.to_ns(tid) else {
+            return Ok(None);
+        };
         let t = self.offsets.tstate;
         let (from, to) = t.flags_span();
         let len = usize::try_from(to - from).unwrap_or(0);
@@ -392,9 +440,21 @@ impl GilReader {
     }
 
     /// Every Python thread of every interpreter (walks the thread lists:
-    /// one syscall per thread; meant for occasional use, not every tick).
+    /// one syscall per thread; meant for occasional use, not every tick),
+    /// by host thread id; a thread state whose id matches no thread of
+    /// the process (exiting) is left out.
     pub fn read_threads(&mut self) -> Result<Vec<PyThread>, GilError> {
-        walk::threads(&mut self.mem, &self.offsets, self.runtime, &self.header)
+        let mut threads = walk::threads(&mut self.mem, &self.offsets, self.runtime, &self.header)?;
+        if self.tids.nested() {
+            threads.retain_mut(|t| match self.tids.to_host(t.tid) {
+                Some(host) => {
+                    t.tid = host;
+                    true
+                }
+                None => false,
+            });
+        }
+        Ok(threads)
     }
 }
 

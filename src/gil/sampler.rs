@@ -100,7 +100,15 @@ pub enum GilNotice {
         version: String,
         free_threaded: bool,
         runtime_file: String,
+        /// Its pid inside its own pid namespace (a container), where that
+        /// differs from `pid`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ns_pid: Option<u32>,
     },
+    /// GIL holders of this process could not be identified: its thread
+    /// ids (its pid namespace's) matched none of its threads. Their GIL
+    /// shares are missing, not given to anyone.
+    HoldersUnknown { pid: u32, reason: String },
     /// This process's GILs cannot be read (user-facing reason).
     Refused { pid: u32, reason: String },
     /// Stopped reading this process (it exited or exec'ed).
@@ -183,6 +191,8 @@ struct Target {
     without_tstate: HashSet<u32>,
     failures: u32,
     snap: GilSnapshot,
+    /// A [`GilNotice::HoldersUnknown`] was sent.
+    told_unmapped: bool,
 }
 
 impl Target {
@@ -195,6 +205,7 @@ impl Target {
             without_tstate: HashSet::new(),
             failures: 0,
             snap: GilSnapshot::default(),
+            told_unmapped: false,
         }
     }
 
@@ -311,6 +322,7 @@ impl State {
                         version: reader.version().to_string(),
                         free_threaded: reader.free_threaded(),
                         runtime_file: reader.runtime_file().display().to_string(),
+                        ns_pid: reader.ns_pid(),
                     });
                     let threads = list_threads(pid).unwrap_or_default();
                     self.targets.insert(pid, Target::new(reader, threads));
@@ -369,6 +381,7 @@ impl State {
                 if threads != t.threads {
                     t.tstates_stale = true;
                     t.without_tstate.clear();
+                    t.reader.threads_changed();
                 }
                 t.threads = threads;
             }
@@ -402,6 +415,21 @@ impl State {
         }
         for (pid, reason) in drop_now {
             self.detach(pid, reason, notices);
+        }
+        for (&pid, t) in self.targets.iter_mut() {
+            let unmapped = t.reader.unmapped_holders();
+            if unmapped >= 10 && !t.told_unmapped {
+                t.told_unmapped = true;
+                notices.push(GilNotice::HoldersUnknown {
+                    pid,
+                    reason: format!(
+                        "{unmapped} readings found the GIL held by a thread id of the process's pid namespace (its pid there: {}) that matches none of its threads in /proc/{pid}/task/*/status NSpid; those readings count for no thread",
+                        t.reader
+                            .ns_pid()
+                            .map_or("the same".to_string(), |p| p.to_string())
+                    ),
+                });
+            }
         }
     }
 

@@ -153,6 +153,9 @@ pub struct ProbeFacts {
 /// adds a running thread's CPU time to its schedstat only at scheduler
 /// ticks and switches (every 4 ms at `CONFIG_HZ=250`). This is evidence
 /// over a window, not a flag read at the instant: the README says so.
+/// Time its process's GIL was locked by a holder the readings could not
+/// identify (a thread id of a container's pid namespace that maps to no
+/// thread) counts as possibly its own: the proof needs the holder named.
 pub const FREE_WINDOW_NS: u64 = 40_000_000;
 /// Share of the window that must be unexplained CPU time.
 pub const FREE_MIN_SHARE: f64 = 0.25;
@@ -164,6 +167,8 @@ struct Reading {
     cpu: CpuReading,
     /// The thread's GIL-holding time (from the ticks) at that moment.
     held_ns: u64,
+    /// Its process's time locked by an unidentified holder, then.
+    unknown_ns: u64,
 }
 
 #[derive(Debug, Default)]
@@ -179,7 +184,7 @@ struct Track {
 impl Track {
     /// The CPU time since the newest reading at least a window old that
     /// its GIL holds do not explain, as a share of the time since.
-    fn unexplained_share(&self, now: CpuReading) -> Option<f64> {
+    fn unexplained_share(&self, now: CpuReading, unknown_ns: u64) -> Option<f64> {
         let base = self
             .history
             .iter()
@@ -188,16 +193,19 @@ impl Track {
         let span = now.t_ns - base.cpu.t_ns;
         let on_cpu = now.on_cpu_ns.saturating_sub(base.cpu.on_cpu_ns);
         let held = self.held_ns.saturating_sub(base.held_ns);
-        Some(on_cpu.saturating_sub(held) as f64 / span as f64)
+        // Locked by someone the readings could not name: maybe this thread.
+        let unknown = unknown_ns.saturating_sub(base.unknown_ns);
+        Some(on_cpu.saturating_sub(held + unknown) as f64 / span as f64)
     }
 
-    fn remember(&mut self, cpu: CpuReading) {
+    fn remember(&mut self, cpu: CpuReading, unknown_ns: u64) {
         if self.history.len() == HISTORY {
             self.history.pop_front();
         }
         self.history.push_back(Reading {
             cpu,
             held_ns: self.held_ns,
+            unknown_ns,
         });
     }
 }
@@ -207,6 +215,9 @@ impl Track {
 #[derive(Debug, Default)]
 pub struct WaitTracker {
     tracks: HashMap<(u32, u32), Track>,
+    /// Per process: Σ tick weights of the ticks a GIL was locked by a
+    /// holder whose thread id was not read or not mapped.
+    unknown_ns: HashMap<u32, u64>,
 }
 
 impl WaitTracker {
@@ -218,8 +229,9 @@ impl WaitTracker {
     /// for `weight_ns` (the time since the previous tick).
     pub fn saw_holders(&mut self, pid: u32, weight_ns: u64, interps: &[InterpreterGil]) {
         for i in interps.iter().filter(|i| i.locked) {
-            if let Some(tid) = i.holder_tid {
-                self.tracks.entry((pid, tid)).or_default().held_ns += weight_ns;
+            match i.holder_tid {
+                Some(tid) => self.tracks.entry((pid, tid)).or_default().held_ns += weight_ns,
+                None => *self.unknown_ns.entry(pid).or_default() += weight_ns,
             }
         }
     }
@@ -240,8 +252,8 @@ impl WaitTracker {
     /// 4. it was asleep on a GIL and that GIL has not changed hands since
     ///    → still waiting (it cannot have taken it in between);
     /// 5. over the last ≥ 40 ms, at least a quarter of the time it used a CPU
-    ///    while no GIL reading named it the holder → running free
-    ///    ([`FREE_WINDOW_NS`]);
+    ///    while no GIL reading named it — or an unidentified thread — the
+    ///    holder → running free ([`FREE_WINDOW_NS`]);
     /// 6. otherwise → [`ThreadActivity::Unsure`].
     pub fn refine(
         &mut self,
@@ -257,10 +269,13 @@ impl WaitTracker {
                 .find(|i| i.id == g && i.gil_of == Some(g))
                 .and_then(|i| i.switches)
         };
+        let unknown_ns = self.unknown_ns.get(&pid).copied().unwrap_or(0);
         let track = self.tracks.entry((pid, tid)).or_default();
-        let unexplained = facts.cpu.and_then(|c| track.unexplained_share(c));
+        let unexplained = facts
+            .cpu
+            .and_then(|c| track.unexplained_share(c, unknown_ns));
         if let Some(c) = facts.cpu {
-            track.remember(c);
+            track.remember(c, unknown_ns);
         }
         match activity {
             ThreadActivity::WaitingForGil { gil_of } => {
@@ -335,6 +350,9 @@ impl WaitTracker {
     /// Forgets threads not in `keep`.
     pub fn retain(&mut self, mut keep: impl FnMut(u32, u32) -> bool) {
         self.tracks.retain(|&(p, t), _| keep(p, t));
+        let tracks = &self.tracks;
+        self.unknown_ns
+            .retain(|&p, _| tracks.keys().any(|&(q, _)| q == p));
     }
 }
 
@@ -606,6 +624,17 @@ mod tests {
         assert_eq!(w.refine(1, 7, run, cpu(50, 45), &g), unsure);
         // Under load it gets 12 of the next 40 ms, never the holder: free.
         assert_eq!(w.refine(1, 7, run, cpu(90, 57), &g), free);
+        // The same CPU while the GIL was locked by a holder whose id could
+        // not be mapped (a container's tid): maybe its own, so never free.
+        let mut w = WaitTracker::new();
+        let mut hidden = gil(Some(8), 10);
+        hidden.holder_tid = None;
+        for t in 0..4 {
+            w.saw_holders(1, 10_000_000, std::slice::from_ref(&hidden));
+            assert_eq!(w.refine(1, 7, run, cpu(10 * t, 9 * t), &g), unsure);
+        }
+        w.saw_holders(1, 10_000_000, std::slice::from_ref(&hidden));
+        assert_eq!(w.refine(1, 7, run, cpu(40, 36), &g), unsure);
         // A waiter's life: asleep, 0.1 ms of wake-ups per 10 ms.
         let mut w = WaitTracker::new();
         for t in 0..10 {

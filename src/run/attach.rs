@@ -34,6 +34,24 @@ pub struct Target {
     pub python: Option<(String, bool)>,
     /// Why its runtime could not be read, when it could not.
     pub python_unread: Option<String>,
+    /// Its pid in its own pid namespace (a container), where that differs.
+    pub ns_pid: Option<u32>,
+    /// Its root directory as this process sees it, where it is not `/`
+    /// (a chroot; a container's root reads as `/` relative to itself when
+    /// it cannot be reached from here).
+    pub root: Option<PathBuf>,
+}
+
+impl Target {
+    /// Where it runs, in words: "container (pid 7 inside)", "chroot ROOT",
+    /// or "" on the host.
+    pub fn place(&self) -> String {
+        match (self.ns_pid, &self.root) {
+            (Some(p), _) => format!("container (pid {p} inside)"),
+            (None, Some(root)) => format!("chroot {}", root.display()),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// Why an attach could not start.
@@ -113,6 +131,10 @@ pub fn inspect(pid: u32) -> Result<Target, AttachError> {
         start_ticks,
         python,
         python_unread,
+        ns_pid: crate::gil::nspid::ns_pid(pid),
+        root: std::fs::read_link(format!("/proc/{pid}/root"))
+            .ok()
+            .filter(|r| r.as_os_str() != "/"),
     })
 }
 

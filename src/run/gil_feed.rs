@@ -25,14 +25,19 @@ pub fn describe(notice: &GilNotice) -> Option<String> {
             pid,
             version,
             free_threaded,
+            ns_pid,
             ..
         } => Some(format!(
-            "exact GIL lanes: reading the GIL of pid {pid} (CPython {version}{})",
+            "exact GIL lanes: reading the GIL of pid {pid}{} (CPython {version}{})",
+            ns_pid.map_or(String::new(), |p| format!(" (pid {p} in its container)")),
             if *free_threaded {
                 ", free-threaded"
             } else {
                 ""
             }
+        )),
+        GilNotice::HoldersUnknown { pid, reason } => Some(format!(
+            "GIL holders of pid {pid} unknown, their shares missing: {reason}"
         )),
         GilNotice::Refused { pid, reason } => {
             Some(format!("no exact GIL lanes for pid {pid}: {reason}"))

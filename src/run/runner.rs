@@ -371,6 +371,7 @@ impl ServiceLoad {
 
 fn spawn_event_reader(
     pipe: std::io::PipeReader,
+    root: u32,
     tx: Sender<RunMessage>,
     poke: Option<Poker>,
     mut service: Option<ServiceLoad>,
@@ -383,7 +384,8 @@ fn spawn_event_reader(
                 continue;
             }
             match protocol::parse_line(&line) {
-                Ok(event) => {
+                Ok(mut event) => {
+                    to_host_ids(&mut event, root);
                     match &event {
                         // The memory baseline: sample now, before workers start.
                         Event::SetupDone(_) => {
@@ -439,6 +441,27 @@ fn spawn_event_reader(
     })
 }
 
+/// The harness reports its pid and thread ids as its own pid namespace
+/// sees them; inside a container (`unshare --pid`, a runtime) those are
+/// not the host's that the samplers read. Maps them through `NSpid:`
+/// (identity for a harness in gilscope's namespace); an id that cannot be
+/// mapped is left as reported.
+fn to_host_ids(event: &mut Event, root: u32) {
+    use crate::gil::nspid::host_ids;
+    let (pid, tid) = match event {
+        Event::WorkerStarted(w) => (&mut w.pid, &mut w.native_id),
+        Event::ThreadName(n) => (&mut n.pid, &mut n.native_id),
+        _ => return,
+    };
+    let Ok(ns_tid) = u32::try_from(*tid) else {
+        return;
+    };
+    if let Some((host_pid, host_tid)) = host_ids(root, *pid, ns_tid) {
+        *pid = host_pid;
+        *tid = u64::from(host_tid);
+    }
+}
+
 fn spawn_output_reader(
     pipe: Option<impl Read + Send + 'static>,
     stream: Stream,
@@ -492,6 +515,7 @@ fn watch(
         });
     let event_reader = spawn_event_reader(
         events,
+        child.pid(),
         tx.clone(),
         sampler.as_ref().map(Sampler::poker),
         service,

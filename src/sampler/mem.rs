@@ -146,6 +146,20 @@ fn parse_kb(field: &'static str, value: &[u8]) -> Result<u64, ParseError> {
     }
 }
 
+impl SmapsRollup {
+    /// Whether this reading can be a live process's whose RSS (from
+    /// `statm`, read just before) was `statm_rss_bytes`: PSS counts every
+    /// private page, so it is never below USS; and a rollup far below the
+    /// RSS (under a tenth) is an address space being torn down (an exiting
+    /// process), not a measurement. Pss and the private fields are rounded
+    /// to kB each: 8 KiB of slack.
+    pub fn plausible(&self, statm_rss_bytes: u64) -> bool {
+        self.pss_bytes + 8 * 1024 >= self.uss_bytes
+            && self.rss_bytes.saturating_mul(10) >= statm_rss_bytes
+            && self.pss_bytes.saturating_mul(10) >= statm_rss_bytes.min(self.rss_bytes)
+    }
+}
+
 /// Reads `/proc/PID/smaps_rollup` once. Needs ptrace-read permission on the
 /// process (fine for our own children).
 pub fn read_smaps_rollup(pid: Pid) -> Result<SmapsRollup, ProcError> {
@@ -220,5 +234,37 @@ mod tests {
         drop(big);
         let sm = read_smaps_rollup(pid).unwrap();
         assert!(sm.pss_bytes > 0 && sm.uss_bytes <= sm.rss_bytes);
+        assert!(sm.plausible(read_statm(pid).unwrap().rss_bytes), "{sm:?}");
+    }
+
+    #[test]
+    fn implausible_rollups_are_refused() {
+        let mib = 1 << 20;
+        let live = SmapsRollup {
+            rss_bytes: 15 * mib,
+            pss_bytes: 9 * mib,
+            uss_bytes: 7 * mib,
+            swap_bytes: None,
+        };
+        assert!(live.plausible(15 * mib));
+        // The reading: PSS 0.1 MiB beside an RSS of 14.9 MiB.
+        let torn_down = SmapsRollup {
+            rss_bytes: mib / 8,
+            pss_bytes: mib / 10,
+            uss_bytes: mib / 10,
+            swap_bytes: None,
+        };
+        assert!(!torn_down.plausible(15 * mib));
+        let below_uss = SmapsRollup {
+            pss_bytes: 5 * mib,
+            ..live
+        };
+        assert!(!below_uss.plausible(15 * mib));
+        let tenth_of_rss = SmapsRollup {
+            pss_bytes: mib,
+            uss_bytes: mib / 2,
+            ..live
+        };
+        assert!(!tenth_of_rss.plausible(15 * mib));
     }
 }

@@ -43,7 +43,7 @@ pub use mem::{
     read_smaps_rollup, read_statm,
 };
 pub use reader::{TaskId, TaskReader, TaskSample};
-pub use sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
+pub use sample::{CoreBusy, CoreSample, MemorySample, PssMissing, Sample, ThreadSample};
 pub use sys::{clock_ticks_per_sec, page_size_bytes, ticks_to_ns};
 pub use task::{
     Pid, SchedStat, TaskStat, TaskState, parse_comm, parse_schedstat, parse_stat_comm,

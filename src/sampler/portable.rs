@@ -133,6 +133,7 @@ impl SampleSource for Portable {
             memory: Some(MemorySample {
                 rss_bytes: present.iter().sum(),
                 pss_bytes: None,
+                pss_missing: None,
                 uss_bytes: None,
                 processes: u32::try_from(present.len()).unwrap_or(u32::MAX),
             }),

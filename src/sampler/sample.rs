@@ -129,4 +129,35 @@ pub struct MemorySample {
     pub uss_bytes: Option<u64>,
     /// Number of processes in the tree.
     pub processes: u32,
+    /// Why PSS and USS are missing from a sample that tried to read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pss_missing: Option<PssMissing>,
+}
+
+/// Why a PSS/USS reading was not taken as a number: a sum over the
+/// process tree that would understate is no reading at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PssMissing {
+    /// A process's `smaps_rollup` could not be read whole (it exited, or
+    /// the read failed or came back cut short).
+    Unreadable,
+    /// A process was exiting: its `smaps_rollup` came back far below its
+    /// RSS (under a tenth) or with PSS below USS, as an address space
+    /// being torn down reads.
+    Exiting,
+}
+
+impl PssMissing {
+    /// The reason, in words.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Unreadable => {
+                "a process's smaps_rollup could not be read whole (it exited or the read failed)"
+            }
+            Self::Exiting => {
+                "a process was exiting while it was read (its smaps_rollup fell below a tenth of its RSS, or PSS below USS)"
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@ pub use super::config::{
     MAX_RATE_HZ, MIN_RATE_HZ, Poke, STEADY_SMAPS_EVERY, SamplerBackend, SamplerConfig,
 };
 use super::portable::Portable;
-use super::sample::{CoreBusy, CoreSample, MemorySample, Sample, ThreadSample};
+use super::sample::{CoreBusy, CoreSample, MemorySample, PssMissing, Sample, ThreadSample};
 use super::{
     CpuStat, CpuStatReader, LoadScanner, MemoryPass, Pid, TaskId, ThreadPass, ThreadSet,
     core_fractions, read_smaps_rollup, ticks_to_ns,
@@ -411,7 +411,7 @@ impl State {
                     || moved as f64 >= SMAPS_RSS_MOVE_FRACTION * last.rss_bytes as f64
             }
         };
-        let (mut pss_bytes, mut uss_bytes) = (None, None);
+        let (mut pss_bytes, mut uss_bytes, mut pss_missing) = (None, None, None);
         if with_smaps {
             self.last_smaps = Some(LastSmaps {
                 n,
@@ -420,18 +420,18 @@ impl State {
             });
             let mut pss = 0u64;
             let mut uss = 0u64;
-            let mut complete = true;
             for p in &self.memory.processes {
                 match read_smaps_rollup(p.pid) {
-                    Ok(r) => {
+                    Ok(r) if r.plausible(p.statm.rss_bytes) => {
                         pss += r.pss_bytes;
                         uss += r.uss_bytes;
                     }
-                    Err(_) => complete = false,
+                    Ok(_) => pss_missing = Some(PssMissing::Exiting),
+                    Err(_) => pss_missing = pss_missing.or(Some(PssMissing::Unreadable)),
                 }
             }
             // A partial sum would understate: report it as not measured.
-            if complete {
+            if pss_missing.is_none() {
                 pss_bytes = Some(pss);
                 uss_bytes = Some(uss);
             }
@@ -441,6 +441,7 @@ impl State {
             pss_bytes,
             uss_bytes,
             processes: u32::try_from(self.memory.processes.len()).unwrap_or(u32::MAX),
+            pss_missing,
         })
     }
 }

@@ -172,6 +172,7 @@ pub fn memory(rss_bytes: u64, pss_bytes: Option<u64>) -> MemorySample {
         rss_bytes,
         pss_bytes,
         uss_bytes: pss_bytes.map(|p| p / 2),
+        pss_missing: None,
         processes: 1,
     }
 }

@@ -47,12 +47,30 @@ pub struct GilThread {
     #[serde(default)]
     pub unsure_probes: f64,
     pub probes: u64,
+    /// Σ over intervals of its process's share of ticks whose GIL holder
+    /// could not be identified × ticks: time that may have been its own.
+    #[serde(default)]
+    pub unknown_holder_ticks: f64,
 }
 
+/// Above this share of a thread's ticks with an unidentified GIL holder,
+/// its held and ran-without fractions are missing, not numbers.
+pub const MAX_UNKNOWN_HOLDER: f64 = 0.05;
+
 impl GilThread {
-    /// Fraction of the run's GIL ticks this thread held a GIL.
+    /// Fraction of the run's GIL ticks this thread held a GIL; missing
+    /// when too many readings could not name the holder
+    /// ([`GilThread::holders_unknown`]).
     pub fn hold_fraction(&self) -> Option<f64> {
-        (self.ticks > 0).then(|| self.hold_ticks / self.ticks as f64)
+        (self.ticks > 0 && !self.holders_unknown()).then(|| self.hold_ticks / self.ticks as f64)
+    }
+
+    /// Whether more than [`MAX_UNKNOWN_HOLDER`] of its process's readings
+    /// found the GIL locked by a thread that could not be identified (a
+    /// container's thread id that maps to no thread): then who held the
+    /// GIL is not known well enough to give this thread a share.
+    pub fn holders_unknown(&self) -> bool {
+        self.ticks > 0 && self.unknown_holder_ticks / self.ticks as f64 > MAX_UNKNOWN_HOLDER
     }
 
     /// Fraction of its probes spent waiting for a GIL.
@@ -60,9 +78,11 @@ impl GilThread {
         (self.probes > 0).then(|| self.wait_probes / self.probes as f64)
     }
 
-    /// Fraction of its probes running without holding any GIL.
+    /// Fraction of its probes running without holding any GIL (missing,
+    /// like the held fraction, when the holders were not identified).
     pub fn run_free_fraction(&self) -> Option<f64> {
-        (self.probes > 0).then(|| self.run_free_probes / self.probes as f64)
+        (self.probes > 0 && !self.holders_unknown())
+            .then(|| self.run_free_probes / self.probes as f64)
     }
 
     /// Fraction of its probes runnable without a GIL where the interpreter
@@ -132,6 +152,20 @@ impl Default for GilTrack {
 }
 
 impl GilTrack {
+    /// For an attach that may last days: 5 minutes of intervals at full
+    /// resolution, older ones folded into coarser tiers (the totals stay
+    /// exact: they are summed as intervals arrive).
+    pub fn long() -> Self {
+        Self {
+            series: TimeSeries::new(SeriesLimits {
+                max_age_ns: None,
+                max_rows: 3_000,
+            })
+            .with_older(super::series::older::LONG_RUN_TIERS),
+            ..Self::default()
+        }
+    }
+
     /// Whether any GIL was read (intervals alone are not enough: the
     /// reader also ticks while it has no process it can read).
     pub fn has_data(&self) -> bool {
@@ -203,6 +237,11 @@ impl GilTrack {
                     totals.secs += secs;
                 }
             }
+            let unknown = p
+                .gils
+                .iter()
+                .map(|g| g.unknown_holder_fraction)
+                .fold(0.0, f64::max);
             for t in &p.threads {
                 let series = &mut self.series;
                 let entry = self.threads.entry(t.tid).or_insert_with(|| GilThread {
@@ -220,7 +259,9 @@ impl GilTrack {
                     run_free_probes: 0.0,
                     unsure_probes: 0.0,
                     probes: 0,
+                    unknown_holder_ticks: 0.0,
                 });
+                entry.unknown_holder_ticks += unknown * p.ticks as f64;
                 entry.interp_id = t.interp_id.or(entry.interp_id);
                 entry.hold_ticks += t.hold_fraction * p.ticks as f64;
                 entry.ticks += p.ticks;
@@ -244,5 +285,67 @@ impl GilTrack {
         }
         self.enabled_changes
             .extend(interval.enabled_changes.iter().cloned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gil::{GilStats, ProcessGilStats, ThreadGilStats};
+
+    fn interval(end_ns: u64, unknown: f64) -> GilInterval {
+        GilInterval {
+            start_ns: end_ns - 100,
+            end_ns,
+            ticks: 100,
+            processes: vec![ProcessGilStats {
+                pid: 7,
+                ticks: 100,
+                gils: vec![GilStats {
+                    interp_id: 0,
+                    used_by: vec![0],
+                    ticks: 100,
+                    locked_fraction: 1.0,
+                    enabled_fraction: 1.0,
+                    enabled: true,
+                    holders: Vec::new(),
+                    unknown_holder_fraction: unknown,
+                    handoffs_per_sec: None,
+                    sampled_handoffs_per_sec: None,
+                }],
+                threads: vec![ThreadGilStats {
+                    tid: 8,
+                    interp_id: Some(0),
+                    hold_fraction: 0.5 - unknown / 2.0,
+                    probes: 10,
+                    wait_fraction: Some(0.4),
+                    running_fraction: Some(0.5),
+                    running_without_gil_fraction: Some(0.1),
+                    unsure_fraction: Some(0.0),
+                    blocked_fraction: Some(0.0),
+                }],
+            }],
+            enabled_changes: Vec::new(),
+        }
+    }
+
+    /// Readings whose GIL holder could not be named (a container's thread
+    /// id that maps to no thread) leave the shares missing, not small.
+    #[test]
+    fn unnamed_holders_make_shares_missing() {
+        let mut named = GilTrack::default();
+        named.eat(&interval(1_000, 0.0));
+        let t = named.threads[&8];
+        assert_eq!(t.hold_fraction(), Some(0.5));
+        assert!(t.run_free_fraction().is_some());
+        let mut unnamed = GilTrack::default();
+        unnamed.eat(&interval(1_000, 0.0));
+        unnamed.eat(&interval(2_000, 0.6));
+        let t = unnamed.threads[&8];
+        assert!(t.holders_unknown());
+        assert_eq!(t.hold_fraction(), None);
+        assert_eq!(t.run_free_fraction(), None);
+        // The wait share rests on probes of the thread itself: kept.
+        assert!(t.wait_fraction().is_some());
     }
 }

@@ -7,7 +7,7 @@
 //! here, so readings that arrive before `setup_done` are held back briefly,
 //! and readings that arrive after it still count if they were taken before.
 
-use crate::sampler::MemorySample;
+use crate::sampler::{MemorySample, PssMissing};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -36,6 +36,47 @@ pub struct MemoryPeaks {
     pub pss_bytes: Option<u64>,
     pub uss_bytes: Option<u64>,
     pub processes: Option<u32>,
+    /// Why the latest PSS/USS reading that was tried is missing (a run
+    /// whose only tries missed has no PSS peak, and this says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pss_missing: Option<PssMissing>,
+    /// The tree's RSS in the sample that read the PSS peak.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pss_at_rss_bytes: Option<u64>,
+}
+
+impl MemoryPeaks {
+    /// The PSS peak, when it means one: read while the tree's RSS was at
+    /// least three quarters of its peak. PSS is read a few times a second; a short run
+    /// may have it only from its first moments (a starting interpreter of
+    /// 1 MiB beside a 10 MiB peak), which is no peak.
+    pub fn pss_peak(&self) -> Option<u64> {
+        let pss = self.pss_bytes?;
+        match (self.pss_at_rss_bytes, self.rss_bytes) {
+            (Some(at), Some(peak)) if at.saturating_mul(4) < peak.saturating_mul(3) => None,
+            _ => Some(pss),
+        }
+    }
+
+    /// Why there is no PSS peak, when there is none.
+    pub fn pss_missing_reason(&self) -> Option<String> {
+        if self.pss_peak().is_some() {
+            return None;
+        }
+        if let (Some(at), Some(peak)) = (self.pss_at_rss_bytes, self.rss_bytes)
+            && self.pss_bytes.is_some()
+        {
+            return Some(format!(
+                "missing: PSS was read only while the process tree's RSS was {:.1} MiB, under three quarters of its peak of {:.1} MiB (starting or exiting)",
+                at as f64 / 1048576.0,
+                peak as f64 / 1048576.0
+            ));
+        }
+        Some(match self.pss_missing {
+            Some(why) => format!("missing: {}", why.reason()),
+            None => "missing: smaps_rollup was not read (the run ended first, or the sampler cannot read it here)".to_string(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -64,7 +105,15 @@ impl MemoryTracker {
             p.rss_bytes = Some(memory.rss_bytes);
             p.rss_t_ns = Some(t_ns);
         }
-        p.pss_bytes = max_opt(p.pss_bytes, memory.pss_bytes);
+        if let Some(pss) = memory.pss_bytes
+            && p.pss_bytes.is_none_or(|peak| pss > peak)
+        {
+            p.pss_bytes = Some(pss);
+            p.pss_at_rss_bytes = Some(memory.rss_bytes);
+        }
+        if memory.pss_missing.is_some() {
+            p.pss_missing = memory.pss_missing;
+        }
         p.uss_bytes = max_opt(p.uss_bytes, memory.uss_bytes);
         p.processes = max_opt(p.processes, Some(memory.processes));
         match self.setup_done_ns {
@@ -124,6 +173,7 @@ mod tests {
             rss_bytes: rss,
             pss_bytes: pss,
             uss_bytes: pss.map(|p| p / 2),
+            pss_missing: None,
             processes: 1,
         }
     }
@@ -170,5 +220,30 @@ mod tests {
         m.on_sample(40, &mem(100, None), false);
         assert_eq!(m.baseline(), None);
         assert_eq!(m.peaks().rss_bytes, Some(100));
+    }
+
+    /// The short script: PSS read once, at start-up (1.1 MiB of a
+    /// 1.3 MiB tree), then the tree grew to 10.4 MiB and PSS reads failed
+    /// as it exited: no PSS peak, and the reason says why.
+    #[test]
+    fn a_pss_read_only_at_start_up_is_no_peak() {
+        const MIB: u64 = 1 << 20;
+        let mut m = MemoryTracker::default();
+        m.on_sample(1, &mem(13 * MIB / 10, Some(11 * MIB / 10)), false);
+        m.on_sample(2, &mem(104 * MIB / 10, None), false);
+        let mut exiting = mem(104 * MIB / 10, None);
+        exiting.pss_missing = Some(PssMissing::Exiting);
+        m.on_sample(3, &exiting, false);
+        let p = m.peaks();
+        assert_eq!(p.pss_peak(), None);
+        let why = p.pss_missing_reason().unwrap();
+        assert!(
+            why.contains("under three quarters of its peak of 10.4 MiB"),
+            "{why}"
+        );
+        // Read near the RSS peak, it is one.
+        m.on_sample(4, &mem(10 * MIB, Some(8 * MIB)), false);
+        assert_eq!(m.peaks().pss_peak(), Some(8 * MIB));
+        assert_eq!(m.peaks().pss_missing_reason(), None);
     }
 }

@@ -166,7 +166,7 @@ pub fn memory_use(run: &RunRecord) -> MemoryUse {
         Some(i64::try_from(peak?).ok()? - i64::try_from(base?).ok()?)
     };
     let overhead_rss_bytes = over(peaks.rss_bytes, baseline.map(|b| b.rss_bytes));
-    let overhead_pss_bytes = over(peaks.pss_bytes, baseline.and_then(|b| b.pss_bytes));
+    let overhead_pss_bytes = over(peaks.pss_peak(), baseline.and_then(|b| b.pss_bytes));
     let workers = run.worker_count().max(1) as f64;
     MemoryUse {
         baseline,

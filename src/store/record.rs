@@ -35,6 +35,12 @@ use tracks::{new_track, update_track};
 /// (a damaged file must not make metrics allocate per worker without bound).
 pub const MAX_WORKERS: usize = 4_096;
 
+/// An attach's /proc history at full resolution: 5 minutes at 50 Hz.
+pub const ATTACH_SERIES: SeriesLimits = SeriesLimits {
+    max_age_ns: None,
+    max_rows: 15_000,
+};
+
 /// How much of a run is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordLimits {
@@ -128,7 +134,14 @@ impl RunRecord {
     }
 
     pub fn with_limits(spec: RunSpec, interpreter: Interpreter, limits: RecordLimits) -> Self {
-        let mut series = TimeSeries::new(limits.series);
+        // An attach may last days: its last minutes at full resolution,
+        // older ones folded into coarser tiers (bounded memory).
+        let attach = spec.workload.starts_with(crate::run::script::ATTACH_PREFIX);
+        let mut series = if attach {
+            TimeSeries::new(ATTACH_SERIES).with_older(super::series::older::LONG_RUN_TIERS)
+        } else {
+            TimeSeries::new(limits.series)
+        };
         let run_columns = RunColumns {
             rss_bytes: series.column("memory/rss_bytes"),
             pss_bytes: series.column("memory/pss_bytes"),
@@ -155,7 +168,11 @@ impl RunRecord {
             memory: MemoryTracker::default(),
             sample_stats: SampleStats::default(),
             outcome: None,
-            gil: GilTrack::default(),
+            gil: if attach {
+                GilTrack::long()
+            } else {
+                GilTrack::default()
+            },
             stall: StallTracker::default(),
             load: LoadTrack::default(),
             sampler: SamplerBackend::default(),

@@ -15,12 +15,16 @@
 //!   batches (a sixteenth of the history, at least one block) so that a
 //!   steady 50 Hz stream does not move the whole history on every tick;
 //!   [`TimeSeries::prune`] prunes exactly.
+//! * A series made [`with_older`](TimeSeries::with_older) folds what it
+//!   prunes into coarser tiers (means of [`older::FOLD`] rows) instead of
+//!   dropping it (`older.rs`); its pruning then stops at whole groups.
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Range;
 
 mod column;
+pub mod older;
 mod scan;
 mod serde_form;
 
@@ -90,6 +94,8 @@ pub struct TimeSeries {
     by_name: HashMap<String, ColumnId>,
     /// Rows dropped from the front so far (the absolute number of row 0).
     pruned_rows: u64,
+    /// Where dropped rows are folded, coarser (see `older.rs`).
+    older: Option<Box<TimeSeries>>,
 }
 
 impl TimeSeries {
@@ -103,6 +109,7 @@ impl TimeSeries {
             columns: Vec::new(),
             by_name: HashMap::new(),
             pruned_rows: 0,
+            older: None,
         }
     }
 
@@ -229,8 +236,7 @@ impl TimeSeries {
         let cut = self
             .age_cut(now_ns)
             .max(self.len().saturating_sub(self.limits.max_rows));
-        self.drop_front(cut);
-        cut
+        self.drop_front(cut)
     }
 
     /// Min and max of `id` over `rows`; `None` if they are all gaps.
@@ -312,20 +318,24 @@ impl TimeSeries {
         let by_age = self.age_cut(now_ns);
         let by_len = self.len().saturating_sub(self.limits.max_rows);
         if by_age >= age_batch || self.len() >= self.limits.max_rows + self.limits.slack_rows() {
-            self.drop_front(by_age.max(by_len));
+            let _ = self.drop_front(by_age.max(by_len));
         }
     }
 
-    fn drop_front(&mut self, rows: usize) {
-        let rows = rows.min(self.len());
+    /// Drops (or, with older tiers, folds) the first `rows` rows; returns
+    /// how many went.
+    fn drop_front(&mut self, rows: usize) -> usize {
+        let rows = self.foldable(rows.min(self.len()));
         if rows == 0 {
-            return;
+            return 0;
         }
+        self.fold_front(rows);
         self.t_ns.drain(..rows);
         self.pruned_rows += rows as u64;
         for column in &mut self.columns {
             column.drop_before(self.pruned_rows);
         }
+        rows
     }
 }
 

@@ -50,6 +50,12 @@ pub struct RunSummary {
     pub overhead_rss_bytes: Option<i64>,
     pub peak_pss_bytes: Option<u64>,
     pub overhead_pss_bytes: Option<i64>,
+    /// The largest USS read (absent in older files).
+    #[serde(default)]
+    pub peak_uss_bytes: Option<u64>,
+    /// Why there is no PSS peak ("missing: …"), when there is none.
+    #[serde(default)]
+    pub pss_missing: Option<String>,
     pub samples: u64,
     pub missed_ticks: u64,
     pub max_late_ns: u64,
@@ -132,8 +138,10 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         baseline_rss_bytes: memory.baseline.map(|b| b.rss_bytes),
         peak_rss_bytes: memory.peaks.rss_bytes,
         overhead_rss_bytes: memory.overhead_rss_bytes,
-        peak_pss_bytes: memory.peaks.pss_bytes,
+        peak_pss_bytes: memory.peaks.pss_peak(),
         overhead_pss_bytes: memory.overhead_pss_bytes,
+        peak_uss_bytes: memory.peaks.uss_bytes,
+        pss_missing: memory.peaks.pss_missing_reason(),
         samples: sampler.samples,
         missed_ticks: sampler.missed_ticks,
         max_late_ns: sampler.max_late_ns,

@@ -59,21 +59,27 @@ impl AttachPanel {
                     Some(list) => {
                         egui::ScrollArea::vertical().max_height(420.0).show(ui, |ui| {
                             egui::Grid::new("processes").striped(true).show(ui, |ui| {
-                                for h in ["pid", "name", "Python", "command", ""] {
+                                for h in ["pid", "where", "name", "Python", "command", ""] {
                                     ui.label(egui::RichText::new(h).strong());
                                 }
                                 ui.end_row();
                                 for t in list {
                                     ui.label(t.pid.to_string());
+                                    ui.label(t.place());
                                     ui.label(&t.name);
                                     match (&t.python, &t.python_unread) {
                                         (Some((version, ft)), _) => ui.label(format!(
                                             "{version}{}",
                                             if *ft { " free-threaded" } else { "" }
                                         )),
-                                        (None, why) => ui
-                                            .label("no GIL view")
-                                            .on_hover_text(why.clone().unwrap_or_default()),
+                                        (None, why) => {
+                                            let why = why.clone().unwrap_or_default();
+                                            ui.add(
+                                                egui::Label::new(format!("no GIL view: {why}"))
+                                                    .truncate(),
+                                            )
+                                            .on_hover_text(why)
+                                        }
                                     };
                                     ui.add(egui::Label::new(&t.cmdline).truncate())
                                         .on_hover_text(&t.cmdline);

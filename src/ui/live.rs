@@ -799,7 +799,7 @@ pub fn envelope(
     for b in spec
         .run
         .series()
-        .decimated(id, w.from_ns, w.to_ns, width.max(1))
+        .decimated_all(id, w.from_ns, w.to_ns, width.max(1))
     {
         let x = w.secs(b.t_ns);
         if spec.until_s.is_some_and(|u| x > u) {

@@ -8,8 +8,10 @@
 mod common;
 
 mod attach;
+mod containers;
 mod demo;
 mod faults;
+mod gil_judges;
 mod gil_lanes;
 mod gil_runs;
 mod gil_truth;
@@ -17,6 +19,7 @@ mod honest;
 mod native;
 mod panels;
 mod picture;
+mod plain_scripts;
 mod portable;
 mod pythons_cli;
 mod report;

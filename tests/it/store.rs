@@ -134,6 +134,7 @@ fn process_run(interp: &Interpreter, workers: usize) -> RunRecord {
                 pss_bytes: None,
                 uss_bytes: None,
                 processes: 1 + workers as u32,
+                pss_missing: None,
             }),
             load: None,
             sampler: Default::default(),

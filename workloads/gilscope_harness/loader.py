@@ -82,10 +82,16 @@ def check_interface(module, path):
                             "not %r" % (path, kind), path, 1)
     needed = (("handle",) if kind == "service"
               else ("prepare", "run_chunk", "finish"))
-    for name in needed:
-        if not callable(getattr(module, name, None)):
-            raise WorkloadError("workload %s defines no %s() function"
-                                % (path, name), path, 1)
+    missing = [n for n in needed if not callable(getattr(module, n, None))]
+    if kind == "batch" and len(missing) == len(needed):
+        # None of the interface: a plain script, which --script runs.
+        raise WorkloadError(
+            "workload %s defines no %s() function: it is a plain script, "
+            "not a workload; to measure a plain script run "
+            "`gilscope run --script %s`" % (path, missing[0], path), path, 1)
+    if missing:
+        raise WorkloadError("workload %s defines no %s() function"
+                            % (path, missing[0]), path, 1)
     init = getattr(module, "init", None)
     if init is not None and not callable(init):
         raise WorkloadError("workload %s: init is not callable" % path,

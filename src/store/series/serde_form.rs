@@ -12,6 +12,9 @@ pub(super) struct SeriesData {
     pruned_rows: u64,
     t_ns: Vec<u64>,
     columns: Vec<ColumnData>,
+    /// The older, coarser tiers (absent in older files and short runs).
+    #[serde(default)]
+    older: Option<Box<TimeSeries>>,
 }
 
 #[derive(Deserialize)]
@@ -32,6 +35,7 @@ impl TryFrom<SeriesData> for TimeSeries {
             return Err("too many columns".to_string());
         }
         let mut series = TimeSeries::new(data.limits);
+        series.older = data.older;
         series.pruned_rows = data.pruned_rows;
         series.t_ns = data.t_ns;
         for column in data.columns {
@@ -69,6 +73,8 @@ impl Serialize for TimeSeries {
             pruned_rows: u64,
             t_ns: &'a [u64],
             columns: Vec<ColumnOut<'a>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            older: Option<&'a TimeSeries>,
         }
         #[derive(Serialize)]
         struct ColumnOut<'a> {
@@ -92,6 +98,7 @@ impl Serialize for TimeSeries {
                     }
                 })
                 .collect(),
+            older: self.older(),
         }
         .serialize(serializer)
     }
