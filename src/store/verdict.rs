@@ -38,6 +38,8 @@ pub enum VerdictKind {
     Contended,
     Implausible,
     Noisy,
+    /// A service run whose load generator fell behind its schedule.
+    GeneratorBound,
 }
 
 impl VerdictKind {
@@ -46,6 +48,7 @@ impl VerdictKind {
             Self::Contended => "contended",
             Self::Implausible => "implausible",
             Self::Noisy => "noisy",
+            Self::GeneratorBound => "generator-bound",
         }
     }
 
@@ -55,6 +58,7 @@ impl VerdictKind {
             Self::Contended => "⚠ contended",
             Self::Implausible => "✗ implausible",
             Self::Noisy => "≈ noisy",
+            Self::GeneratorBound => "⏱ generator-bound",
         }
     }
 }
