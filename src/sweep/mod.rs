@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod engine;
+pub mod knee;
 pub mod model;
 
 pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate, overhead_in_pss};
