@@ -304,10 +304,11 @@ pub fn report_md(sweep: &SweepFile, agg: &ServiceAggregate, workload: &str) -> S
          The load generator shares the {cores} cores with the server; its own CPU and lateness are in each run's summary.\n",
         sweep.plan.repeat
     );
+    md.push_str(&super::service_table::table_md(agg));
     let _ = writeln!(md, "## Knee and throughput against the gil thread pool\n");
     let _ = writeln!(
         md,
-        "Knee = the highest offered rate whose p99 stays under **{} ms** with every request answered correctly, searched between the last good and the first bad rate to {} % (the resolution is the gap to the first rate that missed). \
+        "Knee = the highest offered rate whose p99 stays under **{} ms** with no failed request, searched between the last good and the first bad rate to {} % (the resolution is the gap to the first rate that missed). \
          \"≥\": the curve never missed the target, so its knee and maximum are only lower bounds.\n",
         agg.p99_target_ms,
         sweep

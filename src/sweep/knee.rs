@@ -1,7 +1,7 @@
 //! Finding a service's knee, not picking it: after a service sweep's grid
 //! of offered rates, the engine asks [`KneeSearch`] for more rates between
-//! each curve's last good rate (median p99 within the target, every request
-//! answered correctly, every lower rate good too) and its first bad one,
+//! each curve's last good rate (median p99 within the target, no failed
+//! request, every lower rate good too) and its first bad one,
 //! halving the gap until it is within the resolution (a share of the good
 //! rate) or [`MAX_KNEE_STEPS`] rounds were run.
 
@@ -16,11 +16,11 @@ pub const DEFAULT_KNEE_RESOLUTION_PCT: f64 = 10.0;
 /// Bisection rounds per curve at most.
 pub const MAX_KNEE_STEPS: usize = 8;
 
-/// A rate is good when every run at it answered every request correctly
-/// and the median p99 (over all requests, failures included) is within
-/// the target.
-pub fn is_good(p99_ms: Option<f64>, all_correct: bool, target_ms: f64) -> bool {
-    all_correct && p99_ms.is_some_and(|v| v <= target_ms)
+/// A rate is good when no run at it had a failed request (every answer
+/// came in time and was correct) and the median p99 (over all requests) is
+/// within the target.
+pub fn is_good(p99_ms: Option<f64>, no_failures: bool, target_ms: f64) -> bool {
+    no_failures && p99_ms.is_some_and(|v| v <= target_ms)
 }
 
 /// `(last good, first bad)` of rates sorted ascending with their verdict:
@@ -37,7 +37,7 @@ pub fn bracket(points: &[(f64, bool)]) -> (Option<f64>, Option<f64>) {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Outcome {
     p99_ms: Option<f64>,
-    all_correct: bool,
+    no_failures: bool,
 }
 
 /// The knee search of one sweep.
@@ -54,11 +54,11 @@ impl KneeSearch {
         let outcome = match record.service().summary() {
             Some(s) => Outcome {
                 p99_ms: s.p99_all_ms(),
-                all_correct: s.all_correct,
+                no_failures: s.failures.total() == 0,
             },
             None => Outcome {
                 p99_ms: None,
-                all_correct: false,
+                no_failures: false,
             },
         };
         self.results
@@ -81,7 +81,7 @@ impl KneeSearch {
                 let median = (p99s.len() == runs.len())
                     .then(|| Spread::of(&p99s).map(|s| s.median))
                     .flatten();
-                let correct = runs.iter().all(|o| o.all_correct);
+                let correct = runs.iter().all(|o| o.no_failures);
                 (f64::from_bits(*bits), is_good(median, correct, target_ms))
             })
             .collect();

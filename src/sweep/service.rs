@@ -44,6 +44,16 @@ pub struct LoadPoint {
     /// Runs flagged *generator-bound*.
     #[serde(default)]
     pub generator_bound_runs: usize,
+    /// The repeats' answered requests/s (min–max), when several.
+    #[serde(default)]
+    pub achieved_range_rps: Option<[f64; 2]>,
+    /// The server's mean busy cores over the run (median).
+    #[serde(default)]
+    pub cpu_cores: Option<f64>,
+    /// Proportional memory (PSS) the workers added over the harness's
+    /// baseline, per worker (median, bytes).
+    #[serde(default)]
+    pub pss_per_worker_bytes: Option<f64>,
 }
 
 /// The points of one (mode, interpreter, workers), by rate.
@@ -150,6 +160,21 @@ impl ServiceAggregate {
         Ratio::of(curve.max_achieved_rps / base.max_achieved_rps, curve, base)
     }
 
+    /// The spread of [`Self::throughput_ratio`] over the repeats: the
+    /// lowest and highest ratio the two maxima's repeats allow
+    /// (`[min / base max, max / base min]`), when both have repeats.
+    pub fn throughput_ratio_range(&self, curve: &LoadCurve) -> Option<[f64; 2]> {
+        let best = |c: &LoadCurve| {
+            c.points
+                .iter()
+                .max_by(|a, b| a.achieved_rps.total_cmp(&b.achieved_rps))
+                .and_then(|p| p.achieved_range_rps)
+        };
+        let [lo, hi] = best(curve)?;
+        let [base_lo, base_hi] = best(self.gil_baseline(curve)?)?;
+        (base_lo > 0.0).then(|| [lo / base_hi, hi / base_lo])
+    }
+
     /// `curve`'s knee over the `gil` pool's (a bound as above).
     pub fn knee_ratio(&self, curve: &LoadCurve) -> Option<Ratio> {
         let base = self.gil_baseline(curve)?;
@@ -190,6 +215,10 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
     let mut checksums = Vec::new();
     for ((mode, interpreter, workers, rps_bits), runs) in groups {
         let sums: Vec<_> = runs.iter().filter_map(|r| r.service().summary()).collect();
+        let run_sums: Vec<_> = runs
+            .iter()
+            .map(|r| crate::store::summary::summarize(r))
+            .collect();
         let col = |f: &dyn Fn(&crate::store::ServiceSummary) -> Option<f64>| -> Vec<f64> {
             sums.iter().filter_map(f).collect()
         };
@@ -220,6 +249,22 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
             lateness_p99_ms: median(&col(&|s| s.lateness.and_then(|l| l.p99_ms))),
             lateness_max_ms: median(&col(&|s| s.lateness.and_then(|l| l.max_ms))),
             generator_bound_runs: sums.iter().filter(|s| s.generator_bound.is_some()).count(),
+            achieved_range_rps: Spread::of(&col(&|s| Some(s.achieved_rps)))
+                .filter(|s| s.n > 1)
+                .map(|s| [s.min, s.max]),
+            cpu_cores: median(
+                &run_sums
+                    .iter()
+                    .filter_map(|s| s.mean_busy_cores)
+                    .collect::<Vec<_>>(),
+            ),
+            pss_per_worker_bytes: median(
+                &run_sums
+                    .iter()
+                    .filter_map(|s| s.overhead_pss_bytes)
+                    .map(|b| b as f64 / workers.max(1) as f64)
+                    .collect::<Vec<_>>(),
+            ),
         };
         match curves
             .iter_mut()
@@ -243,7 +288,7 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
         let verdicts: Vec<(f64, bool)> = c
             .points
             .iter()
-            .map(|p| (p.rps, is_good(p.p99_ms, p.all_correct, p99_target_ms)))
+            .map(|p| (p.rps, is_good(p.p99_ms, p.failures == 0, p99_target_ms)))
             .collect();
         (c.knee_rps, c.knee_upper_rps) = bracket(&verdicts);
     }
