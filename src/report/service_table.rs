@@ -51,7 +51,7 @@ pub fn table_md(agg: &ServiceAggregate) -> String {
     let _ = writeln!(md, "## Per mode: knee, tail, CPU, memory\n");
     let _ = writeln!(
         md,
-        "p99 at {} req/s, a rate every mode ran; CPU = the server's mean busy cores over its run and memory = PSS the workers added over the harness's baseline, per worker, both at the knee; \"max vs gil\" with the lowest–highest ratio the repeats allow; the generator's p99 lateness at the knee (how far behind schedule it sent).\n",
+        "p99 at {} req/s, a rate every mode ran; CPU = the cores the server's own threads ran on and memory = PSS the workers added over the harness's baseline, per worker, both at the knee; \"max vs gil\" with the lowest–highest ratio the repeats allow; the generator's p99 lateness at the knee (how far behind schedule it sent).\n",
         opt(rate, |r| format!("{r:.0}"))
     );
     let _ = writeln!(

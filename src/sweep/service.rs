@@ -47,7 +47,9 @@ pub struct LoadPoint {
     /// The repeats' answered requests/s (min–max), when several.
     #[serde(default)]
     pub achieved_range_rps: Option<[f64; 2]>,
-    /// The server's mean busy cores over the run (median).
+    /// The cores the server's own threads ran on over its work (their
+    /// running fractions summed; else its CPU time over its wall time),
+    /// median.
     #[serde(default)]
     pub cpu_cores: Option<f64>,
     /// Proportional memory (PSS) the workers added over the harness's
@@ -255,7 +257,7 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
             cpu_cores: median(
                 &run_sums
                     .iter()
-                    .filter_map(|s| s.mean_busy_cores)
+                    .filter_map(|s| s.thread_cores.or(s.rusage_cores))
                     .collect::<Vec<_>>(),
             ),
             pss_per_worker_bytes: median(
