@@ -50,8 +50,10 @@ fn rows(s: &ServiceSummary) -> Vec<(String, String)> {
     row(
         "requests/s",
         format!(
-            "{:.1} answered correctly of {:.1} offered{share}",
-            s.achieved_rps, s.offered_rps
+            "{:.1} answered correctly of {:.1} {}{share}",
+            s.achieved_rps,
+            s.offered_rps,
+            if s.closed_loop { "sent" } else { "offered" }
         ),
     );
     let from = if s.closed_loop {

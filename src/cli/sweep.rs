@@ -219,10 +219,15 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(msg) => return usage(msg),
     };
-    let params = super::run::with_picture_switch(&args.params, args.no_picture);
+    // the load.* params (--duration, --connections, …) go into the plan
+    let params = super::run::with_picture_switch(&params, args.no_picture);
     // Every parameter converted once, before the first run starts.
     if let Some((_, interp)) = chosen.first()
-        && let Err(msg) = crate::run::check_params(&interp.path, &args.workload, &params)
+        && let Err(msg) = crate::run::check_params(
+            &interp.path,
+            &args.workload,
+            &crate::loadgen::harness_params(&params),
+        )
     {
         return usage(msg);
     }
