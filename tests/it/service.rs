@@ -5,6 +5,7 @@
 
 use crate::common::{self, group_gone_within, live_in_group, one_at_a_time};
 use gilscope::interp::{Interpreter, Mode};
+use gilscope::loadgen::CLOSED_LOOP_NOTE;
 use gilscope::loadgen::expect::request_body;
 use gilscope::run::protocol::Event;
 use gilscope::run::{RunEnd, RunMessage, RunSpec};
@@ -413,12 +414,19 @@ fn cli_run_prints_the_service_summary_and_json_and_saves_it() {
         "requests/s",
         "latency",
         "p99",
-        "failures      none",
         "all correct",
         "load gen CPU",
     ] {
         assert!(text.contains(want), "no {want:?} in:\n{text}");
     }
+    assert!(
+        text.lines().any(|l| {
+            let l = l.trim();
+            l.starts_with("failures ") && l.ends_with(" none")
+        }),
+        "no 'failures … none' line in:\n{text}"
+    );
+    assert!(text.contains(CLOSED_LOOP_NOTE), "{text}");
     // Counted in requests, once; the harness's "requests=N" is no checksum
     // (the answers' sha256 is).
     assert!(text.contains(" requests in "), "{text}");
