@@ -472,6 +472,13 @@ fn print_knees(file: &crate::sweep::SweepFile, records: &[crate::store::RunRecor
                 }
             );
         }
+        if !c.verdicts.is_empty() {
+            println!(
+                "      {}: {}",
+                crate::store::verdict::labels(&c.verdicts).to_uppercase(),
+                crate::store::verdict::text(&c.verdicts)
+            );
+        }
         println!("      {}", points.join(" · "));
     }
 }

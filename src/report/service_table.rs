@@ -56,9 +56,9 @@ pub fn table_md(agg: &ServiceAggregate) -> String {
     );
     let _ = writeln!(
         md,
-        "| mode | workers | knee | p99 at common rate (ms) | CPU at knee (cores) | memory per worker (MiB) | max vs gil (spread) | generator p99 late at knee (ms) |"
+        "| mode | workers | knee | p99 at common rate (ms) | CPU at knee (cores) | memory per worker (MiB) | max vs gil (spread) | generator p99 late at knee (ms) | verdicts |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
     for c in &agg.curves {
         let k = c.knee_point();
         let ratio = match (agg.throughput_ratio(c), agg.throughput_ratio_range(c)) {
@@ -69,7 +69,7 @@ pub fn table_md(agg: &ServiceAggregate) -> String {
         };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             c.mode,
             c.workers,
             c.knee_text(),
@@ -81,6 +81,17 @@ pub fn table_md(agg: &ServiceAggregate) -> String {
             )),
             ratio,
             opt(k.and_then(|p| p.lateness_p99_ms), |v| format!("{v:.2}")),
+            crate::store::verdict::labels(&c.verdicts),
+        );
+    }
+    let _ = writeln!(md);
+    for c in agg.curves.iter().filter(|c| !c.verdicts.is_empty()) {
+        let _ = writeln!(
+            md,
+            "* {} ×{}: {}",
+            c.mode,
+            c.workers,
+            crate::store::verdict::text(&c.verdicts)
         );
     }
     let _ = writeln!(md);
@@ -113,6 +124,7 @@ mod tests {
             achieved_range_rps: range,
             cpu_cores: Some(1.5),
             pss_per_worker_bytes: Some(6.0 * 1048576.0),
+            contended_runs: 0,
         }
     }
 
@@ -125,6 +137,7 @@ mod tests {
             points,
             knee_rps: Some(knee),
             knee_upper_rps: Some(upper),
+            verdicts: Vec::new(),
         }
     }
 
@@ -164,7 +177,7 @@ mod tests {
         let md = table_md(&agg);
         assert!(md.contains("p99 at 400 req/s"), "{md}");
         assert!(
-            md.contains("| subinterp | 2 | 700 req/s (resolution 100 req/s = 14.3 %: 800 missed) | 6.0 | 1.50 | 6.0 | 1.85× (1.67–2.05) | 0.50 |"),
+            md.contains("| subinterp | 2 | 700 req/s (resolution 100 req/s = 14.3 %: 800 missed) | 6.0 | 1.50 | 6.0 | 1.85× (1.67–2.05) | 0.50 |  |"),
             "{md}"
         );
     }

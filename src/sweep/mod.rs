@@ -11,6 +11,7 @@ pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate, o
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
 pub mod runner;
 pub mod service;
+pub mod service_verdict;
 
 pub use engine::{Engine, NextRun, run_sweep};
 pub use runner::{SweepEvent, choose_interpreters, make_plan, runs_of};

@@ -56,6 +56,9 @@ pub struct LoadPoint {
     /// baseline, per worker (median, bytes).
     #[serde(default)]
     pub pss_per_worker_bytes: Option<f64>,
+    /// Runs labelled *contended* (the load generator counted).
+    #[serde(default)]
+    pub contended_runs: usize,
 }
 
 /// The points of one (mode, interpreter, workers), by rate.
@@ -76,6 +79,9 @@ pub struct LoadCurve {
     pub knee_upper_rps: Option<f64>,
     /// The most requests/s it answered correctly at any rate.
     pub max_achieved_rps: f64,
+    /// Its verdicts (see [`super::service_verdict`]).
+    #[serde(default)]
+    pub verdicts: Vec<crate::store::Verdict>,
 }
 
 impl LoadCurve {
@@ -267,6 +273,14 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
                     .map(|b| b as f64 / workers.max(1) as f64)
                     .collect::<Vec<_>>(),
             ),
+            contended_runs: runs
+                .iter()
+                .filter(|r| {
+                    crate::store::service_verdict::run_verdicts(r)
+                        .iter()
+                        .any(|v| v.kind == crate::store::VerdictKind::Contended)
+                })
+                .count(),
         };
         match curves
             .iter_mut()
@@ -281,6 +295,7 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
                 knee_rps: None,
                 knee_upper_rps: None,
                 max_achieved_rps: 0.0,
+                verdicts: Vec::new(),
             }),
         }
     }
@@ -299,11 +314,23 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
     });
     checksums.sort();
     checksums.dedup();
-    ServiceAggregate {
+    let mut agg = ServiceAggregate {
         p99_target_ms,
         curves,
         checksums_agree: checksums.len() <= 1,
+    };
+    let cores = runs
+        .iter()
+        .find_map(|r| r.as_ref().load_track().load().ok().map(|l| l.cores));
+    let verdicts: Vec<_> = agg
+        .curves
+        .iter()
+        .map(|c| super::service_verdict::curve_verdicts(&agg, c, cores))
+        .collect();
+    for (c, v) in agg.curves.iter_mut().zip(verdicts) {
+        c.verdicts = v;
     }
+    agg
 }
 
 #[cfg(test)]
