@@ -108,7 +108,8 @@ pub struct RunArgs {
 #[derive(Debug, Args, Default)]
 pub struct LoadArgs {
     /// Service runs: open loop at this offered rate (requests/s, Poisson
-    /// arrivals); latency counts from each request's scheduled time.
+    /// arrivals); latency counts from each request's scheduled time. The
+    /// default load: open loop at 200 requests/s.
     #[arg(
         long,
         value_name = "REQ_PER_S",
@@ -117,7 +118,8 @@ pub struct LoadArgs {
     )]
     pub rps: Option<f64>,
     /// Service runs: closed loop with this many clients, each sending its
-    /// next request when answered (default: 8 clients).
+    /// next request when answered (closed loop: latency excludes queueing
+    /// before send).
     #[arg(long, value_name = "N", help_heading = "Service load")]
     pub clients: Option<usize>,
     /// Service runs: seconds of load (default 5).
@@ -127,10 +129,16 @@ pub struct LoadArgs {
     /// spread over (default 32).
     #[arg(long, value_name = "N", help_heading = "Service load")]
     pub connections: Option<usize>,
-    /// Service runs: a request not answered this many seconds after it was
-    /// sent is a timeout (default 5).
+    /// Service runs: a request whose whole answer has not arrived this
+    /// many seconds after it was sent is given up on, and counted in the
+    /// tail at that time (default 5).
     #[arg(long, value_name = "SECS", help_heading = "Service load")]
     pub request_timeout: Option<f64>,
+    /// Service runs: seconds of the same load sent before the measured
+    /// window and not counted, after the connections are opened
+    /// (default 0.5; 0 for none).
+    #[arg(long, value_name = "SECS", help_heading = "Service load")]
+    pub warmup: Option<f64>,
 }
 
 impl LoadArgs {
@@ -147,6 +155,7 @@ impl LoadArgs {
         put("duration", self.duration.map(|v| v.to_string()));
         put("connections", self.connections.map(|v| v.to_string()));
         put("timeout", self.request_timeout.map(|v| v.to_string()));
+        put("warmup", self.warmup.map(|v| v.to_string()));
         out
     }
 }
@@ -442,7 +451,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     match crate::loadgen::LoadSpec::from_params(workload, &params) {
         Ok(Some(_)) if builtin_batch => {
             return usage(format!(
-                "--rps/--clients/--duration/--connections/--request-timeout load a service workload (-w service); '{workload}' is not one"
+                "--rps/--clients/--duration/--connections/--request-timeout/--warmup load a service workload (-w service); '{workload}' is not one"
             ));
         }
         Err(msg) => return usage(msg),

@@ -354,7 +354,7 @@ pub fn summary_text(run: &RunRecord) -> String {
             Err(why) => format!("not measured: {why}"),
         },
     );
-    let verdicts = crate::store::verdict::run_verdicts(run);
+    let verdicts = crate::store::service_verdict::run_verdicts(run);
     row(
         "verdict",
         if verdicts.is_empty() {

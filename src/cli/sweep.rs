@@ -80,10 +80,19 @@ pub struct SweepArgs {
     /// Service sweeps: keep-alive connections per run (default 32).
     #[arg(long, value_name = "N", help_heading = "Service load")]
     pub connections: Option<usize>,
-    /// Service sweeps: seconds after which an unanswered request is a
-    /// timeout (default 5).
+    /// Service sweeps: seconds within which a request's whole answer must
+    /// arrive, else it is given up on and counted in the tail (default 5).
     #[arg(long, value_name = "SECS", help_heading = "Service load")]
     pub request_timeout: Option<f64>,
+    /// Service sweeps: seconds of warm-up per run, sent and discarded
+    /// before the measured window (default 0.5).
+    #[arg(long, value_name = "SECS", help_heading = "Service load")]
+    pub warmup: Option<f64>,
+    /// Service sweeps: after the grid, search each knee between its last
+    /// good and first bad rate until the gap is within this % of the knee
+    /// (default 10; 0 for no search).
+    #[arg(long, value_name = "PCT", help_heading = "Service load")]
+    pub knee_resolution: Option<f64>,
 }
 
 /// `50ms`, `0.2s`, `50` (ms) → milliseconds.
@@ -188,14 +197,25 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             duration: args.duration,
             connections: args.connections,
             request_timeout: args.request_timeout,
+            warmup: args.warmup,
         };
+        if args
+            .knee_resolution
+            .is_some_and(|r| !r.is_finite() || r < 0.0)
+        {
+            return usage(
+                "--knee-resolution: a % of the knee >= 0 (e.g. 10; 0 turns the search off)".into(),
+            );
+        }
         params.extend(load.params());
         if let Err(msg) = crate::loadgen::LoadSpec::from_params(&args.workload, &params) {
             return usage(msg);
         }
-    } else if args.p99_target.is_some() || args.duration.is_some() {
+    } else if args.p99_target.is_some() || args.duration.is_some() || args.knee_resolution.is_some()
+    {
         return usage(
-            "--p99-target and --duration are for service sweeps (-w service --rps …)".into(),
+            "--p99-target, --duration and --knee-resolution are for service sweeps (-w service --rps …)"
+                .into(),
         );
     }
     let found = discover(&DiscoverOptions::default());
@@ -203,10 +223,15 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(msg) => return usage(msg),
     };
-    let params = super::run::with_picture_switch(&args.params, args.no_picture);
+    // the load.* params (--duration, --connections, …) go into the plan
+    let params = super::run::with_picture_switch(&params, args.no_picture);
     // Every parameter converted once, before the first run starts.
     if let Some((_, interp)) = chosen.first()
-        && let Err(msg) = crate::run::check_params(&interp.path, &args.workload, &params)
+        && let Err(msg) = crate::run::check_params(
+            &interp.path,
+            &args.workload,
+            &crate::loadgen::harness_params(&params),
+        )
     {
         return usage(msg);
     }
@@ -230,6 +255,10 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         plan.p99_target_ms = Some(
             args.p99_target
                 .unwrap_or(crate::sweep::service::DEFAULT_P99_TARGET_MS),
+        );
+        plan.knee_resolution_pct = Some(
+            args.knee_resolution
+                .unwrap_or(crate::sweep::knee::DEFAULT_KNEE_RESOLUTION_PCT),
         );
     }
     let total = runs_of(&plan).len();
@@ -403,15 +432,20 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The knee of each mode and its ratio to the gil thread pool.
+/// The knee of each mode (found to the plan's resolution) and its ratio
+/// to the gil thread pool ("≥" where a curve never saturated).
 fn print_knees(file: &crate::sweep::SweepFile, records: &[crate::store::RunRecord]) {
     let target = file
         .plan
         .p99_target_ms
         .unwrap_or(crate::sweep::service::DEFAULT_P99_TARGET_MS);
+    let resolution = file
+        .plan
+        .knee_resolution_pct
+        .unwrap_or(crate::sweep::knee::DEFAULT_KNEE_RESOLUTION_PCT);
     let agg = crate::sweep::service::aggregate_service(records, target);
     println!(
-        "{} runs; answers {}; knee = highest offered rate with p99 ≤ {target} ms, on {} cores shared with the load generator:",
+        "{} runs; answers {}; knee = highest offered rate with p99 (over all requests, failures included) ≤ {target} ms, searched to {resolution} %, on {} cores shared with the load generator:",
         file.runs.len(),
         if agg.checksums_agree {
             "agree"
@@ -421,7 +455,9 @@ fn print_knees(file: &crate::sweep::SweepFile, records: &[crate::store::RunRecor
         file.machine.cores
     );
     for c in &agg.curves {
-        let ratio = |r: Option<f64>| r.map_or_else(String::new, |r| format!(" ({r:.2}× gil)"));
+        let ratio = |r: Option<crate::sweep::service::Ratio>| {
+            r.map_or_else(String::new, |r| format!(" ({} gil)", r.text()))
+        };
         let points: Vec<String> = c
             .points
             .iter()
@@ -434,35 +470,40 @@ fn print_knees(file: &crate::sweep::SweepFile, records: &[crate::store::RunRecor
                 )
             })
             .collect();
+        let not_gil = c.mode != Mode::Gil;
         println!(
-            "  {:<9} ×{:<2} {:<6} knee {}{}  max {:.0} req/s{}",
+            "  {:<9} ×{:<2} {:<6} knee {}{}  max {}{:.0} req/s{}",
             c.mode.as_str(),
             c.workers,
             c.interpreter,
-            c.knee_rps.map_or_else(
-                || "below the lowest rate".to_string(),
-                |k| format!("{k:.0} req/s")
-            ),
-            ratio(file_ratio(&agg, c, true)),
+            c.knee_text(),
+            ratio(agg.knee_ratio(c).filter(|_| not_gil)),
+            if c.saturated() { "" } else { "≥ " },
             c.max_achieved_rps,
-            ratio(file_ratio(&agg, c, false)),
+            ratio(agg.throughput_ratio(c).filter(|_| not_gil)),
         );
+        if let Some(k) = c.knee_point() {
+            println!(
+                "      at the knee: generator p99 {} · max {} behind schedule{}",
+                k.lateness_p99_ms
+                    .map_or("—".into(), |v| format!("{v:.2} ms")),
+                k.lateness_max_ms
+                    .map_or("—".into(), |v| format!("{v:.2} ms")),
+                if k.generator_bound_runs > 0 {
+                    format!(" — {} run(s) GENERATOR-BOUND", k.generator_bound_runs)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if !c.verdicts.is_empty() {
+            println!(
+                "      {}: {}",
+                crate::store::verdict::labels(&c.verdicts).to_uppercase(),
+                crate::store::verdict::text(&c.verdicts)
+            );
+        }
         println!("      {}", points.join(" · "));
-    }
-}
-
-fn file_ratio(
-    agg: &crate::sweep::service::ServiceAggregate,
-    c: &crate::sweep::service::LoadCurve,
-    knee: bool,
-) -> Option<f64> {
-    if c.mode == Mode::Gil {
-        return None;
-    }
-    if knee {
-        agg.knee_ratio(c)
-    } else {
-        agg.throughput_ratio(c)
     }
 }
 

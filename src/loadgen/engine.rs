@@ -1,6 +1,10 @@
 //! The generator's threads: a controller (schedules open-loop arrivals,
 //! closes intervals, writes the report) and one thread per connection or
 //! client, all named `gs-load-*` (so the what-else reading names them).
+//!
+//! Order: every thread opens its connection; then the warm-up (the same
+//! load, discarded); then the measured window; then requests still out get
+//! their timeout, and whatever is left is counted unfinished.
 
 use super::expect::{Expected, request_body};
 use super::http::{Conn, Failure};
@@ -59,6 +63,11 @@ struct Shared {
     stop: Arc<AtomicBool>,
     cpu_ns: AtomicU64,
     connections: AtomicU64,
+    /// Threads that tried to open their connection.
+    ready: AtomicU64,
+    /// When the warm-up began (0 until then) and the window ends.
+    begin_ns: AtomicU64,
+    window_end_ns: AtomicU64,
 }
 
 impl Shared {
@@ -70,18 +79,41 @@ impl Shared {
         self.stop.load(Ordering::SeqCst)
     }
 
+    /// Opens a connection, counted.
+    fn open(&self) -> Result<Conn, Failure> {
+        let c = Conn::open(self.addr, self.spec.timeout)?;
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        Ok(c)
+    }
+
+    /// A thread's connection before the warm-up (a failure is retried at
+    /// its first request).
+    fn open_early(&self) -> Option<Conn> {
+        let c = self.open().ok();
+        self.ready.fetch_add(1, Ordering::SeqCst);
+        c
+    }
+
+    /// Waits until the controller says go; false when stopped first.
+    fn wait_for_go(&self) -> bool {
+        while self.begin_ns.load(Ordering::SeqCst) == 0 {
+            if self.stopped() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
+    }
+
     /// One request on `conn` (opened if needed); the answer is recorded
     /// with its latency from `scheduled_ns`.
     fn one(&self, conn: &mut Option<Conn>, seq: u64, scheduled_ns: u64) {
         let key = (seq % u64::from(self.spec.keys.max(1))) as u32;
         if conn.is_none() {
-            match Conn::open(self.addr, self.spec.timeout) {
-                Ok(c) => {
-                    self.connections.fetch_add(1, Ordering::Relaxed);
-                    *conn = Some(c);
-                }
+            match self.open() {
+                Ok(c) => *conn = Some(c),
                 Err(f) => {
-                    self.rec().failure(&f);
+                    self.rec().failure(&f, scheduled_ns, monotonic_ns());
                     // do not spin on a server that is gone
                     std::thread::sleep(Duration::from_millis(2));
                     return;
@@ -98,7 +130,7 @@ impl Shared {
                 }
             }
             Err(f) => {
-                self.rec().failure(&f);
+                self.rec().failure(&f, scheduled_ns, monotonic_ns());
                 // after a timeout the late answer would be read as the next one
                 *conn = None;
                 if matches!(f, Failure::Connect(_)) {
@@ -122,24 +154,26 @@ pub fn start(
     mut sink: impl FnMut(LoadEvent) + Send + 'static,
 ) -> std::io::Result<Loadgen> {
     let stop = Arc::new(AtomicBool::new(false));
-    let start_ns = monotonic_ns();
-    let window_end = start_ns + spec.duration.as_nanos() as u64;
     let checked_against = match &expected {
         Some(e) => format!("gilscope's own computation ({})", e.what),
         None => "the first answer of each key (an unknown handler)".to_string(),
     };
     let shared = Arc::new(Shared {
         addr,
-        recorder: Mutex::new(Recorder::new(expected, spec.keys, window_end)),
+        // the window is set when every connection is open
+        recorder: Mutex::new(Recorder::new(expected, spec.keys, u64::MAX, u64::MAX)),
         spec,
         stop: stop.clone(),
         cpu_ns: AtomicU64::new(0),
         connections: AtomicU64::new(0),
+        ready: AtomicU64::new(0),
+        begin_ns: AtomicU64::new(0),
+        window_end_ns: AtomicU64::new(u64::MAX),
     });
     let controller = std::thread::Builder::new()
         .name("gs-load".into())
         .spawn(move || {
-            let report = control(&shared, start_ns, window_end, checked_against, &mut sink);
+            let report = control(&shared, checked_against, &mut sink);
             sink(LoadEvent::Done(Box::new(report)));
         })?;
     Ok(Loadgen {
@@ -166,10 +200,11 @@ impl Rng {
     }
 }
 
+/// How long the controller waits for the connections to open.
+const CONNECT_WAIT: Duration = Duration::from_secs(5);
+
 fn control(
     shared: &Arc<Shared>,
-    start_ns: u64,
-    window_end: u64,
     checked_against: String,
     sink: &mut impl FnMut(LoadEvent),
 ) -> LoadReport {
@@ -194,14 +229,32 @@ fn control(
                 let s = shared.clone();
                 workers.extend(spawn(
                     format!("gs-load-c{i}"),
-                    Box::new(move || client_thread(&s, i as u64, clients as u64, window_end)),
+                    Box::new(move || client_thread(&s, i as u64, clients as u64)),
                 ));
             }
         }
     }
     drop(jobs_rx);
+    // Connections first, then the warm-up, then the window.
+    let wait_from = monotonic_ns();
+    while (shared.ready.load(Ordering::SeqCst) as usize) < workers.len()
+        && !shared.stopped()
+        && monotonic_ns() - wait_from < CONNECT_WAIT.as_nanos() as u64
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let begin_ns = monotonic_ns();
+    let start_ns = begin_ns + spec.warmup.as_nanos() as u64;
+    let window_end = start_ns + spec.duration.as_nanos() as u64;
+    {
+        let mut rec = shared.rec();
+        rec.window_start_ns = start_ns;
+        rec.window_end_ns = window_end;
+    }
+    shared.window_end_ns.store(window_end, Ordering::SeqCst);
+    shared.begin_ns.store(begin_ns, Ordering::SeqCst);
     let mut rng = Rng(spec.seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let mut next_arrival = start_ns;
+    let mut next_arrival = begin_ns;
     let mut seq = 0u64;
     let mut jobs = Some(jobs_tx);
     let interval_ns = INTERVAL.as_nanos() as u64;
@@ -223,7 +276,7 @@ fn control(
                     break;
                 }
                 seq += 1;
-                due += 1;
+                due += u64::from(next_arrival >= start_ns);
                 next_arrival += rng.exp_gap_ns(rps).max(1);
             }
             if due > 0 {
@@ -275,13 +328,16 @@ fn control(
     }
     shared.add_own_cpu();
     let mut rec = shared.rec();
-    rec.failures.unfinished = rec.in_flight();
+    // requests lost without a trace (none expected: the threads count theirs)
+    rec.failures.unfinished += rec.in_flight();
     let planned_end = window_end;
     let window_end = stopped_at.unwrap_or(window_end);
     let window_secs = window_end.saturating_sub(start_ns) as f64 / 1e9;
     let (checksum, keys_answered) = rec.checksum();
+    let (latency_all, requests_all) = rec.total_latency_all();
     let cpu_secs = shared.cpu_ns.load(Ordering::Relaxed) as f64 / 1e9;
-    let elapsed = end.saturating_sub(start_ns) as f64 / 1e9;
+    // its CPU includes the warm-up
+    let elapsed = end.saturating_sub(begin_ns) as f64 / 1e9;
     let per_sec = |n: u64| {
         if window_secs > 0.0 {
             n as f64 / window_secs
@@ -298,6 +354,14 @@ fn control(
         ok_in_window: rec.ok_in_window,
         failures: rec.failures,
         latency: rec.total_latency(),
+        latency_all,
+        requests_all,
+        lateness: match spec.arrival {
+            Arrival::Open { .. } => rec.lateness(),
+            Arrival::Closed { .. } => None,
+        },
+        warmup_requests: rec.warmup_requests,
+        warmup_failures: rec.warmup_failures,
         offered_rps: per_sec(rec.offered),
         achieved_rps: per_sec(rec.ok_in_window),
         checksum,
@@ -315,31 +379,53 @@ fn control(
     }
 }
 
-/// Open loop: take the next scheduled request, whatever connection this is.
+/// Open loop: take the next scheduled request, whatever connection this
+/// is. Its lateness counts from when it was due or this connection became
+/// free, whichever is later, to when this thread got it.
 fn connection_thread(shared: &Shared, jobs: &Receiver<(u64, u64)>) {
-    let mut conn = None;
+    let mut conn = shared.open_early();
+    let mut free_ns = monotonic_ns();
     // Blocks without a timeout: the controller drops the sender at the end
     // of the window or on a stop, which wakes every connection thread.
     while !shared.stopped() {
         match jobs.recv() {
-            Ok((seq, scheduled)) => shared.one(&mut conn, seq, scheduled),
+            Ok((seq, scheduled)) => {
+                let now = monotonic_ns();
+                shared
+                    .rec()
+                    .late(scheduled, now.saturating_sub(scheduled.max(free_ns)));
+                shared.one(&mut conn, seq, scheduled);
+                free_ns = monotonic_ns();
+            }
             Err(_) => break,
         }
+    }
+    // Stopped with requests still queued: never answered.
+    let now = monotonic_ns();
+    for (_, scheduled) in jobs.try_iter() {
+        shared.rec().unfinished(scheduled, now);
     }
     shared.add_own_cpu();
 }
 
 /// Closed loop: client `i` of `n` sends requests `i, i + n, …` one after
-/// another until the window ends.
-fn client_thread(shared: &Shared, i: u64, n: u64, window_end: u64) {
-    let mut conn = None;
+/// another from the warm-up until the window ends.
+fn client_thread(shared: &Shared, i: u64, n: u64) {
+    let mut conn = shared.open_early();
+    if !shared.wait_for_go() {
+        shared.add_own_cpu();
+        return;
+    }
+    let window_end = shared.window_end_ns.load(Ordering::SeqCst);
     let mut seq = i;
     while !shared.stopped() {
         let now = monotonic_ns();
         if now >= window_end {
             break;
         }
-        shared.rec().offered(1);
+        if !shared.rec().is_warmup(now) {
+            shared.rec().offered(1);
+        }
         shared.one(&mut conn, seq, now);
         seq += n;
     }

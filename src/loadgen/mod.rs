@@ -1,13 +1,24 @@
 //! The load generator of service runs: HTTP/1.1 keep-alive requests to the
 //! harness's workers on loopback, from gilscope's own threads.
 //!
-//! * Open loop ([`Arrival::Open`]): requests are scheduled at Poisson
-//!   arrivals of the offered rate and handed to whichever connection is
-//!   free; a request's latency counts from its *scheduled* time, so time
-//!   spent queued behind a slow server is measured (no coordinated
-//!   omission).
+//! * Open loop ([`Arrival::Open`], the default): requests are scheduled at
+//!   Poisson arrivals of the offered rate and handed to whichever
+//!   connection is free; a request's latency counts from its *scheduled*
+//!   time, so time spent queued behind a slow server is measured (no
+//!   coordinated omission).
 //! * Closed loop ([`Arrival::Closed`]): C clients, each with its own
-//!   connection, send the next request when the previous one is answered.
+//!   connection, send the next request when the previous one is answered;
+//!   its latency excludes queueing before send ([`CLOSED_LOOP_NOTE`]).
+//!
+//! Connections are opened and a warm-up ([`LoadSpec::warmup`]) is sent and
+//! discarded before the measured window. A request not fully answered
+//! within [`LoadSpec::timeout`] of its send is given up on; timeouts,
+//! errors and requests never answered enter the latency record over all
+//! requests at the time they were given up on ([`LoadReport::latency_all`]),
+//! next to the latency of the correct answers ([`LoadReport::latency`]).
+//! The generator records how late it handed each request to an idle
+//! connection ([`Lateness`]); a run where that is a large part of the
+//! latency is *generator-bound* ([`LoadReport::generator_bound`]).
 //!
 //! Every response is checked (against a Rust reference of the built-in
 //! handlers, else against the first response for the same key), and
@@ -36,6 +47,15 @@ pub const INTERVAL: Duration = Duration::from_millis(250);
 /// Offered rate above which gilscope refuses (a typo guard, not a limit of
 /// the machine).
 pub const MAX_RPS: f64 = 1_000_000.0;
+/// The offered rate of a service run given neither `--rps` nor `--clients`.
+pub const DEFAULT_RPS: f64 = 200.0;
+/// What a closed-loop number must say wherever it is shown.
+pub const CLOSED_LOOP_NOTE: &str = "closed loop: latency excludes queueing before send";
+/// A run is *generator-bound* when the generator's p99 lateness is above
+/// this share of the p99 latency over all requests …
+pub const GENERATOR_BOUND_SHARE: f64 = 0.25;
+/// … and above this many ms (sub-millisecond lateness is timer noise).
+pub const GENERATOR_BOUND_MIN_MS: f64 = 1.0;
 
 /// How requests arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -56,8 +76,13 @@ pub struct LoadSpec {
     /// Open loop: keep-alive connections requests are spread over (a
     /// request waits for a free one).
     pub connections: usize,
-    /// A request not answered this long after it was sent is a timeout.
+    /// A request whose whole answer has not arrived this long after it was
+    /// sent is given up on (a timeout).
     pub timeout: Duration,
+    /// Before the measured window: the same load, its answers checked but
+    /// not counted (connections are opened before it).
+    #[serde(default)]
+    pub warmup: Duration,
     /// Distinct request keys (`gilscope request K`, K = sequence mod keys);
     /// the checksum covers one response per key.
     pub keys: u32,
@@ -68,10 +93,11 @@ pub struct LoadSpec {
 impl Default for LoadSpec {
     fn default() -> Self {
         Self {
-            arrival: Arrival::Closed { clients: 8 },
+            arrival: Arrival::Open { rps: DEFAULT_RPS },
             duration: Duration::from_secs(5),
             connections: 32,
             timeout: Duration::from_secs(5),
+            warmup: Duration::from_millis(500),
             keys: 64,
             seed: 42,
         }
@@ -119,6 +145,15 @@ impl LoadSpec {
                 "duration" => spec.duration = Duration::from_secs_f64(num("seconds")?),
                 "connections" => spec.connections = whole(key, value)?,
                 "timeout" => spec.timeout = Duration::from_secs_f64(num("seconds")?),
+                "warmup" => {
+                    spec.warmup = value
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite() && *v >= 0.0)
+                        .map(Duration::from_secs_f64)
+                        .ok_or_else(|| format!("{key}={value}: expected seconds >= 0"))?
+                }
                 "keys" => {
                     spec.keys = u32::try_from(whole(key, value)?)
                         .map_err(|_| format!("{key}={value}: too many keys"))?
@@ -131,7 +166,7 @@ impl LoadSpec {
                 }
                 _ => {
                     return Err(format!(
-                        "unknown load parameter '{key}' (known: load.rps, load.clients, load.duration, load.connections, load.timeout, load.keys, load.seed)"
+                        "unknown load parameter '{key}' (known: load.rps, load.clients, load.duration, load.connections, load.timeout, load.warmup, load.keys, load.seed)"
                     ));
                 }
             }
@@ -165,21 +200,36 @@ impl LoadSpec {
             "load.timeout".into(),
             format!("{}", self.timeout.as_secs_f64()),
         ));
+        out.push((
+            "load.warmup".into(),
+            format!("{}", self.warmup.as_secs_f64()),
+        ));
         out.push(("load.keys".into(), self.keys.to_string()));
         out.push(("load.seed".into(), self.seed.to_string()));
         out
     }
 
-    /// `open loop, 500 req/s offered` / `closed loop, 8 clients`.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.arrival, Arrival::Closed { .. })
+    }
+
+    /// `open loop, 500 req/s offered …` / `closed loop, 8 clients …
+    /// (closed loop: latency excludes queueing before send)`.
     pub fn describe(&self) -> String {
+        let warmup = if self.warmup.is_zero() {
+            "no warm-up".to_string()
+        } else {
+            format!("after a {:.1} s warm-up", self.warmup.as_secs_f64())
+        };
+        let timeout = self.timeout.as_secs_f64();
         match self.arrival {
             Arrival::Open { rps } => format!(
-                "open loop, {rps} req/s offered (Poisson) for {:.1} s over up to {} connections",
+                "open loop, {rps} req/s offered (Poisson) for {:.1} s over up to {} connections, {warmup}; whole-answer timeout {timeout} s",
                 self.duration.as_secs_f64(),
                 self.connections
             ),
             Arrival::Closed { clients } => format!(
-                "closed loop, {clients} client{} for {:.1} s",
+                "closed loop, {clients} client{} for {:.1} s, {warmup}; whole-answer timeout {timeout} s ({CLOSED_LOOP_NOTE})",
                 if clients == 1 { "" } else { "s" },
                 self.duration.as_secs_f64()
             ),
@@ -234,6 +284,10 @@ pub struct LoadInterval {
     pub in_flight: u64,
     /// Of the requests answered in it, from scheduled time to the last byte.
     pub latency: Latency,
+    /// Of every request answered or given up on in it (timeouts and errors
+    /// at the time they were given up on).
+    #[serde(default)]
+    pub latency_all: Latency,
 }
 
 impl LoadInterval {
@@ -270,6 +324,18 @@ impl Failures {
     }
 }
 
+/// How late the generator handed requests to an idle connection: from
+/// the later of the request's scheduled time and the moment the connection
+/// became free, to the moment the connection took it (ms). Open loop only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Lateness {
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    /// Requests measured (those of the window).
+    pub requests: u64,
+}
+
 /// The whole load of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadReport {
@@ -288,6 +354,24 @@ pub struct LoadReport {
     pub failures: Failures,
     /// Over every correct answer, from scheduled time.
     pub latency: Latency,
+    /// Over every request of the window: correct answers, errors and
+    /// timeouts at the time they were given up on, and requests never
+    /// answered at the time the generator stopped waiting.
+    #[serde(default)]
+    pub latency_all: Latency,
+    /// Requests in `latency_all` (answered or given up on).
+    #[serde(default)]
+    pub requests_all: u64,
+    /// The generator's own lateness; `None` in a closed loop (it sends when
+    /// an answer comes) or in a run file written before it was measured.
+    #[serde(default)]
+    pub lateness: Option<Lateness>,
+    /// Warm-up requests sent before the window and not counted, and how
+    /// many of them failed.
+    #[serde(default)]
+    pub warmup_requests: u64,
+    #[serde(default)]
+    pub warmup_failures: u64,
     /// Requests per second: offered and answered correctly, within the
     /// window.
     pub offered_rps: f64,
@@ -318,6 +402,27 @@ impl LoadReport {
     pub fn all_correct(&self) -> bool {
         self.failures.total() == 0 && self.checksum.is_some()
     }
+
+    /// Why the generator, not the server, may have set the latency: its p99
+    /// lateness is above [`GENERATOR_BOUND_SHARE`] of the p99 over all
+    /// requests and above [`GENERATOR_BOUND_MIN_MS`]; `None` when it kept
+    /// its schedule (or was not measured).
+    pub fn generator_bound(&self) -> Option<String> {
+        generator_bound(self.lateness.as_ref()?, self.latency_all.p99_ms?)
+    }
+}
+
+/// See [`LoadReport::generator_bound`].
+pub fn generator_bound(lateness: &Lateness, p99_all_ms: f64) -> Option<String> {
+    let late = lateness.p99_ms?;
+    (late > GENERATOR_BOUND_MIN_MS && late > GENERATOR_BOUND_SHARE * p99_all_ms).then(|| {
+        format!(
+            "the load generator sent its requests late (p99 {late:.1} ms behind schedule, max {:.1} ms) — {:.0} % of the p99 latency {p99_all_ms:.1} ms, over {:.0} %: the latency is partly the generator's, on cores it shares with the server",
+            lateness.max_ms.unwrap_or(late),
+            100.0 * late / p99_all_ms.max(1e-9),
+            GENERATOR_BOUND_SHARE * 100.0
+        )
+    })
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod markdown;
 pub mod render;
 pub mod series;
 pub mod service;
+pub mod service_table;
 pub mod style;
 
 pub use render::Chart;

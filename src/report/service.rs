@@ -300,15 +300,21 @@ pub fn report_md(sweep: &SweepFile, agg: &ServiceAggregate, workload: &str) -> S
     let _ = writeln!(
         md,
         "Each point: open-loop load at the offered rate (Poisson arrivals) from gilscope's own threads on the same machine, \
-         latency from each request's scheduled send time (no coordinated omission), median of {} run(s). \
-         The load generator shares the {cores} cores with the server; its own CPU is in each run's summary.\n",
+         latency from each request's scheduled send time (no coordinated omission) over every request — timeouts and errors at the time they were given up on — median of {} run(s), after a warm-up that is not counted. \
+         The load generator shares the {cores} cores with the server; its own CPU and lateness are in each run's summary.\n",
         sweep.plan.repeat
     );
+    md.push_str(&super::service_table::table_md(agg));
     let _ = writeln!(md, "## Knee and throughput against the gil thread pool\n");
     let _ = writeln!(
         md,
-        "Knee = the highest offered rate whose p99 stays under **{} ms** with every request answered correctly.\n",
-        agg.p99_target_ms
+        "Knee = the highest offered rate whose p99 stays under **{} ms** with no failed request, searched between the last good and the first bad rate to {} % (the resolution is the gap to the first rate that missed). \
+         \"≥\": the curve never missed the target, so its knee and maximum are only lower bounds.\n",
+        agg.p99_target_ms,
+        sweep
+            .plan
+            .knee_resolution_pct
+            .unwrap_or(crate::sweep::knee::DEFAULT_KNEE_RESOLUTION_PCT)
     );
     let _ = writeln!(
         md,
@@ -316,15 +322,15 @@ pub fn report_md(sweep: &SweepFile, agg: &ServiceAggregate, workload: &str) -> S
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|");
     for c in &agg.curves {
-        let ratio = |r: Option<f64>| r.map_or_else(|| "—".into(), |r| format!("{r:.2}×"));
+        let ratio =
+            |r: Option<crate::sweep::service::Ratio>| r.map_or_else(|| "—".into(), |r| r.text());
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {:.0} | {} |",
             c.mode,
             c.workers,
             c.interpreter,
-            c.knee_rps
-                .map_or_else(|| "below the lowest rate".into(), |k| format!("{k:.0}")),
+            c.knee_text(),
             ratio(agg.knee_ratio(c)),
             c.max_achieved_rps,
             ratio(agg.throughput_ratio(c)),
@@ -332,13 +338,25 @@ pub fn report_md(sweep: &SweepFile, agg: &ServiceAggregate, workload: &str) -> S
     }
     let _ = writeln!(md);
     for c in &agg.curves {
-        if let (Some(r), true) = (agg.throughput_ratio(c), c.mode != crate::interp::Mode::Gil) {
-            let _ = writeln!(
-                md,
-                "* {} ×{} on {}: {r:.2}× the requests/s of the gil thread pool of {} on this {cores}-core machine.",
-                c.mode, c.workers, c.interpreter, c.workers
-            );
+        if c.mode == crate::interp::Mode::Gil || agg.gil_baseline(c).is_none() {
+            continue;
         }
+        let _ = match agg.throughput_ratio(c) {
+            Some(r) => writeln!(
+                md,
+                "* {} ×{} on {}: {} the requests/s of the gil thread pool of {} on this {cores}-core machine.",
+                c.mode,
+                c.workers,
+                c.interpreter,
+                r.text(),
+                c.workers
+            ),
+            None => writeln!(
+                md,
+                "* {} ×{} on {}: neither it nor the gil thread pool of {} missed the target at the rates tried, so no ratio (offer higher rates).",
+                c.mode, c.workers, c.interpreter, c.workers
+            ),
+        };
     }
     let _ = writeln!(
         md,

@@ -42,6 +42,7 @@ pub mod record;
 pub mod rows;
 pub mod series;
 pub mod service;
+pub mod service_verdict;
 pub mod stall;
 pub mod summary;
 pub mod verdict;

@@ -7,7 +7,7 @@
 //! / p99 latency (a gap, `None`, where no request completed), errors and
 //! timeouts per second, requests in flight.
 
-use crate::loadgen::{Failures, Latency, LoadInterval, LoadReport, LoadSpec};
+use crate::loadgen::{Failures, Latency, Lateness, LoadInterval, LoadReport, LoadSpec};
 use serde::{Deserialize, Serialize};
 
 /// Intervals past this many are counted, not kept (7 hours at 4/s).
@@ -46,7 +46,29 @@ pub struct ServiceSummary {
     pub achieved_rps: f64,
     pub requests_ok: u64,
     pub failures: Failures,
+    /// Over the correct answers.
     pub latency: Latency,
+    /// Over every request of the window, failures at the time they were
+    /// given up on (see [`LoadReport::latency_all`]), and how many.
+    #[serde(default)]
+    pub latency_all: Latency,
+    #[serde(default)]
+    pub requests_all: u64,
+    /// A closed loop: its latency excludes queueing before send.
+    #[serde(default)]
+    pub closed_loop: bool,
+    /// The generator's own lateness (open loop).
+    #[serde(default)]
+    pub lateness: Option<Lateness>,
+    /// Why the run is *generator-bound*, when it is.
+    #[serde(default)]
+    pub generator_bound: Option<String>,
+    #[serde(default)]
+    pub warmup_secs: f64,
+    #[serde(default)]
+    pub warmup_requests: u64,
+    #[serde(default)]
+    pub warmup_failures: u64,
     /// The worst interval's p99 (ms), when any completed.
     pub worst_interval_p99_ms: Option<f64>,
     pub max_in_flight: u64,
@@ -59,6 +81,24 @@ pub struct ServiceSummary {
     pub loadgen_cpu_secs: f64,
     pub loadgen_cores: f64,
     pub stopped_early: bool,
+}
+
+impl ServiceSummary {
+    /// The p99 over every request, failures included; over the correct
+    /// answers for a run file written before that was recorded.
+    pub fn p99_all_ms(&self) -> Option<f64> {
+        self.tail().p99_ms
+    }
+
+    /// The latency over every request (failures at the time they were
+    /// given up on); over the correct answers for an older run file.
+    pub fn tail(&self) -> &Latency {
+        if self.requests_all == 0 {
+            &self.latency
+        } else {
+            &self.latency_all
+        }
+    }
 }
 
 impl ServiceTrack {
@@ -126,6 +166,14 @@ impl ServiceTrack {
             requests_ok: r.ok,
             failures: r.failures,
             latency: r.latency,
+            latency_all: r.latency_all,
+            requests_all: r.requests_all,
+            closed_loop: r.spec.is_closed(),
+            lateness: r.lateness,
+            generator_bound: r.generator_bound(),
+            warmup_secs: r.spec.warmup.as_secs_f64(),
+            warmup_requests: r.warmup_requests,
+            warmup_failures: r.warmup_failures,
             worst_interval_p99_ms: worst,
             max_in_flight: self
                 .intervals
@@ -165,6 +213,7 @@ mod tests {
                 p99_ms: p99,
                 max_ms: p99,
             },
+            latency_all: Latency::default(),
         }
     }
 

@@ -5,7 +5,7 @@ use super::load::Load;
 use super::metrics::{HarnessCpu, cpu_use, harness_cpu, items_per_sec, memory_use, sampler_use};
 use super::record::RunRecord;
 use super::stall::{Stall, stall};
-use super::verdict::{Verdict, run_verdicts};
+use super::verdict::Verdict;
 use crate::interp::Mode;
 use crate::sampler::SamplerBackend;
 use serde::{Deserialize, Serialize};
@@ -149,7 +149,7 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         harness_cpu: Some(harness_cpu(run)),
         load: load.as_ref().ok().cloned(),
         load_missing: load.err(),
-        verdicts: run_verdicts(run),
+        verdicts: super::service_verdict::run_verdicts(run),
         sampler: (!run.series().is_empty()).then(|| run.sampler_backend()),
         thread_states_missing: run.thread_states_missing().map(str::to_string),
         service: run.service().summary(),

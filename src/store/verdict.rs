@@ -55,6 +55,8 @@ pub enum VerdictKind {
     OneRun,
     /// Not a flag: a check could not be made (the reason says which).
     NotMeasured,
+    /// A service run whose load generator fell behind its schedule.
+    GeneratorBound,
 }
 
 impl VerdictKind {
@@ -65,6 +67,7 @@ impl VerdictKind {
             Self::Noisy => "noisy",
             Self::OneRun => "1 run",
             Self::NotMeasured => "not measured",
+            Self::GeneratorBound => "generator-bound",
         }
     }
 
@@ -76,13 +79,17 @@ impl VerdictKind {
             Self::Noisy => "≈ noisy",
             Self::OneRun => "① 1 run",
             Self::NotMeasured => "? not measured",
+            Self::GeneratorBound => "⏱ generator-bound",
         }
     }
 
     /// Whether it says the number is suspect (contended, implausible,
     /// noisy), rather than that something could not be checked.
     pub fn is_flag(self) -> bool {
-        matches!(self, Self::Contended | Self::Implausible | Self::Noisy)
+        matches!(
+            self,
+            Self::Contended | Self::Implausible | Self::Noisy | Self::GeneratorBound
+        )
     }
 }
 

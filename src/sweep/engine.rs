@@ -51,6 +51,9 @@ pub struct Engine {
     times: BTreeMap<(Mode, usize), Vec<f64>>,
     round: usize,
     unsettled: Vec<String>,
+    /// A service sweep's search for each curve's knee after the grid.
+    knees: super::knee::KneeSearch,
+    cancelled: bool,
 }
 
 impl Engine {
@@ -83,6 +86,8 @@ impl Engine {
             failed: 0,
             times: BTreeMap::new(),
             unsettled: Vec::new(),
+            knees: super::knee::KneeSearch::default(),
+            cancelled: false,
         }
     }
 
@@ -115,7 +120,7 @@ impl Engine {
     pub fn next_run(&mut self) -> Option<NextRun> {
         loop {
             let Some(planned) = self.todo.pop_front() else {
-                if !self.next_round() {
+                if !self.next_knee_round() && !self.next_round() {
                     return None;
                 }
                 continue;
@@ -163,6 +168,9 @@ impl Engine {
     /// A run of the plan ended: its time counts towards its point.
     pub fn ended(&mut self, planned: &PlannedRun, record: &RunRecord) {
         self.finished += 1;
+        if let Some(rps) = planned.rps {
+            self.knees.eat(planned.mode, planned.workers, rps, record);
+        }
         let slot = self
             .times
             .entry((planned.mode, planned.workers))
@@ -183,6 +191,46 @@ impl Engine {
         self.total -= self.todo.len();
         self.todo.clear();
         self.plan.until_stable_pct = None;
+        self.cancelled = true;
+    }
+
+    /// A service sweep: queues a run (per repeat) at the middle of each
+    /// curve's bracket around its knee that is still wider than the
+    /// resolution; false when there is none.
+    fn next_knee_round(&mut self) -> bool {
+        let resolution = self
+            .plan
+            .knee_resolution_pct
+            .unwrap_or(super::knee::DEFAULT_KNEE_RESOLUTION_PCT);
+        if self.cancelled || self.plan.rps.is_empty() || resolution <= 0.0 {
+            return false;
+        }
+        let target = self
+            .plan
+            .p99_target_ms
+            .unwrap_or(super::service::DEFAULT_P99_TARGET_MS);
+        let order: Vec<(Mode, usize)> = self
+            .plan
+            .modes
+            .iter()
+            .flat_map(|&m| self.plan.workers.iter().map(move |&w| (m, w)))
+            .collect();
+        let rates = self.knees.next_rates(&order, target, resolution);
+        if rates.is_empty() {
+            return false;
+        }
+        for repeat in 0..self.plan.repeat.max(1) {
+            for &(mode, workers, rps) in &rates {
+                self.todo.push_back(PlannedRun {
+                    mode,
+                    workers,
+                    repeat,
+                    rps: Some(rps),
+                });
+            }
+        }
+        self.total += self.todo.len();
+        true
     }
 
     /// With `--until-stable`, queues one more run of every point whose
@@ -314,7 +362,7 @@ pub fn run_sweep(
             completed,
             headline: headline.clone(),
             load: record.load_track().load().ok(),
-            verdicts: crate::store::verdict::run_verdicts(&record),
+            verdicts: crate::store::service_verdict::run_verdicts(&record),
             rps: planned.rps,
             service: record.service().summary(),
         });
@@ -358,6 +406,7 @@ mod tests {
             max_repeats: None,
             rps: vec![],
             p99_target_ms: None,
+            knee_resolution_pct: None,
         }
     }
 

@@ -74,7 +74,7 @@ impl Judged {
             .iter()
             .zip(&place)
             .map(|(run, &(k, p))| {
-                let mut v = verdict::run_verdicts(run);
+                let mut v = crate::store::service_verdict::run_verdicts(run);
                 if let Some(point) = p.map(|p| &workloads[k].points[p]) {
                     // The run's own contention is more precise than its
                     // point's "k of n runs".

@@ -6,12 +6,14 @@ pub mod aggregate;
 pub mod engine;
 pub mod headline;
 pub mod judged;
+pub mod knee;
 pub mod model;
 
 pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate, overhead_in_pss};
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
 pub mod runner;
 pub mod service;
+pub mod service_verdict;
 
 pub use engine::{Engine, NextRun, run_sweep};
 pub use judged::Judged;

@@ -40,6 +40,11 @@ pub struct SweepPlan {
     /// offered rate whose p99 stays under it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99_target_ms: Option<f64>,
+    /// A service sweep searches each knee between its last good and first
+    /// bad rate until the gap is within this % of the knee (`None`: the
+    /// default, 10 %; 0: no search).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knee_resolution_pct: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -118,6 +118,7 @@ pub fn make_plan(
         max_repeats: None,
         rps: Vec::new(),
         p99_target_ms: None,
+        knee_resolution_pct: None,
     }
 }
 
@@ -241,6 +242,7 @@ mod tests {
             max_repeats: None,
             rps: vec![],
             p99_target_ms: None,
+            knee_resolution_pct: None,
         };
         let runs = runs_of(&plan);
         assert_eq!(runs.len(), 10);
@@ -287,6 +289,7 @@ mod tests {
             max_repeats: None,
             rps: vec![100.0, 200.0],
             p99_target_ms: Some(50.0),
+            knee_resolution_pct: None,
         };
         let runs: Vec<(Mode, Option<f64>)> =
             runs_of(&plan).iter().map(|r| (r.mode, r.rps)).collect();

@@ -1,10 +1,13 @@
 //! A service sweep's run files as points of latency against load, per
 //! (mode, interpreter, workers): the median over repeats of each offered
-//! rate, the *knee* (the highest offered rate whose p99 stays under the
-//! target, with every request answered correctly) and the throughput
-//! ratio against the `gil` thread pool.
+//! rate (latency over every request, failures included), the *knee* (the
+//! highest offered rate whose p99 stays under the target, with every
+//! request answered correctly, found by the engine's search to a stated
+//! resolution, see [`super::knee`]) and the ratios against the `gil`
+//! thread pool — bounds ("≥", "≤") where a curve never saturated.
 
 use super::aggregate::Spread;
+use super::knee::{bracket, is_good};
 use crate::interp::Mode;
 use crate::store::RunRecord;
 use serde::{Deserialize, Serialize};
@@ -33,6 +36,29 @@ pub struct LoadPoint {
     /// machine with the server.
     #[serde(default)]
     pub loadgen_cores: Option<f64>,
+    /// The generator's p99 lateness (median over runs, ms; open loop).
+    #[serde(default)]
+    pub lateness_p99_ms: Option<f64>,
+    #[serde(default)]
+    pub lateness_max_ms: Option<f64>,
+    /// Runs flagged *generator-bound*.
+    #[serde(default)]
+    pub generator_bound_runs: usize,
+    /// The repeats' answered requests/s (min–max), when several.
+    #[serde(default)]
+    pub achieved_range_rps: Option<[f64; 2]>,
+    /// The cores the server's own threads ran on over its work (their
+    /// running fractions summed; else its CPU time over its wall time),
+    /// median.
+    #[serde(default)]
+    pub cpu_cores: Option<f64>,
+    /// Proportional memory (PSS) the workers added over the harness's
+    /// baseline, per worker (median, bytes).
+    #[serde(default)]
+    pub pss_per_worker_bytes: Option<f64>,
+    /// Runs labelled *contended* (the load generator counted).
+    #[serde(default)]
+    pub contended_runs: usize,
 }
 
 /// The points of one (mode, interpreter, workers), by rate.
@@ -46,8 +72,69 @@ pub struct LoadCurve {
     /// whose requests were all answered correctly, with every lower rate
     /// also under it; `None` when even the lowest is not.
     pub knee_rps: Option<f64>,
+    /// The first rate above the knee that missed the target (the knee lies
+    /// in `[knee_rps, knee_upper_rps)`); `None` when no rate missed it: the
+    /// curve never saturated and its knee is only a lower bound.
+    #[serde(default)]
+    pub knee_upper_rps: Option<f64>,
     /// The most requests/s it answered correctly at any rate.
     pub max_achieved_rps: f64,
+    /// Its verdicts (see [`super::service_verdict`]).
+    #[serde(default)]
+    pub verdicts: Vec<crate::store::Verdict>,
+}
+
+impl LoadCurve {
+    /// Some rate missed the target.
+    pub fn saturated(&self) -> bool {
+        self.knee_upper_rps.is_some()
+    }
+
+    /// The knee's point.
+    pub fn knee_point(&self) -> Option<&LoadPoint> {
+        let k = self.knee_rps?;
+        self.points.iter().find(|p| p.rps == k)
+    }
+
+    /// "1,450 req/s (±5 %: next 1,525 missed)" / "≥ 800 req/s (never
+    /// saturated)" / "below the lowest rate".
+    pub fn knee_text(&self) -> String {
+        match (self.knee_rps, self.knee_upper_rps) {
+            (Some(k), Some(u)) => format!(
+                "{k:.0} req/s (resolution {:.0} req/s = {:.1} %: {u:.0} missed)",
+                u - k,
+                100.0 * (u - k) / k
+            ),
+            (Some(k), None) => format!("≥ {k:.0} req/s (never saturated)"),
+            (None, _) => "below the lowest rate".to_string(),
+        }
+    }
+}
+
+/// A ratio between two curves, with whether it is exact or a bound.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ratio {
+    pub value: f64,
+    /// "" (both measured), "≥ " (this curve never saturated), "≤ " (the
+    /// baseline never saturated).
+    pub bound: &'static str,
+}
+
+impl Ratio {
+    fn of(value: f64, curve: &LoadCurve, base: &LoadCurve) -> Option<Self> {
+        let bound = match (curve.saturated(), base.saturated()) {
+            (true, true) => "",
+            (false, true) => "≥ ",
+            (true, false) => "≤ ",
+            (false, false) => return None,
+        };
+        value.is_finite().then_some(Self { value, bound })
+    }
+
+    /// "≥ 1.80×".
+    pub fn text(&self) -> String {
+        format!("{}{:.2}×", self.bound, self.value)
+    }
 }
 
 /// A service sweep, aggregated.
@@ -71,16 +158,35 @@ impl ServiceAggregate {
             .find(|c| c.mode == Mode::Gil && c.workers == curve.workers)
     }
 
-    /// `curve`'s max requests/s over the `gil` pool's.
-    pub fn throughput_ratio(&self, curve: &LoadCurve) -> Option<f64> {
+    /// `curve`'s max requests/s over the `gil` pool's (a bound when one of
+    /// them never saturated; `None` when neither did).
+    pub fn throughput_ratio(&self, curve: &LoadCurve) -> Option<Ratio> {
         let base = self.gil_baseline(curve)?;
-        (base.max_achieved_rps > 0.0).then(|| curve.max_achieved_rps / base.max_achieved_rps)
+        if base.max_achieved_rps <= 0.0 {
+            return None;
+        }
+        Ratio::of(curve.max_achieved_rps / base.max_achieved_rps, curve, base)
     }
 
-    /// `curve`'s knee over the `gil` pool's.
-    pub fn knee_ratio(&self, curve: &LoadCurve) -> Option<f64> {
-        let base = self.gil_baseline(curve)?.knee_rps?;
-        Some(curve.knee_rps? / base)
+    /// The spread of [`Self::throughput_ratio`] over the repeats: the
+    /// lowest and highest ratio the two maxima's repeats allow
+    /// (`[min / base max, max / base min]`), when both have repeats.
+    pub fn throughput_ratio_range(&self, curve: &LoadCurve) -> Option<[f64; 2]> {
+        let best = |c: &LoadCurve| {
+            c.points
+                .iter()
+                .max_by(|a, b| a.achieved_rps.total_cmp(&b.achieved_rps))
+                .and_then(|p| p.achieved_range_rps)
+        };
+        let [lo, hi] = best(curve)?;
+        let [base_lo, base_hi] = best(self.gil_baseline(curve)?)?;
+        (base_lo > 0.0).then(|| [lo / base_hi, hi / base_lo])
+    }
+
+    /// `curve`'s knee over the `gil` pool's (a bound as above).
+    pub fn knee_ratio(&self, curve: &LoadCurve) -> Option<Ratio> {
+        let base = self.gil_baseline(curve)?;
+        Ratio::of(curve.knee_rps? / base.knee_rps?, curve, base)
     }
 }
 
@@ -117,10 +223,14 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
     let mut checksums = Vec::new();
     for ((mode, interpreter, workers, rps_bits), runs) in groups {
         let sums: Vec<_> = runs.iter().filter_map(|r| r.service().summary()).collect();
+        let run_sums: Vec<_> = runs
+            .iter()
+            .map(|r| crate::store::summary::summarize(r))
+            .collect();
         let col = |f: &dyn Fn(&crate::store::ServiceSummary) -> Option<f64>| -> Vec<f64> {
             sums.iter().filter_map(f).collect()
         };
-        let p99s = col(&|s| s.latency.p99_ms);
+        let p99s = col(&|s| s.p99_all_ms());
         let p99_spread = Spread::of(&p99s);
         let sums_of_answers: Vec<Option<&String>> =
             sums.iter().map(|s| s.checksum.as_ref()).collect();
@@ -136,14 +246,41 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
             runs: sums.len(),
             offered_rps: median(&col(&|s| Some(s.offered_rps))).unwrap_or(0.0),
             achieved_rps: median(&col(&|s| Some(s.achieved_rps))).unwrap_or(0.0),
-            p50_ms: median(&col(&|s| s.latency.p50_ms)),
-            p95_ms: median(&col(&|s| s.latency.p95_ms)),
+            p50_ms: median(&col(&|s| s.tail().p50_ms)),
+            p95_ms: median(&col(&|s| s.tail().p95_ms)),
             p99_ms: p99_spread.map(|s| s.median),
             p99_range_ms: p99_spread.filter(|s| s.n > 1).map(|s| [s.min, s.max]),
             failures: sums.iter().map(|s| s.failures.total()).sum(),
             all_correct: sums.iter().all(|s| s.all_correct),
             checksum,
             loadgen_cores: median(&col(&|s| Some(s.loadgen_cores))),
+            lateness_p99_ms: median(&col(&|s| s.lateness.and_then(|l| l.p99_ms))),
+            lateness_max_ms: median(&col(&|s| s.lateness.and_then(|l| l.max_ms))),
+            generator_bound_runs: sums.iter().filter(|s| s.generator_bound.is_some()).count(),
+            achieved_range_rps: Spread::of(&col(&|s| Some(s.achieved_rps)))
+                .filter(|s| s.n > 1)
+                .map(|s| [s.min, s.max]),
+            cpu_cores: median(
+                &run_sums
+                    .iter()
+                    .filter_map(|s| s.thread_cores.or(s.rusage_cores))
+                    .collect::<Vec<_>>(),
+            ),
+            pss_per_worker_bytes: median(
+                &run_sums
+                    .iter()
+                    .filter_map(|s| s.overhead_pss_bytes)
+                    .map(|b| b as f64 / workers.max(1) as f64)
+                    .collect::<Vec<_>>(),
+            ),
+            contended_runs: runs
+                .iter()
+                .filter(|r| {
+                    crate::store::service_verdict::run_verdicts(r)
+                        .iter()
+                        .any(|v| v.kind == crate::store::VerdictKind::Contended)
+                })
+                .count(),
         };
         match curves
             .iter_mut()
@@ -156,30 +293,44 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
                 workers,
                 points: vec![point],
                 knee_rps: None,
+                knee_upper_rps: None,
                 max_achieved_rps: 0.0,
+                verdicts: Vec::new(),
             }),
         }
     }
     for c in &mut curves {
         c.points.sort_by(|a, b| a.rps.total_cmp(&b.rps));
         c.max_achieved_rps = c.points.iter().map(|p| p.achieved_rps).fold(0.0, f64::max);
-        c.knee_rps = c
+        let verdicts: Vec<(f64, bool)> = c
             .points
             .iter()
-            .take_while(|p| p.all_correct && p.p99_ms.is_some_and(|v| v <= p99_target_ms))
-            .map(|p| p.rps)
-            .last();
+            .map(|p| (p.rps, is_good(p.p99_ms, p.failures == 0, p99_target_ms)))
+            .collect();
+        (c.knee_rps, c.knee_upper_rps) = bracket(&verdicts);
     }
     curves.sort_by(|a, b| {
         (a.mode, &a.interpreter, a.workers).cmp(&(b.mode, &b.interpreter, b.workers))
     });
     checksums.sort();
     checksums.dedup();
-    ServiceAggregate {
+    let mut agg = ServiceAggregate {
         p99_target_ms,
         curves,
         checksums_agree: checksums.len() <= 1,
+    };
+    let cores = runs
+        .iter()
+        .find_map(|r| r.as_ref().load_track().load().ok().map(|l| l.cores));
+    let verdicts: Vec<_> = agg
+        .curves
+        .iter()
+        .map(|c| super::service_verdict::curve_verdicts(&agg, c, cores))
+        .collect();
+    for (c, v) in agg.curves.iter_mut().zip(verdicts) {
+        c.verdicts = v;
     }
+    agg
 }
 
 #[cfg(test)]
@@ -220,6 +371,16 @@ mod tests {
             cpu_cores: 0.1,
             connections_opened: 8,
             stopped_early: false,
+            latency_all: Latency {
+                p50_ms: Some(p99 / 4.0),
+                p95_ms: Some(p99 / 2.0),
+                p99_ms: Some(p99),
+                max_ms: Some(p99 * 2.0),
+            },
+            requests_all: achieved as u64,
+            lateness: None,
+            warmup_requests: 10,
+            warmup_failures: 0,
         })));
         r
     }
@@ -241,12 +402,44 @@ mod tests {
         let gil = &agg.curves[0];
         let sub = &agg.curves[1];
         assert_eq!(
-            (gil.mode, gil.knee_rps, gil.max_achieved_rps),
-            (Mode::Gil, Some(100.0), 200.0)
+            (
+                gil.mode,
+                gil.knee_rps,
+                gil.knee_upper_rps,
+                gil.max_achieved_rps
+            ),
+            (Mode::Gil, Some(100.0), Some(200.0), 200.0)
         );
-        assert_eq!((sub.mode, sub.knee_rps), (Mode::Subinterp, Some(200.0)));
-        assert_eq!(agg.knee_ratio(sub), Some(2.0));
-        assert_eq!(agg.throughput_ratio(sub), Some(2.0));
+        assert_eq!(
+            (sub.mode, sub.knee_rps, sub.knee_upper_rps),
+            (Mode::Subinterp, Some(200.0), Some(400.0))
+        );
+        assert_eq!(agg.knee_ratio(sub).map(|r| r.text()), Some("2.00×".into()));
+        assert_eq!(
+            agg.throughput_ratio(sub).map(|r| r.text()),
+            Some("2.00×".into())
+        );
+        assert!(
+            gil.knee_text().contains("resolution 100 req/s"),
+            "{}",
+            gil.knee_text()
+        );
+        // a curve that never missed the target is only a lower bound
+        let mut unsat = runs.clone();
+        unsat.retain(|r| r.spec().mode == Mode::Gil);
+        unsat.push(run(Mode::Process, 100.0, 100.0, 4.0, "s"));
+        unsat.push(run(Mode::Process, 400.0, 400.0, 5.0, "s"));
+        let agg = aggregate_service(&unsat, 50.0);
+        let process = &agg.curves[1];
+        assert_eq!(
+            (process.knee_rps, process.knee_upper_rps),
+            (Some(400.0), None)
+        );
+        assert_eq!(
+            agg.knee_ratio(process).map(|r| r.text()),
+            Some("≥ 4.00×".into())
+        );
+        assert!(process.knee_text().starts_with("≥ 400"));
         let mut other = runs;
         other.push(run(Mode::Process, 100.0, 100.0, 60.0, "different"));
         let agg = aggregate_service(&other, 50.0);

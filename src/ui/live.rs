@@ -355,11 +355,14 @@ fn header_ui(cx: &UiContext, entry: &RunEntry, ui: &mut egui::Ui) {
             );
             stat(
                 ui,
-                svc.latency
-                    .p99_ms
+                svc.p99_all_ms()
                     .map_or("—".into(), |v| format!("{v:.1} ms")),
                 text,
-                "p99 latency",
+                if svc.closed_loop {
+                    crate::loadgen::CLOSED_LOOP_NOTE
+                } else {
+                    "p99 latency, failures included"
+                },
             );
             let failed = svc.failures.connect
                 + svc.failures.io
@@ -497,7 +500,7 @@ fn what_else_ui(cx: &UiContext, id: RunId, run: &RunRecord, ui: &mut egui::Ui) {
     let verdicts: &[verdict::Verdict] = match cx.model.row(id).filter(|_| run.is_finished()) {
         Some(row) => &row.verdicts,
         None => {
-            own = verdict::run_verdicts(run);
+            own = crate::store::service_verdict::run_verdicts(run);
             &own
         }
     };
@@ -524,7 +527,7 @@ pub fn diagnostics(cx: &UiContext) -> Option<String> {
     let verdicts: &[verdict::Verdict] = match cx.model.row(id).filter(|_| run.is_finished()) {
         Some(row) => &row.verdicts,
         None => {
-            own = verdict::run_verdicts(run);
+            own = crate::store::service_verdict::run_verdicts(run);
             &own
         }
     };
@@ -1236,11 +1239,12 @@ pub fn latency_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
         if let Some(s) = run.service().summary() {
             let ms = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.1}"));
             ui.small(format!(
-                "whole run: p50 {} · p95 {} · p99 {} ms · in flight at most {}",
-                ms(s.latency.p50_ms),
-                ms(s.latency.p95_ms),
-                ms(s.latency.p99_ms),
-                s.max_in_flight
+                "whole run, failures included: p50 {} · p95 {} · p99 {} ms · in flight at most {}{}",
+                ms(s.tail().p50_ms),
+                ms(s.tail().p95_ms),
+                ms(s.tail().p99_ms),
+                s.max_in_flight,
+                if s.closed_loop { " · closed loop: latency excludes queueing before send" } else { "" }
             ));
         }
     });

@@ -27,6 +27,7 @@ mod runs;
 mod sampler_truth;
 mod script;
 mod service;
+mod service_load;
 mod stall;
 mod store;
 mod sweep;

@@ -5,6 +5,7 @@
 
 use crate::common::{self, group_gone_within, live_in_group, one_at_a_time};
 use gilscope::interp::{Interpreter, Mode};
+use gilscope::loadgen::CLOSED_LOOP_NOTE;
 use gilscope::loadgen::expect::request_body;
 use gilscope::run::protocol::Event;
 use gilscope::run::{RunEnd, RunMessage, RunSpec};
@@ -26,7 +27,7 @@ fn checksum_of(keys: u32, answer: impl Fn(u32) -> Vec<u8>) -> String {
     format!("sha256:{hex} keys={keys}")
 }
 
-fn service_spec(
+pub(crate) fn service_spec(
     interp: &Interpreter,
     mode: Mode,
     workers: usize,
@@ -37,7 +38,7 @@ fn service_spec(
 
 /// Runs `spec` sampled (the /proc sampler only: its what-else reading says
 /// what else ran) into a record.
-fn service_record(spec: &RunSpec, interp: &Interpreter) -> RunRecord {
+pub(crate) fn service_record(spec: &RunSpec, interp: &Interpreter) -> RunRecord {
     let sampling = SamplerConfig {
         gil_hz: 0.0,
         ..SamplerConfig::default()
@@ -65,7 +66,7 @@ fn service_record(spec: &RunSpec, interp: &Interpreter) -> RunRecord {
     }
 }
 
-fn summary(record: &RunRecord) -> ServiceSummary {
+pub(crate) fn summary(record: &RunRecord) -> ServiceSummary {
     record
         .service()
         .summary()
@@ -123,8 +124,9 @@ fn echo_at_a_fixed_offered_rate_achieves_it_with_a_low_p99() {
             (480.0..720.0).contains(&(offered as f64)),
             "offered {offered} requests in 3 s at 200/s"
         );
-        // the harness served what the generator counted
-        assert_eq!(record.result().unwrap().items, ok);
+        // the harness served what the generator counted, warm-up included
+        assert!(s.warmup_requests > 0 && s.warmup_failures == 0, "{s:?}");
+        assert_eq!(record.result().unwrap().items, ok + s.warmup_requests);
         let p99 = s.latency.p99_ms.unwrap();
         let ratio = s.achieved_rps / s.offered_rps;
         tries.push(format!(
@@ -412,12 +414,19 @@ fn cli_run_prints_the_service_summary_and_json_and_saves_it() {
         "requests/s",
         "latency",
         "p99",
-        "failures      none",
         "all correct",
         "load gen CPU",
     ] {
         assert!(text.contains(want), "no {want:?} in:\n{text}");
     }
+    assert!(
+        text.lines().any(|l| {
+            let l = l.trim();
+            l.starts_with("failures ") && l.ends_with(" none")
+        }),
+        "no 'failures … none' line in:\n{text}"
+    );
+    assert!(text.contains(CLOSED_LOOP_NOTE), "{text}");
     // Counted in requests, once; the harness's "requests=N" is no checksum
     // (the answers' sha256 is).
     assert!(text.contains(" requests in "), "{text}");
@@ -452,7 +461,7 @@ fn cli_run_prints_the_service_summary_and_json_and_saves_it() {
     let (code, text) = bad(&["-w", "service", "-p", "handler=rot13"]);
     assert_eq!(code, Some(3), "{text}");
     assert!(
-        text.contains("handler=rot13: unknown handler (known: echo, python, hashlib)"),
+        text.contains("handler=rot13: unknown handler (known: echo, python, hashlib, mix)"),
         "{text}"
     );
 }
@@ -475,7 +484,8 @@ fn a_service_sweep_charts_latency_against_load_per_mode() {
     let run = std::process::Command::new(gilscope)
         .args(["sweep", "-w", "service", "--modes", "gil,subinterp"])
         .args(["--workers", "2", "--interp", "3.13", "--rps", "100,300"])
-        .args(["--duration", "1", "--p99-target", "40ms", "--out"])
+        .args(["--duration", "1", "--p99-target", "40ms"])
+        .args(["--knee-resolution", "0", "--out"])
         .arg(&out)
         .output()
         .unwrap();
@@ -487,7 +497,9 @@ fn a_service_sweep_charts_latency_against_load_per_mode() {
     );
     assert!(text.contains("answers agree"), "{text}");
     assert!(
-        text.contains("knee = highest offered rate with p99 ≤ 40 ms"),
+        text.contains(
+            "knee = highest offered rate with p99 (over all requests, failures included) ≤ 40 ms"
+        ),
         "{text}"
     );
     // sweep.json: 4 runs, each with its rate and service numbers
@@ -548,7 +560,7 @@ fn a_service_sweep_charts_latency_against_load_per_mode() {
         "| mode | workers | interpreter | knee (req/s) | knee vs gil |",
         "| gil | 2 | 3.13 |",
         "| subinterp | 2 | 3.13 |",
-        "the requests/s of the gil thread pool of 2 on this",
+        "the gil thread pool of 2",
         "![Latency vs offered load](charts/latency-vs-load.png)",
         "every run's checksum of the answers is the same",
     ] {

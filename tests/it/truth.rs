@@ -148,7 +148,10 @@ fn the_gil_bound_flags_pure_python_at_1_5x_and_not_a_half_gil_workload() {
             text(&verdicts)
         );
         let h1 = h1.expect("the 1-worker run's GIL share (3.13 has debug offsets)");
-        assert!(h1 > 0.85, "pure Python held the GIL only {h1:.2} of its time");
+        assert!(
+            h1 > 0.85,
+            "pure Python held the GIL only {h1:.2} of its time"
+        );
         // The condition: the stops made the pure-Python pair look faster.
         if speedup > 1.25 {
             flagged = Some((speedup, verdicts));

@@ -11,20 +11,34 @@ runs the same server code (``gilscope_harness/service.py``) and calls
   CPU work that holds the GIL, like the encryption work of the article.
 * ``hashlib``: the very same function with ``hashlib.sha256`` (C code; it
   releases the GIL for inputs of 2 KiB and more, so give it ``size`` >= 2048).
+* ``mix``: the ``python`` chain (GIL held), then ``c_rounds`` more rounds
+  ``d = hashlib.sha256(d + big)`` over ``big`` = the body repeated to
+  4096 bytes (GIL released).  ``held`` sets the GIL-held share of the
+  work: ``c_rounds = floor(rounds * 150 * (1 - held) / held + 0.5)``, 150
+  being how many 4 KiB ``hashlib`` rounds cost one 64-byte pure-Python
+  round (measured on 3.13 on the project's machine; gilscope measures the
+  real share with its GIL reader).
 
 The response of ``python`` and ``hashlib`` is the hex digest; gilscope
 computes the same function in Rust and checks every response.
 """
 
 import hashlib
+import math
 
 KIND = "service"
 DESCRIPTION = ("HTTP service on loopback: each request runs a handler "
-               "(echo, pure-Python SHA-256, hashlib SHA-256)")
+               "(echo, pure-Python SHA-256, hashlib SHA-256, a mix of both "
+               "whose GIL-held share is set by held)")
 ITEM_UNIT = "requests"
-PARAMS = {"handler": "python", "rounds": 2, "size": 64}
+PARAMS = {"handler": "python", "rounds": 2, "size": 64, "held": 0.5}
 
-HANDLERS = ("echo", "python", "hashlib")
+HANDLERS = ("echo", "python", "hashlib", "mix")
+
+# mix: the released part's buffer, and its cost relative to one 64-byte
+# pure-Python round (see the module doc).
+MIX_C_SIZE = 4096
+MIX_C_PER_PY_ROUND = 150.0
 
 _K = (
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -94,6 +108,16 @@ def check_params(params):
         raise ValueError("rounds=%d: must be at least 1" % params["rounds"])
     if params["size"] < 1:
         raise ValueError("size=%d: must be at least 1" % params["size"])
+    if not 0.0 < params["held"] <= 1.0:
+        raise ValueError("held=%s: the GIL-held share must be in (0, 1]"
+                         % params["held"])
+
+
+def mix_c_rounds(rounds, held):
+    """The ``hashlib`` rounds of ``mix`` (the same formula as gilscope's
+    reference in ``src/loadgen/expect.rs``)."""
+    return int(math.floor(rounds * MIX_C_PER_PY_ROUND * (1.0 - held) / held
+                          + 0.5))
 
 
 def init(params):
@@ -102,8 +126,11 @@ def init(params):
     check_params(params)
     if params["handler"] == "echo":
         return None
+    if params["handler"] == "mix":
+        return (None, params["rounds"], params["size"],
+                mix_c_rounds(params["rounds"], params["held"]))
     digest = sha256_py if params["handler"] == "python" else _sha256_c
-    return (digest, params["rounds"], params["size"])
+    return (digest, params["rounds"], params["size"], 0)
 
 
 def work(digest, rounds, size, body):
@@ -118,9 +145,26 @@ def work(digest, rounds, size, body):
     return d.hex().encode("ascii")
 
 
+def mix(rounds, size, c_rounds, body):
+    """The ``python`` chain, then ``c_rounds`` of ``d = H(d + big)`` in C
+    (GIL released); returns the hex digest."""
+    if not body:
+        body = b"\x00"
+    buf = (body * (size // len(body) + 1))[:size]
+    d = sha256_py(buf)
+    for _ in range(rounds - 1):
+        d = sha256_py(d + buf)
+    big = (body * (MIX_C_SIZE // len(body) + 1))[:MIX_C_SIZE]
+    for _ in range(c_rounds):
+        d = hashlib.sha256(d + big).digest()
+    return d.hex().encode("ascii")
+
+
 def handle(state, body):
     """One request's response body."""
     if state is None:
         return body
-    digest, rounds, size = state
+    digest, rounds, size, c_rounds = state
+    if digest is None:
+        return mix(rounds, size, c_rounds, body)
     return work(digest, rounds, size, body)
