@@ -126,6 +126,10 @@ pub struct RunRecord {
     service: ServiceTrack,
     #[serde(skip)]
     labeler: Labeler,
+    /// The earliest event's time (kept as events come in: `t0_ns` is read
+    /// every frame).
+    #[serde(skip)]
+    first_event_ns: Option<u64>,
 }
 
 impl RunRecord {
@@ -152,6 +156,7 @@ impl RunRecord {
         };
         Self {
             labeler: Labeler::new(spec.mode),
+            first_event_ns: None,
             spec,
             interpreter,
             limits,
@@ -193,6 +198,7 @@ impl RunRecord {
             }
         }
         self.labeler = labeler;
+        self.first_event_ns = self.events.iter().map(Event::t_ns).min();
         if self.stall == StallTracker::default() {
             for event in &self.events {
                 self.stall.on_event(event);
@@ -246,6 +252,8 @@ impl RunRecord {
             }
             _ => {}
         }
+        let t = event.t_ns();
+        self.first_event_ns = Some(self.first_event_ns.map_or(t, |f| f.min(t)));
         self.events.push(event);
     }
 
@@ -612,7 +620,7 @@ impl RunRecord {
 
     /// The origin for plots: the earliest event or sample.
     pub fn t0_ns(&self) -> Option<u64> {
-        let first_event = self.events.iter().map(Event::t_ns).min();
+        let first_event = self.first_event_ns;
         match (first_event, self.series.first_t_ns()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -30,6 +30,40 @@ pub struct Race {
     pub playing_since: Option<Instant>,
     pub t_s: f64,
     pub speed: f64,
+    /// Both runners' laps and chunk clocks, once both runs have ended
+    /// (they no longer change): a frame then reads, never scans.
+    finished: Option<[(Option<Lap>, ChunkClock); 2]>,
+}
+
+/// When each chunk finished, with the running count: `(t_ns, chunks so
+/// far)` sorted by time, so "chunks done by t" is a binary search.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkClock(Vec<(u64, u64)>);
+
+impl ChunkClock {
+    pub fn of(run: &RunRecord) -> Self {
+        let mut at: Vec<(u64, u64)> = run
+            .events()
+            .iter()
+            .filter_map(|e| match e {
+                Event::ChunkDone(c) => Some((c.t_ns, c.chunks)),
+                _ => None,
+            })
+            .collect();
+        at.sort_by_key(|&(t, _)| t);
+        let mut total = 0;
+        for x in &mut at {
+            total += x.1;
+            x.1 = total;
+        }
+        Self(at)
+    }
+
+    /// Chunks finished by `t_ns`.
+    pub fn by(&self, t_ns: u64) -> u64 {
+        let n = self.0.partition_point(|&(t, _)| t <= t_ns);
+        n.checked_sub(1).map_or(0, |i| self.0[i].1)
+    }
 }
 
 impl Race {
@@ -40,6 +74,7 @@ impl Race {
             playing_since: Some(Instant::now()),
             t_s: 0.0,
             speed: 1.0,
+            finished: None,
         }
     }
 
@@ -107,7 +142,25 @@ pub fn race_ui(
     let (Some(a), Some(b)) = (cx.runs.get(race.a), cx.runs.get(race.b)) else {
         return false;
     };
-    let laps = (Lap::of(&a.record), Lap::of(&b.record));
+    if race.finished.is_none() && a.record.is_finished() && b.record.is_finished() {
+        race.finished = Some([
+            (Lap::of(&a.record), ChunkClock::of(&a.record)),
+            (Lap::of(&b.record), ChunkClock::of(&b.record)),
+        ]);
+    }
+    let live_clocks;
+    let [(lap_a, clock_a), (lap_b, clock_b)] = match &race.finished {
+        Some(f) => f,
+        None => {
+            live_clocks = [
+                (Lap::of(&a.record), ChunkClock::of(&a.record)),
+                (Lap::of(&b.record), ChunkClock::of(&b.record)),
+            ];
+            &live_clocks
+        }
+    };
+    let laps = (*lap_a, *lap_b);
+    let clocks = [clock_a, clock_b];
     let end_s = [laps.0, laps.1]
         .iter()
         .flatten()
@@ -225,14 +278,28 @@ pub fn race_ui(
             ),
         ]
     };
-    for (rect, (entry, lap)) in halves.into_iter().zip([(a, laps.0), (b, laps.1)]) {
+    for ((rect, (entry, lap)), clock) in halves
+        .into_iter()
+        .zip([(a, laps.0), (b, laps.1)])
+        .zip(clocks)
+    {
         let mut child = ui.new_child(
             egui::UiBuilder::new()
                 .max_rect(rect)
                 .layout(egui::Layout::top_down(egui::Align::Min)),
         );
         child.set_clip_rect(rect.intersect(ui.clip_rect()));
-        runner_ui(&mut child, cx, entry, lap, now_s, end_s, pictures, picture);
+        let done = lap.map_or(0, |l| clock.by(l.zero_ns + (now_s.max(0.0) * 1e9) as u64));
+        runner_ui(
+            &mut child,
+            cx,
+            entry,
+            (lap, done),
+            now_s,
+            end_s,
+            pictures,
+            picture,
+        );
     }
     ui.allocate_rect(area, egui::Sense::hover());
     open
@@ -244,7 +311,7 @@ fn runner_ui(
     ui: &mut egui::Ui,
     cx: &UiContext,
     entry: &RunEntry,
-    lap: Option<Lap>,
+    (lap, done): (Option<Lap>, u64),
     now_s: f64,
     end_s: f64,
     pictures: &mut Pictures,
@@ -266,7 +333,6 @@ fn runner_ui(
         ui.label("no start gate recorded: nothing to race");
         return;
     };
-    let done = lap.chunks_by(run, now_s);
     let fraction = lap
         .total_chunks
         .filter(|&t| t > 0)
@@ -378,6 +444,12 @@ mod tests {
         assert_eq!(lap.chunks_by(&run, 0.0), 0);
         assert_eq!(lap.chunks_by(&run, 0.105), 4);
         assert_eq!(lap.chunks_by(&run, 10.0), 20);
+        // The clock a finished race reads says the same.
+        let clock = ChunkClock::of(&run);
+        for t in [0.0, 0.105, 0.5, 10.0] {
+            let at = lap.zero_ns + (t * 1e9) as u64;
+            assert_eq!(clock.by(at), lap.chunks_by(&run, t), "at {t} s");
+        }
         assert!(
             lap.startup_s
                 .is_some_and(|s| (s - 120.0 * MS as f64 / 1e9).abs() < 1e-9)
