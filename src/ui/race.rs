@@ -233,8 +233,13 @@ pub fn race_ui(
         ui.add_space(big);
         if let Some(h) = &head {
             ui.vertical(|ui| {
+                // Wrapped within what the clock leaves: never past the
+                // window's edge.
+                ui.set_max_width(ui.available_width());
                 ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(&h.text).size(big * 1.3).strong());
+                    ui.add(
+                        egui::Label::new(RichText::new(&h.text).size(big * 1.3).strong()).wrap(),
+                    );
                     if !h.flags.is_empty() {
                         // The flag beside the number, as large.
                         ui.label(
@@ -246,9 +251,18 @@ pub fn race_ui(
                         .on_hover_text(crate::store::verdict::text(&h.flags));
                     }
                 });
-                ui.label(RichText::new(&h.detail).size(big * 0.75));
-                for v in h.flags.iter().chain(&h.unsure) {
-                    ui.small(format!("{}: {}", v.kind.mark(), v.reason));
+                ui.add(egui::Label::new(RichText::new(&h.detail).size(big * 0.75)).wrap());
+                let all: Vec<crate::store::verdict::Verdict> =
+                    h.flags.iter().chain(&h.unsure).cloned().collect();
+                if !all.is_empty() {
+                    // The marks in a line, the reasons on hover.
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(crate::store::verdict::marks(&all)).size(big * 0.75),
+                        )
+                        .wrap(),
+                    )
+                    .on_hover_text(crate::store::verdict::text(&all));
                 }
             });
         }

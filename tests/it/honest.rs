@@ -175,10 +175,12 @@ fn a_run_under_load_is_contended_and_others_match_rusage() {
         let mut proc_secs = None;
         let machine0 = machine_busy_secs();
         let self0 = self_cpu_secs();
-        let n = ["2200000", "3000000", "4000000"][attempt - 1];
+        // Runs of about 5–10 s here: the busy processes' 2.5–4 s must be
+        // a real share of the run's window.
+        let n = ["1000000", "1400000", "1800000"][attempt - 1];
         // Each attempt keeps the busy processes on longer (a slow, shared
         // machine stretches the run: they must take a real share of it).
-        let stop_ms = [2800, 4300, 5800][attempt - 1];
+        let stop_ms = [2800, 3500, 4300][attempt - 1];
         let run = run_with(&spec(Mode::Ft, 2, "primes", &[("n", n)]), |since| {
             let Some(t) = since else { return };
             if busy.pids.is_empty() && proc_secs.is_none() && t >= Duration::from_millis(300) {

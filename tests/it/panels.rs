@@ -402,7 +402,15 @@ fn race_layout_at(size: egui::Vec2) {
     assert!(
         labels
             .iter()
-            .any(|(l, _)| l.starts_with("gil wins by 0.200 s (1.40× faster)")),
+            .any(|(l, _)| l.starts_with("gil wins by 0.200 s (1.40× faster")
+                && l.ends_with("1 run: spread unknown)")),
+        "{labels:?}"
+    );
+    // Start-up beside the work time, end to end beside the work ratio.
+    assert!(
+        labels
+            .iter()
+            .any(|(l, _)| l.starts_with("work 0.50 vs 0.70 s (1.40×") && l.contains("end to end")),
         "{labels:?}"
     );
     assert!(
