@@ -28,7 +28,7 @@ pub enum BenchCommand {
     /// What sending the workload's picture costs its throughput: picture on vs off, interleaved, per mode.
     Picture(super::bench_picture::PictureArgs),
     /// gilscope's own CPU during measured runs: no window, the window at
-    /// 25, 10 and 2 Hz, and the quiet progress view (under Xvfb).
+    /// 25, 10 and 1 Hz, and the quiet progress view (under Xvfb).
     Observer(super::bench_observer::ObserverArgs),
     /// CPython 3.15's own GIL sampler against gilscope's GIL reader on the
     /// same target at the same rate: each one's CPU, and the shares they read.

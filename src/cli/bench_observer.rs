@@ -52,8 +52,8 @@ const WATCHES: [Watch; 5] = [
         gui: Some(&["--measure-hz", "10"]),
     },
     Watch {
-        name: "window, live at 2 Hz (low refresh)",
-        gui: Some(&["--measure-hz", "2"]),
+        name: "window, live at 1 Hz (low refresh)",
+        gui: Some(&["--measure-hz", "1"]),
     },
     Watch {
         name: "window, quiet progress view",

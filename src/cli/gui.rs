@@ -38,12 +38,12 @@ pub struct GuiArgs {
     /// Start in presentation mode (large type, no chrome; F11 toggles).
     #[arg(long)]
     pub presentation: bool,
-    /// Repaint 2 times a second instead of 10 while a run is measured (less
+    /// Repaint once a second instead of 10 times while a run is measured (less
     /// CPU taken from the workload; see the status bar's "gilscope itself").
     #[arg(long)]
     pub low_refresh: bool,
     /// While runs are measured, show only a quiet progress view repainted
-    /// once a second (Q toggles); the views replay the runs afterwards.
+    /// every 2.5 s (Q toggles); the views replay the runs afterwards.
     #[arg(long)]
     pub quiet: bool,
     /// Save every finished run into this folder as a run file

@@ -189,8 +189,8 @@ impl App {
     }
 
     /// How soon the next frame is needed, if anything moves. While runs are
-    /// measured the window is quiet: once a second in the quiet view, else
-    /// at the data's own rate (10 Hz; 2 Hz in low refresh, e.g. software
+    /// measured the window is quiet: every 2.5 s in the quiet view, else
+    /// at the data's own rate (10 Hz; 1 Hz in low refresh, e.g. software
     /// rendering) — measure quietly. A replay (the race) or a batch
     /// between runs repaints at 25 Hz — replay loudly.
     pub fn repaint_ms(&self) -> Option<u64> {
@@ -245,7 +245,7 @@ impl App {
         {
             self.status.low_refresh = true;
             self.status.notify(
-                format!("software rendering ({name}): repainting twice a second while runs are measured so the window takes less CPU from the workload (untick \"low refresh\" for 10; Q for the quiet view)"),
+                format!("software rendering ({name}): repainting once a second while runs are measured so the window takes less CPU from the workload (untick \"low refresh\" for 10; Q for the quiet view)"),
                 false,
             );
         }
@@ -1031,7 +1031,7 @@ impl App {
 /// thread states come at 5 Hz, the GIL shares at 10 Hz).
 pub const MEASURING_MS: u64 = 100;
 /// The same in low refresh (software rendering).
-pub const MEASURING_LOW_MS: u64 = 500;
+pub const MEASURING_LOW_MS: u64 = 1000;
 
 /// The same recorded run (opened twice): same spec, start and result.
 fn same_run(a: &RunRecord, b: &RunRecord) -> bool {

@@ -57,10 +57,10 @@ pub struct UiOptions {
     pub quit_when_done: bool,
     pub presentation: bool,
     pub dark: bool,
-    /// Repaint at 2 Hz (not 10) while a run is measured.
+    /// Repaint at 1 Hz (not 10) while a run is measured.
     pub low_refresh: bool,
     /// While runs are measured, show only a quiet progress view repainted
-    /// once a second (the demo's default): the window then takes almost
+    /// every 2.5 s (the demo's default): the window then takes almost
     /// nothing from the cores it measures; views replay afterwards.
     pub quiet: bool,
     /// Where exports go.

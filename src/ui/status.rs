@@ -23,7 +23,7 @@ pub struct StatusBar {
     /// in cores, over the last second or so.
     self_cpu: Option<f64>,
     self_cpu_mark: Option<(Instant, f64)>,
-    /// Repaint at 2 Hz instead of 10 Hz while a run is measured (less CPU
+    /// Repaint at 1 Hz instead of 10 Hz while a run is measured (less CPU
     /// taken from the workload, e.g. with software rendering on a small
     /// machine).
     pub low_refresh: bool,
@@ -132,9 +132,9 @@ impl StatusBar {
                     label.on_hover_text(format!("CPU time of gilscope's own threads (window, rendering, sampler) over the last second, on this {machine}-core machine: taken from the cores the workload runs on, and counted as contention in the verdicts. Quiet (Q) and low refresh lower it; `gilscope sweep` measures without a window."));
                 }
                 ui.checkbox(&mut self.quiet, "quiet")
-                    .on_hover_text("While runs are measured, show only a progress view repainted once a second (Q); the views replay afterwards");
+                    .on_hover_text("While runs are measured, show only a progress view repainted every 2.5 s (Q); the views replay afterwards");
                 ui.checkbox(&mut self.low_refresh, "low refresh")
-                    .on_hover_text("Repaint 2 times a second instead of 10 while a run is measured");
+                    .on_hover_text("Repaint once a second instead of 10 times while a run is measured");
             });
         });
     }
