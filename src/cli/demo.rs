@@ -150,10 +150,11 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let (runs, secs) = budget(&c.plan, args.seconds, cores);
         budget_s += secs;
         println!(
-            "demo: chapter {}: {} ({}) — {runs} runs, about {}",
+            "demo: chapter {}: {} ({}) — {runs} run{}, about {}",
             i + 1,
             c.title,
             describe(&c.plan),
+            if runs == 1 { "" } else { "s" },
             minutes(secs)
         );
     }
