@@ -443,7 +443,7 @@ fn print_knees(file: &crate::sweep::SweepFile, records: &[crate::store::RunRecor
         .plan
         .knee_resolution_pct
         .unwrap_or(crate::sweep::knee::DEFAULT_KNEE_RESOLUTION_PCT);
-    let agg = crate::sweep::service::aggregate_service(records, target);
+    let agg = crate::sweep::service_verdict::aggregate_service(records, target);
     println!(
         "{} runs; answers {}; knee = highest offered rate with p99 (over all requests, failures included) ≤ {target} ms, searched to {resolution} %, on {} cores shared with the load generator:",
         file.runs.len(),

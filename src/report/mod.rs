@@ -122,7 +122,7 @@ impl Report {
             })
             .collect();
         let service = (!sweep.plan.rps.is_empty()).then(|| {
-            crate::sweep::service::aggregate_service(
+            crate::sweep::service_verdict::aggregate_service(
                 runs,
                 sweep
                     .plan

@@ -79,7 +79,7 @@ pub struct LoadCurve {
     pub knee_upper_rps: Option<f64>,
     /// The most requests/s it answered correctly at any rate.
     pub max_achieved_rps: f64,
-    /// Its verdicts (see [`super::service_verdict`]).
+    /// Its verdicts (set by `sweep::service_verdict::aggregate_service`).
     #[serde(default)]
     pub verdicts: Vec<crate::store::Verdict>,
 }
@@ -196,7 +196,7 @@ fn median(values: &[f64]) -> Option<f64> {
 
 /// Aggregates the runs of a service sweep (`runs` without a load report
 /// are left out).
-pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) -> ServiceAggregate {
+pub fn aggregate_unjudged<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) -> ServiceAggregate {
     type Key = (Mode, String, usize, u64);
     let mut groups: Vec<(Key, Vec<&RunRecord>)> = Vec::new();
     for run in runs {
@@ -314,23 +314,11 @@ pub fn aggregate_service<R: AsRef<RunRecord>>(runs: &[R], p99_target_ms: f64) ->
     });
     checksums.sort();
     checksums.dedup();
-    let mut agg = ServiceAggregate {
+    ServiceAggregate {
         p99_target_ms,
         curves,
         checksums_agree: checksums.len() <= 1,
-    };
-    let cores = runs
-        .iter()
-        .find_map(|r| r.as_ref().load_track().load().ok().map(|l| l.cores));
-    let verdicts: Vec<_> = agg
-        .curves
-        .iter()
-        .map(|c| super::service_verdict::curve_verdicts(&agg, c, cores))
-        .collect();
-    for (c, v) in agg.curves.iter_mut().zip(verdicts) {
-        c.verdicts = v;
     }
-    agg
 }
 
 #[cfg(test)]
@@ -397,7 +385,7 @@ mod tests {
             run(Mode::Subinterp, 400.0, 390.0, 60.0, "s"),
             run(Mode::Subinterp, 800.0, 400.0, 40.0, "s"),
         ];
-        let agg = aggregate_service(&runs, 50.0);
+        let agg = aggregate_unjudged(&runs, 50.0);
         assert!(agg.checksums_agree);
         let gil = &agg.curves[0];
         let sub = &agg.curves[1];
@@ -429,7 +417,7 @@ mod tests {
         unsat.retain(|r| r.spec().mode == Mode::Gil);
         unsat.push(run(Mode::Process, 100.0, 100.0, 4.0, "s"));
         unsat.push(run(Mode::Process, 400.0, 400.0, 5.0, "s"));
-        let agg = aggregate_service(&unsat, 50.0);
+        let agg = aggregate_unjudged(&unsat, 50.0);
         let process = &agg.curves[1];
         assert_eq!(
             (process.knee_rps, process.knee_upper_rps),
@@ -442,7 +430,7 @@ mod tests {
         assert!(process.knee_text().starts_with("≥ 400"));
         let mut other = runs;
         other.push(run(Mode::Process, 100.0, 100.0, 60.0, "different"));
-        let agg = aggregate_service(&other, 50.0);
+        let agg = aggregate_unjudged(&other, 50.0);
         assert!(!agg.checksums_agree);
         assert_eq!(agg.curves[2].knee_rps, None);
     }

@@ -9,6 +9,27 @@ use super::service::{LoadCurve, ServiceAggregate};
 use crate::interp::Mode;
 use crate::store::verdict::{self, Verdict, VerdictKind};
 
+/// A service sweep's curves (see [`super::service::aggregate_unjudged`])
+/// with their verdicts: what the CLI and the report show.
+pub fn aggregate_service<R: AsRef<crate::store::RunRecord>>(
+    runs: &[R],
+    p99_target_ms: f64,
+) -> ServiceAggregate {
+    let mut agg = super::service::aggregate_unjudged(runs, p99_target_ms);
+    let cores = runs
+        .iter()
+        .find_map(|r| r.as_ref().load_track().load().ok().map(|l| l.cores));
+    let verdicts: Vec<_> = agg
+        .curves
+        .iter()
+        .map(|c| curve_verdicts(&agg, c, cores))
+        .collect();
+    for (c, v) in agg.curves.iter_mut().zip(verdicts) {
+        c.verdicts = v;
+    }
+    agg
+}
+
 /// The verdicts of `c` in `agg`, on a machine of `cores` cores.
 pub fn curve_verdicts(agg: &ServiceAggregate, c: &LoadCurve, cores: Option<u32>) -> Vec<Verdict> {
     let mut out = Vec::new();

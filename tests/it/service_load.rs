@@ -189,7 +189,7 @@ fn a_two_rate_sweep_finds_a_knee_between_its_rates() {
     );
     let file = gilscope::sweep::SweepFile::load(&out).unwrap();
     let records = file.load_runs(&out).unwrap();
-    let agg = gilscope::sweep::service::aggregate_service(&records, 50.0);
+    let agg = gilscope::sweep::service_verdict::aggregate_service(&records, 50.0);
     let curve = &agg.curves[0];
     let (knee, upper) = (curve.knee_rps.unwrap(), curve.knee_upper_rps.unwrap());
     // the grid's two rates bracketed it; the search ran between them
