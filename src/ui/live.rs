@@ -1280,8 +1280,31 @@ pub fn latency_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
         });
 }
 
+/// The throughput of `run` in buckets of `bucket_ns`, kept per plot `id`
+/// in egui's memory until the run's chunks change: a finished run's is
+/// computed once, not every frame (it walks every chunk event).
+fn cached_throughput(
+    ctx: &egui::Context,
+    id: &str,
+    run: &RunRecord,
+    bucket_ns: u64,
+) -> Option<std::sync::Arc<crate::store::metrics::Throughput>> {
+    type Kept = (u64, u64, usize, Option<std::sync::Arc<crate::store::metrics::Throughput>>);
+    let key = egui::Id::unique(("gilscope-throughput", id));
+    let stamp = (bucket_ns, run.chunks_done(), run.events().len());
+    if let Some((b, c, n, tp)) = ctx.memory(|m| m.data.get_temp::<Kept>(key))
+        && (b, c, n) == stamp
+    {
+        return tp;
+    }
+    let tp = throughput(run, bucket_ns).map(std::sync::Arc::new);
+    ctx.memory_mut(|m| m.data.insert_temp::<Kept>(key, (stamp.0, stamp.1, stamp.2, tp.clone())));
+    tp
+}
+
 pub fn throughput_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
     let run = spec.run;
+    let ctx = ui.ctx().clone();
     ui.label(RichText::new(format!("Throughput ({}/s)", run.unit())).strong());
     let (x0, x1) = x_bounds(spec);
     let w = spec.window;
@@ -1295,7 +1318,7 @@ pub fn throughput_plot(ui: &mut egui::Ui, spec: &PlotSpec, h: f32) {
             // About 40 buckets over the run, 50 ms to 1 s each.
             let span_ns = spec.window.to_ns - spec.window.from_ns;
             let bucket_ns = (span_ns / 40).clamp(50_000_000, 1_000_000_000);
-            if let Some(tp) = throughput(run, bucket_ns) {
+            if let Some(tp) = cached_throughput(&ctx, spec.id, run, bucket_ns) {
                 let pts: Vec<[f64; 2]> = tp
                     .total
                     .iter()
