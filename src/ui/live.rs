@@ -1289,7 +1289,12 @@ fn cached_throughput(
     run: &RunRecord,
     bucket_ns: u64,
 ) -> Option<std::sync::Arc<crate::store::metrics::Throughput>> {
-    type Kept = (u64, u64, usize, Option<std::sync::Arc<crate::store::metrics::Throughput>>);
+    type Kept = (
+        u64,
+        u64,
+        usize,
+        Option<std::sync::Arc<crate::store::metrics::Throughput>>,
+    );
     let key = egui::Id::unique(("gilscope-throughput", id));
     let stamp = (bucket_ns, run.chunks_done(), run.events().len());
     if let Some((b, c, n, tp)) = ctx.memory(|m| m.data.get_temp::<Kept>(key))
@@ -1298,7 +1303,10 @@ fn cached_throughput(
         return tp;
     }
     let tp = throughput(run, bucket_ns).map(std::sync::Arc::new);
-    ctx.memory_mut(|m| m.data.insert_temp::<Kept>(key, (stamp.0, stamp.1, stamp.2, tp.clone())));
+    ctx.memory_mut(|m| {
+        m.data
+            .insert_temp::<Kept>(key, (stamp.0, stamp.1, stamp.2, tp.clone()))
+    });
     tp
 }
 
