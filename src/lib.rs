@@ -4,6 +4,7 @@
 pub mod blur;
 pub mod child;
 pub mod cli;
+pub mod export;
 pub mod gil;
 pub mod interp;
 pub mod kit;

@@ -10,6 +10,7 @@ mod bench_observer;
 mod bench_picture;
 mod bench_store;
 mod demo;
+mod export;
 mod gui;
 mod pythons;
 mod report;
@@ -59,6 +60,9 @@ pub enum Command {
     Gui(gui::GuiArgs),
     /// The story for a newcomer or a stage: installs 3.13 + 3.13t if needed, sizes the runs to this machine, opens the app in stage mode on three chapters stepped through with N (the race; one import turns the GIL back on; memory of subinterpreters vs processes); headless without a display: writes each chapter's report and charts.
     Demo(demo::DemoArgs),
+    /// Exports that travel: a race as an animated GIF for a slide, a run as a trace for Perfetto.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Benchmarks that print numbers: scaling per mode, the sampler's cost, UI frame time, the harness's own cost, the picture's cost.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -103,6 +107,7 @@ pub fn main() -> ExitCode {
         },
         Some(Command::Attach(args)) => attach::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
+        Some(Command::Export(cmd)) => export::run(cmd),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Report(args)) => report::run(&args),
         Some(Command::Gui(args)) => gui::run(&args),
