@@ -36,6 +36,8 @@ pub enum BenchCommand {
     /// A long attach's memory: RSS after 1, 10 and 60 simulated minutes of
     /// synthetic samples at full rate (64 threads by default).
     Store(super::bench_store::StoreBenchArgs),
+    /// Rendering a race animation: time at 1920×1080 and 1280×720 against the race's length, file sizes, and trace sizes (the raced runs, a synthetic 10-minute attach).
+    Animation(super::bench_animation::AnimationBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +118,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Observer(args) => super::bench_observer::observer(&args),
         BenchCommand::Judges(args) => super::bench_judges::judges_bench(&args),
         BenchCommand::Store(args) => super::bench_store::store_bench(&args),
+        BenchCommand::Animation(args) => super::bench_animation::animation_bench(&args),
     }
 }
 

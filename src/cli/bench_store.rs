@@ -27,13 +27,70 @@ pub struct StoreBenchArgs {
 
 const MS: u64 = 1_000_000;
 const PID: u32 = 4242;
+/// When the synthetic attach starts (sampler clock).
+const T0_NS: u64 = 1_000 * MS;
 
-pub fn store_bench(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
+/// An empty record of an attach to a process of `threads` threads.
+fn attach_record(threads: u32) -> RunRecord {
     let interp = fixtures::interpreter("bench-3.13", "3.13.5", false);
-    let mut spec = fixtures::spec(&interp, crate::interp::Mode::Gil, args.threads as usize);
+    let mut spec = fixtures::spec(&interp, crate::interp::Mode::Gil, threads as usize);
     // Recorded as an attach is: the last minutes exact, older ones coarser.
     spec.workload = format!("{}bench", crate::run::script::ATTACH_PREFIX);
-    let mut record = RunRecord::new(spec, interp);
+    RunRecord::new(spec, interp)
+}
+
+/// A synthetic attach of `minutes` to `threads` threads, fed at full
+/// rate (for `bench animation`'s trace size).
+pub(super) fn synthetic_attach(threads: u32, minutes: u64) -> RunRecord {
+    let mut record = attach_record(threads);
+    let mut t_ns = T0_NS;
+    feed(
+        &mut record,
+        threads,
+        &mut t_ns,
+        T0_NS + minutes * 60_000 * MS,
+    );
+    record
+}
+
+/// Feeds `record` rows every 20 ms (and a GIL interval every 100 ms) from
+/// `t_ns` until `until_ns`; returns the CPU fed in all (ns).
+fn feed(record: &mut RunRecord, threads: u32, t_ns: &mut u64, until_ns: u64) -> u64 {
+    let mut fed_cpu_ns = 0;
+    while *t_ns < until_ns {
+        *t_ns += 20 * MS;
+        let t_ns = *t_ns;
+        let k = (t_ns - T0_NS) / (20 * MS);
+        let mut s = fixtures::sample(t_ns);
+        s.cores = (0..2)
+            .map(|cpu| CoreSample {
+                cpu,
+                busy: Some(CoreBusy::split(0.5, 0.1, 0.4, 0.0)),
+            })
+            .collect();
+        s.threads = (0..threads)
+            .map(|i| {
+                // Each thread: 10 ms of CPU per 20 ms row.
+                let on_cpu = k * 10 * MS;
+                fixtures::thread(PID, PID + i, Some(0.5), on_cpu)
+            })
+            .collect();
+        fed_cpu_ns = k * 10 * MS * u64::from(threads);
+        s.memory = Some(fixtures::memory(30 << 20, Some(20 << 20)));
+        record.eat_message(RunMessage::Sample(Box::new(s)));
+        if k.is_multiple_of(5) {
+            record.eat_message(RunMessage::Gil(Box::new(interval(
+                t_ns - 100 * MS,
+                t_ns,
+                threads,
+            ))));
+        }
+    }
+    fed_cpu_ns
+}
+
+pub fn store_bench(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
+    let mut record = attach_record(args.threads);
     let start_rss = rss_bytes();
     println!(
         "a long attach in memory: {} threads, /proc rows at 50 Hz and GIL intervals at 10 Hz fed at full rate; this process's RSS before: {:.1} MiB",
@@ -41,42 +98,19 @@ pub fn store_bench(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
         start_rss as f64 / 1048576.0
     );
     let mut rows = Vec::new();
-    let mut t_ns: u64 = 1_000 * MS;
-    let t0 = t_ns;
+    let mut t_ns: u64 = T0_NS;
     let mut fed_cpu_ns: u64 = 0;
     let mut minute_marks = args.minutes.clone();
     minute_marks.sort_unstable();
     let built = std::time::Instant::now();
     for &mark in &minute_marks {
-        let until = t0 + mark * 60_000 * MS;
-        while t_ns < until {
-            t_ns += 20 * MS;
-            let k = (t_ns - t0) / (20 * MS);
-            let mut s = fixtures::sample(t_ns);
-            s.cores = (0..2)
-                .map(|cpu| CoreSample {
-                    cpu,
-                    busy: Some(CoreBusy::split(0.5, 0.1, 0.4, 0.0)),
-                })
-                .collect();
-            s.threads = (0..args.threads)
-                .map(|i| {
-                    // Each thread: 10 ms of CPU per 20 ms row.
-                    let on_cpu = k * 10 * MS;
-                    fixtures::thread(PID, PID + i, Some(0.5), on_cpu)
-                })
-                .collect();
-            fed_cpu_ns = k * 10 * MS * u64::from(args.threads);
-            s.memory = Some(fixtures::memory(30 << 20, Some(20 << 20)));
-            record.eat_message(RunMessage::Sample(Box::new(s)));
-            if k.is_multiple_of(5) {
-                record.eat_message(RunMessage::Gil(Box::new(interval(
-                    t_ns - 100 * MS,
-                    t_ns,
-                    args.threads,
-                ))));
-            }
-        }
+        fed_cpu_ns = feed(
+            &mut record,
+            args.threads,
+            &mut t_ns,
+            T0_NS + mark * 60_000 * MS,
+        )
+        .max(fed_cpu_ns);
         let rss = rss_bytes();
         let series = record.series();
         let age = |t: Option<u64>| t.map_or(0.0, |f| (t_ns - f) as f64 / 60e9);

@@ -47,7 +47,9 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Save each chapter's screenshot here (race.png, gil-import.png,
-    /// memory.png) as the story goes on by itself.
+    /// memory.png) as the story goes on by itself, and each chapter's race
+    /// as an animation (race.gif, memory.gif) from its runs (kept in
+    /// DIR/runs); headless, the animations only.
     #[arg(long, value_name = "DIR")]
     pub screenshots: Option<PathBuf>,
     /// Step through the chapters by itself and close the window at the end.
@@ -168,9 +170,13 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if args.headless || !display {
         return headless(args, &chapters);
     }
+    // With --screenshots, every run is kept beside them (runs/) and each
+    // chapter's race is rendered from them once the window closes.
+    let runs_dir = args.screenshots.as_ref().map(|d| d.join("runs"));
     let options = UiOptions {
-        story: chapters,
+        story: chapters.clone(),
         quiet: !args.watch,
+        save_runs: runs_dir.clone(),
         screenshot_dir: args.screenshots.clone(),
         quit_when_done: args.quit_when_done,
         presentation: !args.window,
@@ -179,7 +185,67 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         ..UiOptions::default()
     };
     crate::ui::run_window(options)?;
+    if let (Some(shots), Some(runs_dir)) = (&args.screenshots, &runs_dir) {
+        let runs = load_runs(runs_dir);
+        for chapter in &chapters {
+            let mine: Vec<crate::store::RunRecord> = runs
+                .iter()
+                .filter(|r| of_chapter(r, chapter))
+                .cloned()
+                .collect();
+            animate(chapter, &mine, shots);
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every run file in `dir` that loads (none when it does not exist).
+fn load_runs(dir: &std::path::Path) -> Vec<crate::store::RunRecord> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter_map(|p| crate::store::RunRecord::load(p).ok())
+        .collect()
+}
+
+/// Whether `run` is one of `chapter`'s runs (its workload and parameters,
+/// one of its modes and worker counts).
+fn of_chapter(run: &crate::store::RunRecord, chapter: &Chapter) -> bool {
+    let plan = &chapter.plan;
+    let spec = run.spec();
+    let mut want = plan.params.clone();
+    let mut have = spec.params.clone();
+    want.sort();
+    have.sort();
+    spec.workload == plan.workload
+        && want == have
+        && plan.modes.contains(&spec.mode)
+        && plan.workers.contains(&spec.workers)
+}
+
+/// Writes `chapter`'s race animation (`race.gif` beside `race.png`) into
+/// `dir` from its runs, saying where — or why there is none.
+fn animate(chapter: &Chapter, runs: &[crate::store::RunRecord], dir: &std::path::Path) {
+    let out = dir.join(chapter.shot.replace(".png", ".gif"));
+    let options = crate::export::animation::AnimationOptions::default();
+    match super::export::race_runs(runs, &options, &out, true) {
+        Ok(Some(r)) => println!(
+            "demo: {}: {} frames, {:.1} MiB, rendered in {:.1} s",
+            out.display(),
+            r.frames,
+            r.bytes as f64 / 1048576.0,
+            r.render_s
+        ),
+        Ok(None) => println!(
+            "demo: no animation of \"{}\": it has no two modes to race",
+            chapter.title
+        ),
+        Err(e) => println!("demo: no animation of \"{}\": {e:#}", chapter.title),
+    }
 }
 
 /// The runs of `plan` and about how long they take: a 1-worker run lasts
@@ -436,6 +502,11 @@ fn headless(args: &DemoArgs, chapters: &[Chapter]) -> anyhow::Result<ExitCode> {
             out: None,
         })?;
         println!("demo: report.md and charts/ are in {}", dir.display());
+        if let Some(shots) = &args.screenshots {
+            std::fs::create_dir_all(shots)?;
+            let runs = crate::sweep::SweepFile::load(&dir)?.load_runs(&dir)?;
+            animate(chapter, &runs, shots);
+        }
     }
     println!(
         "demo: the story is in {} (open a chapter in the app: `gilscope --open {}`)",

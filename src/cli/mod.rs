@@ -3,6 +3,7 @@
 
 mod attach;
 mod bench;
+mod bench_animation;
 mod bench_attach;
 mod bench_harness;
 mod bench_judges;

@@ -7,10 +7,20 @@
 //! colours and never the app's code: the CLI (`gilscope export …`), the
 //! demo and the app's buttons call the same functions.
 //!
+//! * [`animation`]: the race's frames — clocks, progress, lanes, pictures,
+//!   finish lines, the headline — drawn on a [`canvas`] and written by
+//!   [`encode`] (GIF on a fixed palette, or APNG) where they changed;
+//!   [`lanes`] draws a run's lanes once, [`race`] has the laps and which
+//!   two runs of a sweep race.
 //! * [`trace`]: thread states and GIL spans as merged duration events,
 //!   counters for cores, memory and throughput, the run as metadata.
 //! * [`readings`]: a series' rows (older tiers included) as the
 //!   intervals they describe.
 
+pub mod animation;
+pub mod canvas;
+pub mod encode;
+pub mod lanes;
+pub mod race;
 pub mod readings;
 pub mod trace;

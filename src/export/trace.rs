@@ -74,9 +74,10 @@ struct Spans {
 }
 
 impl Spans {
-    /// `shares[state]` of `[from, to)`, each clamped to 0..1 and scaled
-    /// down when they add up to more than the interval; the rest of the
-    /// interval is in no state (asleep elsewhere, or not read).
+    /// `shares[state]` of `[from, to)`, each clamped to 0..1; when they add
+    /// up to more than the interval, state 0 keeps its share and the others
+    /// are scaled into the rest. What is left of the interval is in no
+    /// state (asleep elsewhere, or not read).
     fn interval(&mut self, from: u64, to: u64, shares: &[Option<f32>]) {
         let len = (to - from) as f64;
         let mut order: Vec<(usize, f64)> = shares
@@ -85,10 +86,14 @@ impl Spans {
             .filter_map(|(k, s)| s.map(|s| (k, f64::from(s).clamp(0.0, 1.0))))
             .filter(|&(_, s)| s > 0.0)
             .collect();
-        let sum: f64 = order.iter().map(|s| s.1).sum();
-        if sum > 1.0 {
-            for s in &mut order {
-                s.1 /= sum;
+        // The first state's share is kept (the GIL held, counted in ticks
+        // apart from the probes' other shares); the others share the rest.
+        let first = order.iter().find(|s| s.0 == 0).map_or(0.0, |s| s.1);
+        let others: f64 = order.iter().filter(|s| s.0 != 0).map(|s| s.1).sum();
+        if first + others > 1.0 && others > 0.0 {
+            let room = (1.0 - first) / others;
+            for s in order.iter_mut().filter(|s| s.0 != 0) {
+                s.1 *= room;
             }
         }
         // The state the track is in goes first: it carries on.
@@ -188,7 +193,12 @@ pub fn write(run: &RunRecord, out: impl Write) -> io::Result<TraceStats> {
         w.meta(pid, 0, "process_name", json!({ "name": pname }))?;
         w.meta(pid, 0, "process_sort_index", json!({ "sort_index": k }))?;
     }
-    w.meta(root_pid, 0, "process_labels", json!({ "labels": labels(run) }))?;
+    w.meta(
+        root_pid,
+        0,
+        "process_labels",
+        json!({ "labels": labels(run) }),
+    )?;
     let series = run.series();
     let gil = run.gil();
     for (k, (label, track)) in threads.iter().enumerate() {
@@ -197,7 +207,12 @@ pub fn write(run: &RunRecord, out: impl Write) -> io::Result<TraceStats> {
             .unwrap_or_else(|| label.to_string());
         let (pid, tid) = (track.pid, track.tid);
         w.meta(pid, tid, "thread_name", json!({ "name": tname }))?;
-        w.meta(pid, tid, "thread_sort_index", json!({ "sort_index": 2 * k }))?;
+        w.meta(
+            pid,
+            tid,
+            "thread_sort_index",
+            json!({ "sort_index": 2 * k }),
+        )?;
         let cols = [
             track.columns.running,
             track.columns.waiting,
@@ -216,8 +231,18 @@ pub fn write(run: &RunRecord, out: impl Write) -> io::Result<TraceStats> {
             continue;
         };
         let gtid = tid + GIL_TID_OFFSET;
-        w.meta(pid, gtid, "thread_name", json!({ "name": format!("{tname} · GIL") }))?;
-        w.meta(pid, gtid, "thread_sort_index", json!({ "sort_index": 2 * k + 1 }))?;
+        w.meta(
+            pid,
+            gtid,
+            "thread_name",
+            json!({ "name": format!("{tname} · GIL") }),
+        )?;
+        w.meta(
+            pid,
+            gtid,
+            "thread_sort_index",
+            json!({ "sort_index": 2 * k + 1 }),
+        )?;
         let gcols = [
             Some(g.columns.hold),
             Some(g.columns.run_free),
@@ -461,12 +486,7 @@ mod tests {
             .collect();
         assert_eq!(
             spans,
-            vec![
-                (0, 0, 150),
-                (2, 150, 250),
-                (0, 250, 360),
-                (0, 400, 500)
-            ]
+            vec![(0, 0, 150), (2, 150, 250), (0, 250, 360), (0, 400, 500)]
         );
     }
 
@@ -475,6 +495,7 @@ mod tests {
         let mut s = Spans::default();
         s.interval(0, 100, &[Some(0.8), Some(0.4), None]);
         let spans = s.finish();
+        assert_eq!(spans[0].end_ns, 80, "the first state keeps its share");
         assert_eq!(spans.last().map(|s| s.end_ns), Some(100));
     }
 

@@ -445,37 +445,14 @@ pub fn thread_lanes(
     picture(run, acc, image, rows)
 }
 
-/// Waiting for a GIL is hatched (diagonal stripes of the colour and a
-/// darker shade), so it reads without colour too: in greyscale, on a
-/// projector, for a colour-blind viewer.
+/// Waiting for a GIL is hatched ([`crate::palette::lane::hatch`]), so it
+/// reads without colour too.
 pub fn hatch(color: Color32, x: usize, y: usize) -> Color32 {
-    if (x + y) % 4 < 2 {
-        color
-    } else {
-        mix(color, Color32::BLACK, 0.45)
-    }
+    let [r, g, b] = crate::palette::lane::hatch([color.r(), color.g(), color.b()], x, y, 2);
+    Color32::from_rgb(r, g, b)
 }
 
-/// Pixels per segment in a bar of `height`, in proportion to `values`
-/// (cumulative rounding: they add up to `height` unless all are 0).
-pub fn stack_n<const N: usize>(values: [f32; N], height: usize) -> [usize; N] {
-    let v = values.map(|x| x.max(0.0));
-    let sum: f32 = v.iter().sum();
-    let mut out = [0; N];
-    if sum <= 1e-6 {
-        return out;
-    }
-    let mut acc = 0.0f32;
-    let mut done = 0usize;
-    for (slot, x) in out.iter_mut().zip(v) {
-        acc += x;
-        let end = ((acc / sum) * height as f32).round() as usize;
-        let end = end.clamp(done, height);
-        *slot = end - done;
-        done = end;
-    }
-    out
-}
+pub use crate::palette::lane::stack_n;
 
 #[cfg(test)]
 mod tests {

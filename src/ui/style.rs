@@ -106,16 +106,5 @@ pub fn speedup_color(speedup: f64, workers: usize, text: Color32) -> Color32 {
 /// Colours for series that have no mode colour (cores, memory kinds): the
 /// palette's eight, the darkest last.
 pub fn palette(i: usize) -> Color32 {
-    use crate::palette::*;
-    const P: [crate::palette::Rgb; 8] = [
-        SKY_BLUE,
-        ORANGE,
-        BLUISH_GREEN,
-        VERMILLION,
-        REDDISH_PURPLE,
-        YELLOW,
-        BLUE,
-        [0x7f, 0x8c, 0x8d],
-    ];
-    rgb(P[i % P.len()])
+    rgb(crate::palette::series(i))
 }

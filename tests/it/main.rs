@@ -10,6 +10,7 @@ mod common;
 mod attach;
 mod containers;
 mod demo;
+mod export;
 mod faults;
 mod gil_judges;
 mod gil_lanes;
