@@ -103,6 +103,8 @@ pub enum AnimationError {
     Fps(f64),
     #[error("speed {0}×: choose 0.05 to 100")]
     Speed(f64),
+    #[error("hold {0} s: choose 0 to 600 seconds for the last frame")]
+    Hold(f64),
     #[error("cannot write {}: {source} (check the folder exists and is writable)", path.display())]
     Write {
         path: PathBuf,
@@ -145,6 +147,9 @@ impl AnimationOptions {
         }
         if !(0.05..=100.0).contains(&self.speed) {
             return Err(AnimationError::Speed(self.speed));
+        }
+        if !(0.0..=600.0).contains(&self.hold_s) {
+            return Err(AnimationError::Hold(self.hold_s));
         }
         Ok(())
     }

@@ -19,6 +19,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// A span as a viewer reads it: start and end (µs) and its state.
+type Span = (f64, f64, String);
+
 fn gilscope() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gilscope"))
 }
@@ -172,7 +175,7 @@ fn the_trace_of_a_real_gil_run_reads_as_a_viewer_reads_it() {
             && e["args"]["name"].is_string())
     );
     // Every duration event complete; per track, no two overlap.
-    let mut tracks: BTreeMap<(u64, u64), Vec<(f64, f64, String)>> = BTreeMap::new();
+    let mut tracks: BTreeMap<(u64, u64), Vec<Span>> = BTreeMap::new();
     for e in events.iter().filter(|e| e["ph"] == "X") {
         let ts = e["ts"].as_f64().expect("ts");
         let dur = e["dur"].as_f64().expect("dur");
