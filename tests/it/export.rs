@@ -198,8 +198,10 @@ fn the_trace_of_a_real_gil_run_reads_as_a_viewer_reads_it() {
         }
     }
     assert!(events.iter().any(|e| e["ph"] == "C"), "counters");
-    // The GIL held per worker: the run file's share of the time its GIL
-    // rows cover, within 1 %.
+    // The GIL held per worker: the run file's share ("held 52 %"), within
+    // 1 % of the time the GIL reader read the thread. (The file weighs each
+    // interval by the reader's ticks, the trace by its length: they differ
+    // when the reader fell behind; 0.3 % at most seen here.)
     let gil = run.gil();
     let workers = worker_gil(&run);
     assert_eq!(workers.len(), 2, "the GIL reader saw both workers");
@@ -225,7 +227,7 @@ fn the_trace_of_a_real_gil_run_reads_as_a_viewer_reads_it() {
             .sum();
         let traced = held_us / read_us;
         assert!(
-            (traced - hold).abs() <= 0.01 * hold.max(0.05),
+            (traced - hold).abs() <= 0.01,
             "worker {}: the trace holds the GIL {traced:.4} of the time, the run file {hold:.4}",
             w.worker
         );
