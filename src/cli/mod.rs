@@ -10,6 +10,8 @@ mod bench_observer;
 mod bench_picture;
 mod bench_store;
 mod demo;
+#[cfg(test)]
+mod docs_check;
 mod gui;
 mod pythons;
 mod report;
