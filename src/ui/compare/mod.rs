@@ -6,11 +6,12 @@ use super::action::Action;
 use super::context::UiContext;
 use super::kit::human;
 use super::kit::style::mode_color;
-use super::model::{Row, RunsModel};
+use super::model::RunsModel;
 use super::race::Race;
 use super::runs::RunId;
 use crate::store::verdict::{self, Verdict};
 use crate::sweep::Point;
+use crate::sweep::table::Row;
 use egui::{Color32, RichText};
 mod charts;
 pub use charts::{ScalingPoint, ScalingSeries, scaling_series};
@@ -143,10 +144,10 @@ impl CompareView {
         use egui_extras::{Column, TableBuilder};
         let anchor = cx.live;
         let mut action = None;
-        let mut rows: Vec<&Row> = cx.model.rows.iter().collect();
+        let mut rows: Vec<(RunId, &Row)> = cx.model.rows_with_ids().collect();
         if let Some((col, descending)) = self.sort {
-            rows.sort_by(|a, b| {
-                let o = compare_rows(a, b, col);
+            rows.sort_by(|(ia, a), (ib, b)| {
+                let o = order_by(a, b, col).then(ia.number().cmp(&ib.number()));
                 if descending { o.reverse() } else { o }
             });
         }
@@ -175,8 +176,9 @@ impl CompareView {
         // The middle of the anchor's workload's rows, centred.
         let scroll_to = (anchor != self.scrolled_to)
             .then(|| {
-                let a = rows.iter().find(|r| r.id.is_some() && r.id == anchor)?;
-                let same = |r: &&Row| r.workload == a.workload && r.params == a.params;
+                let (_, a) = rows.iter().find(|(id, _)| Some(*id) == anchor)?;
+                let same =
+                    |(_, r): &(RunId, &Row)| r.workload == a.workload && r.params == a.params;
                 let first = rows.iter().position(&same)?;
                 let last = rows.iter().rposition(&same)?;
                 Some(usize::midpoint(first, last))
@@ -231,8 +233,7 @@ impl CompareView {
                         }
                     })
                     .body(|mut body| {
-                        for row in rows.iter().copied() {
-                            let Some(id) = row.id else { continue };
+                        for (id, row) in rows.iter().copied() {
                             body.row(text_h, |mut cells| {
                                 if let Some(a) = row_ui(&mut cells, row, id, selected) {
                                     action = Some(a);
@@ -271,7 +272,7 @@ const HEADINGS: [&str; 21] = [
 ];
 
 /// Orders two rows by heading `col` (numbers numerically, missing last).
-fn compare_rows(a: &Row, b: &Row, col: usize) -> std::cmp::Ordering {
+fn order_by(a: &Row, b: &Row, col: usize) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     let num = |x: Option<f64>, y: Option<f64>| match (x, y) {
         (Some(x), Some(y)) => x.total_cmp(&y),
@@ -279,7 +280,6 @@ fn compare_rows(a: &Row, b: &Row, col: usize) -> std::cmp::Ordering {
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
     };
-    let id = |r: &Row| r.id.map(|i| i.number());
     match HEADINGS.get(col).copied().unwrap_or("") {
         "workload" => a.workload.cmp(&b.workload),
         "params" => a.params.cmp(&b.params),
@@ -299,7 +299,7 @@ fn compare_rows(a: &Row, b: &Row, col: usize) -> std::cmp::Ordering {
         "overhead MiB" => num(a.overhead_mib, b.overhead_mib),
         "GIL wait" => num(a.gil_wait, b.gil_wait),
         "status" => a.status.cmp(&b.status),
-        _ => id(a).cmp(&id(b)),
+        _ => Ordering::Equal,
     }
 }
 

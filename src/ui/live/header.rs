@@ -227,14 +227,8 @@ pub const SELF_CPU_WARN: f64 = 0.25;
 pub fn diagnostics(cx: &UiContext) -> Option<String> {
     let id = cx.live?;
     let run = &cx.runs.get(id)?.record;
-    let own;
-    let verdicts: &[verdict::Verdict] = match cx.model.row(id).filter(|_| run.is_finished()) {
-        Some(row) => &row.verdicts,
-        None => {
-            own = crate::store::service_verdict::run_verdicts(run);
-            &own
-        }
-    };
+    // Judged in the model (a running run's own verdicts 4× a second).
+    let verdicts = &cx.model.row(id)?.verdicts;
     let mut marks: Vec<String> = verdict::kinds(verdicts)
         .iter()
         .map(|k| k.mark().to_string())
