@@ -101,8 +101,8 @@ pub fn animation_bench(args: &AnimationBenchArgs) -> anyhow::Result<ExitCode> {
     let race_s = animation::race_seconds(refs[0], refs[1])?;
     println!(
         "race: {} vs {}, {race_s:.2} s; {} fps, real time, {} renders per size",
-        crate::export::trace::run_name(refs[0]),
-        crate::export::trace::run_name(refs[1]),
+        crate::store::labels::run_label(refs[0]),
+        crate::store::labels::run_label(refs[1]),
         args.fps,
         args.repeat
     );
@@ -146,7 +146,7 @@ pub fn animation_bench(args: &AnimationBenchArgs) -> anyhow::Result<ExitCode> {
     );
     let mut rows = Vec::new();
     for run in &refs {
-        rows.push(trace_row(&crate::export::trace::run_name(run), run)?);
+        rows.push(trace_row(&crate::store::labels::run_label(run), run)?);
     }
     println!(
         "feeding a synthetic {}-minute attach ({} threads, /proc at 50 Hz, GIL at 10 Hz)…",

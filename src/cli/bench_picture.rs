@@ -13,6 +13,7 @@
 
 use super::table;
 use crate::interp::{DiscoverOptions, Interpreter, Mode, discover};
+use crate::kit::number::human;
 use crate::run::protocol::Event;
 use crate::run::{self, RunEnd, RunMessage, RunSpec};
 use crate::sampler::SamplerConfig;
@@ -287,14 +288,6 @@ fn loadavg() -> String {
             (parts.len() == 3).then(|| parts.join(" "))
         })
         .unwrap_or_else(|| "unknown".into())
-}
-
-fn human(rate: f64) -> String {
-    match rate {
-        r if r >= 1e6 => format!("{:.3}M", r / 1e6),
-        r if r >= 1e3 => format!("{:.1}k", r / 1e3),
-        r => format!("{r:.1}"),
-    }
 }
 
 fn spread_pct(values: &[f64]) -> f64 {

@@ -50,8 +50,9 @@ pub struct GuiArgs {
     /// (run-NNN.json), as it ends.
     #[arg(long, value_name = "DIR")]
     pub save_runs: Option<PathBuf>,
-    /// Repaints a second while a run is measured in the live view (default
-    /// 10, 2 with --low-refresh); `gilscope bench observer` compares rates.
+    /// Repaints a second while a run is measured in the live view, 0.2–120
+    /// (default 10, 1 with --low-refresh); `gilscope bench observer` compares
+    /// rates.
     #[arg(long, value_name = "HZ", value_parser = parse_hz)]
     pub measure_hz: Option<f64>,
     /// Initial window size, WIDTHxHEIGHT (e.g. 1920x1080 for a projector;

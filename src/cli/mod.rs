@@ -11,6 +11,8 @@ mod bench_observer;
 mod bench_picture;
 mod bench_store;
 mod demo;
+#[cfg(test)]
+mod docs_check;
 mod export;
 mod gui;
 mod pythons;

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Exit codes of `gilscope run` (documented in the README).
+/// Exit codes of `gilscope run` (documented in docs/run.md).
 pub const EXIT_WORKLOAD_ERROR: u8 = 3;
 pub const EXIT_CRASH: u8 = 4;
 pub const EXIT_TIMEOUT: u8 = 5;

@@ -1,6 +1,7 @@
 //! The text summary of a finished run for `gilscope run`.
 
 use super::table;
+use crate::kit::number::human;
 use crate::run::RunEnd;
 use crate::store::RunRecord;
 use crate::store::metrics::{
@@ -14,16 +15,6 @@ fn mib(bytes: f64) -> String {
 
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
-}
-
-/// 1234567 → "1.23M".
-pub fn human(x: f64) -> String {
-    match x {
-        x if x >= 1e9 => format!("{:.2}G", x / 1e9),
-        x if x >= 1e6 => format!("{:.2}M", x / 1e6),
-        x if x >= 1e3 => format!("{:.1}k", x / 1e3),
-        x => format!("{x:.1}"),
-    }
 }
 
 /// One line per worker: chunks, items, and where its thread's time went.

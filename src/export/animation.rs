@@ -303,18 +303,6 @@ pub fn regions(a: &RunRecord, b: &RunRecord, size: (u32, u32)) -> Regions {
     }
 }
 
-/// What a runner is called on screen.
-fn runner_name(run: &RunRecord) -> String {
-    let spec = run.spec();
-    format!(
-        "{} · {} worker{} · {}",
-        spec.mode.as_str(),
-        spec.workers,
-        if spec.workers == 1 { "" } else { "s" },
-        run.interpreter().name
-    )
-}
-
 /// One runner while the race plays.
 struct Lane<'a> {
     run: &'a RunRecord,
@@ -388,7 +376,8 @@ pub fn render(
     let stripe = layout.px(3.0).round().max(2.0) as usize;
     let mut lanes: Vec<Lane> = Vec::with_capacity(2);
     for (r, half) in racers.iter().zip(&layout.halves) {
-        let lap = Lap::of(r.run).ok_or_else(|| AnimationError::NoGate(runner_name(r.run)))?;
+        let lap = Lap::of(r.run)
+            .ok_or_else(|| AnimationError::NoGate(crate::store::labels::run_label(r.run)))?;
         let rect = half.lanes;
         lanes.push(Lane {
             run: r.run,
@@ -518,7 +507,12 @@ fn draw_static(
     legend(c, l, racers);
     for ((racer, lane), half) in racers.iter().zip(lanes).zip(&l.halves) {
         let colour = palette::mode(racer.run.spec().mode);
-        let name = c.fit(&runner_name(racer.run), 34.0 * s, true, half.bar.w);
+        let name = c.fit(
+            &crate::store::labels::run_label(racer.run),
+            34.0 * s,
+            true,
+            half.bar.w,
+        );
         c.text(
             &name,
             (half.bar.x, half.name_y),

@@ -148,22 +148,6 @@ fn q(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
-/// The run's name, as the app's run label says it.
-pub fn run_name(run: &RunRecord) -> String {
-    let spec = run.spec();
-    let what = if spec.is_workload() {
-        format!(
-            "{} · {} ×{}",
-            spec.workload,
-            spec.mode.as_str(),
-            spec.workers
-        )
-    } else {
-        spec.workload.clone()
-    };
-    format!("{what} · {}", run.interpreter().name)
-}
-
 /// Writes `run` as Chrome trace-event JSON.
 pub fn write(run: &RunRecord, out: impl Write) -> io::Result<TraceStats> {
     let mut w = Writer {
@@ -183,7 +167,7 @@ pub fn write(run: &RunRecord, out: impl Write) -> io::Result<TraceStats> {
     pids.push(root_pid);
     pids.sort_by_key(|&p| (p != root_pid, p));
     pids.dedup();
-    let name = run_name(run);
+    let name = crate::store::labels::run_label(run);
     for (k, &pid) in pids.iter().enumerate() {
         let pname = if pid == root_pid {
             name.clone()

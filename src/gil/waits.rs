@@ -152,7 +152,7 @@ pub struct ProbeFacts {
 /// that much CPU without the GIL. The window is long because the kernel
 /// adds a running thread's CPU time to its schedstat only at scheduler
 /// ticks and switches (every 4 ms at `CONFIG_HZ=250`). This is evidence
-/// over a window, not a flag read at the instant: the README says so.
+/// over a window, not a flag read at the instant: docs/truth.md says so.
 /// Time its process's GIL was locked by a holder the readings could not
 /// identify (a thread id of a container's pid namespace that maps to no
 /// thread) counts as possibly its own: the proof needs the holder named.

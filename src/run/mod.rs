@@ -6,9 +6,12 @@
 //! [`RunOutcome`]. Dropping the handle stops the run. [`check_params`]
 //! converts a workload's parameters as a run would, starting nothing (call
 //! it once before a run or a sweep; it spawns the interpreter, so not on a
-//! UI thread).
+//! UI thread). [`catalog::probe_workloads`] asks an interpreter to
+//! describe the built-in workloads and their defaults (`harness.py
+//! --probe`; it spawns the interpreter too).
 
 pub mod attach;
+pub mod catalog;
 pub mod check;
 pub mod embedded;
 pub mod gil_feed;

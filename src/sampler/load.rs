@@ -13,7 +13,7 @@
 //! counted there, only not named.
 //!
 //! Cost: one scan reads one small file per process on the machine (74
-//! here: ≈ 0.3 ms, see the README's "What else ran"); the sampler does it
+//! here: ≈ 0.3 ms, see docs/truth.md, "What else ran"); the sampler does it
 //! once a second, at the first sample and at each poke.
 
 use super::error::ParseError;
@@ -384,7 +384,7 @@ mod tests {
         let _ = read_once(std::path::Path::new("/proc/self/stat"));
     }
 
-    /// Prints what one reading costs on this machine (for the README).
+    /// Prints what one reading costs on this machine (for docs/truth.md).
     #[test]
     fn cost_of_a_reading() {
         let cpu = read_cpu_stat().expect("/proc/stat");

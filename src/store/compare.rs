@@ -18,10 +18,10 @@ pub enum BaselineKind {
 }
 
 /// A run against one baseline.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Versus {
-    /// Index of the baseline in the slice given to [`compare`].
-    pub baseline_index: usize,
+#[derive(Debug, Clone, Copy)]
+pub struct Versus<'a> {
+    /// The baseline run itself (never its position in a list).
+    pub baseline: &'a RunRecord,
     pub speedup: Option<f64>,
     pub efficiency: Option<f64>,
     /// Whether both runs computed the same result (`None` if either has none).
@@ -34,10 +34,10 @@ pub struct Versus {
 /// (same file, same arguments) on a default build in mode `gil` (same
 /// Python version preferred), so `speedup` is that run's wall time over
 /// this one's and `efficiency` is `None`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Comparison {
-    pub same_interpreter: Option<Versus>,
-    pub gil_build: Option<Versus>,
+#[derive(Debug, Clone, Copy)]
+pub struct Comparison<'a> {
+    pub same_interpreter: Option<Versus<'a>>,
+    pub gil_build: Option<Versus<'a>>,
 }
 
 /// How many times faster `run` did the work than `baseline`: the ratio of
@@ -156,12 +156,11 @@ pub fn find_baseline<'a, R: AsRef<RunRecord>>(
 
 /// [`speedup`] and [`parallel_efficiency`] against both baselines.
 /// `runs` may be records or references to them.
-pub fn compare<R: AsRef<RunRecord>>(run: &RunRecord, runs: &[R]) -> Comparison {
+pub fn compare<'a, R: AsRef<RunRecord>>(run: &RunRecord, runs: &'a [R]) -> Comparison<'a> {
     let versus = |kind| {
-        let index = baseline_index(run, runs, kind)?;
-        let baseline = runs.get(index)?.as_ref();
+        let baseline = find_baseline(run, runs, kind)?;
         Some(Versus {
-            baseline_index: index,
+            baseline,
             speedup: speedup(run, baseline),
             efficiency: parallel_efficiency(run, baseline),
             checksum_matches: checksum_matches(run, baseline),

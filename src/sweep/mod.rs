@@ -1,6 +1,7 @@
 //! Sweeps: a workload over modes × worker counts × repeats, each run
 //! recorded to its own run file, plus `sweep.json`; and the aggregation
-//! of a sweep's run files into the points a report shows.
+//! of a sweep's run files into the points a report shows; [`judged`]
+//! and [`table`] give every run its point, verdicts and compare row.
 
 pub mod aggregate;
 pub mod engine;
@@ -14,6 +15,7 @@ pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, ma
 pub mod runner;
 pub mod service;
 pub mod service_verdict;
+pub mod table;
 
 pub use engine::{Engine, NextRun, run_sweep};
 pub use judged::Judged;

@@ -1,8 +1,10 @@
-//! What panels ask the app to do. A panel draws from a read-only
-//! [`super::context::UiContext`] and returns an [`Action`]; only
-//! `App::apply` changes shared state (runs, the shown run, views, jobs).
+//! What panels — and keys, drops, the story and the autopilot — ask the
+//! app to do: one enum, [`Action`]. A panel draws from a read-only
+//! [`super::context::UiContext`] and returns actions; only `App::apply`
+//! changes shared state (runs, the shown run, views, jobs).
 
 use super::browse::Purpose;
+use super::options::AutoSweep;
 use super::runs::RunId;
 use crate::sweep::SweepPlan;
 use std::path::PathBuf;
@@ -42,6 +44,13 @@ pub enum View {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Start(Box<Batch>),
+    /// Show this sweep in the setup panel and start it as the Sweep button
+    /// would (the command line's `--sweep`, a story chapter's).
+    StartPlan(Box<AutoSweep>),
+    /// The story's next chapter (N, →, Page Down) or the previous one.
+    Chapter {
+        forward: bool,
+    },
     /// Stop the running run and drop the rest of its batch.
     Stop,
     /// Run what the setup panel says, or stop (Space).
@@ -65,6 +74,8 @@ pub enum Action {
     Screenshot(Option<String>),
     SetDark(bool),
     SetPresentation(bool),
+    /// The quiet progress view while runs are measured (Q), or the views.
+    SetQuiet(bool),
     /// Build CPython 3.13 + 3.13t.
     Install,
     /// Look for interpreters again.

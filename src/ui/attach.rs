@@ -8,13 +8,29 @@ use crate::run::attach::Target;
 
 #[derive(Default)]
 pub struct AttachPanel {
-    pub open: bool,
+    open: bool,
     /// The processes found by the last listing (`None`: listing).
-    pub processes: Option<Vec<Target>>,
+    processes: Option<Vec<Target>>,
     pid_text: String,
 }
 
 impl AttachPanel {
+    /// Opens the panel on a fresh listing (its processes arrive later).
+    pub fn open_listing(&mut self) {
+        self.open = true;
+        self.processes = None;
+    }
+
+    /// The listing arrived.
+    pub fn on_processes(&mut self, list: Vec<Target>) {
+        self.processes = Some(list);
+    }
+
+    /// The processes of the last listing (`None` while listing).
+    pub fn processes(&self) -> Option<&[Target]> {
+        self.processes.as_deref()
+    }
+
     /// A window over the app; returns what the user chose.
     pub fn ui(&mut self, ctx: &egui::Context) -> Option<Action> {
         if !self.open {

@@ -9,6 +9,7 @@
 
 use super::action::{Action, View};
 use super::context::UiContext;
+use super::options::AutoSweep;
 use super::runs::RunId;
 use crate::store::RunRecord;
 
@@ -58,18 +59,11 @@ pub struct PilotInputs {
     pub story: Option<StoryInputs>,
 }
 
-/// What the pilot asks for, beyond ordinary actions.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PilotAction {
-    Do(Action),
-    /// Show the command line's sweep in the setup panel and start it.
-    StartAutoSweep,
-    /// The story's next chapter.
-    NextChapter,
-}
-
 pub struct AutoPilot {
     step: Step,
+    /// The command line's sweep (`gui --sweep`), started once the
+    /// interpreters and the workload catalog are in.
+    plan: Option<AutoSweep>,
     screenshots: bool,
     quit_when_done: bool,
 }
@@ -77,7 +71,7 @@ pub struct AutoPilot {
 impl AutoPilot {
     /// `None` when there is nothing to script.
     pub fn new(
-        (auto_sweep, story): (bool, bool),
+        (auto_sweep, story): (Option<AutoSweep>, bool),
         opened: bool,
         screenshots: bool,
         quit_when_done: bool,
@@ -86,7 +80,7 @@ impl AutoPilot {
             Step::StoryWait
         } else if story {
             return None;
-        } else if auto_sweep {
+        } else if auto_sweep.is_some() {
             Step::WaitInterpreters
         } else if screenshots && opened {
             Step::WaitOpen
@@ -95,6 +89,7 @@ impl AutoPilot {
         };
         Some(Self {
             step,
+            plan: auto_sweep,
             screenshots,
             quit_when_done,
         })
@@ -105,56 +100,57 @@ impl AutoPilot {
     }
 
     /// One frame's step (the window repaints while the pilot is [`active`](Self::active)).
-    pub fn step(&mut self, cx: &UiContext, inputs: &PilotInputs) -> Vec<PilotAction> {
-        use PilotAction::Do;
+    pub fn step(&mut self, cx: &UiContext, inputs: &PilotInputs) -> Vec<Action> {
         let mut out = Vec::new();
         let next = match self.step {
             Step::WaitOpen => {
                 if cx.runs.is_empty() && !inputs.had_error {
                     return out;
                 }
-                out.push(Do(Action::SetView(View::Live)));
+                out.push(Action::SetView(View::Live));
                 Step::SettleLive(0)
             }
             Step::WaitInterpreters => {
                 if cx.interpreters.is_none() || !inputs.catalog_ready {
                     return out;
                 }
-                out.push(PilotAction::StartAutoSweep);
+                if let Some(plan) = &self.plan {
+                    out.push(Action::StartPlan(Box::new(plan.clone())));
+                }
                 Step::Sweeping
             }
             Step::Sweeping if cx.busy => return out,
             Step::Sweeping => {
-                out.push(Do(Action::SetView(View::Live)));
+                out.push(Action::SetView(View::Live));
                 // Show the best multi-worker run of the sweep live.
                 if let Some(best) = best_run(cx) {
-                    out.push(Do(Action::Show(best)));
+                    out.push(Action::Show(best));
                 }
                 Step::SettleLive(0)
             }
             Step::SettleLive(n) if n < 10 => Step::SettleLive(n + 1),
             Step::SettleLive(_) => {
                 if self.screenshots {
-                    out.push(Do(Action::Screenshot(Some("live.png".into()))));
+                    out.push(Action::Screenshot(Some("live.png".into())));
                 }
                 Step::ShotLive
             }
             Step::ShotLive if inputs.shots_pending > 0 => return out,
             Step::ShotLive => {
-                out.push(Do(Action::SetView(View::Compare)));
+                out.push(Action::SetView(View::Compare));
                 Step::SettleCompare(0)
             }
             Step::SettleCompare(n) if n < 10 => Step::SettleCompare(n + 1),
             Step::SettleCompare(_) => {
                 if self.screenshots {
-                    out.push(Do(Action::Screenshot(Some("compare.png".into()))));
+                    out.push(Action::Screenshot(Some("compare.png".into())));
                 }
                 Step::ShotCompare
             }
             Step::ShotCompare if inputs.shots_pending > 0 => return out,
             Step::ShotCompare => match race_pair(cx).filter(|_| self.screenshots) {
                 Some((a, b)) => {
-                    out.push(Do(Action::Race(a, b)));
+                    out.push(Action::Race(a, b));
                     Step::Racing
                 }
                 None => self.finish(&mut out),
@@ -163,7 +159,7 @@ impl AutoPilot {
             Step::Racing => Step::SettleRace(0),
             Step::SettleRace(n) if n < 10 => Step::SettleRace(n + 1),
             Step::SettleRace(_) => {
-                out.push(Do(Action::Screenshot(Some("race.png".into()))));
+                out.push(Action::Screenshot(Some("race.png".into())));
                 Step::ShotRace
             }
             Step::ShotRace if inputs.shots_pending > 0 => return out,
@@ -175,7 +171,7 @@ impl AutoPilot {
             Step::SettleStory(n) if n < 10 => Step::SettleStory(n + 1),
             Step::SettleStory(_) => {
                 if let Some(s) = inputs.story.as_ref().filter(|_| self.screenshots) {
-                    out.push(Do(Action::Screenshot(Some(s.shot.clone()))));
+                    out.push(Action::Screenshot(Some(s.shot.clone())));
                 }
                 Step::ShotStory
             }
@@ -184,7 +180,7 @@ impl AutoPilot {
                 if inputs.story.as_ref().is_none_or(|s| s.last) {
                     self.finish(&mut out)
                 } else {
-                    out.push(PilotAction::NextChapter);
+                    out.push(Action::Chapter { forward: true });
                     Step::StoryWait
                 }
             }
@@ -194,9 +190,9 @@ impl AutoPilot {
         out
     }
 
-    fn finish(&self, out: &mut Vec<PilotAction>) -> Step {
+    fn finish(&self, out: &mut Vec<Action>) -> Step {
         if self.quit_when_done {
-            out.push(PilotAction::Do(Action::Quit));
+            out.push(Action::Quit);
         }
         Step::Done
     }

@@ -128,7 +128,7 @@ impl Browser {
                     choice = Some(Choice::Picked(self.dir.clone()));
                 }
                 if let Some(e) = &self.error {
-                    ui.colored_label(super::style::bad(), e);
+                    ui.colored_label(super::kit::style::bad(), e);
                 }
                 ui.separator();
                 let mut enter = None;

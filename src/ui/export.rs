@@ -7,12 +7,12 @@ use super::action::{Action, Export};
 use super::context::UiContext;
 use super::jobs::JobResult;
 use super::jobs::Jobs;
-use super::model::{Row, rows};
 use super::runs::{RunId, Runs};
 use crate::report::Chart;
 use crate::report::series::ChartData;
 use crate::store::{RunRecord, compare::same_workload};
 use crate::sweep::aggregate;
+use crate::sweep::table::{Row, rows};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -299,7 +299,6 @@ mod tests {
     #[test]
     fn table_csv_leaves_missing_values_empty() {
         let row = Row {
-            id: None,
             label: "x".into(),
             workload: "primes".into(),
             params: String::new(),

@@ -3,9 +3,9 @@
 //! Each job runs on its own thread and sends one [`JobResult`] (an install
 //! also sends its progress); the UI drains them once per frame.
 
-use super::catalog::{WorkloadInfo, probe_workloads};
 use crate::interp::install::{InstallEvent, InstallRequest, install};
 use crate::interp::{DiscoverOptions, Interpreter, discover};
+use crate::run::catalog::{WorkloadInfo, probe_workloads};
 use crate::store::RunRecord;
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use std::path::PathBuf;
@@ -31,6 +31,8 @@ pub enum JobResult {
         batch: Box<crate::ui::action::Batch>,
         result: Result<(), String>,
     },
+    /// A process inspected before attaching (its maps and ELF files).
+    Inspected(Result<crate::run::attach::Target, String>),
     /// The running Python processes (*Attach…*).
     Processes(Vec<crate::run::attach::Target>),
     /// Files written by an export or a screenshot.

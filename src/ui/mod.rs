@@ -22,7 +22,6 @@
 //! * [`lanes`]: heat map and swimlane pictures (one texture each).
 //! * [`driver`]: a thread per run, so the UI never waits on a child.
 //! * [`jobs`]: other background work (discovery, install, files, exports).
-//! * [`catalog`]: the built-in workloads as the harness describes them.
 //! * [`export`]: CSV, run files, charts and screenshots on disk.
 //! * [`browse`]: the in-app "Open file…" browser.
 //! * [`options`], [`settings`]: how the window starts; what it remembers.
@@ -38,13 +37,12 @@ pub mod auto;
 pub mod bars;
 pub mod bench;
 pub mod browse;
-pub mod catalog;
 pub mod compare;
 pub mod context;
 pub mod driver;
 pub mod export;
 pub mod jobs;
-pub mod lanes;
+pub mod kit;
 pub mod live;
 pub mod model;
 pub mod options;
@@ -56,7 +54,6 @@ pub mod settings;
 pub mod setup;
 pub mod status;
 pub mod story;
-pub mod style;
 
 pub use action::{Action, View};
 pub use app::{App, AutoSweep, UiOptions};

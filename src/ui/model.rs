@@ -1,6 +1,7 @@
 //! The numbers every view reads, computed once per change of the runs —
-//! never inside a frame: one [`Row`] per run (the shared
-//! [`crate::store::compare_rows`] plus what the window adds), every run's
+//! never inside a frame: one [`Row`] per run (built by
+//! [`crate::sweep::table`], the one place rows are made, which the CLI's
+//! tables read too), every run's
 //! point and verdicts ([`crate::sweep::Judged`]), and the aggregate of the
 //! shown run's workload (the compare charts). The app refreshes it before
 //! each frame; panels read it through `UiContext::model`.
@@ -9,149 +10,10 @@
 //! run is added, removed or finishes ([`Runs::version`]); while a run goes,
 //! only its own row is refreshed, at most 4 times a second.
 
-use super::runs::run_label;
 use super::runs::{RunId, Runs};
-use crate::store::metrics::memory_use;
-use crate::store::verdict::Verdict;
-use crate::store::{CompareRow, RunRecord, compare::same_workload};
-use crate::sweep::{Aggregate, Judged, Point, Spread};
+use crate::sweep::table::{Row, row, rows_judged};
+use crate::sweep::{Aggregate, Judged, Point};
 use std::time::{Duration, Instant};
-
-/// One table row's numbers, computed from the run and its point.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    /// The run's id in the window (`None` outside the app, e.g. in CSV tests).
-    pub id: Option<RunId>,
-    pub label: String,
-    /// The workload's name (a file's stem).
-    pub workload: String,
-    /// The parameters given, `k=v, …` (empty: the defaults).
-    pub params: String,
-    pub interpreter: String,
-    pub mode: String,
-    pub workers: usize,
-    pub wall_s: Option<f64>,
-    pub items_per_s: Option<f64>,
-    /// Against the 1-worker run on the same interpreter.
-    pub speedup: Option<f64>,
-    /// Against the 1-worker `gil` run on a default build.
-    pub speedup_vs_gil_build: Option<f64>,
-    pub efficiency: Option<f64>,
-    pub cpu_cores: Option<f64>,
-    pub peak_rss_mib: Option<f64>,
-    pub overhead_mib: Option<f64>,
-    /// Mean over workers of the share of time waiting for a GIL (exact GIL
-    /// reader; `None` where it could not read the GIL).
-    pub gil_wait: Option<f64>,
-    /// Why there is no GIL figure (shown on hover over "—").
-    pub gil_missing: Option<String>,
-    /// Same checksum as the baseline run (`None`: nothing to compare).
-    pub checksum_ok: Option<bool>,
-    pub status: String,
-    /// It went wrong (a stop by the user is not: shown neutrally).
-    pub failed: bool,
-    /// Its point: the completed repeats of the same (interpreter, mode,
-    /// workers, workload, params) — their times' spread (`None` while
-    /// none completed).
-    pub point: Option<Spread>,
-    /// Its own verdicts and its point's (see [`crate::sweep::Judged`]).
-    pub verdicts: Vec<Verdict>,
-}
-
-impl Row {
-    /// "0.101 s ± 16 % (n = 4)" for the row's point.
-    pub fn point_text(&self) -> String {
-        match self.point {
-            Some(sp) if sp.n >= 2 => format!(
-                "{:.3} ± {:.0} % (n = {})",
-                sp.median,
-                sp.relative() * 50.0,
-                sp.n
-            ),
-            Some(sp) => format!("{:.3} (1 run: spread unknown)", sp.median),
-            None => "—".into(),
-        }
-    }
-}
-
-/// What a run computed, to compare across runs: a service's checksum over
-/// its answers (its harness result only counts requests), else the
-/// result's checksum.
-fn answer_checksum(run: &RunRecord) -> Option<String> {
-    match run.service().summary() {
-        Some(s) => s.checksum,
-        None => run.result().map(|r| r.checksum.clone()),
-    }
-}
-
-/// The table's rows: the shared [`crate::store::compare_rows`] (what the
-/// CLI prints and exports) plus what the window adds — label, params,
-/// memory overhead, checksum agreement, the point and the verdicts.
-pub fn rows(records: &[&RunRecord]) -> Vec<Row> {
-    let judged = Judged::of(records);
-    let base = crate::store::compare_rows(records);
-    records
-        .iter()
-        .zip(base)
-        .enumerate()
-        .map(|(i, (run, b))| row(run, b, records, &judged, i))
-        .collect()
-}
-
-/// Row `i` from its shared row `b` and the runs' judgement.
-fn row(run: &RunRecord, b: CompareRow, records: &[&RunRecord], judged: &Judged, i: usize) -> Row {
-    let mib = 1.0 / (1024.0 * 1024.0);
-    let mem = memory_use(run);
-    // A checksum is checked against every other completed run of the
-    // same workload: all must agree.
-    let checksum_ok = answer_checksum(run).map(|mine| {
-        records
-            .iter()
-            .filter(|o| same_workload(run, o))
-            .filter_map(|o| answer_checksum(o))
-            .all(|theirs| theirs == mine)
-    });
-    Row {
-        id: None,
-        label: run_label(run),
-        workload: std::path::Path::new(&run.spec().workload)
-            .file_stem()
-            .map_or(run.spec().workload.clone(), |s| {
-                s.to_string_lossy().into_owned()
-            }),
-        params: run
-            .spec()
-            .params
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        interpreter: b.interpreter,
-        mode: b.mode,
-        workers: b.workers,
-        wall_s: b.time_s,
-        items_per_s: b.items_per_s,
-        speedup: b.speedup,
-        speedup_vs_gil_build: b.speedup_vs_gil_build,
-        efficiency: b.efficiency,
-        cpu_cores: b.cpu_cores,
-        // The sampled process tree's peak (never one process's rusage
-        // maximum: a different quantity).
-        peak_rss_mib: mem.peaks.rss_bytes.map(|b| b as f64 * mib),
-        overhead_mib: mem.overhead_rss_bytes.map(|b| b as f64 * mib),
-        gil_wait: b.gil_wait,
-        gil_missing: b.gil_missing,
-        checksum_ok,
-        status: if run.result().is_some() {
-            "ok".into()
-        } else {
-            b.status
-        },
-        failed: run.outcome().is_some_and(|o| o.is_failure()),
-        point: judged.point(i).and_then(|p| p.spread),
-        verdicts: judged.verdicts.get(i).cloned().unwrap_or_default(),
-    }
-}
 
 /// How often a running run's own row is refreshed.
 const LIVE_ROW_EVERY: Duration = Duration::from_millis(250);
@@ -163,6 +25,8 @@ pub struct RunsModel {
     at: Option<Instant>,
     /// One per run, in the runs' order.
     pub rows: Vec<Row>,
+    /// The run of each row.
+    pub ids: Vec<RunId>,
     judged: Judged,
     /// The aggregate of the anchor run's workload (the shown run, else the
     /// newest).
@@ -192,15 +56,10 @@ impl RunsModel {
         }
         let records = runs.records();
         self.judged = Judged::of(&records);
-        let base = crate::store::compare_rows(&records);
-        self.rows = records
-            .iter()
-            .zip(base)
-            .enumerate()
-            .map(|(i, (run, b))| row(run, b, &records, &self.judged, i))
-            .collect();
-        for (row, id) in self.rows.iter_mut().zip(runs.ids()) {
-            row.id = Some(id);
+        self.rows = rows_judged(&records, &self.judged);
+        self.ids = runs.ids();
+        if runs.any_running() {
+            self.refresh_running(runs);
         }
         let anchor = live
             .and_then(|id| runs.ids().iter().position(|&x| x == id))
@@ -220,25 +79,33 @@ impl RunsModel {
             }
             let b = crate::store::rows::compare_row(&e.record, &records);
             let mut r = row(&e.record, b, &records, &self.judged, i);
-            r.id = Some(e.id);
+            // A running run's own verdicts move as it goes (what else ran,
+            // gilscope's own CPU): judged here, never in a frame.
+            r.verdicts = crate::store::service_verdict::run_verdicts(&e.record);
             self.rows[i] = r;
         }
     }
 
     /// The row of run `id`.
     pub fn row(&self, id: RunId) -> Option<&Row> {
-        self.rows.iter().find(|r| r.id == Some(id))
+        let i = self.ids.iter().position(|&x| x == id)?;
+        self.rows.get(i)
     }
 
     /// The point of run `id` (once it completed).
     pub fn point(&self, id: RunId) -> Option<&Point> {
-        let i = self.rows.iter().position(|r| r.id == Some(id))?;
+        let i = self.ids.iter().position(|&x| x == id)?;
         self.judged.point(i)
+    }
+
+    /// The rows with their runs, in the runs' order.
+    pub fn rows_with_ids(&self) -> impl Iterator<Item = (RunId, &Row)> {
+        self.ids.iter().copied().zip(&self.rows)
     }
 
     /// The aggregate of run `id`'s workload.
     pub fn workload(&self, id: RunId) -> Option<&Aggregate> {
-        let i = self.rows.iter().position(|r| r.id == Some(id))?;
+        let i = self.ids.iter().position(|&x| x == id)?;
         self.judged.workload(i)
     }
 }

@@ -64,7 +64,7 @@ impl PictureView {
         for (i, p) in img.pixels().enumerate() {
             let c = Color32::from_rgb(p[0], p[1], p[2]);
             pixels.push(match owners.as_ref().and_then(|o| o[i]) {
-                Some(w) => super::lanes::mix(c, super::style::palette(w), TINT),
+                Some(w) => super::kit::lanes::mix(c, super::kit::style::palette(w), TINT),
                 None => c,
             });
         }

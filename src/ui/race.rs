@@ -9,12 +9,14 @@
 //! gate (interpreter, spawning workers) is shown beside it, labelled.
 
 use super::context::UiContext;
-use super::lanes::Window;
-use super::live::{self, Pictures, PlotSpec};
+use super::kit::lanes::Span;
+use super::kit::plot::PlotSpec;
+use super::kit::run_plots as plots;
+use super::kit::style::mode_color;
+use super::kit::textures::{LaneTextures, RunTextures};
 use super::picture::PictureView;
 use super::runs::run_label;
 use super::runs::{RunEntry, RunId};
-use super::style::mode_color;
 use crate::run::protocol::Event;
 use crate::store::RunRecord;
 use crate::sweep::headline::{self, Runner};
@@ -136,7 +138,7 @@ pub fn race_ui(
     race: &mut Race,
     ui: &mut egui::Ui,
     cx: &UiContext,
-    pictures: &mut Pictures,
+    textures: &mut LaneTextures,
     picture: &mut PictureView,
 ) -> bool {
     let (Some(a), Some(b)) = (cx.runs.get(race.a), cx.runs.get(race.b)) else {
@@ -246,7 +248,7 @@ pub fn race_ui(
                             RichText::new(h.flag_marks())
                                 .size(big * 1.3)
                                 .strong()
-                                .color(super::style::flag()),
+                                .color(super::kit::style::flag()),
                         )
                         .on_hover_text(crate::store::verdict::text(&h.flags));
                     }
@@ -267,7 +269,7 @@ pub fn race_ui(
             });
         }
     });
-    ui.horizontal_wrapped(|ui| live::lane_legend_ui(ui, &a.record, cx.dark));
+    ui.horizontal_wrapped(|ui| plots::lane_legend_ui(ui, &a.record, cx.dark));
     ui.add_space(4.0);
     // Exactly half each: side by side, or one above the other when narrow.
     let area = ui.available_rect_before_wrap();
@@ -311,7 +313,7 @@ pub fn race_ui(
             (lap, done),
             now_s,
             end_s,
-            pictures,
+            textures,
             picture,
         );
     }
@@ -328,7 +330,7 @@ fn runner_ui(
     (lap, done): (Option<Lap>, u64),
     now_s: f64,
     end_s: f64,
-    pictures: &mut Pictures,
+    textures: &mut LaneTextures,
     picture: &mut PictureView,
 ) {
     let run = &entry.record;
@@ -372,18 +374,18 @@ fn runner_ui(
         line.push_str(&format!("  ·  start-up before the gate {s:.2} s"));
     }
     ui.label(RichText::new(line).strong());
-    let Some(whole) = Window::whole(run) else {
+    let Some(whole) = Span::whole(run) else {
         ui.label("no samples");
         return;
     };
     // Both runners share one time axis from their gates: the longer run's.
-    let window = Window {
+    let window = Span {
         t0_ns: lap.zero_ns,
         from_ns: whole.from_ns.max(lap.zero_ns),
         to_ns: lap.zero_ns + (end_s * 1e9) as u64,
     };
     let ctx = ui.ctx().clone();
-    let pics = pictures.get(&ctx, entry.id, run, cx.dark);
+    let pics = textures.get(&ctx, entry.id, run, cx.dark);
     let id = format!("race{}", entry.id.number());
     let spec = PlotSpec {
         id: &id,
@@ -399,8 +401,8 @@ fn runner_ui(
         let h =
             (ui.available_height() - 3.0 * ui.text_style_height(&egui::TextStyle::Body)).max(120.0);
         let h_lanes = lanes_share(ui, pics, h);
-        live::lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
-        live::throughput_plot(ui, &spec, h - h_lanes);
+        plots::lane_plot(ui, &spec, pics.lanes.as_ref(), h_lanes);
+        plots::throughput_plot(ui, &spec, h - h_lanes);
         return;
     }
     // A picture workload: the output filling in beside the lanes.
@@ -417,8 +419,8 @@ fn runner_ui(
     let h =
         (left.available_height() - 3.0 * left.text_style_height(&egui::TextStyle::Body)).max(120.0);
     let h_lanes = lanes_share(&left, pics, h);
-    live::lane_plot(&mut left, &spec, pics.lanes.as_ref(), h_lanes);
-    live::throughput_plot(&mut left, &spec, h - h_lanes);
+    plots::lane_plot(&mut left, &spec, pics.lanes.as_ref(), h_lanes);
+    plots::throughput_plot(&mut left, &spec, h - h_lanes);
     let mut pic = ui.new_child(
         egui::UiBuilder::new()
             .max_rect(right)
@@ -434,9 +436,9 @@ fn runner_ui(
 
 /// The lanes' part of `h` (the throughput gets the rest): 60 %, or up to
 /// 80 % when every thread's name needs more.
-fn lanes_share(ui: &egui::Ui, pics: &live::RunPictures, h: f32) -> f32 {
+fn lanes_share(ui: &egui::Ui, pics: &RunTextures, h: f32) -> f32 {
     let rows = pics.lanes.as_ref().map_or(1, |(_, p)| p.rows.len());
-    live::lanes_height(ui, rows).clamp(h * 0.6, h * 0.8)
+    plots::lanes_height(ui, rows).clamp(h * 0.6, h * 0.8)
 }
 
 #[cfg(test)]

@@ -26,9 +26,9 @@ pub struct StatusBar {
     /// Repaint at 1 Hz instead of 10 Hz while a run is measured (less CPU
     /// taken from the workload, e.g. with software rendering on a small
     /// machine).
-    pub low_refresh: bool,
+    low_refresh: bool,
     /// Show the quiet progress view while runs are measured (Q toggles).
-    pub quiet: bool,
+    quiet: bool,
 }
 
 impl StatusBar {
@@ -49,6 +49,34 @@ impl StatusBar {
         if self.notices.len() > 50 {
             self.notices.remove(0);
         }
+    }
+
+    /// Repainting at 1 Hz while runs are measured.
+    pub fn low_refresh(&self) -> bool {
+        self.low_refresh
+    }
+
+    /// Software rendering was found: low refresh goes on.
+    pub fn set_low_refresh(&mut self, on: bool) {
+        self.low_refresh = on;
+    }
+
+    /// The quiet progress view is shown while runs are measured.
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// Q: the quiet progress view on or off; says which.
+    pub fn set_quiet(&mut self, on: bool) {
+        self.quiet = on;
+        self.notify(
+            if self.quiet {
+                "measuring quietly: a progress view while runs go (Q: watch live)"
+            } else {
+                "watching live while runs go (Q: measure quietly)"
+            },
+            false,
+        );
     }
 
     pub fn notices(&self) -> &[Notice] {
@@ -86,12 +114,12 @@ impl StatusBar {
             if cx.presentation
                 && let Some(flags) = super::live::diagnostics(cx)
             {
-                ui.label(egui::RichText::new(flags).color(super::style::flag()));
+                ui.label(egui::RichText::new(flags).color(super::kit::style::flag()));
                 ui.separator();
             }
             if let Some(n) = self.notices.last() {
                 let color = if n.error {
-                    super::style::bad()
+                    super::kit::style::bad()
                 } else {
                     ui.visuals().text_color()
                 };
@@ -124,7 +152,7 @@ impl StatusBar {
                         ui.label(
                             egui::RichText::new(format!("⚠ {text}"))
                                 .small()
-                                .color(super::style::flag()),
+                                .color(super::kit::style::flag()),
                         )
                     } else {
                         ui.small(text)

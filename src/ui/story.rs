@@ -8,7 +8,7 @@
 
 use super::action::{Action, View};
 use super::context::UiContext;
-use super::options::{AutoSweep, Chapter, Show};
+use super::options::{Chapter, Show};
 use super::runs::RunId;
 use egui::RichText;
 
@@ -21,14 +21,6 @@ enum Phase {
     Running,
     /// Done and shown; waiting for the speaker.
     Shown,
-}
-
-/// What the story asks for, beyond ordinary actions.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StoryAction {
-    Do(Action),
-    /// Show this plan in the setup panel and start it as a Sweep.
-    Start(AutoSweep),
 }
 
 pub struct Story {
@@ -78,7 +70,7 @@ impl Story {
 
     /// One frame's step: starts the first chapter once interpreters and
     /// the catalog are there; shows a chapter's point once its runs end.
-    pub fn step(&mut self, cx: &UiContext, ready: bool) -> Vec<StoryAction> {
+    pub fn step(&mut self, cx: &UiContext, ready: bool) -> Vec<Action> {
         match self.phase {
             Phase::Waiting if ready && cx.interpreters.is_some() && !cx.busy => self.start(cx),
             Phase::Running if !cx.busy => {
@@ -96,7 +88,7 @@ impl Story {
     }
 
     /// The next chapter (N, →, Page Down): runs it.
-    pub fn next(&mut self, cx: &UiContext) -> Result<Vec<StoryAction>, String> {
+    pub fn next(&mut self, cx: &UiContext) -> Result<Vec<Action>, String> {
         self.movable(cx)?;
         if self.is_last() {
             return Err(format!(
@@ -109,7 +101,7 @@ impl Story {
     }
 
     /// The chapter before (P, ←, Page Up): shown again from its runs.
-    pub fn previous(&mut self, cx: &UiContext) -> Result<Vec<StoryAction>, String> {
+    pub fn previous(&mut self, cx: &UiContext) -> Result<Vec<Action>, String> {
         self.movable(cx)?;
         if self.at == 0 {
             return Err("this is the first chapter (N or → goes on)".into());
@@ -132,16 +124,16 @@ impl Story {
         }
     }
 
-    fn start(&mut self, cx: &UiContext) -> Vec<StoryAction> {
+    fn start(&mut self, cx: &UiContext) -> Vec<Action> {
         self.before = cx.runs.ids();
         self.phase = Phase::Running;
         vec![
-            StoryAction::Do(Action::SetView(View::Live)),
-            StoryAction::Start(self.chapter().plan.clone()),
+            Action::SetView(View::Live),
+            Action::StartPlan(Box::new(self.chapter().plan.clone())),
         ]
     }
 
-    fn show(&self, cx: &UiContext) -> Vec<StoryAction> {
+    fn show(&self, cx: &UiContext) -> Vec<Action> {
         let mine: Vec<RunId> = self
             .runs()
             .iter()
@@ -151,7 +143,7 @@ impl Story {
         let Some(best) = super::auto::best_run_of(cx, &mine) else {
             return Vec::new();
         };
-        let actions = match self.chapter().show {
+        match self.chapter().show {
             Show::Race => match super::auto::race_pair_of(cx, &mine) {
                 Some((a, b)) => vec![Action::Race(a, b)],
                 None => vec![Action::Show(best)],
@@ -170,8 +162,7 @@ impl Story {
                 Action::CloseRace,
                 Action::SetView(View::Compare),
             ],
-        };
-        actions.into_iter().map(StoryAction::Do).collect()
+        }
     }
 
     /// The caption strip: "2 / 3", the chapter's title and note, and the
@@ -215,6 +206,7 @@ mod tests {
     use crate::interp::Mode;
     use crate::store::fixtures::{Synth, interpreter};
     use crate::ui::context::InstallState;
+    use crate::ui::options::AutoSweep;
     use crate::ui::runs::Runs;
     use std::path::Path;
 
@@ -283,7 +275,7 @@ mod tests {
         assert!(with_cx(&runs, false, |cx| story.step(cx, false)).is_empty());
         assert!(with_cx(&runs, true, |cx| story.step(cx, true)).is_empty());
         let first = with_cx(&runs, false, |cx| story.step(cx, true));
-        assert!(matches!(&first[1], StoryAction::Start(p) if p.modes == [Mode::Gil, Mode::Ft]));
+        assert!(matches!(&first[1], Action::StartPlan(p) if p.modes == [Mode::Gil, Mode::Ft]));
         // Keys are refused while the chapter runs.
         let err = with_cx(&runs, true, |cx| story.next(cx)).unwrap_err();
         assert!(err.contains("still going"), "{err}");
@@ -293,11 +285,11 @@ mod tests {
         let ft = runs.add(run(Mode::Ft, 2, 50), None, None);
         assert!(with_cx(&runs, true, |cx| story.step(cx, true)).is_empty());
         let shown = with_cx(&runs, false, |cx| story.step(cx, true));
-        assert_eq!(shown, vec![StoryAction::Do(Action::Race(gil, ft))]);
+        assert_eq!(shown, vec![Action::Race(gil, ft)]);
         assert!(story.shown() && story.runs().len() == 4);
         // On to the memory chapter: only its own runs count.
         let next = with_cx(&runs, false, |cx| story.next(cx)).unwrap();
-        assert!(matches!(&next[1], StoryAction::Start(p) if p.modes == [Mode::Process]));
+        assert!(matches!(&next[1], Action::StartPlan(p) if p.modes == [Mode::Process]));
         assert!(!story.shown() && story.position() == (2, 2));
         let p1 = runs.add(run(Mode::Process, 1, 50), None, None);
         let p2 = runs.add(run(Mode::Process, 2, 55), None, None);
@@ -305,9 +297,9 @@ mod tests {
         assert_eq!(
             shown,
             vec![
-                StoryAction::Do(Action::Show(p2)),
-                StoryAction::Do(Action::CloseRace),
-                StoryAction::Do(Action::SetView(View::Compare))
+                Action::Show(p2),
+                Action::CloseRace,
+                Action::SetView(View::Compare)
             ]
         );
         assert_eq!(story.runs(), [p1, p2]);
@@ -315,7 +307,7 @@ mod tests {
         assert!(err.contains("last of 2 chapters"), "{err}");
         // Back: the race again, from the runs already made.
         let back = with_cx(&runs, false, |cx| story.previous(cx)).unwrap();
-        assert_eq!(back, vec![StoryAction::Do(Action::Race(gil, ft))]);
+        assert_eq!(back, vec![Action::Race(gil, ft)]);
         assert!(story.shown() && story.position() == (1, 2));
     }
 
@@ -332,10 +324,10 @@ mod tests {
         assert!(with_cx(&runs, false, |cx| story.step(cx, true)).is_empty());
         assert!(story.shown() && story.runs().is_empty());
         let next = with_cx(&runs, false, |cx| story.next(cx)).unwrap();
-        assert!(matches!(&next[1], StoryAction::Start(p) if p.modes == [Mode::Gil]));
+        assert!(matches!(&next[1], Action::StartPlan(p) if p.modes == [Mode::Gil]));
         // Going back to a chapter with no runs runs it again.
         with_cx(&runs, false, |cx| story.step(cx, true));
         let back = with_cx(&runs, false, |cx| story.previous(cx)).unwrap();
-        assert!(matches!(&back[1], StoryAction::Start(p) if p.modes == [Mode::Ft]));
+        assert!(matches!(&back[1], Action::StartPlan(p) if p.modes == [Mode::Ft]));
     }
 }

@@ -271,8 +271,8 @@ fn the_app_lists_a_python_process_attaches_and_sees_it_exit() {
     let start = Instant::now();
     let listed = loop {
         app.pump();
-        if let Some(list) = &app.attach_panel().processes {
-            break list.clone();
+        if let Some(list) = app.attach_panel().processes() {
+            break list;
         }
         assert!(start.elapsed() < Duration::from_secs(20), "no listing");
         std::thread::sleep(Duration::from_millis(20));

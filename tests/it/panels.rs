@@ -63,7 +63,7 @@ impl<P> Bench<P> {
     ) {
         if !self.fonts {
             // The app's fonts (DejaVu Sans for ▶, ■, ✓, ✗), as the window has.
-            gilscope::ui::style::install_fonts(ui.ctx());
+            gilscope::ui::kit::style::install_fonts(ui.ctx());
             self.fonts = true;
         }
         let install = InstallState::default();
@@ -125,7 +125,7 @@ fn compare_rows_show_race_and_clear_return_actions() {
     h.get_by_label(&format!("select run {}", two.number()))
         .click();
     h.run();
-    assert_eq!(h.state().panel.selected, vec![one, two]);
+    assert_eq!(h.state().panel.selected(), vec![one, two]);
     h.get_by_label("Race the two selected").click();
     h.run();
     assert_eq!(h.state().actions, vec![Action::Race(one, two)]);
@@ -162,7 +162,7 @@ fn the_race_draws_both_runs_and_a_removed_run_ends_it() {
     // instead of drawing runs that are gone.
     h.state_mut().runs.remove_finished();
     h.run();
-    assert!(h.state().panel.race.is_none());
+    assert!(h.state().panel.race().is_none());
     assert!(h.query_by_label("No runs yet.").is_some());
 }
 
@@ -180,8 +180,8 @@ fn setup_run_and_sweep_return_plans_and_bad_input_an_error() {
     let mut bench = Bench::new(SetupPanel::default());
     let found = bench.interpreters.clone();
     assert!(bench.panel.on_interpreters(&found).is_some(), "a describer");
-    bench.panel.workers = 3;
-    bench.panel.repeat = 2;
+    bench.panel.set_workers(3);
+    bench.panel.set_repeat(2);
     let mut h = setup_harness(bench);
     h.run_steps(3);
     h.get_by_label("▶ Run").click();
@@ -212,8 +212,8 @@ fn setup_run_and_sweep_return_plans_and_bad_input_an_error() {
     assert_eq!(batch.plan.workers, vec![1, 2, 3]);
 
     // No mode ticked: an error, nothing started.
-    for (_, on) in &mut h.state_mut().panel.modes {
-        *on = false;
+    for m in Mode::ALL {
+        h.state_mut().panel.set_mode(m, false);
     }
     h.run_steps(3);
     h.get_by_label("▶ Run").click();
@@ -318,7 +318,7 @@ fn the_app_applies_actions_to_its_state() {
     assert_eq!((app.live(), app.view()), (Some(a), View::Live));
     app.apply(Action::Race(a, b), &ctx);
     assert_eq!(app.view(), View::Compare);
-    assert!(app.compare().race.is_some());
+    assert!(app.compare().race().is_some());
     app.apply(Action::ClearFinished, &ctx);
     assert!(app.runs().is_empty());
     assert_eq!(app.live(), None);
@@ -346,13 +346,13 @@ fn race_layout_at(size: egui::Vec2) {
         bench,
     );
     // Let the replay run to its end (1 s of synthetic work at 4× speed).
-    h.state_mut().panel.race.as_mut().unwrap().speed = 4.0;
+    h.state_mut().panel.race_mut().unwrap().speed = 4.0;
     for _ in 0..40 {
         h.step();
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    h.state_mut().panel.race.as_mut().unwrap().t_s = 100.0;
-    h.state_mut().panel.race.as_mut().unwrap().playing_since = None;
+    h.state_mut().panel.race_mut().unwrap().t_s = 100.0;
+    h.state_mut().panel.race_mut().unwrap().playing_since = None;
     h.run_steps(3);
     let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
     let labels: Vec<(String, egui::Rect)> = h
@@ -509,11 +509,11 @@ fn settings_are_remembered_between_launches() {
     h.run_steps(2);
     {
         let setup = h.state_mut().setup_mut();
-        setup.workload = "blur".into();
-        setup.workers = 7;
-        setup.repeat = 3;
-        for (m, on) in &mut setup.modes {
-            *on = matches!(m, Mode::Ft | Mode::Process);
+        setup.set_workload("blur");
+        setup.set_workers(7);
+        setup.set_repeat(3);
+        for m in Mode::ALL {
+            setup.set_mode(m, matches!(m, Mode::Ft | Mode::Process));
         }
     }
     let ctx = h.ctx.clone();
@@ -538,15 +538,10 @@ fn settings_are_remembered_between_launches() {
     let again = App::new(&egui::Context::default(), options());
     let setup = again.setup();
     assert_eq!(
-        (setup.workload.as_str(), setup.workers, setup.repeat),
+        (setup.workload(), setup.workers(), setup.repeat()),
         ("blur", 7, 3)
     );
-    let on: Vec<Mode> = setup
-        .modes
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(m, _)| *m)
-        .collect();
+    let on: Vec<Mode> = setup.modes();
     assert_eq!(on, vec![Mode::Ft, Mode::Process]);
 }
 

@@ -210,7 +210,7 @@ fn two_threads_on_313_and_313t_compare_gil_and_names() {
     );
     // The app's compare rows (src/ui/compare.rs, unchanged) get the wall
     // time, speedup and GIL wait of a script run from the store.
-    let ui_rows = gilscope::ui::model::rows(&refs);
+    let ui_rows = gilscope::sweep::table::rows(&refs);
     assert!((ui_rows[1].wall_s.unwrap() - t_ft).abs() < 1e-9);
     assert!((ui_rows[1].speedup.unwrap() - speedup).abs() < 1e-9);
     assert!(ui_rows[0].gil_wait.unwrap() > 0.15 && ui_rows[1].gil_wait.unwrap() < 0.02);

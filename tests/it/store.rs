@@ -258,7 +258,7 @@ fn comparison_across_saved_runs() {
     let base = find_baseline(&runs[1], &runs, BaselineKind::GilBuild);
     assert!(base.is_none(), "no gil-mode run among them");
     let same = compare(&runs[1], &runs).same_interpreter.unwrap();
-    assert_eq!(same.baseline_index, 0);
+    assert!(std::ptr::eq(same.baseline, &runs[0]));
     // Same elapsed, four times the items.
     assert_eq!(same.speedup, Some(4.0));
     assert_eq!(same.efficiency, Some(1.0));

@@ -292,7 +292,7 @@ fn a_one_run_point_is_labelled_everywhere() {
     let file = gilscope::sweep::SweepFile::load(&out).unwrap();
     let records = file.load_runs(&out).unwrap();
     let refs: Vec<&RunRecord> = records.iter().collect();
-    for row in gilscope::ui::model::rows(&refs) {
+    for row in gilscope::sweep::table::rows(&refs) {
         assert!(
             verdict::labels(&row.verdicts).contains("1 run"),
             "{}: {:?}",

@@ -69,7 +69,7 @@ fn harness_with_catalog() -> Harness<'static, App> {
         &mut h,
         "the workload catalog",
         Duration::from_secs(60),
-        |a| matches!(a.setup().catalog, Some(Ok(_))),
+        |a| matches!(a.setup().catalog(), Some(Ok(_))),
     );
     h
 }
@@ -81,8 +81,8 @@ fn set(h: &mut Harness<'static, App>, change: impl FnOnce(&mut App)) {
 }
 
 fn only_modes(app: &mut App, modes: &[Mode]) {
-    for (m, on) in &mut app.setup_mut().modes {
-        *on = modes.contains(m);
+    for m in Mode::ALL {
+        app.setup_mut().set_mode(m, modes.contains(&m));
     }
 }
 
@@ -95,20 +95,23 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
     h.run_steps(3);
     h.get_by_label("fib").click();
     h.run_steps(3);
-    assert_eq!(h.state().setup().workload, "fib");
+    assert_eq!(h.state().setup().workload(), "fib");
     // Its parameters come from the harness: k and count.
     let keys: Vec<String> = h
         .state()
         .setup()
-        .params
+        .params()
         .iter()
         .map(|(k, _)| k.clone())
         .collect();
     assert_eq!(keys, vec!["k", "count"]);
     set(&mut h, |a| {
-        a.setup_mut().params = vec![("k".into(), "20".into()), ("count".into(), "60".into())];
+        a.setup_mut().set_params(vec![
+            ("k".into(), "20".into()),
+            ("count".into(), "60".into()),
+        ]);
         only_modes(a, &[Mode::Ft]);
-        a.setup_mut().workers = 2;
+        a.setup_mut().set_workers(2);
     });
     h.get_by_label("▶ Run").click();
     h.run_steps(2);
@@ -144,7 +147,7 @@ fn choose_a_workload_run_it_and_see_plots_and_a_compare_row() {
         "only {} samples",
         run.series().len()
     );
-    let lanes = gilscope::ui::lanes::lane_threads(run, 96);
+    let lanes = gilscope::ui::kit::lanes::lane_threads(run, 96);
     assert!(
         lanes.iter().filter(|(l, _)| l.worker().is_some()).count() == 2,
         "{lanes:?}"
@@ -226,9 +229,12 @@ fn a_failing_workload_shows_its_error_and_keeps_earlier_runs() {
     let mut h = harness(app());
     set(&mut h, |a| {
         only_modes(a, &[Mode::Gil]);
-        a.setup_mut().workers = 1;
-        a.setup_mut().workload = "sleep".into();
-        a.setup_mut().params = vec![("count".into(), "4".into()), ("ms".into(), "5".into())];
+        a.setup_mut().set_workers(1);
+        a.setup_mut().set_workload("sleep");
+        a.setup_mut().set_params(vec![
+            ("count".into(), "4".into()),
+            ("ms".into(), "5".into()),
+        ]);
     });
     h.get_by_label("▶ Run").click();
     step_until(&mut h, "the good run", Duration::from_secs(60), |a| {
@@ -264,11 +270,11 @@ fn sweep_fills_the_scaling_chart() {
     let mut h = harness_with_catalog();
     set(&mut h, |a| {
         only_modes(a, &[Mode::Gil, Mode::Process]);
-        a.setup_mut().workers = 2;
-        a.setup_mut().params = vec![
+        a.setup_mut().set_workers(2);
+        a.setup_mut().set_params(vec![
             ("n".into(), "60000".into()),
             ("chunk".into(), "2000".into()),
-        ];
+        ]);
     });
     h.get_by_label("Sweep").click();
     step_until(
@@ -307,11 +313,11 @@ fn sweep_fills_the_scaling_chart() {
     // Race the two 2-worker runs side by side on one clock.
     set(&mut h, |a| {
         let ids = a.runs().ids();
-        a.compare_mut().selected = vec![ids[1], ids[3]];
+        a.compare_mut().select(&[ids[1], ids[3]]);
     });
     h.get_by_label("Race the two selected").click();
     h.run_steps(3);
-    assert!(h.state().compare().race.is_some());
+    assert!(h.state().compare().race().is_some());
     assert!(h.query_by_label("Race").is_some());
     assert!(
         h.query_by_label("primes · gil · 2 workers · 3.13")
@@ -323,7 +329,7 @@ fn sweep_fills_the_scaling_chart() {
     );
     h.get_by_label("Close race").click();
     h.run_steps(3);
-    assert!(h.state().compare().race.is_none());
+    assert!(h.state().compare().race().is_none());
 }
 
 /// Repeats: the setup's Repeats field runs every (mode, workers) that many
@@ -336,12 +342,12 @@ fn repeats_group_into_points_with_error_bars() {
     assert!(h.query_by_label("Repeats").is_some());
     set(&mut h, |a| {
         only_modes(a, &[Mode::Gil]);
-        a.setup_mut().workers = 2;
-        a.setup_mut().repeat = 3;
-        a.setup_mut().params = vec![
+        a.setup_mut().set_workers(2);
+        a.setup_mut().set_repeat(3);
+        a.setup_mut().set_params(vec![
             ("n".into(), "30000".into()),
             ("chunk".into(), "2000".into()),
-        ];
+        ]);
     });
     h.get_by_label("Sweep").click();
     step_until(
@@ -389,13 +395,11 @@ fn a_plain_script_runs_on_each_checked_build() {
     let mut h = harness(app());
     set(&mut h, |a| {
         let s = a.setup_mut();
-        s.workload = gilscope::ui::setup::PLAIN_SCRIPT.into();
-        s.file = script.display().to_string();
-        s.script_args = "40000".into();
-        for (m, on) in &mut s.modes {
+        s.use_script(&script, "40000");
+        for m in Mode::ALL {
             // subinterp and process stay ticked: they do not apply and are
             // left out, not refused.
-            *on = matches!(m, Mode::Gil | Mode::Ft | Mode::Subinterp);
+            s.set_mode(m, matches!(m, Mode::Gil | Mode::Ft | Mode::Subinterp));
         }
     });
     h.get_by_label("▶ Run").click();
@@ -444,8 +448,8 @@ fn a_bad_parameter_stops_a_run_before_anything_starts() {
     let mut h = harness_with_catalog();
     set(&mut h, |a| {
         only_modes(a, &[Mode::Gil, Mode::Ft, Mode::Process]);
-        a.setup_mut().workload = "primes".into();
-        a.setup_mut().params = vec![("n".into(), "4e5x".into())];
+        a.setup_mut().set_workload("primes");
+        a.setup_mut().set_params(vec![("n".into(), "4e5x".into())]);
     });
     h.get_by_label("▶ Run").click();
     step_until(&mut h, "the check", Duration::from_secs(30), |a| !a.busy());

@@ -84,10 +84,10 @@ fn finds_both_baselines() {
 
     let c = compare(the_run, &runs);
     let vs_same = c.same_interpreter.unwrap();
-    assert_eq!(vs_same.baseline_index, 3);
+    assert!(std::ptr::eq(vs_same.baseline, &runs[3]));
     assert!((vs_same.speedup.unwrap() - 4.0).abs() < 1e-9);
     let vs_gil = c.gil_build.unwrap();
-    assert_eq!(vs_gil.baseline_index, 1);
+    assert!(std::ptr::eq(vs_gil.baseline, &runs[1]));
     // 4 workers at 1.4× the chunk time: 4 / 1.4 faster than the GIL build.
     assert!((vs_gil.speedup.unwrap() - 4.0 / 1.4).abs() < 1e-9);
     assert!((vs_gil.efficiency.unwrap() - 1.0 / 1.4).abs() < 1e-9);
@@ -113,7 +113,7 @@ fn a_one_worker_run_is_its_own_baseline_and_checksums_are_compared() {
     assert_eq!(c.same_interpreter.unwrap().speedup, Some(1.0));
     let c = compare(&runs[1], &runs);
     assert_eq!(c.same_interpreter.unwrap().checksum_matches, Some(false));
-    assert_eq!(c.gil_build.unwrap().baseline_index, 0);
+    assert!(std::ptr::eq(c.gil_build.unwrap().baseline, &runs[0]));
 }
 
 #[test]
@@ -223,7 +223,7 @@ fn script_runs_compare_against_the_default_build() {
     let ft_vs = compare(&runs[1], &runs);
     for versus in [ft_vs.same_interpreter, ft_vs.gil_build] {
         let v = versus.unwrap();
-        assert_eq!(v.baseline_index, 0);
+        assert!(std::ptr::eq(v.baseline, &runs[0]));
         assert!((v.speedup.unwrap() - 2.0).abs() < 1e-9);
         assert_eq!(v.efficiency, None, "a script has no worker count");
         assert_eq!(v.checksum_matches, Some(true));
@@ -231,14 +231,14 @@ fn script_runs_compare_against_the_default_build() {
     let ft_gil = compare(&runs[2], &runs).gil_build.unwrap();
     assert!((ft_gil.speedup.unwrap() - 0.5).abs() < 1e-9);
     assert_eq!(ft_gil.checksum_matches, Some(false), "other stdout");
-    assert_eq!(
-        compare(&runs[0], &runs).gil_build.unwrap().baseline_index,
-        0
-    );
-    assert_eq!(
-        compare(&runs[3], &runs).gil_build.unwrap().baseline_index,
-        3
-    );
+    assert!(std::ptr::eq(
+        compare(&runs[0], &runs).gil_build.unwrap().baseline,
+        &runs[0]
+    ));
+    assert!(std::ptr::eq(
+        compare(&runs[3], &runs).gil_build.unwrap().baseline,
+        &runs[3]
+    ));
     // No items: no items/s; the work window is the whole run.
     assert_eq!(crate::store::metrics::items_per_sec(&runs[1]), None);
     assert_eq!(runs[1].work_window_ns(), Some((100 * MS, 1_000 * MS)));

@@ -86,7 +86,7 @@ fn a_speedup_above_the_usable_cores_is_implausible() {
         others: 0.0,
         own: 0.0,
     };
-    // The README demo's 2.13× of 4 subinterpreters on 2 cores.
+    // docs/truth.md's 2.13× of 4 subinterpreters on 2 cores.
     let v = beyond_cores(4, 2.13, quiet, EFFICIENCY_SLACK).expect("implausible");
     assert!(v.reason.starts_with("2.13× on 2 cores"), "{}", v.reason);
     assert!(v.reason.contains("at most 2.00 cores"), "{}", v.reason);

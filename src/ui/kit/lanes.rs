@@ -1,4 +1,4 @@
-//! Pictures for the live view: the per-core heat map and the thread-state
+//! Bitmaps for the time plots: the per-core heat map and the thread-state
 //! swimlanes, one pixel column per time bucket and one row per core or
 //! thread. They are uploaded as textures and stretched over the plot's time
 //! axis, so 64 cores or 256 threads cost one quad each, not one shape per
@@ -36,8 +36,8 @@ pub struct StateColors {
 
 impl StateColors {
     pub fn new(dark: bool) -> Self {
+        use super::style::rgb;
         use crate::palette::state;
-        use crate::ui::style::rgb;
         Self {
             running: rgb(state::HOLDING),
             running_free: rgb(state::RUNNING_FREE),
@@ -64,26 +64,26 @@ impl StateColors {
     }
 }
 
-/// One picture and what its rows are.
+/// One bitmap and what its rows are.
 #[derive(Debug, Clone)]
-pub struct Picture {
+pub struct Bitmap {
     pub image: ColorImage,
     /// Row labels, top to bottom.
     pub rows: Vec<String>,
-    /// Seconds since the run's t0 covered by the picture (left, right edge).
+    /// Seconds since the run's t0 covered by the bitmap (left, right edge).
     pub t_from_s: f64,
     pub t_to_s: f64,
 }
 
 /// A time window of a run, in ns on the sampler's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
+pub struct Span {
     pub t0_ns: u64,
     pub from_ns: u64,
     pub to_ns: u64,
 }
 
-impl Window {
+impl Span {
     /// The whole recorded span of `run` (`None` before the first sample).
     pub fn whole(run: &RunRecord) -> Option<Self> {
         let series = run.series();
@@ -258,10 +258,10 @@ pub fn mix(a: Color32, b: Color32, t: f32) -> Color32 {
     Color32::from_rgb(mix(a.r(), b.r()), mix(a.g(), b.g()), mix(a.b(), b.b()))
 }
 
-/// A picture spanning the accumulator's time, in seconds since the run's t0.
-fn picture(run: &RunRecord, acc: &Accumulator, image: ColorImage, rows: Vec<String>) -> Picture {
+/// A bitmap spanning the accumulator's time, in seconds since the run's t0.
+fn bitmap(run: &RunRecord, acc: &Accumulator, image: ColorImage, rows: Vec<String>) -> Bitmap {
     let t0 = run.t0_ns().unwrap_or(acc.start_ns) as f64;
-    Picture {
+    Bitmap {
         image,
         rows,
         t_from_s: (acc.start_ns as f64 - t0) / 1e9,
@@ -269,8 +269,8 @@ fn picture(run: &RunRecord, acc: &Accumulator, image: ColorImage, rows: Vec<Stri
     }
 }
 
-/// The columns an accumulator must read for `run`'s pictures.
-pub fn picture_columns(run: &RunRecord, max_lanes: usize) -> Vec<ColumnId> {
+/// The columns an accumulator must read for `run`'s bitmaps.
+pub fn bitmap_columns(run: &RunRecord, max_lanes: usize) -> Vec<ColumnId> {
     let mut ids: Vec<ColumnId> = run.cores().values().map(|c| c.busy).collect();
     let tracks = run.thread_tracks();
     for (_, tid) in lane_threads(run, max_lanes) {
@@ -296,7 +296,7 @@ pub fn gil_columns(run: &RunRecord, max_lanes: usize) -> Vec<ColumnId> {
 }
 
 /// Heat map: a row per core (cpu0 on top), colour = busy fraction.
-pub fn core_heat(run: &RunRecord, acc: &Accumulator, colors: StateColors) -> Picture {
+pub fn core_heat(run: &RunRecord, acc: &Accumulator, colors: StateColors) -> Bitmap {
     let width = acc.cols.max(1);
     let cores = run.cores();
     let mut image = ColorImage::filled([width, cores.len().max(1)], Color32::TRANSPARENT);
@@ -309,7 +309,7 @@ pub fn core_heat(run: &RunRecord, acc: &Accumulator, colors: StateColors) -> Pic
             }
         }
     }
-    picture(run, acc, image, rows)
+    bitmap(run, acc, image, rows)
 }
 
 /// Which threads get a lane: main, the workers, then the others (at most
@@ -335,7 +335,7 @@ pub fn thread_lanes(
     gil: Option<&Accumulator>,
     max_lanes: usize,
     colors: StateColors,
-) -> Picture {
+) -> Bitmap {
     let width = acc.cols.max(1);
     let lanes = lane_threads(run, max_lanes);
     let mut image = ColorImage::filled([width, lanes.len().max(1) * LANE_PX], Color32::TRANSPARENT);
@@ -442,7 +442,7 @@ pub fn thread_lanes(
             }
         }
     }
-    picture(run, acc, image, rows)
+    bitmap(run, acc, image, rows)
 }
 
 /// Waiting for a GIL is hatched ([`crate::palette::lane::hatch`]), so it

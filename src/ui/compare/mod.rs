@@ -4,25 +4,29 @@
 
 use super::action::Action;
 use super::context::UiContext;
-use super::live::human;
-use super::model::{Row, RunsModel};
+use super::kit::human;
+use super::kit::style::mode_color;
+use super::model::RunsModel;
 use super::race::Race;
 use super::runs::RunId;
-use super::style::mode_color;
 use crate::store::verdict::{self, Verdict};
 use crate::sweep::Point;
+use crate::sweep::table::Row;
 use egui::{Color32, RichText};
+mod charts;
+pub use charts::{ScalingPoint, ScalingSeries, scaling_series};
+use charts::{memory_chart_ui, scaling_chart_ui};
 use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
 
 /// The compare view: owns its sorting, the ticked runs and the race; its
 /// numbers come from the app's [`RunsModel`].
 pub struct CompareView {
     /// Sorted by this heading (index into the headings), descending?
-    pub sort: Option<(usize, bool)>,
+    sort: Option<(usize, bool)>,
     /// Ticked rows (at most two: what Race takes).
-    pub selected: Vec<RunId>,
-    pub race: Option<Race>,
-    race_pictures: super::live::Pictures,
+    selected: Vec<RunId>,
+    race: Option<Race>,
+    race_textures: super::kit::textures::LaneTextures,
     race_picture: super::picture::PictureView,
     /// The anchor run the table last scrolled to.
     scrolled_to: Option<RunId>,
@@ -34,7 +38,7 @@ impl Default for CompareView {
             sort: None,
             selected: Vec::new(),
             race: None,
-            race_pictures: super::live::Pictures::new("race"),
+            race_textures: super::kit::textures::LaneTextures::new("race"),
             race_picture: super::picture::PictureView::new(),
             scrolled_to: None,
         }
@@ -47,6 +51,36 @@ impl CompareView {
         self.race = Some(Race::new(a, b));
     }
 
+    /// Ends the race: the table and charts come back.
+    pub fn close_race(&mut self) {
+        self.race = None;
+    }
+
+    /// The race, if one is shown.
+    pub fn race(&self) -> Option<&Race> {
+        self.race.as_ref()
+    }
+
+    /// The race's clock and speed, as a user would set them (tests).
+    pub fn race_mut(&mut self) -> Option<&mut Race> {
+        self.race.as_mut()
+    }
+
+    /// The ticked runs (at most two: what Race takes).
+    pub fn selected(&self) -> &[RunId] {
+        &self.selected
+    }
+
+    /// Ticks these runs, as a user would (tests; at most two are kept).
+    pub fn select(&mut self, ids: &[RunId]) {
+        self.selected = ids.iter().copied().take(2).collect();
+    }
+
+    /// The table's sort: heading index and descending.
+    pub fn sort(&self) -> Option<(usize, bool)> {
+        self.sort
+    }
+
     /// Whether a replay is moving (the window repaints for it).
     pub fn racing(&self) -> bool {
         self.race
@@ -56,7 +90,7 @@ impl CompareView {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &UiContext) -> Option<Action> {
         self.selected.retain(|id| cx.runs.contains(*id));
-        self.race_pictures.retain(|id| cx.runs.contains(id));
+        self.race_textures.retain(|id| cx.runs.contains(id));
         if self
             .race
             .as_ref()
@@ -80,7 +114,7 @@ impl CompareView {
                 race,
                 ui,
                 cx,
-                &mut self.race_pictures,
+                &mut self.race_textures,
                 &mut self.race_picture,
             ) {
                 self.race = None;
@@ -110,10 +144,10 @@ impl CompareView {
         use egui_extras::{Column, TableBuilder};
         let anchor = cx.live;
         let mut action = None;
-        let mut rows: Vec<&Row> = cx.model.rows.iter().collect();
+        let mut rows: Vec<(RunId, &Row)> = cx.model.rows_with_ids().collect();
         if let Some((col, descending)) = self.sort {
-            rows.sort_by(|a, b| {
-                let o = compare_rows(a, b, col);
+            rows.sort_by(|(ia, a), (ib, b)| {
+                let o = order_by(a, b, col).then(ia.number().cmp(&ib.number()));
                 if descending { o.reverse() } else { o }
             });
         }
@@ -142,8 +176,9 @@ impl CompareView {
         // The middle of the anchor's workload's rows, centred.
         let scroll_to = (anchor != self.scrolled_to)
             .then(|| {
-                let a = rows.iter().find(|r| r.id.is_some() && r.id == anchor)?;
-                let same = |r: &&Row| r.workload == a.workload && r.params == a.params;
+                let (_, a) = rows.iter().find(|(id, _)| Some(*id) == anchor)?;
+                let same =
+                    |(_, r): &(RunId, &Row)| r.workload == a.workload && r.params == a.params;
                 let first = rows.iter().position(&same)?;
                 let last = rows.iter().rposition(&same)?;
                 Some(usize::midpoint(first, last))
@@ -198,8 +233,7 @@ impl CompareView {
                         }
                     })
                     .body(|mut body| {
-                        for row in rows.iter().copied() {
-                            let Some(id) = row.id else { continue };
+                        for (id, row) in rows.iter().copied() {
                             body.row(text_h, |mut cells| {
                                 if let Some(a) = row_ui(&mut cells, row, id, selected) {
                                     action = Some(a);
@@ -238,7 +272,7 @@ const HEADINGS: [&str; 21] = [
 ];
 
 /// Orders two rows by heading `col` (numbers numerically, missing last).
-fn compare_rows(a: &Row, b: &Row, col: usize) -> std::cmp::Ordering {
+fn order_by(a: &Row, b: &Row, col: usize) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     let num = |x: Option<f64>, y: Option<f64>| match (x, y) {
         (Some(x), Some(y)) => x.total_cmp(&y),
@@ -246,7 +280,6 @@ fn compare_rows(a: &Row, b: &Row, col: usize) -> std::cmp::Ordering {
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
     };
-    let id = |r: &Row| r.id.map(|i| i.number());
     match HEADINGS.get(col).copied().unwrap_or("") {
         "workload" => a.workload.cmp(&b.workload),
         "params" => a.params.cmp(&b.params),
@@ -266,7 +299,7 @@ fn compare_rows(a: &Row, b: &Row, col: usize) -> std::cmp::Ordering {
         "overhead MiB" => num(a.overhead_mib, b.overhead_mib),
         "GIL wait" => num(a.gil_wait, b.gil_wait),
         "status" => a.status.cmp(&b.status),
-        _ => id(a).cmp(&id(b)),
+        _ => Ordering::Equal,
     }
 }
 
@@ -340,7 +373,7 @@ fn row_ui(
         } else {
             let marks = verdict::marks(&row.verdicts);
             let text = if dim {
-                RichText::new(marks).color(super::style::flag())
+                RichText::new(marks).color(super::kit::style::flag())
             } else {
                 RichText::new(marks).weak()
             };
@@ -372,14 +405,14 @@ fn row_ui(
     });
     cells.col(|ui| {
         ui.label(match row.checksum_ok {
-            Some(true) => RichText::new("✓ same").color(super::style::good()),
-            Some(false) => RichText::new("✗ differs").color(super::style::bad()),
+            Some(true) => RichText::new("✓ same").color(super::kit::style::good()),
+            Some(false) => RichText::new("✗ differs").color(super::kit::style::bad()),
             None => RichText::new("—"),
         });
     });
     cells.col(|ui| {
         ui.label(if row.failed {
-            RichText::new(&row.status).color(super::style::bad())
+            RichText::new(&row.status).color(super::kit::style::bad())
         } else {
             RichText::new(&row.status)
         });
@@ -391,279 +424,4 @@ fn row_ui(
     });
     cells.col(|_| {});
     action
-}
-
-/// One point of the scaling chart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScalingPoint {
-    pub workers: usize,
-    pub speedup: f64,
-    /// The error bar: what the point's fastest and slowest repeats give
-    /// (`None` for a single run).
-    pub range: Option<[f64; 2]>,
-    pub runs: usize,
-    /// Flagged (drawn faded, with "!"), and why.
-    pub verdicts: Vec<Verdict>,
-}
-
-/// One line of the scaling chart: a mode on an interpreter.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScalingSeries {
-    pub name: String,
-    pub mode: crate::interp::Mode,
-    /// Sorted by workers.
-    pub points: Vec<ScalingPoint>,
-}
-
-/// What the scaling chart draws, from the grouped repeats.
-pub fn scaling_series(points: &[Point]) -> Vec<ScalingSeries> {
-    let mut series: Vec<ScalingSeries> = Vec::new();
-    for pt in points {
-        let Some(s) = pt.speedup else { continue };
-        let name = format!("{} ({})", pt.mode, pt.interpreter);
-        let sp = ScalingPoint {
-            workers: pt.workers,
-            speedup: s,
-            range: pt.speedup_range,
-            runs: pt.runs,
-            verdicts: pt.verdicts.clone(),
-        };
-        match series.iter_mut().find(|x| x.name == name) {
-            Some(x) => x.points.push(sp),
-            None => series.push(ScalingSeries {
-                name,
-                mode: pt.mode,
-                points: vec![sp],
-            }),
-        }
-    }
-    for s in &mut series {
-        s.points.sort_by_key(|p| p.workers);
-    }
-    series
-}
-
-fn scaling_chart_ui(model: &RunsModel, ui: &mut egui::Ui, h: f32) {
-    let Some(agg) = &model.agg else {
-        return;
-    };
-    let cores = agg.points.iter().filter_map(|p| p.cores).max();
-    let series = scaling_series(&agg.points);
-    let bars = series
-        .iter()
-        .flat_map(|s| &s.points)
-        .any(|p| p.range.is_some());
-    let flagged = series
-        .iter()
-        .flat_map(|s| &s.points)
-        .any(|p| verdict::flagged(&p.verdicts));
-    ui.horizontal(|ui| {
-        ui.label(RichText::new("Speedup vs workers").strong());
-        if !agg.points.iter().any(|p| p.speedup.is_some()) {
-            ui.small(
-                "(a mode's line needs a completed 1-worker run of this workload: Sweep runs one)",
-            );
-        }
-        if bars {
-            ui.small("bars: min–max of the repeats");
-        }
-        if flagged {
-            ui.small("faded ! = flagged (see the verdict column)");
-        }
-    });
-    let max_w = agg
-        .points
-        .iter()
-        .map(|p| p.workers)
-        .max()
-        .unwrap_or(2)
-        .max(2) as f64;
-    // The ideal line stops at the cores: no run can beat them.
-    let ideal_top = cores.map_or(max_w, |c| max_w.min(f64::from(c.max(1))));
-    Plot::new("scaling")
-        .height(h)
-        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
-        .x_axis_label("workers")
-        .y_axis_label("speedup (×)")
-        .include_x(0.0)
-        .include_y(0.0)
-        .include_x(max_w + 0.3)
-        .include_y(max_w)
-        .allow_scroll(false)
-        .show(ui, |p| {
-            let mut ideal = vec![[1.0, 1.0], [ideal_top, ideal_top]];
-            if ideal_top < max_w {
-                ideal.push([max_w, ideal_top]);
-            }
-            p.line(
-                Line::new(
-                    if ideal_top < max_w {
-                        format!("ideal (linear up to {ideal_top:.0} cores)")
-                    } else {
-                        "ideal".to_string()
-                    },
-                    PlotPoints::new(ideal),
-                )
-                .color(Color32::GRAY)
-                .style(egui_plot::LineStyle::dashed_loose()),
-            );
-            for s in series {
-                let color = mode_color(s.mode);
-                let pts: Vec<[f64; 2]> = s
-                    .points
-                    .iter()
-                    .map(|q| [q.workers as f64, q.speedup])
-                    .collect();
-                p.line(
-                    Line::new(s.name.clone(), PlotPoints::new(pts))
-                        .color(color)
-                        .width(2.5),
-                );
-                // Error bars: unnamed (kept out of the legend), cap – stem – cap.
-                for q in &s.points {
-                    let Some([lo, hi]) = q.range else { continue };
-                    let x = q.workers as f64;
-                    let c = 0.06;
-                    p.line(
-                        Line::new(
-                            "",
-                            PlotPoints::new(vec![
-                                [x - c, hi],
-                                [x + c, hi],
-                                [x, hi],
-                                [x, lo],
-                                [x - c, lo],
-                                [x + c, lo],
-                            ]),
-                        )
-                        .color(color)
-                        .width(1.5)
-                        .allow_hover(false),
-                    );
-                }
-                let (ok, bad): (Vec<&ScalingPoint>, Vec<&ScalingPoint>) = s
-                    .points
-                    .iter()
-                    .partition(|q| !verdict::flagged(&q.verdicts));
-                let xy = |v: &[&ScalingPoint]| -> Vec<[f64; 2]> {
-                    v.iter().map(|q| [q.workers as f64, q.speedup]).collect()
-                };
-                p.points(
-                    Points::new(s.name.clone(), PlotPoints::new(xy(&ok)))
-                        .color(color)
-                        .radius(4.5)
-                        .shape(MarkerShape::Circle),
-                );
-                if !bad.is_empty() {
-                    // Flagged: still drawn, faded and marked; unnamed, so
-                    // the legend keeps the series' own colour (two colours
-                    // under one name made its swatch grey).
-                    p.points(
-                        Points::new("", PlotPoints::new(xy(&bad)))
-                            .color(color.gamma_multiply(0.4))
-                            .radius(4.5)
-                            .shape(MarkerShape::Circle),
-                    );
-                    for q in bad {
-                        p.text(
-                            egui_plot::Text::new(
-                                "",
-                                egui_plot::PlotPoint::new(q.workers as f64 + 0.08, q.speedup),
-                                RichText::new("!").strong(),
-                            )
-                            .anchor(egui::Align2::LEFT_BOTTOM),
-                        );
-                    }
-                }
-            }
-        });
-}
-
-fn memory_chart_ui(model: &RunsModel, ui: &mut egui::Ui, h: f32) {
-    let Some(agg) = &model.agg else {
-        return;
-    };
-    let mib = 1.0 / (1024.0 * 1024.0);
-    // The largest worker count of each mode.
-    let mut best: Vec<&crate::sweep::Point> = Vec::new();
-    for pt in &agg.points {
-        match best
-            .iter_mut()
-            .find(|b| b.mode == pt.mode && b.interpreter == pt.interpreter)
-        {
-            Some(b) if b.workers < pt.workers => *b = pt,
-            Some(_) => {}
-            None => best.push(pt),
-        }
-    }
-    // PSS where every bar has it: RSS counts the pages worker processes
-    // share once per process.
-    let pss = crate::sweep::overhead_in_pss(&best);
-    ui.label(
-        RichText::new(if pss {
-            "Memory overhead per mode (peak PSS − baseline, MiB)"
-        } else {
-            "Memory overhead per mode (peak RSS − baseline, MiB)"
-        })
-        .strong(),
-    )
-    .on_hover_text(
-        "PSS splits the pages worker processes share (libpython, loaded modules) between them; \
-         RSS counts them once per process. PSS is shown when every bar has it.",
-    );
-    let names: Vec<String> = best
-        .iter()
-        .map(|p| format!("{} ×{}", p.mode, p.workers))
-        .collect();
-    // Room above the tallest bar for its number.
-    let top = best
-        .iter()
-        .filter_map(|p| p.overhead_bytes(pss))
-        .fold(0.0, f64::max)
-        * mib
-        * 1.15;
-    Plot::new("memory-modes")
-        .height(h)
-        .include_y(0.0)
-        .include_y(top)
-        .allow_scroll(false)
-        .allow_drag(false)
-        .show_grid([false, true])
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .x_grid_spacer(|input| {
-            let (a, b) = input.bounds;
-            (a.ceil().max(0.0) as usize..=b.floor().max(0.0) as usize)
-                .map(|i| egui_plot::GridMark {
-                    value: i as f64,
-                    step_size: 1.0,
-                })
-                .collect()
-        })
-        .show(ui, |p| {
-            for (i, pt) in best.iter().enumerate() {
-                if let Some(v) = pt.overhead_bytes(pss) {
-                    let name = format!("{} ({})", pt.mode, pt.interpreter);
-                    p.bar_chart(
-                        BarChart::new(name.clone(), vec![Bar::new(i as f64, v * mib).width(0.6)])
-                            .color(mode_color(pt.mode)),
-                    );
-                    // The number on the bar: read from the back of a hall.
-                    p.text(
-                        egui_plot::Text::new(
-                            name,
-                            egui_plot::PlotPoint::new(i as f64, v * mib),
-                            RichText::new(format!("{:.1} MiB", v * mib)).strong(),
-                        )
-                        .anchor(egui::Align2::CENTER_BOTTOM),
-                    );
-                }
-            }
-        });
 }
