@@ -63,7 +63,7 @@ pub fn run(args: &RunArgs, file: &Path) -> anyhow::Result<ExitCode> {
     let ctrlc_rx = super::ctrlc_channel();
     let mut records: Vec<RunRecord> = Vec::new();
     let mut saved: Vec<Option<Result<PathBuf, String>>> = Vec::new();
-    let order = crate::sweep::runner::repeat_outermost(&plans, args.repeat);
+    let order = crate::sweep::plan::repeat_outermost(&plans, args.repeat);
     let total = order.len();
     for (i, (interp, mode)) in order.iter().enumerate() {
         let repeat = (args.repeat > 1).then_some(i / plans.len() + 1);

@@ -44,7 +44,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "P")]
     pub until_stable: Option<f64>,
     /// The most runs of one point with --until-stable.
-    #[arg(long, value_name = "N", default_value_t = crate::sweep::runner::DEFAULT_MAX_REPEATS)]
+    #[arg(long, value_name = "N", default_value_t = crate::sweep::plan::DEFAULT_MAX_REPEATS)]
     pub max_repeats: usize,
     /// Directory for the run files and sweep.json (must not hold a sweep yet).
     #[arg(long)]
@@ -248,9 +248,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     plan.max_repeats = args.until_stable.map(|_| args.max_repeats);
     if service {
         // latency against load per mode; no single-thread overhead runs
-        plan.overhead_modes.clear();
-        let modes = plan.modes.clone();
-        plan.interpreters.retain(|p| modes.contains(&p.mode));
+        plan = plan.without_overhead();
         plan.rps = args.rps.clone();
         plan.p99_target_ms = Some(
             args.p99_target

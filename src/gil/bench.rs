@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::error::GilError;
-use super::sampler::{GilSamplerConfig, State};
+use super::sampler::{GilSamplerConfig, GilTicks};
 use super::sched::{SHORT_SLICE, request_short_slice, thread_cpu_ns};
 use crate::kit::stats::percentile;
 
@@ -54,7 +54,7 @@ pub fn bench(
     drop(super::GilReader::open(root)?);
     request_short_slice(SHORT_SLICE);
     let interval = config.interval();
-    let mut state = State::new(root, config);
+    let mut state = GilTicks::new(root, config);
     let mut reads = Vec::new();
     let mut ticks = Vec::new();
     let (mut missed, mut max_late) = (0u64, Duration::ZERO);

@@ -221,8 +221,8 @@ impl Target {
     }
 }
 
-/// The sampler's state between ticks.
-pub(super) struct State {
+/// The GIL sampler's state between ticks.
+pub(super) struct GilTicks {
     root: u32,
     config: GilSamplerConfig,
     targets: BTreeMap<u32, Target>,
@@ -239,7 +239,7 @@ pub(super) struct State {
     pub(super) read_errors: u64,
 }
 
-impl State {
+impl GilTicks {
     pub(super) fn new(root: u32, config: GilSamplerConfig) -> Self {
         Self {
             root,
@@ -515,7 +515,7 @@ fn run(
     let interval = config.interval();
     let start = Instant::now();
     let mut stats = GilSamplerStats::default();
-    let mut state = State::new(root, config);
+    let mut state = GilTicks::new(root, config);
     let mut tick: u64 = 0;
     loop {
         let deadline = start + interval.mul_f64(tick as f64);

@@ -29,13 +29,13 @@
 //! ([`LoadSpec::from_params`]), so a run file says how it was loaded and the
 //! harness never sees them.
 
-mod engine;
 pub mod expect;
 mod http;
 mod recorder;
+mod threads;
 
-pub use engine::{LoadEvent, Loadgen, start};
 pub use expect::Expected;
+pub use threads::{LoadEvent, Loadgen, start};
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

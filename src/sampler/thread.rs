@@ -55,7 +55,7 @@ impl Sampler {
             SamplerBackend::Proc => {
                 raise_fd_limit();
                 StoppableThread::spawn("gilscope-sampler", move |mailbox| {
-                    run(config, sink, mailbox, || State::new(root))
+                    run(config, sink, mailbox, || ProcTicks::new(root))
                 })?
             }
             SamplerBackend::Portable => {
@@ -153,8 +153,8 @@ struct LastSmaps {
     processes: usize,
 }
 
-/// The sampler's state between ticks.
-struct State {
+/// The /proc sampler's state between ticks.
+struct ProcTicks {
     set: ThreadSet,
     cpu: Option<CpuStatReader>,
     cpu_prev: Option<CpuStat>,
@@ -184,13 +184,13 @@ pub const NAMES_HZ: f64 = 1.0;
 /// the baseline poke takes none.
 pub const LOAD_POKE_MIN_GAP_NS: u64 = 20_000_000;
 
-impl SampleSource for State {
+impl SampleSource for ProcTicks {
     fn sample(&mut self, config: &SamplerConfig, poke: Option<Poke>) -> Option<Sample> {
-        State::sample(self, config, poke)
+        ProcTicks::sample(self, config, poke)
     }
 }
 
-impl State {
+impl ProcTicks {
     fn new(root: Pid) -> Self {
         Self {
             set: ThreadSet::new(root),

@@ -8,7 +8,7 @@
 use super::model::{
     SWEEP_FILE_FORMAT, SWEEP_FILE_VERSION, SweepError, SweepFile, SweepPlan, SweepRunEntry,
 };
-use super::runner::{
+use super::plan::{
     DEFAULT_MAX_REPEATS, PlannedRun, SweepEvent, file_stem, runs_of, unstable_points,
 };
 use crate::interp::{Interpreter, Mode};

@@ -10,7 +10,7 @@ use crate::store::verdict::{self, Verdict, VerdictKind};
 
 /// One side of a race.
 #[derive(Debug, Clone, Copy)]
-pub struct Runner<'a> {
+pub struct Racer<'a> {
     /// What the headline calls it ("subinterp").
     pub name: &'a str,
     /// Its point (repeats), when it has one.
@@ -21,7 +21,7 @@ pub struct Runner<'a> {
     pub startup_s: Option<f64>,
 }
 
-impl Runner<'_> {
+impl Racer<'_> {
     fn work(&self) -> f64 {
         self.point
             .and_then(|p| p.median_elapsed_secs)
@@ -78,7 +78,7 @@ impl Headline {
 }
 
 /// The headline of `a` against `b`.
-pub fn race(a: Runner, b: Runner) -> Headline {
+pub fn race(a: Racer, b: Racer) -> Headline {
     let (win, lose) = if a.work() <= b.work() { (a, b) } else { (b, a) };
     let (tw, tl) = (win.work(), lose.work());
     let ratio = tl / tw.max(1e-9);
@@ -110,7 +110,7 @@ pub fn race(a: Runner, b: Runner) -> Headline {
     let (text, clear) = if (tl - tw).abs() < 1e-3 {
         (format!("a tie at {tw:.3} s"), false)
     } else if overlap == Some(true) {
-        let r = |x: &Runner| {
+        let r = |x: &Racer| {
             x.range()
                 .map_or(String::new(), |[lo, hi]| format!(" ({lo:.2}–{hi:.2})"))
         };
@@ -214,8 +214,8 @@ mod tests {
         }
     }
 
-    fn runner<'a>(name: &'a str, p: &'a Point) -> Runner<'a> {
-        Runner {
+    fn racer<'a>(name: &'a str, p: &'a Point) -> Racer<'a> {
+        Racer {
             name,
             point: Some(p),
             work_s: 0.0,
@@ -227,7 +227,7 @@ mod tests {
     fn a_margin_outside_the_spreads_is_a_clear_win() {
         let gil = point(Mode::Gil, &[2.0, 2.1, 2.2], Vec::new());
         let sub = point(Mode::Subinterp, &[1.0, 1.05, 1.1], Vec::new());
-        let h = race(runner("gil", &gil), runner("subinterp", &sub));
+        let h = race(racer("gil", &gil), racer("subinterp", &sub));
         assert!(h.clear, "{h:?}");
         assert_eq!(h.text, "subinterp wins by 1.050 s (2.00× faster)");
         assert!(
@@ -242,7 +242,7 @@ mod tests {
     fn overlapping_spreads_have_no_clear_winner() {
         let gil = point(Mode::Gil, &[1.0, 1.2, 1.5], Vec::new());
         let ft = point(Mode::Ft, &[1.1, 1.15, 1.3], Vec::new());
-        let h = race(runner("gil", &gil), runner("ft", &ft));
+        let h = race(racer("gil", &gil), racer("ft", &ft));
         assert!(!h.clear);
         assert!(
             h.text.starts_with("no clear winner: ft 1.15 s"),
@@ -256,7 +256,7 @@ mod tests {
         let flag = Verdict::new(VerdictKind::Implausible, "2.78× on 2 cores".into());
         let gil = point(Mode::Gil, &[8.0], Vec::new());
         let sub = point(Mode::Subinterp, &[3.0], vec![flag]);
-        let h = race(runner("gil", &gil), runner("subinterp", &sub));
+        let h = race(racer("gil", &gil), racer("subinterp", &sub));
         assert!(!h.clear);
         assert!(
             h.text.ends_with("(2.67× faster; 1 run: spread unknown)"),

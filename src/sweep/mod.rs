@@ -12,11 +12,11 @@ pub mod model;
 
 pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate, overhead_in_pss};
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
-pub mod runner;
+pub mod plan;
 pub mod service;
 pub mod service_verdict;
 pub mod table;
 
 pub use engine::{Engine, NextRun, run_sweep};
 pub use judged::Judged;
-pub use runner::{SweepEvent, choose_interpreters, make_plan, runs_of};
+pub use plan::{SweepEvent, choose_interpreters, make_plan, runs_of};

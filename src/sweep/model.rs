@@ -47,6 +47,18 @@ pub struct SweepPlan {
     pub knee_resolution_pct: Option<f64>,
 }
 
+impl SweepPlan {
+    /// Only the asked modes: no single-thread overhead runs, and no
+    /// interpreter planned for them (the app's Run and Sweep, a service
+    /// sweep).
+    pub fn without_overhead(mut self) -> Self {
+        self.overhead_modes.clear();
+        let modes = self.modes.clone();
+        self.interpreters.retain(|p| modes.contains(&p.mode));
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedInterpreter {
     pub mode: Mode,

@@ -63,8 +63,8 @@ pub struct UiContext<'a> {
     pub runs: &'a Runs,
     /// The runs' numbers and verdicts, computed once per change.
     pub model: &'a super::model::RunsModel,
-    /// The run the live view shows (and the compare view's anchor).
-    pub live: Option<RunId>,
+    /// The shown run: what the live view plots (and the compare view's anchor).
+    pub shown: Option<RunId>,
     /// `None` while discovery runs.
     pub interpreters: Option<&'a [Interpreter]>,
     /// A run goes, or a batch has more to run.

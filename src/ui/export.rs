@@ -165,7 +165,7 @@ pub fn request_screenshot(ctx: &egui::Context, path: PathBuf, sender: super::job
 }
 
 /// Carries out an export on a job thread (the app's `apply` calls this).
-pub fn start(export: Export, runs: &Runs, live: Option<RunId>, dir: &Path, jobs: &Jobs) {
+pub fn start(export: Export, runs: &Runs, shown: Option<RunId>, dir: &Path, jobs: &Jobs) {
     let finished = |id: RunId| runs.get(id).filter(|e| !e.is_running()).map(|e| &e.record);
     match export {
         Export::RunFile(id) => {
@@ -191,7 +191,7 @@ pub fn start(export: Export, runs: &Runs, live: Option<RunId>, dir: &Path, jobs:
             write_text_job(jobs, dir.join(format!("runs-{}.csv", timestamp())), text);
         }
         Export::Charts => {
-            let anchor = live.and_then(|id| runs.get(id)).or(runs.iter().last());
+            let anchor = shown.and_then(|id| runs.get(id)).or(runs.iter().last());
             if let Some(anchor) = anchor {
                 let records: Vec<RunRecord> = runs
                     .iter()
@@ -236,7 +236,7 @@ pub fn file_menu_ui(ui: &mut egui::Ui, cx: &UiContext, open_path: &mut String) -
     ui.label(format!("Exports go to {}", cx.export_dir.display()));
     // The run the live view shows, once finished.
     let shown = cx
-        .live
+        .shown
         .and_then(|id| cx.runs.get(id))
         .filter(|e| !e.is_running())
         .map(|e| e.id);

@@ -16,7 +16,7 @@ use crate::sweep::{Aggregate, Judged, Point};
 use std::time::{Duration, Instant};
 
 /// How often a running run's own row is refreshed.
-const LIVE_ROW_EVERY: Duration = Duration::from_millis(250);
+const RUNNING_ROW_EVERY: Duration = Duration::from_millis(250);
 
 /// The views' numbers, kept current by [`RunsModel::refresh`].
 #[derive(Default)]
@@ -44,10 +44,10 @@ impl RunsModel {
     /// Recomputes what changed since the last call: everything when runs
     /// were added, removed or finished or the anchor changed; a running
     /// run's own row at most every 250 ms; nothing otherwise.
-    pub fn refresh(&mut self, runs: &Runs, live: Option<RunId>) {
-        let key = (runs.version(), live);
+    pub fn refresh(&mut self, runs: &Runs, shown: Option<RunId>) {
+        let key = (runs.version(), shown);
         if self.key == Some(key) {
-            let due = self.at.is_none_or(|t| t.elapsed() >= LIVE_ROW_EVERY);
+            let due = self.at.is_none_or(|t| t.elapsed() >= RUNNING_ROW_EVERY);
             if due && runs.any_running() {
                 self.refresh_running(runs);
                 self.at = Some(Instant::now());
@@ -61,7 +61,7 @@ impl RunsModel {
         if runs.any_running() {
             self.refresh_running(runs);
         }
-        let anchor = live
+        let anchor = shown
             .and_then(|id| runs.ids().iter().position(|&x| x == id))
             .or(records.len().checked_sub(1));
         self.agg = anchor.and_then(|i| self.judged.workload(i)).cloned();

@@ -19,7 +19,7 @@ use super::runs::run_label;
 use super::runs::{RunEntry, RunId};
 use crate::run::protocol::Event;
 use crate::store::RunRecord;
-use crate::sweep::headline::{self, Runner};
+use crate::sweep::headline::{self, Racer};
 use egui::RichText;
 use std::time::Instant;
 
@@ -32,7 +32,7 @@ pub struct Race {
     pub playing_since: Option<Instant>,
     pub t_s: f64,
     pub speed: f64,
-    /// Both runners' laps and chunk clocks, once both runs have ended
+    /// Both racers' laps and chunk clocks, once both runs have ended
     /// (they no longer change): a frame then reads, never scans.
     finished: Option<[(Option<Lap>, ChunkClock); 2]>,
 }
@@ -89,7 +89,7 @@ impl Race {
     }
 }
 
-/// One runner's clock: its start gate and its finish, on the sampler's clock.
+/// One racer's clock: its start gate and its finish, on the sampler's clock.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Lap {
     /// The start gate (`result.start_ns`; else when the first worker started).
@@ -215,15 +215,15 @@ pub fn race_ui(
         b.record.spec().mode.to_string(),
     );
     let head = both.map(|(fa, fb)| {
-        let runner = |name, id, work_s, lap: Option<Lap>| Runner {
+        let racer = |name, id, work_s, lap: Option<Lap>| Racer {
             name,
             point: cx.model.point(id),
             work_s,
             startup_s: lap.and_then(|l| l.startup_s),
         };
         headline::race(
-            runner(&names.0, race.a, fa, laps.0),
-            runner(&names.1, race.b, fb, laps.1),
+            racer(&names.0, race.a, fa, laps.0),
+            racer(&names.1, race.b, fb, laps.1),
         )
     });
     ui.horizontal(|ui| {
@@ -321,7 +321,7 @@ pub fn race_ui(
     open
 }
 
-/// One runner: name, progress, finish, lanes and throughput.
+/// One racer: name, progress, finish, lanes and throughput.
 #[allow(clippy::too_many_arguments)]
 fn runner_ui(
     ui: &mut egui::Ui,
@@ -378,7 +378,7 @@ fn runner_ui(
         ui.label("no samples");
         return;
     };
-    // Both runners share one time axis from their gates: the longer run's.
+    // Both racers share one time axis from their gates: the longer run's.
     let window = Span {
         t0_ns: lap.zero_ns,
         from_ns: whole.from_ns.max(lap.zero_ns),
@@ -426,7 +426,7 @@ fn runner_ui(
             .max_rect(right)
             .layout(egui::Layout::top_down(egui::Align::Min)),
     );
-    // A finished runner shows its whole picture: a band is stamped when the
+    // A finished racer shows its whole picture: a band is stamped when the
     // harness took its chunk in, a little after the worker's last chunk
     // stopped the clock.
     let until = finished.is_none().then_some(until_ns);

@@ -234,7 +234,7 @@ mod tests {
         let cx = UiContext {
             runs,
             model: &model,
-            live: None,
+            shown: None,
             interpreters: Some(&pythons),
             busy,
             progress: None,

@@ -27,7 +27,7 @@ fn pythons() -> Vec<Interpreter> {
 struct Bench<P> {
     runs: Runs,
     model: gilscope::ui::model::RunsModel,
-    live: Option<RunId>,
+    shown: Option<RunId>,
     interpreters: Vec<Interpreter>,
     busy: bool,
     panel: P,
@@ -40,7 +40,7 @@ impl<P> Bench<P> {
         Self {
             runs: Runs::default(),
             model: Default::default(),
-            live: None,
+            shown: None,
             interpreters: pythons(),
             busy: false,
             panel,
@@ -51,7 +51,7 @@ impl<P> Bench<P> {
 
     fn add(&mut self, record: RunRecord) -> RunId {
         let id = self.runs.add(record, None, None);
-        self.live = Some(id);
+        self.shown = Some(id);
         id
     }
 
@@ -68,11 +68,11 @@ impl<P> Bench<P> {
         }
         let install = InstallState::default();
         let dir = PathBuf::from("/tmp");
-        self.model.refresh(&self.runs, self.live);
+        self.model.refresh(&self.runs, self.shown);
         let cx = UiContext {
             runs: &self.runs,
             model: &self.model,
-            live: self.live,
+            shown: self.shown,
             interpreters: Some(&self.interpreters),
             busy: self.busy,
             progress: None,
@@ -244,7 +244,7 @@ fn live_view_draws_the_shown_run_and_a_failed_run_its_log() {
             bench,
         );
     h.run();
-    assert_eq!(h.state().live, Some(two));
+    assert_eq!(h.state().shown, Some(two));
     assert!(
         h.query_by_label("primes · gil · 2 workers · 3.13")
             .is_some()
@@ -313,18 +313,18 @@ fn the_app_applies_actions_to_its_state() {
     let mut app = App::new(&ctx, options);
     let a = app.add_finished(gil_run(1));
     let b = app.add_finished(gil_run(2));
-    assert_eq!(app.live(), Some(b));
+    assert_eq!(app.shown(), Some(b));
     app.apply(Action::Show(a), &ctx);
-    assert_eq!((app.live(), app.view()), (Some(a), View::Live));
+    assert_eq!((app.shown(), app.view()), (Some(a), View::Live));
     app.apply(Action::Race(a, b), &ctx);
     assert_eq!(app.view(), View::Compare);
     assert!(app.compare().race().is_some());
     app.apply(Action::ClearFinished, &ctx);
     assert!(app.runs().is_empty());
-    assert_eq!(app.live(), None);
+    assert_eq!(app.shown(), None);
     // An id that is gone changes nothing.
     app.apply(Action::Show(a), &ctx);
-    assert_eq!(app.live(), None);
+    assert_eq!(app.shown(), None);
     app.apply(Action::error("bad parameter"), &ctx);
     let last = app.status().notices().last().expect("a notice");
     assert!(last.error && last.text == "bad parameter");

@@ -12,7 +12,7 @@ impl App {
             Action::RunOrStop => self.run_or_stop(ctx),
             Action::Show(id) => {
                 if self.runs.contains(id) {
-                    self.live = Some(id);
+                    self.shown = Some(id);
                     self.view = View::Live;
                 }
             }
@@ -26,8 +26,8 @@ impl App {
             Action::CloseRace => self.compare.close_race(),
             Action::ClearFinished => {
                 let n = self.runs.remove_finished();
-                if self.live.is_some_and(|id| !self.runs.contains(id)) {
-                    self.live = self.runs.last();
+                if self.shown.is_some_and(|id| !self.runs.contains(id)) {
+                    self.shown = self.runs.last();
                 }
                 self.status
                     .notify(format!("cleared {n} finished run(s)"), false);
@@ -38,7 +38,7 @@ impl App {
                 export::start(
                     what,
                     &self.runs,
-                    self.live,
+                    self.shown,
                     &self.options.export_dir,
                     &self.jobs,
                 );
@@ -168,7 +168,7 @@ impl App {
         let id = self
             .runs
             .add(RunRecord::new(spec, interp), Some(driver), None);
-        self.live = Some(id);
+        self.shown = Some(id);
         self.view = View::Live;
     }
 
@@ -189,7 +189,7 @@ impl App {
                     None,
                 );
                 batch.current = Some((id, next.planned));
-                self.live = Some(id);
+                self.shown = Some(id);
             }
             None => {
                 let b = self.batch.take().expect("batch is set");

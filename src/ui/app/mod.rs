@@ -41,7 +41,7 @@ use super::story::Story;
 use crate::interp::Interpreter;
 use crate::run::{RunMessage, RunOutcome};
 use crate::store::RunRecord;
-use crate::sweep::{Engine, runner::PlannedRun};
+use crate::sweep::{Engine, plan::PlannedRun};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -61,8 +61,8 @@ pub struct App {
     runs: Runs,
     /// The runs' numbers and verdicts, refreshed before each frame.
     model: super::model::RunsModel,
-    /// The run the live view shows (and the compare view's anchor).
-    live: Option<RunId>,
+    /// The shown run: what the live view plots (and the compare view's anchor).
+    shown: Option<RunId>,
     view: View,
     batch: Option<BatchState>,
     install: InstallState,
@@ -99,7 +99,7 @@ impl App {
             interpreters: None,
             runs: Runs::default(),
             model: super::model::RunsModel::default(),
-            live: None,
+            shown: None,
             view: View::Live,
             batch: None,
             install: InstallState::default(),
@@ -152,8 +152,8 @@ impl App {
         self.view
     }
 
-    pub fn live(&self) -> Option<RunId> {
-        self.live
+    pub fn shown(&self) -> Option<RunId> {
+        self.shown
     }
 
     pub fn setup(&self) -> &SetupPanel {
@@ -237,7 +237,7 @@ impl App {
     /// Adds a finished run (the benchmark's synthetic one) and shows it.
     pub fn add_finished(&mut self, record: RunRecord) -> RunId {
         let id = self.runs.add(record, None, None);
-        self.live = Some(id);
+        self.shown = Some(id);
         id
     }
 
@@ -277,7 +277,7 @@ impl App {
         UiContext {
             runs: &self.runs,
             model: &self.model,
-            live: self.live,
+            shown: self.shown,
             interpreters: self.interpreters.as_deref(),
             busy: self.busy(),
             progress: self.progress(),
@@ -311,7 +311,7 @@ impl App {
             self.style_applied = Some((self.dark, self.presentation));
         }
         self.pump();
-        self.model.refresh(&self.runs, self.live);
+        self.model.refresh(&self.runs, self.shown);
         self.handle_keys(&ctx);
         self.handle_drops(&ctx);
         self.drive_story(&ctx);
@@ -325,7 +325,7 @@ impl App {
             let cx = UiContext {
                 runs: &self.runs,
                 model: &self.model,
-                live: self.live,
+                shown: self.shown,
                 interpreters: self.interpreters.as_deref(),
                 busy,
                 progress,

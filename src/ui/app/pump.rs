@@ -119,8 +119,8 @@ impl App {
                     for record in new {
                         last = Some(self.runs.add(record, None, Some(path.clone())));
                     }
-                    if self.live.is_none() || !self.busy() {
-                        self.live = last.or(self.live);
+                    if self.shown.is_none() || !self.busy() {
+                        self.shown = last.or(self.shown);
                     }
                     if n > 1 {
                         self.view = View::Compare;

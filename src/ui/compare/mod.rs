@@ -142,7 +142,7 @@ impl CompareView {
     /// rows are in view (the runs the charts below are about).
     fn table_ui(&mut self, ui: &mut egui::Ui, height: f32, cx: &UiContext) -> Option<Action> {
         use egui_extras::{Column, TableBuilder};
-        let anchor = cx.live;
+        let anchor = cx.shown;
         let mut action = None;
         let mut rows: Vec<(RunId, &Row)> = cx.model.rows_with_ids().collect();
         if let Some((col, descending)) = self.sort {

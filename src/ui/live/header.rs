@@ -225,7 +225,7 @@ pub const SELF_CPU_WARN: f64 = 0.25;
 /// The shown run's diagnostics in one short line (stage mode's status
 /// line): its verdicts' marks, or that nothing was flagged.
 pub fn diagnostics(cx: &UiContext) -> Option<String> {
-    let id = cx.live?;
+    let id = cx.shown?;
     let run = &cx.runs.get(id)?.record;
     // Judged in the model (a running run's own verdicts 4× a second).
     let verdicts = &cx.model.row(id)?.verdicts;

@@ -60,7 +60,7 @@ impl LiveView {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &UiContext) -> Option<Action> {
         self.textures.retain(|id| cx.runs.contains(id));
-        let Some(entry) = cx.live.and_then(|id| cx.runs.get(id)) else {
+        let Some(entry) = cx.shown.and_then(|id| cx.runs.get(id)) else {
             empty_ui(cx, ui);
             return None;
         };

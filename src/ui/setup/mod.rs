@@ -374,7 +374,9 @@ impl SetupPanel {
         let workers: &[usize] = if script { &[0] } else { workers };
         let chosen = choose_interpreters(modes, &[], found)
             .map_err(|e| format!("{e} (or Install in the setup panel)"))?;
-        let mut plan = make_plan(
+        // The app runs only what the panel shows (its Compare view has no
+        // single-thread overhead table): no extra 1-worker runs.
+        let plan = make_plan(
             workload,
             params,
             modes,
@@ -382,11 +384,8 @@ impl SetupPanel {
             repeat.max(1),
             &chosen,
             found,
-        );
-        // The app runs only what the panel shows (its Compare view has no
-        // single-thread overhead table): no extra 1-worker runs.
-        plan.overhead_modes.clear();
-        plan.interpreters.retain(|p| modes.contains(&p.mode));
+        )
+        .without_overhead();
         Ok(Batch {
             plan,
             timeout: Some(Duration::from_secs(self.timeout_s.max(1))),
