@@ -22,7 +22,7 @@ use crate::palette::{self, Rgb, lane, state};
 use crate::store::RunRecord;
 use crate::store::verdict;
 use crate::sweep::Point;
-use crate::sweep::headline::{self, Headline, Runner};
+use crate::sweep::headline::{self, Headline};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -810,13 +810,13 @@ fn draw_headline(c: &mut Canvas, l: &Layout, racers: &[Racer<'_>; 2], lanes: &[L
     };
     let h: Headline = match (lanes[0].lap.finish_s, lanes[1].lap.finish_s) {
         (Some(fa), Some(fb)) => {
-            let runner = |i: usize, work_s: f64| Runner {
+            let racer = |i: usize, work_s: f64| headline::Racer {
                 name: &names[i],
                 point: racers[i].point,
                 work_s,
                 startup_s: lanes[i].lap.startup_s,
             };
-            headline::race(runner(0, fa), runner(1, fb))
+            headline::race(racer(0, fa), racer(1, fb))
         }
         // Only one finished: no margin to give.
         _ => {
