@@ -77,7 +77,10 @@ fn animation_cmd(args: &AnimationArgs) -> anyhow::Result<ExitCode> {
         hold_s: args.hold,
     };
     // Arguments first: nothing is loaded for a file that cannot be written.
-    animation::format_of(&args.out)?;
+    if let Err(e) = animation::format_of(&args.out).and_then(|_| options.check()) {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(super::EXIT_USAGE));
+    }
     let rendered = if let Some(dir) = &args.sweep {
         let sweep = SweepFile::load(dir)?;
         let runs = sweep.load_runs(dir)?;

@@ -137,7 +137,8 @@ pub fn format_of(path: &Path) -> Result<Format, AnimationError> {
 }
 
 impl AnimationOptions {
-    fn check(&self) -> Result<(), AnimationError> {
+    /// Whether the options can be rendered (size, frame rate, speed, hold).
+    pub fn check(&self) -> Result<(), AnimationError> {
         let (w, h) = self.size;
         if !(640..=3840).contains(&w) || !(360..=2160).contains(&h) {
             return Err(AnimationError::Size(w, h));
