@@ -121,6 +121,34 @@ impl Labeler {
     }
 }
 
+/// "primes · ft · 2 workers · 3.13t".
+pub fn run_label(record: &super::RunRecord) -> String {
+    let spec = record.spec();
+    if !spec.is_workload() {
+        // "attach:python3 · gil · pid 2506", "script:two_threads.py · ft · 3.13t".
+        let what = match spec.workload.split_once(':') {
+            Some((kind, path)) => format!(
+                "{kind}:{}",
+                std::path::Path::new(path)
+                    .file_name()
+                    .map_or(path.to_string(), |n| n.to_string_lossy().into_owned())
+            ),
+            None => spec.workload.clone(),
+        };
+        return format!("{what} · {} · {}", spec.mode, spec.interp_name);
+    }
+    let workload = std::path::Path::new(&spec.workload)
+        .file_stem()
+        .map_or(spec.workload.clone(), |s| s.to_string_lossy().to_string());
+    format!(
+        "{workload} · {} · {} worker{} · {}",
+        spec.mode,
+        spec.workers,
+        if spec.workers == 1 { "" } else { "s" },
+        spec.interp_name
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,32 +236,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// "primes · ft · 2 workers · 3.13t".
-pub fn run_label(record: &super::RunRecord) -> String {
-    let spec = record.spec();
-    if !spec.is_workload() {
-        // "attach:python3 · gil · pid 2506", "script:two_threads.py · ft · 3.13t".
-        let what = match spec.workload.split_once(':') {
-            Some((kind, path)) => format!(
-                "{kind}:{}",
-                std::path::Path::new(path)
-                    .file_name()
-                    .map_or(path.to_string(), |n| n.to_string_lossy().into_owned())
-            ),
-            None => spec.workload.clone(),
-        };
-        return format!("{what} · {} · {}", spec.mode, spec.interp_name);
-    }
-    let workload = std::path::Path::new(&spec.workload)
-        .file_stem()
-        .map_or(spec.workload.clone(), |s| s.to_string_lossy().to_string());
-    format!(
-        "{workload} · {} · {} worker{} · {}",
-        spec.mode,
-        spec.workers,
-        if spec.workers == 1 { "" } else { "s" },
-        spec.interp_name
-    )
 }
