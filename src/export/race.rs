@@ -78,31 +78,9 @@ impl ChunkClock {
     }
 }
 
-/// Among `runs`, the repeat of run `i`'s point (same workload,
-/// interpreter, mode and workers) whose time is the median (the lower
-/// middle of an even count): a race races medians.
-pub fn median_run_of(runs: &[&RunRecord], i: usize) -> usize {
-    let run = runs[i];
-    let mut repeats: Vec<(f64, usize)> = runs
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| {
-            same_workload(run, r)
-                && r.spec().interp_name == run.spec().interp_name
-                && r.spec().mode == run.spec().mode
-                && r.spec().workers == run.spec().workers
-        })
-        .filter_map(|(k, r)| r.result().map(|x| (x.elapsed_s, k)))
-        .collect();
-    repeats.sort_by(|a, b| a.0.total_cmp(&b.0));
-    repeats
-        .get(repeats.len().saturating_sub(1) / 2)
-        .map_or(i, |&(_, k)| k)
-}
-
 /// The two runs the app would race among `runs` (judged as `judged`,
 /// from the same slice): (the rival, the best), each its point's median
-/// run; `None` without two completed runs of one workload and worker
+/// repeat ([`Judged::median_repeat`]); `None` without two completed runs of one workload and worker
 /// count in two modes.
 pub fn race_pair(runs: &[&RunRecord], judged: &Judged) -> Option<(usize, usize)> {
     let key = |i: usize| {
@@ -115,7 +93,7 @@ pub fn race_pair(runs: &[&RunRecord], judged: &Judged) -> Option<(usize, usize)>
             let ((ma, sa), (mb, sb)) = (key(a), key(b));
             ma.cmp(&mb).then(sa.total_cmp(&sb))
         })?;
-    let best = median_run_of(runs, best);
+    let best = judged.median_repeat(best, |_| true);
     let b = runs[best];
     let rivals: Vec<usize> = (0..runs.len())
         .filter(|&i| i != best && runs[i].result().is_some())
@@ -127,7 +105,7 @@ pub fn race_pair(runs: &[&RunRecord], judged: &Judged) -> Option<(usize, usize)>
         .iter()
         .find(|&&i| runs[i].spec().mode == crate::interp::Mode::Gil)
         .or(rivals.first())?;
-    Some((median_run_of(runs, *rival), best))
+    Some((judged.median_repeat(*rival, |_| true), best))
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ pub struct Judged {
     pub place: Vec<(usize, Option<usize>)>,
     /// Per run: the verdicts it shows.
     pub verdicts: Vec<Vec<Verdict>>,
+    /// Per run: its workers' time, once it completed.
+    pub times: Vec<Option<f64>>,
 }
 
 impl Judged {
@@ -89,11 +91,37 @@ impl Judged {
                 v
             })
             .collect();
+        let times = records
+            .iter()
+            .map(|r| r.result().map(|x| x.elapsed_s))
+            .collect();
         Self {
             workloads,
             place,
             verdicts,
+            times,
         }
+    }
+
+    /// Among the runs `keep` accepts, the repeat of run `i`'s point whose
+    /// time is the median (the lower middle of an even count): what the
+    /// race races and an exported animation shows. `i` itself when its
+    /// point has no completed repeat among them.
+    pub fn median_repeat(&self, i: usize, keep: impl Fn(usize) -> bool) -> usize {
+        let Some(&(k, Some(p))) = self.place.get(i) else {
+            return i;
+        };
+        let mut repeats: Vec<(f64, usize)> = self
+            .place
+            .iter()
+            .enumerate()
+            .filter(|&(j, &pl)| pl == (k, Some(p)) && keep(j))
+            .filter_map(|(j, _)| self.times.get(j).copied().flatten().map(|t| (t, j)))
+            .collect();
+        repeats.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        repeats
+            .get(repeats.len().saturating_sub(1) / 2)
+            .map_or(i, |&(_, j)| j)
     }
 
     /// The point of run `i` (in the order given to [`Judged::of`]).

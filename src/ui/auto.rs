@@ -234,30 +234,10 @@ pub fn best_run_of(cx: &UiContext, ids: &[RunId]) -> Option<RunId> {
     Some(median_run_of(cx, ids, best))
 }
 
-/// Among `ids`, the repeat of `id`'s point (same workload, interpreter,
-/// mode and workers) whose time is the median (the lower middle of an
-/// even count): the race races medians.
+/// Among `ids`, the repeat of `id`'s point whose time is the median:
+/// the race races medians (judged once, in the model).
 pub fn median_run_of(cx: &UiContext, ids: &[RunId], id: RunId) -> RunId {
-    let Some(run) = cx.runs.get(id).map(|e| &e.record) else {
-        return id;
-    };
-    let mut repeats: Vec<(f64, RunId)> = cx
-        .runs
-        .iter()
-        .filter(|e| ids.contains(&e.id))
-        .filter(|e| {
-            let r = &e.record;
-            crate::store::compare::same_workload(run, r)
-                && r.spec().interp_name == run.spec().interp_name
-                && r.spec().mode == run.spec().mode
-                && r.spec().workers == run.spec().workers
-        })
-        .filter_map(|e| e.record.result().map(|x| (x.elapsed_s, e.id)))
-        .collect();
-    repeats.sort_by(|a, b| a.0.total_cmp(&b.0));
-    repeats
-        .get(repeats.len().saturating_sub(1) / 2)
-        .map_or(id, |&(_, id)| id)
+    cx.model.median_repeat(id, ids)
 }
 
 /// Two runs worth racing: the best multi-worker run against the run of

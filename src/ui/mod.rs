@@ -3,25 +3,35 @@
 //! it; `gilscope gui` takes options (files to open, a sweep to run at
 //! start, screenshots to save).
 //!
-//! How it is built: each panel owns its state and draws from a read-only
-//! [`context::UiContext`] (runs, interpreters, settings), returning an
-//! [`action::Action`]; [`app::App::apply`] is the one place actions change
-//! shared state. Runs are named by [`runs::RunId`], never by position.
+//! How it is built: each panel owns its state (private fields, methods)
+//! and draws from a read-only [`context::UiContext`] (runs, interpreters,
+//! the view model, settings), returning [`action::Action`]s — the one
+//! enum of requests, which keys, drops, the story and the autopilot use
+//! too; [`app::App::apply`] is the one place actions change shared state.
+//! Runs are named by [`runs::RunId`], never by position. Every number a
+//! view shows is in [`model::RunsModel`], computed when runs change, never
+//! inside a frame. Nothing here spawns a process or reads /proc: jobs call
+//! `run`, `interp` and `sweep` for that.
 //!
-//! * [`app`]: shared state, `apply`, the message pump, keys and drops, the frame.
-//! * [`action`], [`context`], [`runs`]: what panels return, read, and name.
+//! * [`app`]: shared state and the frame, split by job (apply, pump,
+//!   input, script, persist).
+//! * [`action`], [`context`], [`runs`], [`model`]: what panels return,
+//!   read, name, and show.
+//! * [`kit`]: what every view draws with (plots, lane bitmaps and their
+//!   textures, style); it owns no view.
 //! * [`attach`]: *Attach…*, the running Python processes to watch.
 //! * [`setup`]: interpreters, workload, modes, workers, Run/Stop/Sweep.
-//! * [`live`]: the four plots of one run on one time axis.
+//! * [`live`]: the live view: the shown run's plots on one time axis.
 //! * [`compare`]: the table of runs, scaling and memory charts.
-//! * [`race`]: two runs replayed side by side on one clock.
+//! * [`race`]: two runs replayed side by side on one clock (two racers).
+//! * [`quiet`]: the progress view while runs are measured.
 //! * [`bars`], [`status`]: the top bar, the presentation bar, the status bar.
 //! * [`auto`]: the scripted user of `gui --sweep … --screenshots`.
 //! * [`story`]: `gilscope demo`'s chapters, stepped through with N / P.
 //! * [`picture`]: the workload's picture, input and output by worker.
-//! * [`lanes`]: heat map and swimlane pictures (one texture each).
 //! * [`driver`]: a thread per run, so the UI never waits on a child.
-//! * [`jobs`]: other background work (discovery, install, files, exports).
+//! * [`jobs`]: other background work (discovery, the workload catalog,
+//!   install, inspecting a process, files, exports).
 //! * [`export`]: CSV, run files, charts and screenshots on disk.
 //! * [`browse`]: the in-app "Open file…" browser.
 //! * [`options`], [`settings`]: how the window starts; what it remembers.
@@ -81,7 +91,7 @@ pub fn run_window(options: UiOptions) -> anyhow::Result<()> {
             });
             let mut app = App::new(&cc.egui_ctx, options);
             app.on_renderer(renderer.as_deref());
-            Ok(Box::new(Window(app)))
+            Ok(Box::new(EframeApp(app)))
         }),
     )
     .map_err(|e| {
@@ -91,9 +101,9 @@ pub fn run_window(options: UiOptions) -> anyhow::Result<()> {
     })
 }
 
-struct Window(App);
+struct EframeApp(App);
 
-impl eframe::App for Window {
+impl eframe::App for EframeApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.0.ui(ui);
     }

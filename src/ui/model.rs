@@ -98,6 +98,18 @@ impl RunsModel {
         self.judged.point(i)
     }
 
+    /// Among `among`, the repeat of run `id`'s point with the median time
+    /// ([`Judged::median_repeat`]); `id` when there is none.
+    pub fn median_repeat(&self, id: RunId, among: &[RunId]) -> RunId {
+        let Some(i) = self.ids.iter().position(|&x| x == id) else {
+            return id;
+        };
+        let j = self
+            .judged
+            .median_repeat(i, |j| self.ids.get(j).is_some_and(|x| among.contains(x)));
+        self.ids.get(j).copied().unwrap_or(id)
+    }
+
     /// The rows with their runs, in the runs' order.
     pub fn rows_with_ids(&self) -> impl Iterator<Item = (RunId, &Row)> {
         self.ids.iter().copied().zip(&self.rows)

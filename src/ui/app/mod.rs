@@ -1,15 +1,15 @@
 //! The app: the state panels share (runs, interpreters, the shown run,
 //! the current batch, settings) and the frame's layout. Split by job:
 //!
-//! * [`apply`](self::apply): [`App::apply`], the one place where an
+//! * `apply`: [`App::apply`], the one place where an
 //!   [`Action`] — from a panel, a key, a drop, the story or the autopilot —
 //!   changes that state; starting, stopping and attaching.
-//! * [`pump`](self::pump): moves what run drivers and jobs report into the
+//! * `pump`: moves what run drivers and jobs report into the
 //!   state, never waiting.
-//! * [`input`](self::input): keys and dropped files, turned into actions.
-//! * [`script`](self::script): the story's chapters and the autopilot,
+//! * `input`: keys and dropped files, turned into actions.
+//! * `script`: the story's chapters and the autopilot,
 //!   stepped between frames; both only return actions.
-//! * [`persist`](self::persist): screenshots and the remembered settings.
+//! * `persist`: screenshots and the remembered settings.
 //!
 //! Panels' fields are their own: the app calls their methods or sends
 //! them what arrived, and reads them through getters.
