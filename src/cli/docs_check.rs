@@ -314,8 +314,8 @@ fn the_readme_is_a_front_door_with_the_test_command() {
         "README.md no longer names scripts/test, the test command .ci/run runs"
     );
     assert!(
-        readme.contains("<!-- animation: issue 25 -->"),
-        "README.md lost the spot the race animation goes (issue 25)"
+        readme.contains("](assets/race.gif)"),
+        "README.md no longer shows the race animation (assets/race.gif)"
     );
 }
 

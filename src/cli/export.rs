@@ -124,7 +124,7 @@ pub(super) fn race_runs(
 ) -> anyhow::Result<Option<Rendered>> {
     let refs: Vec<&RunRecord> = runs.iter().collect();
     let judged = Judged::of(&refs);
-    let Some(pair) = crate::export::race::race_pair(&refs, &judged) else {
+    let Some(pair) = crate::sweep::race::race_pair(&refs, &judged) else {
         return Ok(None);
     };
     render(&refs, &judged, pair, options, out, bar).map(Some)

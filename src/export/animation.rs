@@ -17,12 +17,12 @@
 use super::canvas::{Anchor, Canvas, Rect};
 use super::encode::{CUBE_STEP, Encoder, Format};
 use super::lanes::{LaneImage, lane_image};
-use super::race::{ChunkClock, Lap};
 use crate::palette::{self, Rgb, lane, state};
 use crate::store::RunRecord;
 use crate::store::verdict;
 use crate::sweep::Point;
 use crate::sweep::headline::{self, Headline};
+use crate::sweep::race::{ChunkClock, Lap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -10,8 +10,8 @@
 //! * [`animation`]: the race's frames — clocks, progress, lanes, pictures,
 //!   finish lines, the headline — drawn on a [`canvas`] and written by
 //!   [`encode`] (GIF on a fixed palette, or APNG) where they changed;
-//!   [`lanes`] draws a run's lanes once, [`race`] has the laps and which
-//!   two runs of a sweep race.
+//!   [`lanes`] draws a run's lanes once; the laps and which two runs of a
+//!   sweep race are [`crate::sweep::race`]'s, the app's too.
 //! * [`trace`]: thread states and GIL spans as merged duration events,
 //!   counters for cores, memory and throughput, the run as metadata.
 //! * [`readings`]: a series' rows (older tiers included) as the
@@ -21,6 +21,5 @@ pub mod animation;
 pub mod canvas;
 pub mod encode;
 pub mod lanes;
-pub mod race;
 pub mod readings;
 pub mod trace;

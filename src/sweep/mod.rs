@@ -13,6 +13,7 @@ pub mod model;
 pub use aggregate::{Aggregate, Point, SingleThreadOverhead, Spread, aggregate, overhead_in_pss};
 pub use model::{MachineInfo, SweepError, SweepFile, SweepPlan, SweepRunEntry, machine_info};
 pub mod plan;
+pub mod race;
 pub mod service;
 pub mod service_verdict;
 pub mod table;

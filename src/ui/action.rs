@@ -32,6 +32,8 @@ pub enum Export {
     TableCsv,
     /// The report's charts of the shown run's workload.
     Charts,
+    /// Two finished runs' race as an animated GIF (`export::animation`).
+    Animation(RunId, RunId),
 }
 
 /// Which view fills the window.

@@ -247,22 +247,8 @@ pub fn race_pair(cx: &UiContext) -> Option<(RunId, RunId)> {
     race_pair_of(cx, &cx.runs.ids())
 }
 
-/// [`race_pair`] among `ids`.
+/// [`race_pair`] among `ids` (the rules are [`crate::sweep::race`]'s,
+/// judged once in the model).
 pub fn race_pair_of(cx: &UiContext, ids: &[RunId]) -> Option<(RunId, RunId)> {
-    let best = best_run_of(cx, ids)?;
-    let b = &cx.runs.get(best)?.record;
-    let rivals: Vec<_> = cx
-        .runs
-        .iter()
-        .filter(|e| ids.contains(&e.id))
-        .filter(|e| e.id != best && e.record.result().is_some())
-        .filter(|e| crate::store::compare::same_workload(b, &e.record))
-        .filter(|e| e.record.spec().workers == b.spec().workers)
-        .filter(|e| e.record.spec().mode != b.spec().mode)
-        .collect();
-    let rival = rivals
-        .iter()
-        .find(|e| e.record.spec().mode == crate::interp::Mode::Gil)
-        .or(rivals.first())?;
-    Some((median_run_of(cx, ids, rival.id), best))
+    cx.model.race_pair(cx.runs, ids)
 }

@@ -7,7 +7,9 @@ use super::action::{Action, Export};
 use super::context::UiContext;
 use super::jobs::JobResult;
 use super::jobs::Jobs;
+use super::model::RunsModel;
 use super::runs::{RunId, Runs};
+use crate::export::animation::{AnimationOptions, Racer};
 use crate::report::Chart;
 use crate::report::series::ChartData;
 use crate::store::{RunRecord, compare::same_workload};
@@ -165,7 +167,14 @@ pub fn request_screenshot(ctx: &egui::Context, path: PathBuf, sender: super::job
 }
 
 /// Carries out an export on a job thread (the app's `apply` calls this).
-pub fn start(export: Export, runs: &Runs, shown: Option<RunId>, dir: &Path, jobs: &Jobs) {
+pub fn start(
+    export: Export,
+    runs: &Runs,
+    model: &RunsModel,
+    shown: Option<RunId>,
+    dir: &Path,
+    jobs: &Jobs,
+) {
     let finished = |id: RunId| runs.get(id).filter(|e| !e.is_running()).map(|e| &e.record);
     match export {
         Export::RunFile(id) => {
@@ -189,6 +198,48 @@ pub fn start(export: Export, runs: &Runs, shown: Option<RunId>, dir: &Path, jobs
         Export::TableCsv => {
             let text = table_csv(&rows(&runs.records()));
             write_text_job(jobs, dir.join(format!("runs-{}.csv", timestamp())), text);
+        }
+        Export::Animation(a, b) => {
+            let (Some(ra), Some(rb)) = (finished(a).cloned(), finished(b).cloned()) else {
+                return;
+            };
+            let (pa, pb) = (model.point(a).cloned(), model.point(b).cloned());
+            let path = dir.join(format!(
+                "race-{}-vs-{}-{}.gif",
+                ra.spec().mode,
+                rb.spec().mode,
+                timestamp()
+            ));
+            jobs.spawn("animation", move |sender| {
+                let mut told = 0;
+                let result = crate::export::animation::render_file(
+                    Racer {
+                        run: &ra,
+                        point: pa.as_ref(),
+                    },
+                    Racer {
+                        run: &rb,
+                        point: pb.as_ref(),
+                    },
+                    &AnimationOptions::default(),
+                    &path,
+                    |done| {
+                        // A line in the status bar at each quarter.
+                        let quarter = (done * 4.0) as u32;
+                        if quarter > told && quarter < 4 {
+                            told = quarter;
+                            sender.send(JobResult::Progress(format!(
+                                "rendering the race animation: {} %",
+                                quarter * 25
+                            )));
+                        }
+                    },
+                );
+                JobResult::Wrote {
+                    what: "animation".into(),
+                    result: result.map(|_| vec![path]).map_err(|e| e.to_string()),
+                }
+            });
         }
         Export::Charts => {
             let anchor = shown.and_then(|id| runs.get(id)).or(runs.iter().last());

@@ -35,6 +35,8 @@ pub enum JobResult {
     Inspected(Result<crate::run::attach::Target, String>),
     /// The running Python processes (*Attach…*).
     Processes(Vec<crate::run::attach::Target>),
+    /// How far a long job is (a line for the status bar).
+    Progress(String),
     /// Files written by an export or a screenshot.
     Wrote {
         what: String,

@@ -110,6 +110,20 @@ impl RunsModel {
         self.ids.get(j).copied().unwrap_or(id)
     }
 
+    /// The two runs to race among `among` ([`crate::sweep::race::race_pair`]):
+    /// (the rival, the best), each its point's median repeat. `None` when
+    /// the model is not of these runs (refreshed before the next frame).
+    pub fn race_pair(&self, runs: &Runs, among: &[RunId]) -> Option<(RunId, RunId)> {
+        if self.ids != runs.ids() {
+            return None;
+        }
+        let records = runs.records();
+        let (a, b) = crate::sweep::race::race_pair_among(&records, &self.judged, |i| {
+            among.contains(&self.ids[i])
+        })?;
+        Some((self.ids[a], self.ids[b]))
+    }
+
     /// The rows with their runs, in the runs' order.
     pub fn rows_with_ids(&self) -> impl Iterator<Item = (RunId, &Row)> {
         self.ids.iter().copied().zip(&self.rows)

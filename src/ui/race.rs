@@ -8,6 +8,7 @@
 //! last chunk — exactly the Compare table's "time s". Start-up before the
 //! gate (interpreter, spawning workers) is shown beside it, labelled.
 
+use super::action::{Action, Export};
 use super::context::UiContext;
 use super::kit::lanes::Span;
 use super::kit::plot::PlotSpec;
@@ -17,9 +18,8 @@ use super::kit::textures::{LaneTextures, RunTextures};
 use super::picture::PictureView;
 use super::runs::run_label;
 use super::runs::{RunEntry, RunId};
-use crate::run::protocol::Event;
-use crate::store::RunRecord;
 use crate::sweep::headline::{self, Racer};
+use crate::sweep::race::{ChunkClock, Lap};
 use egui::RichText;
 use std::time::Instant;
 
@@ -35,37 +35,6 @@ pub struct Race {
     /// Both racers' laps and chunk clocks, once both runs have ended
     /// (they no longer change): a frame then reads, never scans.
     finished: Option<[(Option<Lap>, ChunkClock); 2]>,
-}
-
-/// When each chunk finished, with the running count: `(t_ns, chunks so
-/// far)` sorted by time, so "chunks done by t" is a binary search.
-#[derive(Debug, Clone, Default)]
-pub struct ChunkClock(Vec<(u64, u64)>);
-
-impl ChunkClock {
-    pub fn of(run: &RunRecord) -> Self {
-        let mut at: Vec<(u64, u64)> = run
-            .events()
-            .iter()
-            .filter_map(|e| match e {
-                Event::ChunkDone(c) => Some((c.t_ns, c.chunks)),
-                _ => None,
-            })
-            .collect();
-        at.sort_by_key(|&(t, _)| t);
-        let mut total = 0;
-        for x in &mut at {
-            total += x.1;
-            x.1 = total;
-        }
-        Self(at)
-    }
-
-    /// Chunks finished by `t_ns`.
-    pub fn by(&self, t_ns: u64) -> u64 {
-        let n = self.0.partition_point(|&(t, _)| t <= t_ns);
-        n.checked_sub(1).map_or(0, |i| self.0[i].1)
-    }
 }
 
 impl Race {
@@ -89,60 +58,17 @@ impl Race {
     }
 }
 
-/// One racer's clock: its start gate and its finish, on the sampler's clock.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Lap {
-    /// The start gate (`result.start_ns`; else when the first worker started).
-    pub zero_ns: u64,
-    /// Seconds from the gate to the last chunk (the table's time), once known.
-    pub finish_s: Option<f64>,
-    /// Seconds from the run's start to its gate (start-up).
-    pub startup_s: Option<f64>,
-    /// Chunks in the whole run, once known.
-    pub total_chunks: Option<u64>,
-}
-
-impl Lap {
-    pub fn of(run: &RunRecord) -> Option<Self> {
-        let result = run.result();
-        let zero_ns = result
-            .and_then(|r| r.start_ns)
-            .or(run.work_window_ns().map(|(start, _)| start))?;
-        let total_chunks = run.outcome().is_some().then(|| run.chunks_done());
-        Some(Self {
-            zero_ns,
-            finish_s: result.map(|r| r.elapsed_s),
-            startup_s: run
-                .t0_ns()
-                .filter(|&t0| t0 <= zero_ns)
-                .map(|t0| (zero_ns - t0) as f64 / 1e9),
-            total_chunks,
-        })
-    }
-
-    /// Chunks finished by `t_s` seconds after the gate.
-    pub fn chunks_by(&self, run: &RunRecord, t_s: f64) -> u64 {
-        let until = self.zero_ns as f64 + t_s * 1e9;
-        run.events()
-            .iter()
-            .filter_map(|e| match e {
-                Event::ChunkDone(c) if (c.t_ns as f64) <= until => Some(c.chunks),
-                _ => None,
-            })
-            .sum()
-    }
-}
-
-/// Draws the race; returns false when the user closed it (or a run is gone).
+/// Draws the race; returns what the user asked for (close it, export it
+/// as an animation). A race whose run is gone asks to be closed.
 pub fn race_ui(
     race: &mut Race,
     ui: &mut egui::Ui,
     cx: &UiContext,
     textures: &mut LaneTextures,
     picture: &mut PictureView,
-) -> bool {
+) -> Option<Action> {
     let (Some(a), Some(b)) = (cx.runs.get(race.a), cx.runs.get(race.b)) else {
-        return false;
+        return Some(Action::CloseRace);
     };
     if race.finished.is_none() && a.record.is_finished() && b.record.is_finished() {
         race.finished = Some([
@@ -176,7 +102,7 @@ pub fn race_ui(
     }
     let now_s = now_s.min(end_s);
     let big = ui.text_style_height(&egui::TextStyle::Heading);
-    let mut open = true;
+    let mut action = None;
     ui.horizontal_wrapped(|ui| {
         ui.heading(RichText::new("Race").strong());
         let playing = race.playing_since.is_some();
@@ -201,8 +127,17 @@ pub fn race_ui(
                 .suffix("×")
                 .text("speed"),
         );
+        let done = a.record.is_finished() && b.record.is_finished();
+        if ui
+            .add_enabled(done, egui::Button::new("Export animation…"))
+            .on_hover_text("The race as an animated GIF for a slide (1920×1080, real time; `gilscope export animation` for other sizes and speeds), written to the export folder")
+            .on_disabled_hover_text("once both runs have finished")
+            .clicked()
+        {
+            action = Some(Action::Export(Export::Animation(race.a, race.b)));
+        }
         if ui.button("Close race").clicked() {
-            open = false;
+            action = Some(Action::CloseRace);
         }
         ui.small("Each clock starts at its run's start gate (every worker ready) and stops at its last chunk: the Compare table's \"time s\". Start-up before the gate is shown apart.");
     });
@@ -318,7 +253,7 @@ pub fn race_ui(
         );
     }
     ui.allocate_rect(area, egui::Sense::hover());
-    open
+    action
 }
 
 /// One racer: name, progress, finish, lanes and throughput.
@@ -439,36 +374,4 @@ fn runner_ui(
 fn lanes_share(ui: &egui::Ui, pics: &RunTextures, h: f32) -> f32 {
     let rows = pics.lanes.as_ref().map_or(1, |(_, p)| p.rows.len());
     plots::lanes_height(ui, rows).clamp(h * 0.6, h * 0.8)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::interp::Mode;
-    use crate::store::fixtures::{MS, Synth, interpreter};
-
-    #[test]
-    fn laps_start_at_the_gate_and_finish_at_the_tables_time() {
-        let py = interpreter("3.13", "3.13.5", false);
-        let synth = Synth::new(Mode::Gil, 2);
-        let run = synth.build(&py);
-        let lap = Lap::of(&run).expect("a lap");
-        assert_eq!(lap.zero_ns, synth.work_start_ns());
-        assert_eq!(lap.finish_s, run.result().map(|r| r.elapsed_s));
-        assert_eq!(lap.total_chunks, Some(20));
-        // Chunks every 50 ms per worker, two workers.
-        assert_eq!(lap.chunks_by(&run, 0.0), 0);
-        assert_eq!(lap.chunks_by(&run, 0.105), 4);
-        assert_eq!(lap.chunks_by(&run, 10.0), 20);
-        // The clock a finished race reads says the same.
-        let clock = ChunkClock::of(&run);
-        for t in [0.0, 0.105, 0.5, 10.0] {
-            let at = lap.zero_ns + (t * 1e9) as u64;
-            assert_eq!(clock.by(at), lap.chunks_by(&run, t), "at {t} s");
-        }
-        assert!(
-            lap.startup_s
-                .is_some_and(|s| (s - 120.0 * MS as f64 / 1e9).abs() < 1e-9)
-        );
-    }
 }

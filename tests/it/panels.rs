@@ -158,6 +158,19 @@ fn the_race_draws_both_runs_and_a_removed_run_ends_it() {
         h.query_by_label("primes · gil · 2 workers · 3.13")
             .is_some()
     );
+    // Both finished: the race can be exported as an animation, and
+    // closed, each by an action.
+    h.get_by_label("Export animation…").click();
+    h.run();
+    assert_eq!(
+        h.state().actions.last(),
+        Some(&Action::Export(gilscope::ui::action::Export::Animation(
+            a, b
+        )))
+    );
+    h.get_by_label("Close race").click();
+    h.run();
+    assert_eq!(h.state().actions.last(), Some(&Action::CloseRace));
     // The runs are forgotten (Clear finished): the race closes itself
     // instead of drawing runs that are gone.
     h.state_mut().runs.remove_finished();

@@ -38,6 +38,7 @@ impl App {
                 export::start(
                     what,
                     &self.runs,
+                    &self.model,
                     self.shown,
                     &self.options.export_dir,
                     &self.jobs,

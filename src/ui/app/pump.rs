@@ -130,6 +130,7 @@ impl App {
                 }
                 Err(e) => self.status.notify(format!("could not open: {e}"), true),
             },
+            JobResult::Progress(line) => self.status.notify(line, false),
             JobResult::Processes(list) => self.attach.on_processes(list),
             JobResult::Checked { .. } | JobResult::Inspected(_) if !self.checking => {
                 self.status.notify("stopped before it started", false);

@@ -110,16 +110,13 @@ impl CompareView {
         }
         if let Some(race) = &mut self.race {
             self.race_picture.retain(|id| cx.runs.contains(id));
-            if !super::race::race_ui(
+            return super::race::race_ui(
                 race,
                 ui,
                 cx,
                 &mut self.race_textures,
                 &mut self.race_picture,
-            ) {
-                self.race = None;
-            }
-            return None;
+            );
         }
         let total_h = ui.available_height();
         let action = self.table_ui(ui, (total_h * 0.42).max(140.0), cx);

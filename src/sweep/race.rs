@@ -1,4 +1,5 @@
-//! What a race replays, by the app's rules: each runner's lap (its clock
+//! What a race replays, by the app's rules (the app's race view and
+//! `gilscope export animation` both read this): each racer's lap (its clock
 //! starts at the start gate — every worker ready — and stops at its last
 //! chunk, the Compare table's "time s"), the chunks done by any moment, and
 //! which two runs of a sweep race (the best multi-worker point against the
@@ -10,7 +11,7 @@ use crate::store::RunRecord;
 use crate::store::compare::same_workload;
 use crate::sweep::judged::Judged;
 
-/// One runner's clock, on the sampler's clock.
+/// One racer's clock, on the sampler's clock.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Lap {
     /// The start gate (`result.start_ns`; else when work started).
@@ -83,20 +84,30 @@ impl ChunkClock {
 /// repeat ([`Judged::median_repeat`]); `None` without two completed runs of one workload and worker
 /// count in two modes.
 pub fn race_pair(runs: &[&RunRecord], judged: &Judged) -> Option<(usize, usize)> {
+    race_pair_among(runs, judged, |_| true)
+}
+
+/// [`race_pair`] among the runs `keep` accepts (a story chapter's own).
+pub fn race_pair_among(
+    runs: &[&RunRecord],
+    judged: &Judged,
+    keep: impl Fn(usize) -> bool,
+) -> Option<(usize, usize)> {
+    let keep = &keep;
     let key = |i: usize| {
         let speedup = judged.point(i).and_then(|p| p.speedup).unwrap_or(0.0);
         (runs[i].spec().workers > 1, speedup)
     };
     let best = (0..runs.len())
-        .filter(|&i| runs[i].result().is_some())
+        .filter(|&i| keep(i) && runs[i].result().is_some())
         .max_by(|&a, &b| {
             let ((ma, sa), (mb, sb)) = (key(a), key(b));
             ma.cmp(&mb).then(sa.total_cmp(&sb))
         })?;
-    let best = judged.median_repeat(best, |_| true);
+    let best = judged.median_repeat(best, keep);
     let b = runs[best];
     let rivals: Vec<usize> = (0..runs.len())
-        .filter(|&i| i != best && runs[i].result().is_some())
+        .filter(|&i| i != best && keep(i) && runs[i].result().is_some())
         .filter(|&i| same_workload(b, runs[i]))
         .filter(|&i| runs[i].spec().workers == b.spec().workers)
         .filter(|&i| runs[i].spec().mode != b.spec().mode)
@@ -105,7 +116,7 @@ pub fn race_pair(runs: &[&RunRecord], judged: &Judged) -> Option<(usize, usize)>
         .iter()
         .find(|&&i| runs[i].spec().mode == crate::interp::Mode::Gil)
         .or(rivals.first())?;
-    Some((judged.median_repeat(*rival, |_| true), best))
+    Some((judged.median_repeat(*rival, keep), best))
 }
 
 #[cfg(test)]
