@@ -11,6 +11,7 @@
 //! only its own row is refreshed, at most 4 times a second.
 
 use super::runs::{RunId, Runs};
+use crate::store::verdict::Verdict;
 use crate::sweep::table::{Row, row, rows_judged};
 use crate::sweep::{Aggregate, Judged, Point};
 use std::time::{Duration, Instant};
@@ -31,6 +32,8 @@ pub struct RunsModel {
     /// The aggregate of the anchor run's workload (the shown run, else the
     /// newest).
     pub agg: Option<Aggregate>,
+    /// The scaling chart's lines, from `agg`'s points.
+    pub scaling: Vec<ScalingSeries>,
     /// How many full recomputations so far (tests and the frame bench).
     pub recomputed: u64,
 }
@@ -65,6 +68,10 @@ impl RunsModel {
             .and_then(|id| runs.ids().iter().position(|&x| x == id))
             .or(records.len().checked_sub(1));
         self.agg = anchor.and_then(|i| self.judged.workload(i)).cloned();
+        self.scaling = self
+            .agg
+            .as_ref()
+            .map_or_else(Vec::new, |a| scaling_series(&a.points));
         self.key = Some(key);
         self.at = Some(Instant::now());
         self.recomputed += 1;
@@ -134,4 +141,54 @@ impl RunsModel {
         let i = self.ids.iter().position(|&x| x == id)?;
         self.judged.workload(i)
     }
+}
+
+/// One point of the scaling chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingPoint {
+    pub workers: usize,
+    pub speedup: f64,
+    /// The error bar: what the point's fastest and slowest repeats give
+    /// (`None` for a single run).
+    pub range: Option<[f64; 2]>,
+    pub runs: usize,
+    /// Flagged (drawn faded, with "!"), and why.
+    pub verdicts: Vec<Verdict>,
+}
+
+/// One line of the scaling chart: a mode on an interpreter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingSeries {
+    pub name: String,
+    pub mode: crate::interp::Mode,
+    /// Sorted by workers.
+    pub points: Vec<ScalingPoint>,
+}
+
+/// What the scaling chart draws, from the grouped repeats.
+pub fn scaling_series(points: &[Point]) -> Vec<ScalingSeries> {
+    let mut series: Vec<ScalingSeries> = Vec::new();
+    for pt in points {
+        let Some(s) = pt.speedup else { continue };
+        let name = format!("{} ({})", pt.mode, pt.interpreter);
+        let sp = ScalingPoint {
+            workers: pt.workers,
+            speedup: s,
+            range: pt.speedup_range,
+            runs: pt.runs,
+            verdicts: pt.verdicts.clone(),
+        };
+        match series.iter_mut().find(|x| x.name == name) {
+            Some(x) => x.points.push(sp),
+            None => series.push(ScalingSeries {
+                name,
+                mode: pt.mode,
+                points: vec![sp],
+            }),
+        }
+    }
+    for s in &mut series {
+        s.points.sort_by_key(|p| p.workers);
+    }
+    series
 }

@@ -4,62 +4,12 @@
 
 use super::*;
 
-/// One point of the scaling chart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScalingPoint {
-    pub workers: usize,
-    pub speedup: f64,
-    /// The error bar: what the point's fastest and slowest repeats give
-    /// (`None` for a single run).
-    pub range: Option<[f64; 2]>,
-    pub runs: usize,
-    /// Flagged (drawn faded, with "!"), and why.
-    pub verdicts: Vec<Verdict>,
-}
-
-/// One line of the scaling chart: a mode on an interpreter.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScalingSeries {
-    pub name: String,
-    pub mode: crate::interp::Mode,
-    /// Sorted by workers.
-    pub points: Vec<ScalingPoint>,
-}
-
-/// What the scaling chart draws, from the grouped repeats.
-pub fn scaling_series(points: &[Point]) -> Vec<ScalingSeries> {
-    let mut series: Vec<ScalingSeries> = Vec::new();
-    for pt in points {
-        let Some(s) = pt.speedup else { continue };
-        let name = format!("{} ({})", pt.mode, pt.interpreter);
-        let sp = ScalingPoint {
-            workers: pt.workers,
-            speedup: s,
-            range: pt.speedup_range,
-            runs: pt.runs,
-            verdicts: pt.verdicts.clone(),
-        };
-        match series.iter_mut().find(|x| x.name == name) {
-            Some(x) => x.points.push(sp),
-            None => series.push(ScalingSeries {
-                name,
-                mode: pt.mode,
-                points: vec![sp],
-            }),
-        }
-    }
-    for s in &mut series {
-        s.points.sort_by_key(|p| p.workers);
-    }
-    series
-}
-
 pub(super) fn scaling_chart_ui(model: &RunsModel, ui: &mut egui::Ui, h: f32) {
     let Some(agg) = &model.agg else {
         return;
     };
     let cores = agg.points.iter().filter_map(|p| p.cores).max();
-    let series = scaling_series(&agg.points);
+    let series = &model.scaling;
     let bars = series
         .iter()
         .flat_map(|s| &s.points)
@@ -68,7 +18,7 @@ pub(super) fn scaling_chart_ui(model: &RunsModel, ui: &mut egui::Ui, h: f32) {
         .iter()
         .flat_map(|s| &s.points)
         .any(|p| verdict::flagged(&p.verdicts));
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new("Speedup vs workers").strong());
         if !agg.points.iter().any(|p| p.speedup.is_some()) {
             ui.small(

@@ -9,12 +9,11 @@ use super::kit::style::mode_color;
 use super::model::RunsModel;
 use super::race::Race;
 use super::runs::RunId;
-use crate::store::verdict::{self, Verdict};
-use crate::sweep::Point;
+use crate::store::verdict;
 use crate::sweep::table::Row;
 use egui::{Color32, RichText};
 mod charts;
-pub use charts::{ScalingPoint, ScalingSeries, scaling_series};
+pub use super::model::{ScalingPoint, ScalingSeries, scaling_series};
 use charts::{memory_chart_ui, scaling_chart_ui};
 use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
 
