@@ -5,6 +5,7 @@ use gilscope::interp::Mode;
 use gilscope::interp::{DiscoverOptions, Interpreter, Source, discover};
 use gilscope::run::protocol::Event;
 use gilscope::run::{RunMessage, RunOutcome, RunSpec, Stream};
+use std::process::Command;
 use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -439,4 +440,22 @@ pub fn usage_error(args: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "gilscope {args:?}: {stderr}");
     stderr
+}
+
+/// The gilscope binary under test.
+pub fn gilscope() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gilscope"))
+}
+
+/// Runs `cmd` and returns its stdout; a failure shows its command, stdout
+/// and stderr.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -6,7 +6,7 @@
 //! worker as the run file says).
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use crate::common::{interp_for, one_at_a_time};
+use crate::common::{gilscope, interp_for, one_at_a_time, run_ok};
 use gilscope::export::animation::{self, AnimationOptions, EMPTY};
 use gilscope::export::canvas::Rect;
 use gilscope::export::readings;
@@ -17,30 +17,14 @@ use gilscope::store::metrics::worker_gil;
 use image::AnimationDecoder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A span as a viewer reads it: start and end (µs) and its state.
 type Span = (f64, f64, String);
-
-fn gilscope() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gilscope"))
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("export-tests");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Records one run of `workload` in `mode` on 2 workers into `file`.

@@ -6,7 +6,7 @@
 //! workload's unit; bad parameters refused before anything starts; the
 //! picture switched off sends nothing.
 
-use crate::common::{self, interp_for, one_at_a_time, run_to_end, spec};
+use crate::common::{self, gilscope, interp_for, one_at_a_time, run_to_end, spec};
 use gilscope::interp::Mode;
 use gilscope::run::embedded;
 use gilscope::run::protocol::Event;
@@ -16,14 +16,9 @@ use gilscope::store::picture::{downscale, scale_for};
 use image::RgbImage;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 const MODES: [Mode; 4] = [Mode::Gil, Mode::Ft, Mode::Subinterp, Mode::Process];
-
-fn gilscope() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gilscope"))
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("picture-tests");

@@ -4,15 +4,12 @@
 //! The managed CPython 3.13 / 3.13t builds must exist: the README's test
 //! command (`scripts/test`) installs them first.
 
+use crate::common::gilscope;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn gilscope() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gilscope"))
-}
 
 fn list_json(cmd: &mut Command, extra: &[&str]) -> Vec<Value> {
     let out = cmd

@@ -3,26 +3,11 @@
 //! series, a failed point is a gap, and broken inputs are named in errors.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use crate::common::{gilscope, run_ok};
 use gilscope::report::{CHARTS_DIR, Chart, REPORT_FILE_NAME, Report, markdown::table_header};
 use gilscope::sweep::{Point, SweepFile, aggregate};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
-
-fn gilscope() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gilscope"))
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A sweep of primes in four modes on 1–3 workers (plus the overhead runs),
 /// where the `ft` 2-worker run is replaced by a real failed run: made once,

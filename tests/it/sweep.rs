@@ -1,14 +1,10 @@
 //! `gilscope sweep` end to end with real interpreters.
 #![allow(clippy::unwrap_used)]
 
+use crate::common::gilscope;
 use gilscope::sweep::{SweepFile, aggregate};
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn gilscope() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gilscope"))
-}
 
 fn script(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -207,6 +207,29 @@ fn gilscope(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `gilscope sweep` of primes in mode gil on `interp`, one run a point.
+fn one_run_sweep(interp: &str, workers: &str, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "sweep",
+        "-w",
+        "primes",
+        "-p",
+        "n=120000",
+        "--modes",
+        "gil",
+        "--workers",
+        workers,
+        "--interp",
+        interp,
+        "--repeat",
+        "1",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    gilscope(&args)
+}
+
 /// A point of one run says so in the sweep's table, its --json, the
 /// report and the compare table — never "no label".
 #[test]
@@ -217,24 +240,7 @@ fn a_one_run_point_is_labelled_everywhere() {
     let out = dir.path().join("sweep");
     let out_s = out.to_str().unwrap();
     let (default, _) = common::managed_313();
-    let o = gilscope(&[
-        "sweep",
-        "-w",
-        "primes",
-        "-p",
-        "n=120000",
-        "--modes",
-        "gil",
-        "--workers",
-        "1,2",
-        "--interp",
-        &default.name,
-        "--repeat",
-        "1",
-        "--out",
-        out_s,
-        "--json",
-    ]);
+    let o = one_run_sweep(&default.name, "1,2", out_s, &["--json"]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),
@@ -257,23 +263,12 @@ fn a_one_run_point_is_labelled_everywhere() {
         assert!(kinds.contains(&"one_run"), "{p}");
     }
     // The table.
-    let o = gilscope(&[
-        "sweep",
-        "-w",
-        "primes",
-        "-p",
-        "n=120000",
-        "--modes",
-        "gil",
-        "--workers",
-        "1",
-        "--interp",
+    let o = one_run_sweep(
         &default.name,
-        "--repeat",
         "1",
-        "--out",
         dir.path().join("table").to_str().unwrap(),
-    ]);
+        &[],
+    );
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{table}");
     assert!(table.contains("[1 run]"), "{table}");

@@ -284,11 +284,7 @@ fn run_step(
             step: phase.as_str(),
             build,
             status: describe_status(status),
-            tail: tail
-                .into_iter()
-                .map(|l| format!("    {l}"))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            tail: super::indented(tail),
             log: log_path.to_path_buf(),
         });
     }

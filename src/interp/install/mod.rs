@@ -450,6 +450,14 @@ fn new_log_path(version: &str) -> Result<PathBuf, InstallError> {
     Ok(dir.join(format!("install-cpython-{version}-{}.log", unix_now())))
 }
 
+/// A failed step's last output lines, indented under its error.
+fn indented(tail: impl IntoIterator<Item = String>) -> String {
+    tail.into_iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -225,11 +225,7 @@ pub(super) fn install(
             command,
             secs,
             status: describe_status(status),
-            tail: tail
-                .into_iter()
-                .map(|l| format!("    {l}"))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            tail: super::indented(tail),
         });
     }
     send(InstallEvent::PhaseDone {
